@@ -1,0 +1,78 @@
+# rsstrace: exact, live RSS accounting with eBPF.
+#   make            build ./rsstrace (needs the packages scripts/install-deps lists)
+#   sudo make demo  install what is missing, build, trace the bundled demo workload
+#   sudo make check install what is missing, build, run every test
+#   make vmlinux    regenerate vmlinux/<arch>/vmlinux.h from this kernel's BTF
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PYTHON ?= /usr/bin/python3
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BUILD := build
+VERSION := 0.1
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Isrc -I$(BUILD) \
+	  -DRSSTRACE_VERSION='"$(VERSION)"'
+LDLIBS := -lbpf -lelf -lz -lm
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf \
+	      -Wall -Wno-unused-function
+
+# user-space logic that needs no BPF (unit-tested without root)
+LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/report.c
+APP_SRCS := src/main.c src/tracer.c src/launch.c
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
+APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/%.o)
+BPF_HDRS := $(wildcard bpf/*.bpf.h) include/rsstrace.h
+WORKLOADS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(wildcard tests/workloads/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all clean deps demo check check-unit workloads vmlinux
+all: rsstrace
+
+$(BUILD) $(BUILD)/workloads $(BUILD)/unit:
+	mkdir -p $@
+
+$(BUILD)/rss_account.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/rss_account.skel.h: $(BUILD)/rss_account.bpf.o
+	$(BPFTOOL) gen skeleton $< name rss_account_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tracer.o: $(BUILD)/rss_account.skel.h
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/rsstrace.h | $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+rsstrace: $(APP_OBJS) $(LIB_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h | $(BUILD)/workloads
+	$(CC) -O1 -g -Wall -pthread $< -o $@
+
+workloads: $(WORKLOADS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/unit
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ -lcmocka -lm
+
+deps:
+	scripts/install-deps test
+
+demo: deps
+	$(MAKE) rsstrace workloads
+	./rsstrace -- $(BUILD)/workloads/demo
+
+check-unit: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do $$t || exit 1; done
+
+check: deps
+	$(MAKE) rsstrace workloads $(UNIT_TESTS)
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests
+
+vmlinux:
+	mkdir -p vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux_$$(uname -r | cut -d. -f1-2).h
+	ln -sf vmlinux_$$(uname -r | cut -d. -f1-2).h vmlinux/$(ARCH)/vmlinux.h
+
+clean:
+	rm -rf $(BUILD) rsstrace

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Exact reads of an address space's RSS counters.
+ *
+ * Since 6.2 each counter is a percpu_counter: `count` plus a per-CPU delta of
+ * up to the batch size on every CPU. `count` alone (what get_mm_counter() and a
+ * naive BPF read return) was seen 56 kB off on this machine; /proc/PID/status
+ * (6.16+) and the classic kmem:rss_stat tracepoint show the exact sum. We sum
+ * the per-CPU deltas ourselves: much cheaper than enabling the classic
+ * tracepoint, which takes the counter's lock on every event.
+ *
+ * The per-CPU area of CPU n is at `counters + __per_cpu_offset[n]`. Neither
+ * that array nor `this_cpu_off` can be resolved without CONFIG_KALLSYMS_ALL
+ * (not set on this machine), so we measure the offsets: a BPF per-CPU array's
+ * element for CPU n lives at its per-CPU base (`bpf_array.pptrs[0]`) plus
+ * exactly that offset, and bpf_map_lookup_percpu_elem() returns it.
+ */
+#ifndef MM_COUNTERS_BPF_H
+#define MM_COUNTERS_BPF_H
+
+#include "core_fixes.bpf.h"
+
+#define MAX_CPUS 1024
+
+/* Possible CPUs (libbpf_num_possible_cpus()), set by the loader. */
+const volatile __u32 nr_cpus = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cpu_probe SEC(".maps");
+
+__u64 cpu_off[MAX_CPUS];
+__u32 cpu_off_ready;
+__u64 ptr_scratch;
+
+/* The verifier forbids arithmetic on map pointers; a round trip through a
+ * global turns a pointer into a plain number (allowed for root). */
+static __always_inline __u64 as_number(void *p)
+{
+	*(volatile __u64 *)&ptr_scratch = (__u64)p;
+	return *(volatile __u64 *)&ptr_scratch;
+}
+
+/* Counters read without the per-CPU sum (offsets unknown). */
+__u64 approx_reads;
+
+/* Fills cpu_off[]; run once by the loader (through the task iterator) before
+ * any other program is attached. */
+static __always_inline void discover_cpu_offsets(void)
+{
+	struct bpf_array *arr = (void *)&cpu_probe;
+	__u64 base = 0, addr = as_number(arr);
+	__u32 zero = 0;
+
+	if (bpf_probe_read_kernel(&base, sizeof(base), (void *)(addr + bpf_core_field_offset(arr->pptrs))) ||
+	    !base)
+		return;
+	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
+		void *p;
+
+		if (cpu >= nr_cpus)
+			break;
+		p = bpf_map_lookup_percpu_elem(&cpu_probe, &zero, cpu);
+		if (p)
+			cpu_off[cpu] = as_number(p) - base;
+	}
+	cpu_off_ready = 1;
+}
+
+static __always_inline __s64 percpu_deltas(__s32 *counters)
+{
+	__s64 sum = 0;
+
+	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
+		__s32 v = 0;
+
+		if (cpu >= nr_cpus)
+			break;
+		bpf_probe_read_kernel(&v, sizeof(v), (void *)counters + cpu_off[cpu & (MAX_CPUS - 1)]);
+		sum += v;
+	}
+	return sum;
+}
+
+/*
+ * percpu_counter_sum() without its lock. A concurrent fold (another CPU moving
+ * its delta into `count`) changes `count`, so a sum bracketed by two equal
+ * reads of `count` is consistent; retry a few times otherwise.
+ */
+static __always_inline __s64 percpu_counter_exact(struct percpu_counter *fbc)
+{
+	__s32 *counters = BPF_CORE_READ(fbc, counters);
+	__s64 before, after = 0, sum = 0;
+
+	if (!cpu_off_ready) {
+		__sync_fetch_and_add(&approx_reads, 1);
+		return BPF_CORE_READ(fbc, count);
+	}
+	for (int try = 0; try < 3; try++) {
+		before = BPF_CORE_READ(fbc, count);
+		sum = before + percpu_deltas(counters);
+		after = BPF_CORE_READ(fbc, count);
+		if (before == after)
+			break;
+	}
+	return sum;
+}
+
+/* The value /proc/PID/status shows for this member, in pages (never negative). */
+static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
+{
+	void *addr = rss_counter_addr(mm, member);
+	__s64 v = 0;
+
+	if (rss_counters_are_atomic()) /* up to 6.1: one atomic_long_t, exact */
+		bpf_probe_read_kernel(&v, sizeof(v), addr);
+	else
+		v = percpu_counter_exact(addr);
+	return v < 0 ? 0 : v;
+}
+
+#endif

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-address-space RSS accounting.
+ *
+ * Everything is keyed by the mm (address space), never by the running pid:
+ * fork copies pages into a child's mm while the parent runs, a vfork child
+ * faults on its parent's mm, teardown and reclaim change an mm while another
+ * task (or none) is current. An mm enters the `mms` map when a traced process
+ * gets it (fork, exec, or -p attach) and leaves it when its teardown begins,
+ * with a record to user space carrying the values it had just before.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "rsstrace.h"
+#include "mm_counters.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Trace new children of traced processes (off with --no-children). */
+const volatile bool follow_children = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by the loader */
+	__type(key, __u64);	    /* struct mm_struct * */
+	__type(value, struct mm_state);
+} mms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by the loader */
+	__type(key, __u32);	    /* tgid */
+	__type(value, struct traced_task);
+} traced SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); /* resized by the loader */
+} records SEC(".maps");
+
+/* Scratch space for building a new mm_state (too large for comfort on the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mm_state);
+} scratch SEC(".maps");
+
+struct tree_state tree;
+struct loss_counters loss;
+__u32 iter_mode; /* enum iter_mode, set by the loader before running the iterator */
+
+/* A member index the verifier can see is in bounds (clang otherwise widens and
+ * shifts the masked value in ways the verifier cannot follow). */
+static __always_inline __u64 member_idx(int member)
+{
+	__u64 idx = (__u64)member & 3;
+
+	asm volatile("%0 &= 3" : "+r"(idx));
+	return idx;
+}
+
+static __always_inline __s64 rss_of(const __s64 *v)
+{
+	return v[RSS_FILE] + v[RSS_ANON] + v[RSS_SHMEM];
+}
+
+/* Apply a change of one member to the tree totals; record a new tree peak. */
+static __always_inline void tree_add(int member, __s64 delta)
+{
+	__s64 rss, peak;
+
+	if (!delta)
+		return;
+	__sync_fetch_and_add(&tree.cur[member_idx(member)], delta);
+	if (member == RSS_SWAP)
+		return;
+	rss = __sync_fetch_and_add(&tree.rss, delta) + delta;
+	if (delta < 0)
+		return;
+	peak = tree.peak;
+	if (rss <= peak || __sync_val_compare_and_swap(&tree.peak, peak, rss) != peak)
+		return;
+	tree.peak_ns = bpf_ktime_get_ns();
+	tree.peak_procs = tree.live_mms;
+	for (int m = 0; m < RSS_NR_MEMBERS; m++)
+		tree.peak_part[m] = tree.cur[m];
+}
+
+static __always_inline void note_peak(struct mm_state *st)
+{
+	__u64 rss = rss_of(st->cur);
+
+	if (rss <= st->peak_rss)
+		return;
+	st->peak_rss = rss;
+	st->peak_ns = bpf_ktime_get_ns();
+	for (int m = 0; m < RSS_NR_MEMBERS; m++)
+		st->peak_part[m] = st->cur[m];
+}
+
+/* Re-read one member exactly; returns how much it moved. */
+static __always_inline void sync_member(struct mm_struct *mm, struct mm_state *st, int member)
+{
+	__s64 v = mm_counter_exact(mm, member);
+	__s64 old = __sync_lock_test_and_set(&st->cur[member_idx(member)], v);
+
+	tree_add(member, v - old);
+}
+
+static __always_inline void read_vm_marks(struct mm_struct *mm, struct mm_state *st)
+{
+	st->hiwater_rss = BPF_CORE_READ(mm, hiwater_rss);
+	st->hiwater_vm = BPF_CORE_READ(mm, hiwater_vm);
+	st->total_vm = BPF_CORE_READ(mm, total_vm);
+}
+
+/*
+ * Exit or exec? During exit, exit_mm() has cleared current->mm and PF_EXITING
+ * is set; during exec, exec_mmap() has installed the new mm before dropping the
+ * old one. Anyone else dropping the last reference (a /proc reader) does so
+ * after the owner exited.
+ */
+static __always_inline __u32 end_reason_now(struct mm_struct *mm, struct mm_state *st)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct mm_struct *cur_mm = BPF_CORE_READ(t, mm);
+
+	if (BPF_CORE_READ(t, flags) & PF_EXITING)
+		return END_EXIT;
+	if (cur_mm && cur_mm != mm && BPF_CORE_READ(t, tgid) == st->tgid)
+		return END_EXEC;
+	return END_EXIT;
+}
+
+static __always_inline void send_mm_end(struct mm_state *st)
+{
+	struct mm_end_record *rec;
+
+	rec = bpf_ringbuf_reserve(&records, sizeof(*rec), 0);
+	if (!rec) {
+		__sync_fetch_and_add(&loss.ringbuf_full, 1);
+		return;
+	}
+	rec->type = REC_MM_END;
+	rec->pad = 0;
+	__builtin_memcpy(&rec->st, st, sizeof(*st));
+	bpf_ringbuf_submit(rec, 0);
+}
+
+/* The mm's row is complete: report it, take it out of the tree, forget the pointer. */
+static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_state *st,
+				   __u32 reason)
+{
+	st->end_ns = bpf_ktime_get_ns();
+	st->end_reason = reason;
+	read_vm_marks(mm, st);
+	send_mm_end(st);
+	for (int m = 0; m < RSS_NR_MEMBERS; m++)
+		tree_add(m, -st->cur[m]);
+	__sync_fetch_and_add(&tree.live_mms, -1);
+	bpf_map_delete_elem(&mms, &key);
+}
+
+/* Start accounting an address space a traced process now owns. */
+static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *owner,
+				     __u32 ppid, __u32 exec_seq, __u32 seeded)
+{
+	__u64 key = (__u64)mm;
+	__u32 zero = 0;
+	struct mm_state *st, *old;
+	int err;
+
+	st = bpf_map_lookup_elem(&scratch, &zero);
+	if (!st)
+		return;
+	__builtin_memset(st, 0, sizeof(*st));
+	st->tgid = BPF_CORE_READ(owner, tgid);
+	st->ppid = ppid;
+	st->exec_seq = exec_seq;
+	st->exit_code = -1;
+	st->seeded = seeded;
+	st->start_ns = bpf_ktime_get_ns();
+	st->peak_ns = st->start_ns;
+	BPF_CORE_READ_STR_INTO(&st->comm, owner, group_leader, comm);
+	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
+		st->cur[m] = mm_counter_exact(mm, m);
+		st->peak_part[m] = st->cur[m];
+	}
+	st->peak_rss = rss_of(st->cur);
+	read_vm_marks(mm, st);
+
+	/* A pointer still in the map belongs to an mm whose end we missed: report
+	 * it (counted), never let the new process inherit its numbers. */
+	old = bpf_map_lookup_elem(&mms, &key);
+	if (old) {
+		__sync_fetch_and_add(&loss.stale_mms, 1);
+		end_mm(mm, key, old, END_EXIT);
+	}
+	err = bpf_map_update_elem(&mms, &key, st, BPF_NOEXIST);
+	if (err) {
+		__sync_fetch_and_add(&loss.mms_full, 1);
+		return;
+	}
+	__sync_fetch_and_add(&tree.live_mms, 1);
+	for (int m = 0; m < RSS_NR_MEMBERS; m++)
+		tree_add(m, st->cur[m]);
+}
+
+/* ---- the RSS counter changed ------------------------------------------------ */
+
+/*
+ * rss_stat fires after every change of an mm counter (since 6.2; up to 6.1
+ * with SPLIT_RSS_COUNTING only when the per-task cache is synced, which is also
+ * when /proc sees it). It carries no delta, so we re-read the counter.
+ */
+static __always_inline void on_rss_change(struct mm_struct *mm, int member)
+{
+	__u64 key = (__u64)mm;
+	struct mm_state *st;
+
+	st = bpf_map_lookup_elem(&mms, &key);
+	if (!st || member < 0 || member >= RSS_NR_MEMBERS)
+		return;
+	/* First change after the last user dropped it: teardown has begun (exit_mmap,
+	 * from exit or exec). What we hold now is what /proc showed just before. */
+	if (BPF_CORE_READ(mm, mm_users.counter) == 0) {
+		end_mm(mm, key, st, end_reason_now(mm, st));
+		return;
+	}
+	st->events++;
+	sync_member(mm, st, member);
+	if (member != RSS_SWAP)
+		note_peak(st);
+}
+
+SEC("tp_btf/rss_stat")
+int BPF_PROG(rss_stat_btf, struct mm_struct *mm, int member)
+{
+	on_rss_change(mm, member);
+	return 0;
+}
+
+/* ---- process lifecycle ------------------------------------------------------ */
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	struct mm_struct *cmm = BPF_CORE_READ(child, mm);
+	struct traced_task t = { .next_exec_seq = 1, .ppid = ptgid };
+
+	if (!bpf_map_lookup_elem(&traced, &ptgid))
+		return 0;
+	if (ctgid == ptgid) /* a thread: same mm, same row */
+		return 0;
+	if (!follow_children)
+		return 0;
+	if (bpf_map_update_elem(&traced, &ctgid, &t, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&loss.tasks_full, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&tree.live_tgids, 1);
+	__sync_fetch_and_add(&tree.tgids_seen, 1);
+	/* fork copied the parent's pages into the child's mm before the child had
+	 * a pid (rss_stat with curr=0): take them from the counters now. A
+	 * vfork/posix_spawn child shares its parent's mm until it execs. */
+	if (cmm && cmm != BPF_CORE_READ(parent, mm))
+		begin_mm(cmm, child, ptgid, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_btf, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct traced_task *t = bpf_map_lookup_elem(&traced, &tgid);
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+	__u32 seq;
+
+	if (!t || !mm)
+		return 0;
+	seq = t->next_exec_seq++;
+	begin_mm(mm, p, t->ppid, seq, 0);
+	return 0;
+}
+
+/*
+ * The last thread of a traced process exits. Since 6.18 this fires before
+ * exit_mm(), so the exit code lands in the mm's row before its teardown; on
+ * older kernels it comes after, and user space joins it from the record.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit_btf, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+	struct exit_record *rec;
+	struct mm_state *st;
+	__u64 key = (__u64)mm;
+	__s32 code;
+
+	if (!bpf_map_lookup_elem(&traced, &tgid))
+		return 0;
+	if (BPF_CORE_READ(p, signal, live.counter) != 0) /* other threads remain */
+		return 0;
+	code = BPF_CORE_READ(p, exit_code);
+	st = mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
+	if (st && st->tgid == tgid)
+		st->exit_code = code;
+	rec = bpf_ringbuf_reserve(&records, sizeof(*rec), 0);
+	if (rec) {
+		rec->type = REC_EXIT;
+		rec->tgid = tgid;
+		rec->exit_code = code;
+		rec->pad = 0;
+		rec->ns = bpf_ktime_get_ns();
+		bpf_ringbuf_submit(rec, 0);
+	} else {
+		__sync_fetch_and_add(&loss.ringbuf_full, 1);
+	}
+	bpf_map_delete_elem(&traced, &tgid);
+	__sync_fetch_and_add(&tree.live_tgids, -1);
+	return 0;
+}
+
+/*
+ * Backstop (6.1+): exit_mmap's end. An mm whose teardown changed no counter
+ * (nothing resident) is still in the map here; its values are unchanged.
+ */
+SEC("tp_btf/exit_mmap")
+int BPF_PROG(exit_mmap_btf, struct mm_struct *mm)
+{
+	__u64 key = (__u64)mm;
+	struct mm_state *st = bpf_map_lookup_elem(&mms, &key);
+
+	if (st)
+		end_mm(mm, key, st, end_reason_now(mm, st));
+	return 0;
+}
+
+/* ---- state of processes that existed before tracing, and of live ones at the end ---- */
+
+SEC("iter/task")
+int seed_task(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct mm_struct *mm;
+	struct mm_state *st;
+	struct traced_task *tt;
+	__u64 key;
+	__u32 tgid;
+
+	if (iter_mode == ITER_INIT) {
+		if (!cpu_off_ready)
+			discover_cpu_offsets();
+		return 0;
+	}
+	if (!t || (BPF_CORE_READ(t, flags) & PF_KTHREAD))
+		return 0;
+	mm = BPF_CORE_READ(t, mm);
+	if (!mm)
+		return 0;
+	key = (__u64)mm;
+	st = bpf_map_lookup_elem(&mms, &key);
+	if (iter_mode == ITER_REFRESH) {
+		if (!st)
+			return 0;
+		for (int m = 0; m < RSS_NR_MEMBERS; m++)
+			sync_member(mm, st, m);
+		note_peak(st);
+		read_vm_marks(mm, st);
+		return 0;
+	}
+	tgid = BPF_CORE_READ(t, tgid);
+	tt = bpf_map_lookup_elem(&traced, &tgid);
+	if (!tt || st)
+		return 0;
+	tt->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	begin_mm(mm, t, tt->ppid, 0, 1);
+	return 0;
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Types shared by the BPF programs (bpf/) and the loader (src/).
+ * Plain fixed-size integers only: no pointers into the kernel, no kernel types.
+ */
+#ifndef RSSTRACE_H
+#define RSSTRACE_H
+
+#ifndef __VMLINUX_H__ /* user space; BPF gets these types from vmlinux.h */
+#include <linux/types.h>
+#endif
+
+#define RSS_COMM_LEN 16
+
+/* The kernel's own counter order (enum mm_counter_type in include/linux/mm_types_task.h,
+ * the same from 2.6 to 6.18), so a member index from rss_stat needs no translation. */
+enum rss_member {
+	RSS_FILE = 0,
+	RSS_ANON = 1,
+	RSS_SWAP = 2,
+	RSS_SHMEM = 3,
+	RSS_NR_MEMBERS = 4,
+};
+
+/* Why an address space's row ended. */
+enum end_reason {
+	END_EXIT = 0,	/* the last user of the mm exited */
+	END_EXEC = 1,	/* the process replaced its image with execve() */
+	END_DETACH = 2, /* still alive when tracing stopped */
+};
+
+/* Per-tgid tracing flags (value of the `traced` map). */
+#define TRACED_START_AT_EXEC 0x1 /* -- CMD: ignore the pre-exec copy of rsstrace */
+
+struct traced_task {
+	__u32 flags;
+	__u32 next_exec_seq; /* exec_seq the next image of this tgid gets */
+	__u32 ppid;
+	__u32 pad;
+};
+
+/*
+ * State of one traced address space (value of the `mms` map, key = mm pointer).
+ * Counters are in pages, exact: each rss_stat event re-reads the kernel counter
+ * of the member that changed (a per-CPU sum, not the batched approximation).
+ */
+struct mm_state {
+	__u32 tgid;
+	__u32 ppid;
+	__u32 exec_seq;
+	__s32 exit_code;	/* wait(2)-style status, -1 while unknown */
+	__s64 cur[RSS_NR_MEMBERS];
+	__u64 peak_rss;		/* max over events of FILE+ANON+SHMEM, pages */
+	__s64 peak_part[RSS_NR_MEMBERS]; /* breakdown when peak_rss was reached */
+	__u64 peak_ns;		/* CLOCK_MONOTONIC ns of peak_rss */
+	__u64 start_ns;
+	__u64 end_ns;
+	__u64 hiwater_rss;	/* mm->hiwater_rss at the end, pages */
+	__u64 hiwater_vm;	/* mm->hiwater_vm at the end, pages */
+	__u64 total_vm;		/* mm->total_vm at the end, pages */
+	__u64 events;		/* rss_stat events seen for this mm */
+	__u32 end_reason;
+	__u32 seeded;		/* 1: existed before tracing began (-p) */
+	char comm[RSS_COMM_LEN];
+};
+
+/* Tree-wide totals, updated by every event of a traced mm. */
+struct tree_state {
+	__s64 cur[RSS_NR_MEMBERS];
+	__s64 rss;		/* FILE+ANON+SHMEM of all live traced mms, pages */
+	__s64 peak;
+	__s64 peak_part[RSS_NR_MEMBERS];
+	__u64 peak_ns;
+	__s64 peak_procs;
+	__s64 live_mms;		/* traced address spaces alive now */
+	__s64 live_tgids;	/* traced thread groups alive now */
+	__s64 tgids_seen;	/* traced thread groups, ever */
+};
+
+/* Loss and health counters. Never silent: each is printed when non-zero. */
+struct loss_counters {
+	__u64 ringbuf_full;	/* an mm-end or exit record could not be sent */
+	__u64 mms_full;		/* a new address space did not fit the mms map */
+	__u64 tasks_full;	/* a new process did not fit the traced map */
+	__u64 stale_mms;	/* an mm pointer was reused before we saw its end */
+};
+
+enum record_type {
+	REC_MM_END = 1,
+	REC_EXIT = 2,
+};
+
+struct mm_end_record {
+	__u32 type; /* REC_MM_END */
+	__u32 pad;
+	struct mm_state st;
+};
+
+struct exit_record {
+	__u32 type; /* REC_EXIT */
+	__u32 tgid;
+	__s32 exit_code;
+	__u32 pad;
+	__u64 ns;
+};
+
+/* What the task iterator does when user space runs it. */
+enum iter_mode {
+	ITER_INIT = 2,	  /* measure the per-CPU offsets (once, before attaching) */
+	ITER_SEED = 0,	  /* create entries for traced tgids that have none (-p attach) */
+	ITER_REFRESH = 1, /* re-read counters and hiwater of every live traced mm */
+};
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Logging: errors always, verbose output with -v. Errors are one line on stderr. */
+#ifndef LOG_H
+#define LOG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+extern bool log_verbose;
+
+#define elog(fmt, ...) fprintf(stderr, "rsstrace: " fmt "\n", ##__VA_ARGS__)
+#define wlog(fmt, ...) fprintf(stderr, "rsstrace: warning: " fmt "\n", ##__VA_ARGS__)
+#define vlog(fmt, ...)                                                      \
+	do {                                                                \
+		if (log_verbose)                                            \
+			fprintf(stderr, "rsstrace: " fmt "\n", ##__VA_ARGS__); \
+	} while (0)
+
+#endif

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rsstrace: exact, live RSS accounting of a process tree with eBPF.
+ * This file wires the pieces together: options, checks, launch or attach,
+ * the tracing loop, and the exit status.
+ */
+#define _GNU_SOURCE
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "launch.h"
+#include "log.h"
+#include "options.h"
+#include "proc_status.h"
+#include "report.h"
+#include "tracer.h"
+
+bool log_verbose;
+
+static volatile sig_atomic_t stop_signal;
+
+struct app {
+	struct options o;
+	struct tracer t;
+	struct report r;
+	struct launch l;
+	bool launched;
+	int cmd_status; /* wait(2) status, -1 until reaped */
+	char target[256];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns() */
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!log_verbose || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void on_record(void *ctx, const void *data, size_t len)
+{
+	struct app *a = ctx;
+	uint32_t type = len >= sizeof(uint32_t) ? *(const uint32_t *)data : 0;
+
+	if (type == REC_MM_END && len >= sizeof(struct mm_end_record)) {
+		report_add_row(&a->r, &((const struct mm_end_record *)data)->st);
+	} else if (type == REC_EXIT && len >= sizeof(struct exit_record)) {
+		const struct exit_record *e = data;
+
+		report_add_exit(&a->r, e->tgid, e->exit_code, e->ns);
+	}
+}
+
+/* Root, or CAP_BPF + CAP_PERFMON (5.8+), or CAP_SYS_ADMIN. */
+static bool has_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	uint64_t eff;
+
+	if (geteuid() == 0)
+		return true;
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	eff = data[0].effective | ((uint64_t)data[1].effective << 32);
+#define HAS(cap) (eff & (1ULL << (cap)))
+	return HAS(CAP_SYS_ADMIN) || (HAS(39 /* CAP_BPF */) && HAS(38 /* CAP_PERFMON */));
+#undef HAS
+}
+
+static int preflight(void)
+{
+	if (!has_privileges()) {
+		elog("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs: run it with sudo");
+		return EXIT_FAIL;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		elog("this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); rsstrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+		     strerror(errno));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+static void describe_target(struct app *a)
+{
+	size_t off = 0;
+
+	if (a->o.cmd) {
+		for (char **p = a->o.cmd; *p && off < sizeof(a->target) - 1; p++)
+			off += snprintf(a->target + off, sizeof(a->target) - off, "%s%s",
+					p == a->o.cmd ? "" : " ", *p);
+		if (off >= sizeof(a->target) - 1)
+			strcpy(a->target + sizeof(a->target) - 4, "...");
+		return;
+	}
+	off = snprintf(a->target, sizeof(a->target), "pid");
+	for (int i = 0; i < a->o.npids && off < sizeof(a->target) - 12; i++)
+		off += snprintf(a->target + off, sizeof(a->target) - off, "%s%d", i ? "," : " ",
+				a->o.pids[i]);
+}
+
+/* -p: check each PID, mark it traced, read its state as of now. */
+static int attach_pids(struct app *a)
+{
+	int tgids[MAX_PIDS], n = 0, alive = 0, err;
+
+	for (int i = 0; i < a->o.npids; i++) {
+		int pid = a->o.pids[i], tgid = pid;
+
+		switch (classify_pid(pid, &tgid)) {
+		case PID_GONE:
+			elog("no process with PID %d", pid);
+			return EXIT_FAIL;
+		case PID_KTHREAD:
+			elog("PID %d is a kernel thread: it has no user address space to trace", pid);
+			return EXIT_FAIL;
+		case PID_ZOMBIE:
+			elog("PID %d has already exited (zombie): nothing left to trace", pid);
+			return EXIT_FAIL;
+		case PID_USER:
+			break;
+		}
+		if (tgid != pid)
+			vlog("PID %d is a thread of process %d: tracing the process", pid, tgid);
+		err = tracer_add_tgid(&a->t, tgid);
+		if (err == -EEXIST)
+			continue;
+		if (err) {
+			elog("cannot trace PID %d: %s", pid, strerror(-err));
+			return EXIT_FAIL;
+		}
+		tgids[n++] = tgid;
+	}
+	err = tracer_run_iter(&a->t, ITER_SEED);
+	if (err) {
+		elog("cannot read the state of the traced processes (iter/task): %s", strerror(-err));
+		return EXIT_FAIL;
+	}
+	for (int i = 0; i < n; i++) {
+		if (tracer_has_mm_of(&a->t, tgids[i])) {
+			alive++;
+			continue;
+		}
+		/* gone between the check and the attach: if the kernel did not see
+		 * it exit (it was gone before we marked it), take it back ourselves */
+		tracer_drop_tgid(&a->t, tgids[i]);
+		wlog("PID %d exited while rsstrace was attaching", tgids[i]);
+	}
+	if (!alive) {
+		elog("every PID exited while rsstrace was attaching: nothing to trace");
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* -- CMD: start it behind a gate, mark it traced, let it exec. */
+static int launch_cmd(struct app *a)
+{
+	int err = launch_prepare(a->o.cmd, &a->l);
+
+	if (err) {
+		elog("cannot start %s: %s", a->o.cmd[0], strerror(-err));
+		return EXIT_FAIL;
+	}
+	a->launched = true;
+	err = tracer_add_tgid(&a->t, a->l.pid);
+	if (err) {
+		launch_abort(&a->l);
+		a->launched = false;
+		elog("cannot trace the command: %s", strerror(-err));
+		return EXIT_FAIL;
+	}
+	err = launch_release(&a->l);
+	if (err) {
+		waitpid(a->l.pid, NULL, 0);
+		a->launched = false;
+		if (err == ENOENT) {
+			elog("%s: command not found", a->o.cmd[0]);
+			return EXIT_CMD_NOTFOUND;
+		}
+		elog("%s: cannot execute: %s", a->o.cmd[0], strerror(err));
+		return EXIT_CMD_NOEXEC;
+	}
+	return 0;
+}
+
+static void pick_largest(void *ctx, const struct mm_state *st)
+{
+	struct mm_state *best = ctx;
+	int64_t rss = st->cur[RSS_FILE] + st->cur[RSS_ANON] + st->cur[RSS_SHMEM];
+
+	if (!best->tgid || rss > best->cur[RSS_FILE] + best->cur[RSS_ANON] + best->cur[RSS_SHMEM])
+		*best = *st;
+}
+
+static void print_live(struct app *a)
+{
+	struct tree_state tree;
+	struct mm_state largest = { 0 };
+
+	tracer_tree(&a->t, &tree);
+	tracer_foreach_live(&a->t, pick_largest, &largest);
+	report_live(&a->r, &tree, largest.tgid ? &largest : NULL, now_ns());
+}
+
+static void reap_cmd(struct app *a, int flags)
+{
+	int status;
+
+	if (!a->launched || a->cmd_status >= 0)
+		return;
+	if (waitpid(a->l.pid, &status, flags) == a->l.pid)
+		a->cmd_status = status;
+}
+
+/* Traces until every traced process is gone, a signal, or the duration. */
+static void trace_loop(struct app *a, uint64_t t0)
+{
+	uint64_t deadline = a->o.duration ? t0 + (uint64_t)(a->o.duration * 1e9) : 0;
+	uint64_t step = a->o.interval ? (uint64_t)(a->o.interval * 1e9) : 0;
+	uint64_t next_live = t0 + step;
+	struct tree_state tree;
+
+	for (;;) {
+		tracer_poll(&a->t, 50);
+		report_flush(&a->r, false);
+		if (stop_signal || ferror(a->r.out))
+			return;
+		reap_cmd(a, WNOHANG);
+		if (deadline && now_ns() >= deadline)
+			return;
+		if (step && now_ns() >= next_live) {
+			print_live(a);
+			next_live += step;
+		}
+		tracer_tree(&a->t, &tree);
+		if (tree.live_tgids <= 0 && tree.live_mms <= 0)
+			return;
+	}
+}
+
+static void add_detached(void *ctx, const struct mm_state *st)
+{
+	struct app *a = ctx;
+	struct mm_state s = *st;
+
+	s.end_reason = END_DETACH;
+	s.end_ns = now_ns();
+	report_add_row(&a->r, &s);
+}
+
+static int setup_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigaction(SIGHUP, &sa, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN); /* a closed output pipe shows as EPIPE */
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct tracer_config cfg;
+	struct summary sum = { .cmd_status = -1 };
+	struct app a = { .cmd_status = -1 };
+	FILE *out = stdout;
+	const char *what;
+	uint64_t t0;
+	bool over;
+	int ret, err;
+
+	ret = parse_options(argc, argv, &a.o);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	log_verbose = a.o.verbose;
+	libbpf_set_print(libbpf_print);
+	if (a.o.output) {
+		out = fopen(a.o.output, "we");
+		if (!out) {
+			elog("cannot open output file %s: %s", a.o.output, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	ret = preflight();
+	if (ret)
+		return ret;
+	if (setup_signals())
+		return EXIT_FAIL;
+	describe_target(&a);
+
+	cfg = (struct tracer_config){ .follow_children = a.o.follow_children,
+				      .map_entries = (uint32_t)a.o.map_entries,
+				      .ringbuf_bytes = (uint32_t)a.o.ringbuf_bytes };
+	err = tracer_start(&a.t, &cfg, on_record, &a, &what);
+	if (err) {
+		elog("cannot %s: %s%s", what, strerror(-err),
+		     log_verbose ? "" : " (run with -v for the verifier's log)");
+		tracer_stop(&a.t);
+		return EXIT_FAIL;
+	}
+	t0 = now_ns();
+	report_init(&a.r, out, a.o.json, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024);
+
+	ret = a.o.cmd ? launch_cmd(&a) : attach_pids(&a);
+	if (ret) {
+		tracer_stop(&a.t);
+		report_free(&a.r);
+		return ret;
+	}
+	trace_loop(&a, t0);
+	if (stop_signal == SIGTERM && a.launched)
+		kill(a.l.pid, SIGTERM); /* we were asked to end: so is the command */
+
+	/* What is still alive gets its current state as its row. */
+	tracer_poll(&a.t, 0);
+	if (tracer_run_iter(&a.t, ITER_REFRESH))
+		wlog("could not refresh the live processes' counters; their rows are as of their last change");
+	tracer_foreach_live(&a.t, add_detached, &a);
+	tracer_poll(&a.t, 0);
+	sum.end_ns = now_ns();
+	tracer_tree(&a.t, &sum.tree);
+	tracer_losses(&a.t, &sum.loss);
+	sum.approx_reads = tracer_approx_reads(&a.t);
+	tracer_stop(&a.t);
+
+	reap_cmd(&a, WNOHANG);
+	sum.cmd_status = a.cmd_status;
+	sum.max_rss_kb = a.o.max_rss / 1024;
+	sum.rows_limit = a.o.rows;
+	sum.target = a.target;
+	if (ferror(out)) {
+		report_free(&a.r);
+		return EXIT_FAIL;
+	}
+	over = report_summary(&a.r, &sum);
+	report_free(&a.r);
+	if (out != stdout && fclose(out)) {
+		elog("writing %s: %s", a.o.output, strerror(errno));
+		return EXIT_FAIL;
+	}
+	/* tracing stopped before CMD ended (-d, a signal): its status is still ours */
+	if (a.launched && a.cmd_status < 0) {
+		stop_signal = 0;
+		reap_cmd(&a, 0);
+	}
+	if (over)
+		return EXIT_OVER_BUDGET;
+	if (a.launched)
+		return a.cmd_status >= 0 ? status_to_code(a.cmd_status) : EXIT_FAIL;
+	return 0;
+}

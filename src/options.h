@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Command line of rsstrace. */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MAX_PIDS 1024
+
+/* Exit statuses (documented in --help and docs/rsstrace.1.md). */
+#define EXIT_FAIL 1	       /* rsstrace itself failed */
+#define EXIT_USAGE 2	       /* bad command line */
+#define EXIT_OVER_BUDGET 99    /* --max-rss exceeded */
+#define EXIT_CMD_NOEXEC 126    /* CMD found but not executable */
+#define EXIT_CMD_NOTFOUND 127  /* CMD not found */
+
+struct options {
+	int pids[MAX_PIDS];
+	int npids;
+	char **cmd; /* argv after "--", NULL-terminated; NULL in -p mode */
+	double duration;   /* -d, 0 = until the traced processes exit */
+	double interval;   /* -i, 0 = no live lines */
+	const char *output; /* -o, NULL = stdout */
+	bool json;
+	bool follow_children;
+	uint64_t max_rss;  /* bytes, 0 = no budget */
+	uint64_t rows;     /* rows in the human summary, 0 = all */
+	uint64_t map_entries; /* address spaces / processes the maps hold */
+	uint64_t ringbuf_bytes;
+	bool verbose;
+};
+
+/* Parses argv. Returns 0 to go on, -1 after --help/--version (exit 0), or
+ * EXIT_USAGE after printing one error line and a usage hint. */
+int parse_options(int argc, char **argv, struct options *o);
+
+#endif

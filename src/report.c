@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "report.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "json_writer.h"
+#include "log.h"
+#include "units.h"
+
+static const char *const end_names[] = { "exit", "exec", "detach" };
+
+void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb)
+{
+	memset(r, 0, sizeof(*r));
+	r->out = out;
+	r->json = json;
+	r->t0_ns = t0_ns;
+	r->page_kb = page_kb;
+}
+
+void report_free(struct report *r)
+{
+	free(r->rows);
+	free(r->exits);
+	r->rows = NULL;
+	r->exits = NULL;
+}
+
+static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	ncap = *cap ? *cap * 2 : 256;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return false;
+	*arr = p;
+	*cap = ncap;
+	return true;
+}
+
+void report_add_row(struct report *r, const struct mm_state *st)
+{
+	if (!grow((void **)&r->rows, &r->rows_cap, r->nrows, sizeof(*r->rows))) {
+		r->oom = true;
+		return;
+	}
+	r->rows[r->nrows].st = *st;
+	r->rows[r->nrows].printed = false;
+	r->nrows++;
+}
+
+void report_add_exit(struct report *r, uint32_t tgid, int32_t status, uint64_t ns)
+{
+	if (!grow((void **)&r->exits, &r->exits_cap, r->nexits, sizeof(*r->exits))) {
+		r->oom = true;
+		return;
+	}
+	r->exits[r->nexits++] = (struct exit_note){ .tgid = tgid, .status = status, .ns = ns };
+}
+
+int row_exit_status(const struct report *r, const struct row *row)
+{
+	const struct mm_state *st = &row->st;
+
+	if (st->end_reason != END_EXIT)
+		return -1;
+	if (st->exit_code >= 0)
+		return st->exit_code;
+	/* older kernels report the exit after the teardown: join by tgid, the
+	 * latest exit of that tgid after this address space began */
+	for (size_t i = r->nexits; i-- > 0;)
+		if (r->exits[i].tgid == st->tgid && r->exits[i].ns >= st->start_ns)
+			return r->exits[i].status;
+	return -1;
+}
+
+int status_to_code(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static uint64_t rss_pages(const __s64 *v)
+{
+	return (uint64_t)(v[RSS_FILE] + v[RSS_ANON] + v[RSS_SHMEM]);
+}
+
+/* VmHWM exactly as /proc computes it: max(hiwater_rss, current RSS). */
+static uint64_t vm_hwm_pages(const struct mm_state *st)
+{
+	uint64_t rss = rss_pages(st->cur);
+
+	return st->hiwater_rss > rss ? st->hiwater_rss : rss;
+}
+
+/* VmPeak as /proc computes it: max(hiwater_vm, total_vm). */
+static uint64_t vm_peak_pages(const struct mm_state *st)
+{
+	return st->hiwater_vm > st->total_vm ? st->hiwater_vm : st->total_vm;
+}
+
+uint64_t row_hwm_pages(const struct mm_state *st)
+{
+	uint64_t hwm = vm_hwm_pages(st);
+
+	return st->peak_rss > hwm ? st->peak_rss : hwm;
+}
+
+static int64_t ms_since(const struct report *r, uint64_t ns)
+{
+	return ns >= r->t0_ns ? (int64_t)((ns - r->t0_ns) / 1000000) : 0;
+}
+
+static void print_row_json(struct report *r, const struct row *row)
+{
+	const struct mm_state *st = &row->st;
+	uint64_t kb = r->page_kb;
+	struct json_obj j;
+	int status = row_exit_status(r, row);
+
+	json_begin(&j, r->out);
+	json_str(&j, "type", "process");
+	json_uint(&j, "pid", st->tgid);
+	json_uint(&j, "ppid", st->ppid);
+	json_strn(&j, "comm", st->comm, sizeof(st->comm));
+	json_uint(&j, "exec_seq", st->exec_seq);
+	json_int(&j, "start_ms", ms_since(r, st->start_ns));
+	json_int(&j, "end_ms", ms_since(r, st->end_ns));
+	json_str(&j, "end_reason", end_names[st->end_reason % 3]);
+	if (status >= 0) {
+		json_int(&j, "exit_code", status_to_code(status));
+		if (WIFSIGNALED(status))
+			json_int(&j, "exit_signal", WTERMSIG(status));
+	} else {
+		json_null(&j, "exit_code");
+	}
+	json_uint(&j, "vm_rss_kb", rss_pages(st->cur) * kb);
+	json_uint(&j, "rss_anon_kb", st->cur[RSS_ANON] * kb);
+	json_uint(&j, "rss_file_kb", st->cur[RSS_FILE] * kb);
+	json_uint(&j, "rss_shmem_kb", st->cur[RSS_SHMEM] * kb);
+	json_uint(&j, "vm_swap_kb", st->cur[RSS_SWAP] * kb);
+	json_uint(&j, "vm_hwm_kb", vm_hwm_pages(st) * kb);
+	json_uint(&j, "vm_peak_kb", vm_peak_pages(st) * kb);
+	json_uint(&j, "vm_size_kb", st->total_vm * kb);
+	json_int(&j, "hwm_at_ms", ms_since(r, st->peak_ns));
+	json_uint(&j, "hwm_anon_kb", st->peak_part[RSS_ANON] * kb);
+	json_uint(&j, "hwm_file_kb", st->peak_part[RSS_FILE] * kb);
+	json_uint(&j, "hwm_shmem_kb", st->peak_part[RSS_SHMEM] * kb);
+	json_uint(&j, "hwm_swap_kb", st->peak_part[RSS_SWAP] * kb);
+	json_uint(&j, "traced_peak_kb", st->peak_rss * kb);
+	json_bool(&j, "attached", st->seeded);
+	json_uint(&j, "rss_events", st->events);
+	json_end(&j);
+}
+
+void report_flush(struct report *r, bool final)
+{
+	bool all_before = true;
+
+	if (!r->json)
+		return;
+	for (size_t i = r->first_unprinted; i < r->nrows; i++) {
+		struct row *row = &r->rows[i];
+
+		if (row->printed)
+			continue;
+		if (!final && row->st.end_reason == END_EXIT && row_exit_status(r, row) < 0) {
+			all_before = false; /* wait for its exit status */
+			continue;
+		}
+		print_row_json(r, row);
+		row->printed = true;
+		if (all_before)
+			r->first_unprinted = i + 1;
+	}
+	fflush(r->out);
+}
+
+void report_live(struct report *r, const struct tree_state *t, const struct mm_state *largest,
+		 uint64_t now_ns)
+{
+	uint64_t kb = r->page_kb;
+	char a[16], b[16], c[16], d[16], e[16], f[16];
+	struct json_obj j;
+
+	if (r->json) {
+		json_begin(&j, r->out);
+		json_str(&j, "type", "interval");
+		json_int(&j, "at_ms", ms_since(r, now_ns));
+		json_uint(&j, "tree_rss_kb", t->rss * kb);
+		json_uint(&j, "tree_anon_kb", t->cur[RSS_ANON] * kb);
+		json_uint(&j, "tree_file_kb", t->cur[RSS_FILE] * kb);
+		json_uint(&j, "tree_shmem_kb", t->cur[RSS_SHMEM] * kb);
+		json_uint(&j, "tree_swap_kb", t->cur[RSS_SWAP] * kb);
+		json_uint(&j, "tree_peak_kb", t->peak * kb);
+		json_int(&j, "processes", t->live_mms);
+		if (largest) {
+			json_uint(&j, "largest_pid", largest->tgid);
+			json_strn(&j, "largest_comm", largest->comm, sizeof(largest->comm));
+			json_uint(&j, "largest_rss_kb", rss_pages(largest->cur) * kb);
+		}
+		json_end(&j);
+	} else {
+		fprintf(r->out, "[%8.2fs] tree %s (anon %s file %s shmem %s swap %s) %lld procs, peak %s",
+			(now_ns - r->t0_ns) / 1e9, fmt_kb(t->rss * kb, a, sizeof(a)),
+			fmt_kb(t->cur[RSS_ANON] * kb, b, sizeof(b)),
+			fmt_kb(t->cur[RSS_FILE] * kb, c, sizeof(c)),
+			fmt_kb(t->cur[RSS_SHMEM] * kb, d, sizeof(d)),
+			fmt_kb(t->cur[RSS_SWAP] * kb, e, sizeof(e)), (long long)t->live_mms,
+			fmt_kb(t->peak * kb, f, sizeof(f)));
+		if (largest)
+			fprintf(r->out, "; top %u %.*s %s", largest->tgid, RSS_COMM_LEN, largest->comm,
+				fmt_kb(rss_pages(largest->cur) * kb, a, sizeof(a)));
+		fputc('\n', r->out);
+	}
+	fflush(r->out);
+}
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+	const struct row *a = pa, *b = pb;
+	uint64_t ha = row_hwm_pages(&a->st), hb = row_hwm_pages(&b->st);
+
+	if (ha != hb)
+		return ha < hb ? 1 : -1;
+	return a->st.start_ns < b->st.start_ns ? -1 : a->st.start_ns > b->st.start_ns;
+}
+
+static const char *end_label(const struct report *r, const struct row *row, char *buf, size_t len)
+{
+	int status;
+
+	switch (row->st.end_reason) {
+	case END_EXEC:
+		return "exec";
+	case END_DETACH:
+		return "live";
+	}
+	status = row_exit_status(r, row);
+	if (status < 0)
+		return "exit";
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "sig%d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "%d", WEXITSTATUS(status));
+	return buf;
+}
+
+static void print_table(struct report *r, const struct summary *s)
+{
+	uint64_t kb = r->page_kb;
+	size_t shown = s->rows_limit && s->rows_limit < r->nrows ? s->rows_limit : r->nrows;
+	char v[7][16], e[16];
+
+	fprintf(r->out, "\n%7s %-12s %6s %6s %7s %7s %8s %6s %6s %s\n", "PID", "COMMAND", "VmHWM",
+		"VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSwap", "VmPeak", "END");
+	for (size_t i = 0; i < shown; i++) {
+		const struct row *row = &r->rows[i];
+		const struct mm_state *st = &row->st;
+
+		fprintf(r->out, "%7u %-12.12s %6s %6s %7s %7s %8s %6s %6s %s\n", st->tgid, st->comm,
+			fmt_kb(row_hwm_pages(st) * kb, v[0], 16), fmt_kb(rss_pages(st->cur) * kb, v[1], 16),
+			fmt_kb(st->cur[RSS_ANON] * kb, v[2], 16),
+			fmt_kb(st->cur[RSS_FILE] * kb, v[3], 16),
+			fmt_kb(st->cur[RSS_SHMEM] * kb, v[4], 16),
+			fmt_kb(st->cur[RSS_SWAP] * kb, v[5], 16),
+			fmt_kb(vm_peak_pages(st) * kb, v[6], 16), end_label(r, row, e, sizeof(e)));
+	}
+	if (shown < r->nrows)
+		fprintf(r->out, "... %zu more rows not shown (--rows 0 shows all, --json gives every row)\n",
+			r->nrows - shown);
+	fprintf(r->out,
+		"Values are the kernel's /proc/PID/status counters just before the process\n"
+		"exited or exec'd (END: exit status, sigN = killed by signal N, exec = replaced\n"
+		"by execve, live = still running when tracing stopped). K/M/G = KiB/MiB/GiB.\n");
+}
+
+static void print_summary_json(struct report *r, const struct summary *s, size_t procs,
+			       uint64_t sum_hwm, bool over)
+{
+	const struct tree_state *t = &s->tree;
+	uint64_t kb = r->page_kb;
+	struct json_obj j;
+
+	json_begin(&j, r->out);
+	json_str(&j, "type", "summary");
+	json_str(&j, "target", s->target);
+	json_uint(&j, "tree_peak_kb", t->peak * kb);
+	json_int(&j, "tree_peak_at_ms", ms_since(r, t->peak_ns));
+	json_uint(&j, "tree_peak_anon_kb", t->peak_part[RSS_ANON] * kb);
+	json_uint(&j, "tree_peak_file_kb", t->peak_part[RSS_FILE] * kb);
+	json_uint(&j, "tree_peak_shmem_kb", t->peak_part[RSS_SHMEM] * kb);
+	json_uint(&j, "tree_peak_swap_kb", t->peak_part[RSS_SWAP] * kb);
+	json_int(&j, "tree_peak_procs", t->peak_procs);
+	json_uint(&j, "processes", procs);
+	json_uint(&j, "address_spaces", r->nrows);
+	json_uint(&j, "sum_vm_hwm_kb", sum_hwm * kb);
+	json_uint(&j, "lost_events",
+		  s->loss.ringbuf_full + s->loss.mms_full + s->loss.tasks_full + r->oom);
+	json_uint(&j, "lost_ringbuf", s->loss.ringbuf_full);
+	json_uint(&j, "lost_map_full", s->loss.mms_full + s->loss.tasks_full);
+	json_uint(&j, "stale_address_spaces", s->loss.stale_mms);
+	json_uint(&j, "approximate_reads", s->approx_reads);
+	json_int(&j, "duration_ms", ms_since(r, s->end_ns));
+	if (s->cmd_status >= 0)
+		json_int(&j, "exit_code", status_to_code(s->cmd_status));
+	if (s->max_rss_kb) {
+		json_uint(&j, "max_rss_kb", s->max_rss_kb);
+		json_bool(&j, "over_budget", over);
+	}
+	json_end(&j);
+}
+
+bool report_summary(struct report *r, const struct summary *s)
+{
+	const struct tree_state *t = &s->tree;
+	uint64_t kb = r->page_kb, sum_hwm = 0, lost;
+	size_t procs = (size_t)t->tgids_seen;
+	char a[16], b[16], c[16], d[16], e[16];
+	bool over = s->max_rss_kb && (uint64_t)t->peak * kb > s->max_rss_kb;
+
+	report_flush(r, true);
+	qsort(r->rows, r->nrows, sizeof(*r->rows), cmp_rows);
+	for (size_t i = 0; i < r->nrows; i++)
+		sum_hwm += row_hwm_pages(&r->rows[i].st);
+	lost = s->loss.ringbuf_full + s->loss.mms_full + s->loss.tasks_full;
+	if (r->json) {
+		print_summary_json(r, s, procs, sum_hwm, over);
+		fflush(r->out);
+		return over;
+	}
+	fprintf(r->out, "\nrsstrace: %s: %zu process%s, %zu address space%s, %.3f s\n", s->target,
+		procs, procs == 1 ? "" : "es", r->nrows, r->nrows == 1 ? "" : "s",
+		(s->end_ns - r->t0_ns) / 1e9);
+	fprintf(r->out, "Tree peak RSS %s at %.3f s, %lld process%s alive: anon %s, file %s, shmem %s (swap %s)\n",
+		fmt_kb(t->peak * kb, a, sizeof(a)), t->peak_ns > r->t0_ns ? (t->peak_ns - r->t0_ns) / 1e9 : 0.0,
+		(long long)t->peak_procs, t->peak_procs == 1 ? "" : "es",
+		fmt_kb(t->peak_part[RSS_ANON] * kb, b, sizeof(b)),
+		fmt_kb(t->peak_part[RSS_FILE] * kb, c, sizeof(c)),
+		fmt_kb(t->peak_part[RSS_SHMEM] * kb, d, sizeof(d)),
+		fmt_kb(t->peak_part[RSS_SWAP] * kb, e, sizeof(e)));
+	if (r->nrows)
+		fprintf(r->out,
+			"Largest process peak (VmHWM; /usr/bin/time -v's \"Maximum resident set size\"): %s, pid %u %.*s\n"
+			"Sum of every process's own peak: %s (the tree peak is what was resident at one moment)\n",
+			fmt_kb(row_hwm_pages(&r->rows[0].st) * kb, a, sizeof(a)), r->rows[0].st.tgid,
+			RSS_COMM_LEN, r->rows[0].st.comm, fmt_kb(sum_hwm * kb, b, sizeof(b)));
+	print_table(r, s);
+	if (lost || r->oom)
+		fprintf(r->out,
+			"WARNING: data lost: %llu records (ring buffer full), %llu processes not traced (maps full, see --max-procs)%s\n",
+			(unsigned long long)s->loss.ringbuf_full,
+			(unsigned long long)(s->loss.mms_full + s->loss.tasks_full),
+			r->oom ? ", rows dropped (out of memory)" : "");
+	else
+		fprintf(r->out, "Events lost: 0\n");
+	if (s->loss.stale_mms)
+		fprintf(r->out, "WARNING: %llu address spaces ended unseen (their rows are approximate)\n",
+			(unsigned long long)s->loss.stale_mms);
+	if (s->approx_reads)
+		fprintf(r->out, "WARNING: %llu counter reads were approximate (no per-CPU access on this kernel)\n",
+			(unsigned long long)s->approx_reads);
+	if (s->max_rss_kb)
+		fprintf(r->out, "Budget --max-rss %s: %s\n", fmt_kb(s->max_rss_kb, a, sizeof(a)),
+			over ? "EXCEEDED by the tree peak (exit status 99)" : "held");
+	fflush(r->out);
+	return over;
+}

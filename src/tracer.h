@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The BPF side's lifecycle: open, size, load, attach, seed, poll, read back, close. */
+#ifndef TRACER_H
+#define TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rsstrace.h"
+
+struct rss_account_bpf;
+struct ring_buffer;
+
+/* Called for each record from the kernel (struct mm_end_record / exit_record). */
+typedef void (*record_fn)(void *ctx, const void *data, size_t len);
+
+struct tracer {
+	struct rss_account_bpf *skel;
+	struct ring_buffer *rb;
+	record_fn on_record;
+	void *ctx;
+	bool have_exit_mmap;
+};
+
+struct tracer_config {
+	bool follow_children;
+	uint32_t map_entries;
+	uint32_t ringbuf_bytes;
+};
+
+/* Opens, loads and attaches everything. Returns 0 or -errno; *what says which
+ * step failed (for the one-line error). */
+int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
+		 const char **what);
+
+/* Marks a thread group as traced. Returns 0, -EEXIST, or -errno (map full). */
+int tracer_add_tgid(struct tracer *t, int tgid);
+
+/* Takes a traced tgid back (it exited before the kernel could see it exit).
+ * Returns true if this call removed it. */
+bool tracer_drop_tgid(struct tracer *t, int tgid);
+
+/* Runs the task iterator: ITER_SEED creates rows for traced processes that
+ * existed before tracing, ITER_REFRESH re-reads every live row. */
+int tracer_run_iter(struct tracer *t, enum iter_mode mode);
+
+/* Whether an address space owned by tgid is being accounted. */
+bool tracer_has_mm_of(struct tracer *t, int tgid);
+
+/* Calls fn for every live address space (a copy of its state). */
+int tracer_foreach_live(struct tracer *t, void (*fn)(void *ctx, const struct mm_state *st),
+			void *ctx);
+
+/* Delivers pending records; waits up to timeout_ms for the first. */
+int tracer_poll(struct tracer *t, int timeout_ms);
+
+/* Snapshots of the shared counters (consistent enough for a live line). */
+void tracer_tree(struct tracer *t, struct tree_state *out);
+void tracer_losses(struct tracer *t, struct loss_counters *out);
+uint64_t tracer_approx_reads(struct tracer *t);
+
+/* Detaches every program and frees everything. Safe to call twice. */
+void tracer_stop(struct tracer *t);
+
+#endif
