@@ -146,7 +146,7 @@ static int attach_pids(struct app *a)
 		}
 		if (tgid != pid)
 			vlog("PID %d is a thread of process %d: tracing the process", pid, tgid);
-		err = tracer_add_tgid(&a->t, tgid);
+		err = tracer_add_tgid(&a->t, tgid, 0);
 		if (err == -EEXIST)
 			continue;
 		if (err) {
@@ -187,7 +187,7 @@ static int launch_cmd(struct app *a)
 		return EXIT_FAIL;
 	}
 	a->launched = true;
-	err = tracer_add_tgid(&a->t, a->l.pid);
+	err = tracer_add_tgid(&a->t, a->l.pid, getpid());
 	if (err) {
 		launch_abort(&a->l);
 		a->launched = false;

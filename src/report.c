@@ -267,7 +267,7 @@ static void print_table(struct report *r, const struct summary *s)
 		const struct mm_state *st = &row->st;
 
 		fprintf(r->out, "%7u %-12.12s %6s %6s %7s %7s %8s %6s %6s %s\n", st->tgid, st->comm,
-			fmt_kb(row_hwm_pages(st) * kb, v[0], 16), fmt_kb(rss_pages(st->cur) * kb, v[1], 16),
+			fmt_kb(vm_hwm_pages(st) * kb, v[0], 16), fmt_kb(rss_pages(st->cur) * kb, v[1], 16),
 			fmt_kb(st->cur[RSS_ANON] * kb, v[2], 16),
 			fmt_kb(st->cur[RSS_FILE] * kb, v[3], 16),
 			fmt_kb(st->cur[RSS_SHMEM] * kb, v[4], 16),

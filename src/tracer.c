@@ -92,9 +92,9 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn
 	return 0;
 }
 
-int tracer_add_tgid(struct tracer *t, int tgid)
+int tracer_add_tgid(struct tracer *t, int tgid, int ppid)
 {
-	struct traced_task tt = { .next_exec_seq = 0 };
+	struct traced_task tt = { .next_exec_seq = 0, .ppid = (uint32_t)ppid };
 	uint32_t key = (uint32_t)tgid;
 
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &tt, BPF_NOEXIST))

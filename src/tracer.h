@@ -34,8 +34,9 @@ struct tracer_config {
 int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
 		 const char **what);
 
-/* Marks a thread group as traced. Returns 0, -EEXIST, or -errno (map full). */
-int tracer_add_tgid(struct tracer *t, int tgid);
+/* Marks a thread group as traced (ppid: for its rows, 0 = read at seeding).
+ * Returns 0, -EEXIST, or -errno (map full). */
+int tracer_add_tgid(struct tracer *t, int tgid, int ppid);
 
 /* Takes a traced tgid back (it exited before the kernel could see it exit).
  * Returns true if this call removed it. */

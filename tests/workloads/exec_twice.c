@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+/* One pid, two images: allocates FIRST_MIB, reports, execs itself as
+ * "second", allocates SECOND_MIB, reports, exits 5.
+ * usage: exec_twice [FIRST_MIB=40] [SECOND_MIB=12] */
+#include "workload.h"
+
+int main(int argc, char **argv)
+{
+	wl_prefault();
+	if (argc > 1 && !strcmp(argv[1], "second")) {
+		wl_anon(wl_arg_mib(argc, argv, 2, 12));
+		wl_report_exit("second", 5);
+	}
+	wl_anon(wl_arg_mib(argc, argv, 1, 40));
+	char *args[] = { argv[0], "second", argc > 2 ? argv[2] : "12", NULL };
+
+	wl_report("first");
+	execv("/proc/self/exe", args);
+	wl_die("execv");
+}
