@@ -155,6 +155,10 @@ static int attach_pids(struct app *a)
 		}
 		tgids[n++] = tgid;
 	}
+	/* Tests widen the window between the check and the attach to exercise
+	 * "PID exited while attaching" deterministically. */
+	if (getenv("RSSTRACE_TEST_ATTACH_DELAY_MS"))
+		usleep(1000 * atoi(getenv("RSSTRACE_TEST_ATTACH_DELAY_MS")));
 	err = tracer_run_iter(&a->t, ITER_SEED);
 	if (err) {
 		elog("cannot read the state of the traced processes (iter/task): %s", strerror(-err));
@@ -334,6 +338,7 @@ int main(int argc, char **argv)
 		report_free(&a.r);
 		return ret;
 	}
+	vlog("tracing started: %s", a.target);
 	trace_loop(&a, t0);
 	if (stop_signal == SIGTERM && a.launched)
 		kill(a.l.pid, SIGTERM); /* we were asked to end: so is the command */
