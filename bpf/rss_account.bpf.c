@@ -154,9 +154,15 @@ static __always_inline void send_mm_end(struct mm_state *st)
 static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_state *st,
 				   __u32 reason)
 {
+	struct task_struct *cur = bpf_get_current_task_btf();
+
 	st->end_ns = bpf_ktime_get_ns();
 	st->end_reason = reason;
 	read_vm_marks(mm, st);
+	/* the name may have changed since the mm began (prctl, /proc/PID/comm);
+	 * during an exit or exec the owner itself is current */
+	if (BPF_CORE_READ(cur, tgid) == st->tgid)
+		BPF_CORE_READ_STR_INTO(&st->comm, cur, group_leader, comm);
 	send_mm_end(st);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
 		tree_add(m, -st->cur[m]);

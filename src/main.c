@@ -257,13 +257,13 @@ static void trace_loop(struct app *a, uint64_t t0)
 		reap_cmd(a, WNOHANG);
 		if (deadline && now_ns() >= deadline)
 			return;
+		tracer_tree(&a->t, &tree);
+		if (tree.live_tgids <= 0 && tree.live_mms <= 0)
+			return;
 		if (step && now_ns() >= next_live) {
 			print_live(a);
 			next_live += step;
 		}
-		tracer_tree(&a->t, &tree);
-		if (tree.live_tgids <= 0 && tree.live_mms <= 0)
-			return;
 	}
 }
 

@@ -36,7 +36,7 @@ static const char help_text[] =
 	"  -d, --duration SECS    after SECS seconds (fractions allowed)\n"
 	"\n"
 	"Output:\n"
-	"  -o, --output FILE      write rsstrace's output to FILE (CMD's stdout stays clean)\n"
+	"  -o, --output FILE      write rsstrace's output to FILE (CMD keeps stdout)\n"
 	"      --json             JSON Lines: one object per address space when it ends,\n"
 	"                         then a summary object (schema: docs/json-schema.md)\n"
 	"  -i, --interval SECS    print a live line every SECS seconds: tree total,\n"
@@ -61,7 +61,7 @@ static const char help_text[] =
 	"Examples:\n"
 	"  sudo rsstrace -- make -j8                 peak memory of a build, per process\n"
 	"  sudo rsstrace -o mem.txt -- ./server      keep the server's stdout clean\n"
-	"  sudo rsstrace -p 1234 -d 60 -i 5          watch a running process for a minute\n"
+	"  sudo rsstrace -p 1234 -d 60 -i 5          watch a process for a minute\n"
 	"  sudo rsstrace --json -- ./job | jq .      machine-readable rows\n"
 	"  sudo rsstrace --max-rss 2G -- ./test.sh   CI memory budget (exit 99 if over)\n"
 	"\n"
@@ -190,9 +190,7 @@ int parse_options(int argc, char **argv, struct options *o)
 			return -1;
 		case '?':
 		default:
-			if (optopt && optopt < 256)
-				return usage_error("bad or incomplete option '-%c'", (char[]){ (char)optopt, 0 });
-			return usage_error("bad or incomplete option '%s'", argv[optind - 1]);
+			return usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
 		}
 	}
 	/* "rsstrace ls -l" works too, as with time(1) and strace(1) */

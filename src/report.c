@@ -337,22 +337,25 @@ bool report_summary(struct report *r, const struct summary *s)
 		fflush(r->out);
 		return over;
 	}
-	fprintf(r->out, "\nrsstrace: %s: %zu process%s, %zu address space%s, %.3f s\n", s->target,
-		procs, procs == 1 ? "" : "es", r->nrows, r->nrows == 1 ? "" : "s",
-		(s->end_ns - r->t0_ns) / 1e9);
-	fprintf(r->out, "Tree peak RSS %s at %.3f s, %lld process%s alive: anon %s, file %s, shmem %s (swap %s)\n",
-		fmt_kb(t->peak * kb, a, sizeof(a)), t->peak_ns > r->t0_ns ? (t->peak_ns - r->t0_ns) / 1e9 : 0.0,
-		(long long)t->peak_procs, t->peak_procs == 1 ? "" : "es",
+	fprintf(r->out, "\nrsstrace: %.66s%s\n", s->target, strlen(s->target) > 66 ? "..." : "");
+	fprintf(r->out, "Traced:          %zu process%s, %zu address space%s, %.3f s\n", procs,
+		procs == 1 ? "" : "es", r->nrows, r->nrows == 1 ? "" : "s", (s->end_ns - r->t0_ns) / 1e9);
+	fprintf(r->out, "Tree peak RSS:   %s at %.3f s, %lld process%s alive\n",
+		fmt_kb(t->peak * kb, a, sizeof(a)),
+		t->peak_ns > r->t0_ns ? (t->peak_ns - r->t0_ns) / 1e9 : 0.0, (long long)t->peak_procs,
+		t->peak_procs == 1 ? "" : "es");
+	fprintf(r->out, "  at that moment: anon %s, file %s, shmem %s, swap %s\n",
 		fmt_kb(t->peak_part[RSS_ANON] * kb, b, sizeof(b)),
 		fmt_kb(t->peak_part[RSS_FILE] * kb, c, sizeof(c)),
 		fmt_kb(t->peak_part[RSS_SHMEM] * kb, d, sizeof(d)),
 		fmt_kb(t->peak_part[RSS_SWAP] * kb, e, sizeof(e)));
-	if (r->nrows)
-		fprintf(r->out,
-			"Largest process peak (VmHWM; /usr/bin/time -v's \"Maximum resident set size\"): %s, pid %u %.*s\n"
-			"Sum of every process's own peak: %s (the tree peak is what was resident at one moment)\n",
+	if (r->nrows) {
+		fprintf(r->out, "Largest process: %s, pid %u %.*s (time -v's max resident set)\n",
 			fmt_kb(row_hwm_pages(&r->rows[0].st) * kb, a, sizeof(a)), r->rows[0].st.tgid,
-			RSS_COMM_LEN, r->rows[0].st.comm, fmt_kb(sum_hwm * kb, b, sizeof(b)));
+			RSS_COMM_LEN, r->rows[0].st.comm);
+		fprintf(r->out, "Sum of peaks:    %s (each process's own peak, not at one moment)\n",
+			fmt_kb(sum_hwm * kb, b, sizeof(b)));
+	}
 	print_table(r, s);
 	if (lost || r->oom)
 		fprintf(r->out,

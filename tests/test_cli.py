@@ -1,0 +1,326 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The command line: modes, exit statuses, options and every documented error."""
+
+import json
+import os
+import select
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import (RSSTRACE, assert_row_matches_status, need_root, parse_json_lines,
+                     parse_reports, run_rsstrace, trace, wl)
+
+
+def rsstrace(*args, **kw):
+    return subprocess.run([str(RSSTRACE)] + list(args), capture_output=True, text=True,
+                          timeout=60, **kw)
+
+
+def one_line_error(p):
+    first = p.stderr.splitlines()[0] if p.stderr else ""
+    assert first.startswith("rsstrace: "), f"expected an rsstrace: error line, got {p.stderr!r}"
+    return first
+
+
+# ---- usage errors (no root needed) ----------------------------------------------
+
+@pytest.mark.parametrize("args", [
+    ["-p", "abc"], ["-p", "0"], ["-p", "-5"], ["-p", "1,"], ["-p", ""],
+    ["-d", "-1", "--", "true"], ["-d", "abc", "--", "true"], ["-d", "0", "--", "true"],
+    ["-i", "0", "--", "true"], ["--max-rss", "12Q", "--", "true"], ["--max-rss", "-1G", "--", "true"],
+    ["--rows", "x", "--", "true"], ["--bogus"], [], ["-p", "1", "--", "true"], ["-d"],
+])
+def test_usage_errors_exit_2_with_one_clear_line(args):
+    p = rsstrace(*args)
+    assert p.returncode == 2, (args, p.returncode, p.stderr)
+    line = one_line_error(p)
+    assert "Usage:" in p.stderr and "--help" in p.stderr, p.stderr
+    assert len(line) < 120, line
+
+
+def test_output_file_in_missing_directory_exits_2():
+    p = rsstrace("-o", "/nonexistent/x", "--", "true")
+    assert p.returncode == 2
+    assert "cannot open output file /nonexistent/x" in one_line_error(p)
+
+
+def test_help_teaches():
+    p = rsstrace("--help")
+    assert p.returncode == 0
+    for needle in ("-- CMD", "-p, --pid", "--json", "--max-rss", "Exit status", "Examples", "VmHWM"):
+        assert needle in p.stdout, needle
+    assert max(len(l) for l in p.stdout.splitlines()) <= 80
+
+
+def test_not_root_says_how_to_run_it():
+    if os.geteuid() != 0:
+        p = rsstrace("--", "true")
+    else:
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            "--inh-caps=-all", str(RSSTRACE), "--", "true"],
+                           capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1, p
+    assert "needs root" in one_line_error(p) and "sudo" in p.stderr
+
+
+# ---- errors that need root ----------------------------------------------------------
+
+def test_no_btf_is_a_clear_error():
+    need_root()
+    p = subprocess.run(["unshare", "-m", "sh", "-c",
+                        f"mount -t tmpfs none /sys/kernel/btf && exec {RSSTRACE} -- true"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1, p
+    assert "no BTF" in one_line_error(p)
+
+
+def test_works_without_tracefs_mounted():
+    need_root()
+    # rsstrace uses tp_btf and iter programs only: no tracefs needed
+    p = subprocess.run(["unshare", "-m", "sh", "-c",
+                        "umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null; "
+                        f"grep -q tracefs /proc/self/mounts && exit 99; exec {RSSTRACE} --json -- true"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p
+    _, summary, _ = parse_json_lines(p.stdout)
+    assert summary["processes"] == 1
+
+
+def free_pid():
+    pid = 4_000_000
+    while Path(f"/proc/{pid}").exists():
+        pid -= 1
+    return pid
+
+
+def test_unknown_pid():
+    need_root()
+    pid = free_pid()
+    p = rsstrace("-p", str(pid))
+    assert p.returncode == 1
+    assert f"no process with PID {pid}" in one_line_error(p)
+
+
+def test_kernel_thread_pid():
+    need_root()
+    p = rsstrace("-p", "2")  # kthreadd
+    assert p.returncode == 1
+    assert "kernel thread" in one_line_error(p)
+
+
+def test_command_not_found_is_127():
+    need_root()
+    run = trace(["/nonexistent/command-xyz"])
+    assert run.code == 127
+    assert "command not found" in run.stderr
+
+
+def test_command_not_executable_is_126(tmp_path):
+    need_root()
+    f = tmp_path / "notexec.sh"
+    f.write_text("#!/bin/sh\nexit 0\n")
+    f.chmod(0o644)
+    run = trace([str(f)])
+    assert run.code == 126
+    assert "cannot execute" in run.stderr
+
+
+# ---- exit status passthrough and budget ----------------------------------------------
+
+@pytest.mark.parametrize("script,code", [("exit 0", 0), ("exit 7", 7), ("kill -9 $$", 137), ("kill -15 $$", 143)])
+def test_exit_status_passthrough(script, code):
+    need_root()
+    run = trace(["sh", "-c", script])
+    assert run.code == code, run.stderr
+    row = [r for r in run.rows if r["exec_seq"] == 0][0]
+    assert row["exit_code"] == code
+    if code >= 128:
+        assert row["exit_signal"] == code - 128
+    assert run.summary["exit_code"] == code
+
+
+def test_max_rss_exceeded_exits_99():
+    need_root()
+    run = trace([wl("spike"), "96", "8"], "--max-rss", "64M")
+    assert run.code == 99, run.stderr
+    assert run.summary["over_budget"] is True and run.summary["max_rss_kb"] == 64 * 1024
+    human = run_rsstrace(["--max-rss", "64M", "--", wl("spike"), "96", "8"], json_out=False)
+    assert human.code == 99 and "EXCEEDED" in human.output
+
+
+def test_max_rss_held_keeps_command_status():
+    need_root()
+    run = trace(["sh", "-c", "exit 3"], "--max-rss", "1G")
+    assert run.code == 3
+    assert run.summary["over_budget"] is False
+
+
+# ---- options ----------------------------------------------------------------------------
+
+def test_output_file_keeps_command_stdout_clean():
+    need_root()
+    run = run_rsstrace(["--", "echo", "hello"], json_out=False)
+    assert run.code == 0
+    assert run.stdout == "hello\n"
+    assert "Tree peak RSS" in run.output and "VmHWM" in run.output
+
+
+def test_human_summary_reads_well():
+    need_root()
+    run = run_rsstrace(["--", wl("fork_cow"), "2", "16"], json_out=False)
+    assert run.code == 0
+    lines = run.output.splitlines()
+    assert max(len(l) for l in lines) < 80, "the summary must fit 80 columns"
+    header = [l for l in lines if l.split()[:2] == ["PID", "COMMAND"]]
+    assert header and all(c in header[0] for c in
+                          ("VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSwap", "VmPeak"))
+    assert any(l.startswith("Tree peak RSS") for l in lines)
+    reports = parse_reports(run.stdout)
+    parent = [r for r in reports if r["tag"] == "parent"][0]
+    row = [l for l in lines if l.split()[:1] == [str(parent["pid"])]]
+    assert row, f"no row for the parent {parent['pid']}:\n{run.output}"
+
+
+def test_no_children_traces_only_the_command():
+    need_root()
+    run = trace([wl("fork_cow"), "3", "8"], "--no-children")
+    assert run.code == 0
+    parent = run.report("parent")
+    assert [r["pid"] for r in run.rows] == [parent["pid"]]
+    assert_row_matches_status(run.rows[0], parent["status"])
+
+
+def test_interval_lines():
+    need_root()
+    run = trace(["sleep", "1.2"], "-i", "0.2")
+    assert run.code == 0
+    assert len(run.intervals) >= 3, run.intervals
+    for line in run.intervals:
+        assert line["processes"] == 1 and line["largest_comm"] == "sleep"
+        assert line["tree_rss_kb"] > 0
+    human = run_rsstrace(["-i", "0.2", "--", "sleep", "0.7"], json_out=False)
+    assert sum(1 for l in human.output.splitlines() if l.startswith("[")) >= 2, human.output
+
+
+def test_duration_stops_tracing_and_waits_for_the_command():
+    need_root()
+    t = time.monotonic()
+    run = trace(["sh", "-c", "sleep 1.5; exit 4"], "-d", "0.3")
+    assert run.code == 4, "after -d, the command's status is still passed through"
+    assert time.monotonic() - t >= 1.4
+    assert 250 <= run.summary["duration_ms"] < 1400, run.summary
+    assert any(r["end_reason"] == "detach" for r in run.rows), run.rows
+
+
+def test_json_comm_escaping():
+    need_root()
+    # /proc/PID/comm may be set to any bytes: quotes, control characters, invalid UTF-8
+    run = trace(["sh", "-c", r"printf 'a\042b\134\001\377z' > /proc/$$/comm; exit 0"])
+    assert run.code == 0
+    comms = [r["comm"] for r in run.rows]
+    assert 'a"b\\\x01\ufffdz' in comms, comms
+
+
+# ---- -p attach -------------------------------------------------------------------------
+
+def start_idle(mib=24):
+    p = subprocess.Popen([wl("idle"), str(mib)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "ready\n"
+    return p
+
+
+def wait_for_line(stream, needle, timeout=30):
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([stream], [], [], deadline - time.monotonic())
+        if not r:
+            break
+        line = stream.readline()
+        if not line:
+            break
+        seen += line
+        if needle in line:
+            return
+    raise AssertionError(f"{needle!r} not seen; got {seen!r}")
+
+
+def test_attach_to_running_process_that_then_does_nothing(tmp_path):
+    need_root()
+    idle = start_idle(24)
+    out = tmp_path / "out.json"
+    tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-o", str(out), "-p", str(idle.pid)],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(tracer.stderr, "tracing started")
+        idle.stdin.close()  # the process reports its status and exits
+        rest = idle.stdout.read()
+        idle.wait(10)
+        tracer.wait(30)
+    finally:
+        idle.kill()
+        tracer.kill()
+    assert tracer.returncode == 0
+    rows, summary, _ = parse_json_lines(out.read_text())
+    rep = parse_reports(rest)[0]
+    assert len(rows) == 1 and rows[0]["pid"] == idle.pid
+    row = rows[0]
+    assert row["attached"] is True and row["end_reason"] == "exit"
+    assert_row_matches_status(row, rep["status"])
+    assert row["vm_hwm_kb"] >= 24 * 1024
+    assert summary["tree_peak_kb"] >= row["vm_rss_kb"] - 64
+
+
+def test_attach_and_detach_with_duration():
+    need_root()
+    idle = start_idle(16)
+    try:
+        run = run_rsstrace(["-p", str(idle.pid), "-d", "0.3"])
+        status = parse_reports("@@status pid=0 tag=x\n" + Path(f"/proc/{idle.pid}/status").read_text() + "@@end\n")[0]["status"]
+    finally:
+        idle.kill()
+        idle.wait()
+    assert run.code == 0, run.stderr
+    row = run.row(idle.pid)
+    assert row["end_reason"] == "detach" and row["exit_code"] is None
+    # nothing changed: the row (seeded at attach) equals /proc now
+    assert_row_matches_status(row, status)
+    assert run.summary["tree_peak_kb"] == row["vm_rss_kb"]
+
+
+def test_pid_exits_while_attaching():
+    need_root()
+    gone = start_idle(4)
+    stay = start_idle(4)
+    env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
+    tracer = subprocess.Popen([str(RSSTRACE), "--json", "-d", "0.2", "-p", f"{gone.pid},{stay.pid}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        time.sleep(0.5)  # inside the widened window (1.5 s) between check and attach
+        gone.kill()
+        gone.wait()
+        out, err = tracer.communicate(timeout=30)
+    finally:
+        stay.kill()
+        stay.wait()
+    assert tracer.returncode == 0, err
+    assert f"PID {gone.pid} exited while rsstrace was attaching" in err
+    rows, _, _ = parse_json_lines(out)
+    assert [r["pid"] for r in rows] == [stay.pid]
+
+
+def test_only_pid_exits_while_attaching_is_an_error():
+    need_root()
+    gone = start_idle(4)
+    env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
+    tracer = subprocess.Popen([str(RSSTRACE), "-p", str(gone.pid)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(0.5)
+    gone.kill()
+    gone.wait()
+    out, err = tracer.communicate(timeout=30)
+    assert tracer.returncode == 1
+    assert "exited while rsstrace was attaching" in err
