@@ -104,22 +104,20 @@ static int usage_error(const char *fmt, const char *arg)
 
 static int parse_pids(const char *arg, struct options *o)
 {
-	char *copy = strdup(arg), *save = NULL, *tok;
+	char *copy = strdup(arg), *rest = copy, *tok;
 	uint64_t v;
 	int err = 0;
 
 	if (!copy)
 		return -1;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	/* strsep keeps empty fields, so "1,,2", ",1" and "1," are rejected */
+	while ((tok = strsep(&rest, ",")) != NULL) {
 		if (parse_uint(tok, 1, 4194304, &v) || o->npids >= MAX_PIDS) {
 			err = -1;
 			break;
 		}
 		o->pids[o->npids++] = (int)v;
 	}
-	/* an empty list or a trailing comma ("1,") is malformed */
-	if (!err && (!o->npids || arg[strlen(arg) - 1] == ','))
-		err = -1;
 	free(copy);
 	return err;
 }

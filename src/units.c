@@ -15,10 +15,13 @@ int parse_size(const char *s, uint64_t *bytes)
 	char *end;
 	double v, mult = 1;
 
-	if (!s || !*s || isspace((unsigned char)*s) || *s == '-' || *s == '+')
+	/* plain decimal only: strtod would also take hex, exponents, "inf" */
+	if (!s || !isdigit((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
+	if (end != s + strspn(s, "0123456789."))
+		return -1;
 	if (errno || end == s || !isfinite(v) || v < 0)
 		return -1;
 	if (*end) {
@@ -49,11 +52,11 @@ int parse_seconds(const char *s, double *seconds)
 	char *end;
 	double v;
 
-	if (!s || !*s || isspace((unsigned char)*s))
+	if (!s || !isdigit((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 366.0 * 86400)
+	if (errno || end != s + strspn(s, "0123456789.") || *end || !isfinite(v) || v <= 0 || v > 366.0 * 86400)
 		return -1;
 	*seconds = v;
 	return 0;
@@ -74,15 +77,26 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* At most 6 characters: three significant digits and a unit. */
 const char *fmt_kb(uint64_t kb, char *buf, size_t len)
 {
-	if (kb < 1024)
+	static const char units[] = "MGTP";
+	double v = (double)kb;
+	int u = -1;
+
+	if (kb < 1000) {
 		snprintf(buf, len, "%lluK", (unsigned long long)kb);
-	else if (kb < 1024 * 1024)
-		snprintf(buf, len, "%.1fM", kb / 1024.0);
-	else if (kb < 1024ULL * 1024 * 1024)
-		snprintf(buf, len, "%.2fG", kb / (1024.0 * 1024));
+		return buf;
+	}
+	do {
+		v /= 1024;
+		u++;
+	} while (v >= 999.95 && u < 3);
+	if (v < 9.995)
+		snprintf(buf, len, "%.2f%c", v, units[u]);
+	else if (v < 99.95)
+		snprintf(buf, len, "%.1f%c", v, units[u]);
 	else
-		snprintf(buf, len, "%.2fT", kb / (1024.0 * 1024 * 1024));
+		snprintf(buf, len, "%.0f%c", v, units[u]);
 	return buf;
 }
