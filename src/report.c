@@ -107,13 +107,6 @@ static uint64_t vm_peak_pages(const struct mm_state *st)
 	return st->hiwater_vm > st->total_vm ? st->hiwater_vm : st->total_vm;
 }
 
-uint64_t row_hwm_pages(const struct mm_state *st)
-{
-	uint64_t hwm = vm_hwm_pages(st);
-
-	return st->peak_rss > hwm ? st->peak_rss : hwm;
-}
-
 static int64_t ms_since(const struct report *r, uint64_t ns)
 {
 	return ns >= r->t0_ns ? (int64_t)((ns - r->t0_ns) / 1000000) : 0;
@@ -227,7 +220,7 @@ void report_live(struct report *r, const struct tree_state *t, const struct mm_s
 static int cmp_rows(const void *pa, const void *pb)
 {
 	const struct row *a = pa, *b = pb;
-	uint64_t ha = row_hwm_pages(&a->st), hb = row_hwm_pages(&b->st);
+	uint64_t ha = vm_hwm_pages(&a->st), hb = vm_hwm_pages(&b->st);
 
 	if (ha != hb)
 		return ha < hb ? 1 : -1;
@@ -330,7 +323,7 @@ bool report_summary(struct report *r, const struct summary *s)
 	report_flush(r, true);
 	qsort(r->rows, r->nrows, sizeof(*r->rows), cmp_rows);
 	for (size_t i = 0; i < r->nrows; i++)
-		sum_hwm += row_hwm_pages(&r->rows[i].st);
+		sum_hwm += vm_hwm_pages(&r->rows[i].st);
 	lost = s->loss.ringbuf_full + s->loss.mms_full + s->loss.tasks_full;
 	if (r->json) {
 		print_summary_json(r, s, procs, sum_hwm, over);
@@ -351,9 +344,9 @@ bool report_summary(struct report *r, const struct summary *s)
 		fmt_kb(t->peak_part[RSS_SWAP] * kb, e, sizeof(e)));
 	if (r->nrows) {
 		fprintf(r->out, "Largest process: %s, pid %u %.*s (time -v's max resident set)\n",
-			fmt_kb(row_hwm_pages(&r->rows[0].st) * kb, a, sizeof(a)), r->rows[0].st.tgid,
+			fmt_kb(vm_hwm_pages(&r->rows[0].st) * kb, a, sizeof(a)), r->rows[0].st.tgid,
 			RSS_COMM_LEN, r->rows[0].st.comm);
-		fprintf(r->out, "Sum of peaks:    %s (each process's own peak, not at one moment)\n",
+		fprintf(r->out, "Sum of VmHWM:    %s (each process's own peak, not at one moment)\n",
 			fmt_kb(sum_hwm * kb, b, sizeof(b)));
 	}
 	print_table(r, s);

@@ -72,7 +72,4 @@ int row_exit_status(const struct report *r, const struct row *row);
 /* wait(2) status to a shell-style code: 0-255, or 128+N for signal N. */
 int status_to_code(int status);
 
-/* Comparison for sorting rows by peak, largest first. */
-uint64_t row_hwm_pages(const struct mm_state *st);
-
 #endif

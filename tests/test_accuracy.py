@@ -9,8 +9,11 @@ import subprocess
 
 import pytest
 
-from harness import (FILE_TOLERANCE_KB, ROOT, assert_row_matches_status, assert_tree_peak_sane,
-                     need_root, own_peak, trace, wl)
+import json
+import tempfile
+
+from harness import (ROOT, RSSTRACE, assert_row_matches_status, assert_tree_peak_sane, need_root,
+                     own_peak, trace, wl)
 
 MIB_KB = 1024
 
@@ -148,3 +151,37 @@ def test_burst_of_short_lived_children_tree_peak():
     assert_tree_peak_sane(run)
     # and no single process held anywhere near that: only a tree view shows it
     assert max(own_peak(r) for r in run.rows) * 4 < s["tree_peak_kb"]
+
+
+def test_transparent_huge_pages():
+    mode = open("/sys/kernel/mm/transparent_hugepage/enabled").read()
+    if "[never]" in mode:
+        pytest.skip("transparent huge pages are disabled on this kernel")
+    mib = 64
+    run = trace([wl("thp"), str(mib)])
+    assert run.code == 0, run.stderr
+    rep = run.report("thp")
+    row = run.row(rep["pid"])
+    assert_row_matches_status(row, rep["status"])
+    assert row["rss_anon_kb"] >= mib * MIB_KB
+    huge = rep["status"].get("AnonHugePages", 0)  # 0 if the kernel found no huge page
+    assert row["rss_anon_kb"] >= huge
+
+
+def test_real_program_python_against_getrusage():
+    """A real interpreter, untouched: its VmHWM must be what the kernel gives
+    the parent in getrusage(RUSAGE_CHILDREN).ru_maxrss."""
+    code = ("import subprocess, resource, sys\n"
+            "p = subprocess.run(sys.argv[1:])\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    prog = "b = bytearray(150 * 2**20); b[::4096] = b'x' * len(b[::4096])"
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as f:
+        p = subprocess.run(["/usr/bin/python3", "-c", code, str(RSSTRACE), "--json", "-o", f.name, "--",
+                            "/usr/bin/python3", "-c", prog], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        maxrss = int(p.stdout.split()[-1])
+        rows = [json.loads(l) for l in open(f.name) if '"process"' in l]
+    assert len(rows) == 1
+    # ru_maxrss is the kernel's hiwater at exit (includes rsstrace's own, far smaller)
+    assert rows[0]["vm_hwm_kb"] == maxrss, (rows[0], maxrss)
+    assert rows[0]["traced_peak_kb"] >= 150 * MIB_KB
