@@ -6,6 +6,7 @@
  * 40 ms, 128 MiB scratch spike before it exits. Then one more step execs.
  */
 #include "workload.h"
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -21,6 +22,7 @@ int main(int argc, char **argv)
 	char *table;
 
 	if (argc > 1 && !strcmp(argv[1], "link")) { /* the exec'd last step */
+		prctl(PR_SET_NAME, "demo-link");
 		wl_anon(24 * MIB);
 		sleep_ms(100);
 		return 0;
@@ -32,6 +34,10 @@ int main(int argc, char **argv)
 		if (pid < 0)
 			wl_die("fork");
 		if (pid == 0) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "demo-worker%d", i + 1);
+			prctl(PR_SET_NAME, name);
 			for (size_t off = 0; off < (size_t)(i + 1) * 8 * MIB; off += 4096)
 				table[off] = 3; /* copy-on-write */
 			sleep_ms(50 * i);
