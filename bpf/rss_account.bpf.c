@@ -20,6 +20,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Trace new children of traced processes (off with --no-children). */
 const volatile bool follow_children = true;
+/* Test hook (RSSTRACE_TEST_BREAK_VERIFIER): makes fork_btf unverifiable, so the
+ * test suite can check how a load failure is reported. */
+const volatile bool break_verifier = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -259,6 +262,8 @@ int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
 	struct mm_struct *cmm = BPF_CORE_READ(child, mm);
 	struct traced_task t = { .next_exec_seq = 1, .ppid = ptgid };
 
+	if (break_verifier)
+		return *(volatile int *)(long)ptgid; /* a scalar used as a pointer */
 	if (!bpf_map_lookup_elem(&traced, &ptgid))
 		return 0;
 	if (ctgid == ptgid) /* a thread: same mm, same row */

@@ -324,8 +324,11 @@ int main(int argc, char **argv)
 				      .ringbuf_bytes = (uint32_t)a.o.ringbuf_bytes };
 	err = tracer_start(&a.t, &cfg, on_record, &a, &what);
 	if (err) {
-		elog("cannot %s: %s%s", what, strerror(-err),
-		     log_verbose ? "" : " (run with -v for the verifier's log)");
+		if (!strcmp(what, "load the BPF programs"))
+			elog("the kernel refused to load the BPF programs (%s)%s", strerror(-err),
+			     log_verbose ? ": see the verifier's log above" : "; run with -v to see the verifier's log");
+		else
+			elog("cannot %s: %s", what, strerror(-err));
 		tracer_stop(&a.t);
 		return EXIT_FAIL;
 	}
@@ -340,8 +343,14 @@ int main(int argc, char **argv)
 	}
 	vlog("tracing started: %s", a.target);
 	trace_loop(&a, t0);
-	if (stop_signal == SIGTERM && a.launched)
-		kill(a.l.pid, SIGTERM); /* we were asked to end: so is the command */
+	if (stop_signal == SIGTERM && a.launched && a.cmd_status < 0) {
+		/* we were asked to end: so is the command. Trace its exit for up to
+		 * a second, so its row ends as an exit with its status. */
+		kill(a.l.pid, SIGTERM);
+		stop_signal = 0;
+		a.o.duration = 1;
+		trace_loop(&a, now_ns());
+	}
 
 	/* What is still alive gets its current state as its row. */
 	tracer_poll(&a.t, 0);

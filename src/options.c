@@ -62,7 +62,7 @@ static const char help_text[] =
 	"  sudo rsstrace -- make -j8                 peak memory of a build, per process\n"
 	"  sudo rsstrace -o mem.txt -- ./server      keep the server's stdout clean\n"
 	"  sudo rsstrace -p 1234 -d 60 -i 5          watch a process for a minute\n"
-	"  sudo rsstrace --json -- ./job | jq .      machine-readable rows\n"
+	"  sudo rsstrace --json -o rows.json -- ./job  machine-readable rows\n"
 	"  sudo rsstrace --max-rss 2G -- ./test.sh   CI memory budget (exit 99 if over)\n"
 	"\n"
 	"Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF\n"

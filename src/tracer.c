@@ -5,6 +5,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -52,6 +53,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn
 	}
 	s->rodata->nr_cpus = (uint32_t)ncpus;
 	s->rodata->follow_children = cfg->follow_children;
+	s->rodata->break_verifier = getenv("RSSTRACE_TEST_BREAK_VERIFIER") != NULL;
 	bpf_map__set_max_entries(s->maps.mms, cfg->map_entries);
 	bpf_map__set_max_entries(s->maps.traced, cfg->map_entries);
 	bpf_map__set_max_entries(s->maps.records, cfg->ringbuf_bytes);

@@ -324,3 +324,57 @@ def test_only_pid_exits_while_attaching_is_an_error():
     out, err = tracer.communicate(timeout=30)
     assert tracer.returncode == 1
     assert "exited while rsstrace was attaching" in err
+
+
+def test_bpf_load_failure_shows_verifier_log_with_v():
+    need_root()
+    env = dict(os.environ, RSSTRACE_TEST_BREAK_VERIFIER="1")
+    p = rsstrace("--", "true", env=env)
+    assert p.returncode == 1
+    line = one_line_error(p)
+    assert "refused to load the BPF programs" in line and "-v" in line, line
+    assert len(p.stderr.splitlines()) == 1
+    p = rsstrace("-v", "--", "true", env=env)
+    assert p.returncode == 1
+    assert "BEGIN PROG LOAD LOG" in p.stderr and "fork_btf" in p.stderr, p.stderr[-2000:]
+    assert p.stderr.splitlines()[-1].startswith("rsstrace: the kernel refused")
+
+
+# ---- signals ---------------------------------------------------------------------------
+
+def test_sigterm_prints_summary_once_and_ends_the_command(tmp_path):
+    need_root()
+    out = tmp_path / "out.json"
+    tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-o", str(out), "--", "sleep", "30"],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(tracer.stderr, "tracing started")
+        t = time.monotonic()
+        tracer.terminate()
+        tracer.wait(20)
+    finally:
+        tracer.kill()
+    assert time.monotonic() - t < 10, "SIGTERM must end the command, not wait for it"
+    assert tracer.returncode == 128 + 15, "the command got the SIGTERM and its status is passed through"
+    rows, summary, _ = parse_json_lines(out.read_text())
+    assert [(r["comm"], r["end_reason"], r["exit_code"]) for r in rows] == [("sleep", "exit", 143)]
+    assert summary["exit_code"] == 143
+
+
+def test_sigint_in_pid_mode_detaches_with_status_0():
+    need_root()
+    idle = start_idle(8)
+    tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-p", str(idle.pid)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(tracer.stderr, "tracing started")
+        tracer.send_signal(2)
+        out, _ = tracer.communicate(timeout=20)
+    finally:
+        tracer.kill()
+        idle.kill()
+        idle.wait()
+    assert tracer.returncode == 0
+    rows, summary, _ = parse_json_lines(out)
+    assert rows[0]["pid"] == idle.pid and rows[0]["end_reason"] == "detach"
+    assert rows[0]["vm_rss_kb"] >= 8 * 1024
