@@ -21,7 +21,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(AR
 
 # user-space logic that needs no BPF (unit-tested without root)
 LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/report.c
-APP_SRCS := src/main.c src/tracer.c src/launch.c
+APP_SRCS := src/main.c src/tracer.c src/launch.c src/hooks.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/%.o)
 BPF_HDRS := $(wildcard bpf/*.bpf.h) include/rsstrace.h

@@ -27,6 +27,13 @@ struct mm_struct___old {
 	struct mm_rss_stat___old rss_stat;
 };
 
+/* bpf_get_current_task_btf() is 5.11+; the untyped helper works everywhere and
+ * every field read goes through BPF_CORE_READ anyway. */
+static __always_inline struct task_struct *current_task(void)
+{
+	return (struct task_struct *)bpf_get_current_task();
+}
+
 static __always_inline bool rss_counters_are_atomic(void)
 {
 	return bpf_core_type_exists(struct mm_rss_stat___old);

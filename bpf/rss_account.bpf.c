@@ -15,6 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include "rsstrace.h"
 #include "mm_counters.bpf.h"
+#include "atomics.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -80,11 +81,11 @@ static __always_inline void tree_add(int member, __s64 delta)
 	__sync_fetch_and_add(&tree.cur[member_idx(member)], delta);
 	if (member == RSS_SWAP)
 		return;
-	rss = __sync_fetch_and_add(&tree.rss, delta) + delta;
+	rss = add_return(&tree.rss, delta);
 	if (delta < 0)
 		return;
 	peak = tree.peak;
-	if (rss <= peak || __sync_val_compare_and_swap(&tree.peak, peak, rss) != peak)
+	if (rss <= peak || !compare_exchange(&tree.peak, peak, rss))
 		return;
 	tree.peak_ns = bpf_ktime_get_ns();
 	tree.peak_procs = tree.live_mms;
@@ -104,13 +105,28 @@ static __always_inline void note_peak(struct mm_state *st)
 		st->peak_part[m] = st->cur[m];
 }
 
-/* Re-read one member exactly; returns how much it moved. */
+/* What a change of one member says about why RSS moved (before teardown). */
+static __always_inline void note_cause(struct mm_state *st, int member, __s64 delta)
+{
+	if (member == RSS_SWAP) {
+		if (delta > 0)
+			__sync_fetch_and_add(&st->causes.swapout_pages, delta);
+		else
+			__sync_fetch_and_add(&st->causes.swap_released, -delta);
+	} else if (delta < 0) {
+		__sync_fetch_and_add(&st->causes.unmapped_pages, -delta);
+	}
+}
+
+/* Re-read one member exactly and account the change. */
 static __always_inline void sync_member(struct mm_struct *mm, struct mm_state *st, int member)
 {
 	__s64 v = mm_counter_exact(mm, member);
-	__s64 old = __sync_lock_test_and_set(&st->cur[member_idx(member)], v);
+	__s64 old = exchange(&st->cur[member_idx(member)], v);
 
 	tree_add(member, v - old);
+	if (v != old)
+		note_cause(st, member, v - old);
 }
 
 static __always_inline void read_vm_marks(struct mm_struct *mm, struct mm_state *st)
@@ -128,7 +144,7 @@ static __always_inline void read_vm_marks(struct mm_struct *mm, struct mm_state 
  */
 static __always_inline __u32 end_reason_now(struct mm_struct *mm, struct mm_state *st)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = current_task();
 	struct mm_struct *cur_mm = BPF_CORE_READ(t, mm);
 
 	if (BPF_CORE_READ(t, flags) & PF_EXITING)
@@ -157,10 +173,11 @@ static __always_inline void send_mm_end(struct mm_state *st)
 static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_state *st,
 				   __u32 reason)
 {
-	struct task_struct *cur = bpf_get_current_task_btf();
+	struct task_struct *cur = current_task();
 
 	st->end_ns = bpf_ktime_get_ns();
 	st->end_reason = reason;
+	st->causes.teardown_pages = rss_of(st->cur);
 	read_vm_marks(mm, st);
 	/* the name may have changed since the mm began (prctl, /proc/PID/comm);
 	 * during an exit or exec the owner itself is current */
@@ -175,7 +192,7 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 
 /* Start accounting an address space a traced process now owns. */
 static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *owner,
-				     __u32 ppid, __u32 exec_seq, __u32 seeded)
+				     __u32 ppid, __u32 exec_seq, __u32 seeded, bool forked)
 {
 	__u64 key = (__u64)mm;
 	__u32 zero = 0;
@@ -199,6 +216,8 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 		st->peak_part[m] = st->cur[m];
 	}
 	st->peak_rss = rss_of(st->cur);
+	if (forked)
+		st->causes.fork_pages = st->peak_rss + st->cur[RSS_SWAP];
 	read_vm_marks(mm, st);
 
 	/* A pointer still in the map belongs to an mm whose end we missed: report
@@ -252,10 +271,16 @@ int BPF_PROG(rss_stat_btf, struct mm_struct *mm, int member)
 	return 0;
 }
 
+SEC("raw_tp/rss_stat")
+int BPF_PROG(rss_stat_raw, struct mm_struct *mm, int member)
+{
+	on_rss_change(mm, member);
+	return 0;
+}
+
 /* ---- process lifecycle ------------------------------------------------------ */
 
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
@@ -280,12 +305,23 @@ int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
 	 * a pid (rss_stat with curr=0): take them from the counters now. A
 	 * vfork/posix_spawn child shares its parent's mm until it execs. */
 	if (cmm && cmm != BPF_CORE_READ(parent, mm))
-		begin_mm(cmm, child, ptgid, 0, 0);
+		begin_mm(cmm, child, ptgid, 0, 0, true);
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(exec_btf, struct task_struct *p)
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(parent, child);
+}
+
+static __always_inline int on_exec(struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	struct traced_task *t = bpf_map_lookup_elem(&traced, &tgid);
@@ -295,8 +331,20 @@ int BPF_PROG(exec_btf, struct task_struct *p)
 	if (!t || !mm)
 		return 0;
 	seq = t->next_exec_seq++;
-	begin_mm(mm, p, t->ppid, seq, 0);
+	begin_mm(mm, p, t->ppid, seq, 0, false);
 	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_btf, struct task_struct *p)
+{
+	return on_exec(p);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(exec_raw, struct task_struct *p)
+{
+	return on_exec(p);
 }
 
 /*
@@ -304,8 +352,7 @@ int BPF_PROG(exec_btf, struct task_struct *p)
  * exit_mm(), so the exit code lands in the mm's row before its teardown; on
  * older kernels it comes after, and user space joins it from the record.
  */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(exit_btf, struct task_struct *p)
+static __always_inline int on_exit(struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	struct mm_struct *mm = BPF_CORE_READ(p, mm);
@@ -338,6 +385,18 @@ int BPF_PROG(exit_btf, struct task_struct *p)
 	return 0;
 }
 
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit_btf, struct task_struct *p)
+{
+	return on_exit(p);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(exit_raw, struct task_struct *p)
+{
+	return on_exit(p);
+}
+
 /*
  * Backstop (6.1+): exit_mmap's end. An mm whose teardown changed no counter
  * (nothing resident) is still in the map here; its values are unchanged.
@@ -353,7 +412,18 @@ int BPF_PROG(exit_mmap_btf, struct mm_struct *mm)
 	return 0;
 }
 
+#include "cause_hooks.bpf.h"
+
 /* ---- state of processes that existed before tracing, and of live ones at the end ---- */
+
+/* Run once by the loader before anything is attached (per-CPU counters only). */
+SEC("iter/task")
+int init_cpu_offsets(struct bpf_iter__task *ctx)
+{
+	if (!cpu_off_ready)
+		discover_cpu_offsets();
+	return 0;
+}
 
 SEC("iter/task")
 int seed_task(struct bpf_iter__task *ctx)
@@ -365,11 +435,6 @@ int seed_task(struct bpf_iter__task *ctx)
 	__u64 key;
 	__u32 tgid;
 
-	if (iter_mode == ITER_INIT) {
-		if (!cpu_off_ready)
-			discover_cpu_offsets();
-		return 0;
-	}
 	if (!t || (BPF_CORE_READ(t, flags) & PF_KTHREAD))
 		return 0;
 	mm = BPF_CORE_READ(t, mm);
@@ -391,6 +456,6 @@ int seed_task(struct bpf_iter__task *ctx)
 	if (!tt || st)
 		return 0;
 	tt->ppid = BPF_CORE_READ(t, real_parent, tgid);
-	begin_mm(mm, t, tt->ppid, 0, 1);
+	begin_mm(mm, t, tt->ppid, 0, 1, false);
 	return 0;
 }

@@ -40,6 +40,26 @@ struct traced_task {
 };
 
 /*
+ * Why RSS moved, per address space. The first group comes from rss_stat itself
+ * (always exact); the second from optional hooks (--causes), whose attach
+ * points depend on the kernel (see src/hooks.c). A counter whose hook is not
+ * live is reported as unavailable, never as 0.
+ */
+struct mm_causes {
+	__u64 fork_pages;	/* resident + swapped pages inherited at fork */
+	__u64 unmapped_pages;	/* decrements of anon/file/shmem before teardown */
+	__u64 swapout_pages;	/* increments of swap entries (reclaim, MADV_PAGEOUT) */
+	__u64 swap_released;	/* decrements of swap entries before teardown */
+	__u64 teardown_pages;	/* resident when teardown began */
+	__u64 faults;		/* page faults (hook) */
+	__u64 wp_faults;	/* write-protect / copy-on-write faults (hook) */
+	__u64 rmap_pages;	/* pages removed from the rmap (hook) */
+	__u64 vmas_removed;	/* VMAs removed (hook) */
+	__u64 unmapped_bytes;	/* bytes of removed VMAs, or of munmap() requests */
+	__u64 swapin_faults;	/* swap-in faults (hook) */
+};
+
+/*
  * State of one traced address space (value of the `mms` map, key = mm pointer).
  * Counters are in pages, exact: each rss_stat event re-reads the kernel counter
  * of the member that changed (a per-CPU sum, not the batched approximation).
@@ -62,6 +82,7 @@ struct mm_state {
 	__u32 end_reason;
 	__u32 seeded;		/* 1: existed before tracing began (-p) */
 	char comm[RSS_COMM_LEN];
+	struct mm_causes causes;
 };
 
 /* Tree-wide totals, updated by every event of a traced mm. */
@@ -106,7 +127,6 @@ struct exit_record {
 
 /* What the task iterator does when user space runs it. */
 enum iter_mode {
-	ITER_INIT = 2,	  /* measure the per-CPU offsets (once, before attaching) */
 	ITER_SEED = 0,	  /* create entries for traced tgids that have none (-p attach) */
 	ITER_REFRESH = 1, /* re-read counters and hiwater of every live traced mm */
 };

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "launch.h"
 #include "log.h"
 #include "options.h"
@@ -35,6 +36,7 @@ struct app {
 	struct tracer t;
 	struct report r;
 	struct launch l;
+	struct hooks hooks;
 	bool launched;
 	int cmd_status; /* wait(2) status, -1 until reaped */
 	char target[256];
@@ -159,7 +161,7 @@ static int attach_pids(struct app *a)
 	 * "PID exited while attaching" deterministically. */
 	if (getenv("RSSTRACE_TEST_ATTACH_DELAY_MS"))
 		usleep(1000 * atoi(getenv("RSSTRACE_TEST_ATTACH_DELAY_MS")));
-	err = tracer_run_iter(&a->t, ITER_SEED);
+	err = tracer_seed(&a->t);
 	if (err) {
 		elog("cannot read the state of the traced processes (iter/task): %s", strerror(-err));
 		return EXIT_FAIL;
@@ -277,6 +279,29 @@ static void add_detached(void *ctx, const struct mm_state *st)
 	report_add_row(&a->r, &s);
 }
 
+/* What the summary says about the hooks in use (after any fallback at load). */
+static void describe_hooks(struct app *a, struct summary *s)
+{
+	static char use[LH_COUNT][128];
+	struct hooks *hk = &a->hooks;
+
+	for (int h = 0; h < LH_COUNT && h < MAX_HOOKS; h++) {
+		s->hooks[h].key = hook_key(h);
+		s->hooks[h].use = hook_in_use(hk, h, use[h], sizeof(use[h]));
+		s->hooks[h].optional = h >= LH_FAULT;
+		if (s->hooks[h].use)
+			vlog("hook: %-13s -> %s", hook_name(h), s->hooks[h].use);
+	}
+	s->nhooks = LH_COUNT < MAX_HOOKS ? LH_COUNT : MAX_HOOKS;
+	s->avail.shown = a->o.causes;
+	s->avail.faults = hk->h[LH_FAULT].chosen >= 0;
+	s->avail.wp_faults = hk->h[LH_WP].chosen >= 0;
+	s->avail.rmap_pages = hk->h[LH_RMAP].chosen >= 0;
+	s->avail.vmas_removed = hook_is_function(hk, LH_VMA);
+	s->avail.munmap_requests = hk->h[LH_VMA].chosen >= 0 && !hook_is_function(hk, LH_VMA);
+	s->avail.swapin_faults = hk->h[LH_SWAPIN].chosen >= 0;
+}
+
 static int setup_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
@@ -319,9 +344,18 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	describe_target(&a);
 
+	if (hooks_choose(&a.hooks, a.o.causes || a.o.list_hooks, &what)) {
+		elog("this kernel offers no way to see the '%s' event (rsstrace --hooks tells why)", what);
+		return EXIT_FAIL;
+	}
+	if (a.o.list_hooks) {
+		hooks_print(&a.hooks, out, a.o.json);
+		return 0;
+	}
 	cfg = (struct tracer_config){ .follow_children = a.o.follow_children,
 				      .map_entries = (uint32_t)a.o.map_entries,
-				      .ringbuf_bytes = (uint32_t)a.o.ringbuf_bytes };
+				      .ringbuf_bytes = (uint32_t)a.o.ringbuf_bytes,
+				      .hooks = &a.hooks };
 	err = tracer_start(&a.t, &cfg, on_record, &a, &what);
 	if (err) {
 		if (!strcmp(what, "load the BPF programs"))
@@ -333,7 +367,8 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	t0 = now_ns();
-	report_init(&a.r, out, a.o.json, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024);
+	describe_hooks(&a, &sum);
+	report_init(&a.r, out, a.o.json, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024, &sum.avail);
 
 	ret = a.o.cmd ? launch_cmd(&a) : attach_pids(&a);
 	if (ret) {
@@ -354,7 +389,7 @@ int main(int argc, char **argv)
 
 	/* What is still alive gets its current state as its row. */
 	tracer_poll(&a.t, 0);
-	if (tracer_run_iter(&a.t, ITER_REFRESH))
+	if (tracer_refresh(&a.t))
 		wlog("could not refresh the live processes' counters; their rows are as of their last change");
 	tracer_foreach_live(&a.t, add_detached, &a);
 	tracer_poll(&a.t, 0);

@@ -14,7 +14,8 @@
 
 static const char usage_text[] =
 	"Usage: rsstrace [OPTIONS] -- CMD [ARGS...]\n"
-	"       rsstrace [OPTIONS] -p PID[,PID...]\n";
+	"       rsstrace [OPTIONS] -p PID[,PID...]\n"
+	"       rsstrace --hooks [--json]\n";
 
 static const char help_text[] =
 	"\n"
@@ -43,6 +44,12 @@ static const char help_text[] =
 	"                         breakdown, and the largest process\n"
 	"      --rows N           rows in the summary table (default 25, 0 = all)\n"
 	"  -v, --verbose          say which hooks are used; libbpf and verifier output\n"
+	"\n"
+	"Why memory moved:\n"
+	"      --causes           also count faults, copy-on-write faults, rmap and VMA\n"
+	"                         removals, swap-ins per process (costs more per fault)\n"
+	"      --hooks            print, for this kernel, each hook and the attach point\n"
+	"                         in use (and why better ones were rejected); then exit\n"
 	"\n"
 	"Budget:\n"
 	"      --max-rss SIZE     fail (exit 99) if the tree's peak RSS exceeds SIZE,\n"
@@ -75,6 +82,8 @@ enum {
 	OPT_ROWS,
 	OPT_MAX_PROCS,
 	OPT_RINGBUF,
+	OPT_CAUSES,
+	OPT_HOOKS,
 };
 
 static const struct option long_opts[] = {
@@ -88,6 +97,8 @@ static const struct option long_opts[] = {
 	{ "rows", required_argument, NULL, OPT_ROWS },
 	{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, /* hidden: tests of loss */
+	{ "causes", no_argument, NULL, OPT_CAUSES },
+	{ "hooks", no_argument, NULL, OPT_HOOKS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -177,6 +188,12 @@ int parse_options(int argc, char **argv, struct options *o)
 				return usage_error("invalid ring buffer size '%s' (a power of 2, 4K to 1G)", optarg);
 			o->ringbuf_bytes = v;
 			break;
+		case OPT_CAUSES:
+			o->causes = true;
+			break;
+		case OPT_HOOKS:
+			o->list_hooks = true;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -194,6 +211,8 @@ int parse_options(int argc, char **argv, struct options *o)
 	/* "rsstrace ls -l" works too, as with time(1) and strace(1) */
 	if (optind < argc)
 		o->cmd = &argv[optind];
+	if (o->list_hooks)
+		return o->cmd || o->npids ? usage_error("--hooks takes no PID or command%s", "") : 0;
 	if (o->cmd && o->npids)
 		return usage_error("give either -p PID or -- CMD, not both%s", "");
 	if (!o->cmd && !o->npids)

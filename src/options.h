@@ -29,6 +29,8 @@ struct options {
 	uint64_t map_entries; /* address spaces / processes the maps hold */
 	uint64_t ringbuf_bytes;
 	bool verbose;
+	bool causes;	/* --causes: fault/cow/rmap/vma/swap-in hooks */
+	bool list_hooks; /* --hooks: print the hook choice and exit */
 };
 
 /* Parses argv. Returns 0 to go on, -1 after --help/--version (exit 0), or

@@ -12,9 +12,12 @@
 
 static const char *const end_names[] = { "exit", "exec", "detach" };
 
-void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb)
+void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb,
+		 const struct cause_avail *avail)
 {
 	memset(r, 0, sizeof(*r));
+	if (avail)
+		r->avail = *avail;
 	r->out = out;
 	r->json = json;
 	r->t0_ns = t0_ns;
@@ -112,6 +115,34 @@ static int64_t ms_since(const struct report *r, uint64_t ns)
 	return ns >= r->t0_ns ? (int64_t)((ns - r->t0_ns) / 1000000) : 0;
 }
 
+static void json_opt(struct json_obj *j, const char *key, bool have, uint64_t v)
+{
+	if (have)
+		json_uint(j, key, v);
+	else
+		json_null(j, key);
+}
+
+/* Cause counters: exact ones from rss_stat always; hook-based ones null when
+ * the kernel gave no hook for them (never a silent 0). */
+static void print_causes_json(struct report *r, struct json_obj *j, const struct mm_causes *c)
+{
+	const struct cause_avail *a = &r->avail;
+
+	json_uint(j, "fork_inherited_pages", c->fork_pages);
+	json_uint(j, "unmapped_pages", c->unmapped_pages);
+	json_uint(j, "swapout_pages", c->swapout_pages);
+	json_uint(j, "swap_released_pages", c->swap_released);
+	json_uint(j, "teardown_pages", c->teardown_pages);
+	json_opt(j, "faults", a->faults, c->faults);
+	json_opt(j, "wp_faults", a->wp_faults, c->wp_faults);
+	json_opt(j, "rmap_removed_pages", a->rmap_pages, c->rmap_pages);
+	json_opt(j, "vmas_removed", a->vmas_removed, c->vmas_removed);
+	json_opt(j, "unmapped_vma_bytes", a->vmas_removed, c->unmapped_bytes);
+	json_opt(j, "munmap_request_bytes", a->munmap_requests, c->unmapped_bytes);
+	json_opt(j, "swapin_faults", a->swapin_faults, c->swapin_faults);
+}
+
 static void print_row_json(struct report *r, const struct row *row)
 {
 	const struct mm_state *st = &row->st;
@@ -151,6 +182,7 @@ static void print_row_json(struct report *r, const struct row *row)
 	json_uint(&j, "traced_peak_kb", st->peak_rss * kb);
 	json_bool(&j, "attached", st->seeded);
 	json_uint(&j, "rss_events", st->events);
+	print_causes_json(r, &j, &st->causes);
 	json_end(&j);
 }
 
@@ -276,6 +308,41 @@ static void print_table(struct report *r, const struct summary *s)
 		"by execve, live = still running when tracing stopped). K/M/G = KiB/MiB/GiB.\n");
 }
 
+static const char *opt_num(bool have, uint64_t v, char *buf, size_t len)
+{
+	if (!have)
+		return "n/a";
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+/* --causes: why RSS moved, for the rows of the main table. */
+static void print_causes_table(struct report *r, const struct summary *s)
+{
+	const struct cause_avail *a = &r->avail;
+	size_t shown = s->rows_limit && s->rows_limit < r->nrows ? s->rows_limit : r->nrows;
+	char v[5][24];
+
+	fprintf(r->out, "\nWhy RSS moved (pages; n/a: this kernel offers no hook for it)\n");
+	fprintf(r->out, "%7s %-12s %8s %7s %7s %8s %7s %8s %6s\n", "PID", "COMMAND", "FAULTS", "COW/WP",
+		"FORKED", "UNMAPPED", "SWAPOUT", "RMAP-RM", "VMA-RM");
+	for (size_t i = 0; i < shown; i++) {
+		const struct mm_state *st = &r->rows[i].st;
+		const struct mm_causes *c = &st->causes;
+
+		fprintf(r->out, "%7u %-12.12s %8s %7s %7llu %8llu %7llu %8s %6s\n", st->tgid, st->comm,
+			opt_num(a->faults, c->faults, v[0], 24), opt_num(a->wp_faults, c->wp_faults, v[1], 24),
+			(unsigned long long)c->fork_pages, (unsigned long long)c->unmapped_pages,
+			(unsigned long long)c->swapout_pages, opt_num(a->rmap_pages, c->rmap_pages, v[2], 24),
+			opt_num(a->vmas_removed, c->vmas_removed, v[3], 24));
+	}
+	fprintf(r->out, "Hooks (rsstrace --hooks tells why):\n");
+	for (int i = 0; i < s->nhooks; i++)
+		if (s->hooks[i].optional)
+			fprintf(r->out, "  %-13s %s\n", s->hooks[i].key,
+				s->hooks[i].use ? s->hooks[i].use : "none: n/a above");
+}
+
 static void print_summary_json(struct report *r, const struct summary *s, size_t procs,
 			       uint64_t sum_hwm, bool over)
 {
@@ -308,6 +375,15 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	if (s->max_rss_kb) {
 		json_uint(&j, "max_rss_kb", s->max_rss_kb);
 		json_bool(&j, "over_budget", over);
+	}
+	for (int i = 0; i < s->nhooks; i++) {
+		char key[48];
+
+		snprintf(key, sizeof(key), "hook_%s", s->hooks[i].key);
+		if (s->hooks[i].use)
+			json_str(&j, key, s->hooks[i].use);
+		else
+			json_null(&j, key);
 	}
 	json_end(&j);
 }
@@ -350,6 +426,8 @@ bool report_summary(struct report *r, const struct summary *s)
 			fmt_kb(sum_hwm * kb, b, sizeof(b)));
 	}
 	print_table(r, s);
+	if (r->avail.shown)
+		print_causes_table(r, s);
 	if (lost || r->oom)
 		fprintf(r->out,
 			"WARNING: data lost: %llu records (ring buffer full), %llu processes not traced (maps full, see --max-procs)%s\n",

@@ -23,6 +23,13 @@ struct exit_note {
 	uint64_t ns;
 };
 
+/* Which cause counters have a live hook (others print as null / n/a). */
+struct cause_avail {
+	bool shown;	   /* --causes: print the human table */
+	bool faults, wp_faults, rmap_pages, vmas_removed, swapin_faults;
+	bool munmap_requests; /* unmapped bytes come from munmap() requests, not VMAs */
+};
+
 struct report {
 	FILE *out;
 	bool json;
@@ -34,9 +41,19 @@ struct report {
 	size_t nexits, exits_cap;
 	size_t first_unprinted;
 	bool oom; /* a row could not be stored: said in the summary */
+	struct cause_avail avail;
 };
 
+#define MAX_HOOKS 16
+
 struct summary {
+	struct cause_avail avail;
+	struct {
+		const char *key; /* "fault" */
+		const char *use; /* "tp_btf/page_fault_user", or NULL */
+		bool optional;	 /* a --causes hook */
+	} hooks[MAX_HOOKS];
+	int nhooks;
 	struct tree_state tree;
 	struct loss_counters loss;
 	uint64_t end_ns;
@@ -47,7 +64,8 @@ struct summary {
 	const char *target;  /* "make -j8" or "pid 1234" */
 };
 
-void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb);
+void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb,
+		 const struct cause_avail *avail);
 void report_free(struct report *r);
 
 /* An address space ended (or is still alive at the end: END_DETACH). */

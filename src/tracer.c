@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "log.h"
 #include "rss_account.skel.h"
 
@@ -20,32 +21,27 @@ static int ringbuf_cb(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* The kernel has tracepoint `name` if BTF knows its btf_trace_ typedef. */
-static bool kernel_has_tracepoint(const struct btf *vmlinux, const char *name)
+static bool counters_are_percpu(void)
 {
-	char type[128];
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	/* up to 6.1: struct mm_rss_stat of atomics (see bpf/core_fixes.bpf.h) */
+	bool percpu = vmlinux && btf__find_by_name_kind(vmlinux, "mm_rss_stat", BTF_KIND_STRUCT) < 0;
 
-	snprintf(type, sizeof(type), "btf_trace_%s", name);
-	return vmlinux && btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) > 0;
+	btf__free(vmlinux);
+	return percpu;
 }
 
-int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
-		 const char **what)
+static int open_and_load(struct tracer *t, const struct tracer_config *cfg, const char **what)
 {
 	struct rss_account_bpf *s;
-	struct btf *vmlinux;
-	int err, ncpus;
-
-	memset(t, 0, sizeof(*t));
-	t->on_record = fn;
-	t->ctx = ctx;
+	struct hooks *hk = cfg->hooks;
+	int ncpus, err;
 
 	*what = "open the BPF object";
 	s = rss_account_bpf__open();
 	if (!s)
 		return -errno ? -errno : -EINVAL;
 	t->skel = s;
-
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		*what = "count the possible CPUs";
@@ -53,39 +49,60 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn
 	}
 	s->rodata->nr_cpus = (uint32_t)ncpus;
 	s->rodata->follow_children = cfg->follow_children;
+	s->rodata->have_fetch_atomics = probe_fetch_atomics();
+	s->rodata->rmap_has_vma = hk->rmap_has_vma;
+	s->rodata->wp_from_fault_tp = hk->h[LH_WP].chosen >= 0 && hk->h[LH_FAULT].chosen >= 0 &&
+				      !hook_is_function(hk, LH_WP);
 	s->rodata->break_verifier = getenv("RSSTRACE_TEST_BREAK_VERIFIER") != NULL;
 	bpf_map__set_max_entries(s->maps.mms, cfg->map_entries);
 	bpf_map__set_max_entries(s->maps.traced, cfg->map_entries);
 	bpf_map__set_max_entries(s->maps.records, cfg->ringbuf_bytes);
-
-	/* exit_mmap (6.1+) is only a backstop: without it, teardown is still seen
-	 * by the first counter change after the last user left. */
-	vmlinux = btf__load_vmlinux_btf();
-	t->have_exit_mmap = kernel_has_tracepoint(vmlinux, "exit_mmap");
-	btf__free(vmlinux);
-	bpf_program__set_autoattach(s->progs.seed_task, false); /* run on demand */
-	if (!t->have_exit_mmap) {
-		bpf_program__set_autoload(s->progs.exit_mmap_btf, false);
-		vlog("hook: mmap:exit_mmap not in this kernel; teardown seen from rss_stat only");
-	}
+	hooks_configure(hk, s->obj);
+	/* the iterators run on demand, not at attach */
+	bpf_program__set_autoattach(s->progs.seed_task, false);
+	bpf_program__set_autoattach(s->progs.init_cpu_offsets, false);
+	bpf_program__set_autoload(s->progs.init_cpu_offsets, counters_are_percpu());
+	if (!s->rodata->have_fetch_atomics)
+		vlog("this kernel has no fetch-atomics (5.12+): concurrent updates of one counter are approximate");
 
 	*what = "load the BPF programs";
 	err = rss_account_bpf__load(s);
+	return err;
+}
+
+int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
+		 const char **what)
+{
+	struct rss_account_bpf *s;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->on_record = fn;
+	t->ctx = ctx;
+	err = open_and_load(t, cfg, what);
+	if (err && hooks_drop_causes(cfg->hooks)) {
+		/* an optional cause hook broke the load: go on without them */
+		wlog("the --causes hooks could not be loaded (%s); tracing without them", strerror(-err));
+		rss_account_bpf__destroy(t->skel);
+		t->skel = NULL;
+		err = open_and_load(t, cfg, what);
+	}
 	if (err)
 		return err;
-	*what = "measure the per-CPU offsets";
-	err = tracer_run_iter(t, ITER_INIT);
-	if (err)
-		return err;
-	if (!s->bss->cpu_off_ready)
-		wlog("per-CPU counter offsets unknown: counts are approximate (within the kernel's per-CPU batch)");
+	s = t->skel;
+
+	if (bpf_program__autoload(s->progs.init_cpu_offsets)) {
+		*what = "measure the per-CPU offsets";
+		err = tracer_run_iter(t, s->progs.init_cpu_offsets, ITER_SEED);
+		if (err)
+			return err;
+		if (!s->bss->cpu_off_ready)
+			wlog("per-CPU counter offsets unknown: counts are approximate (within the kernel's per-CPU batch)");
+	}
 	*what = "attach the BPF programs";
 	err = rss_account_bpf__attach(s);
 	if (err)
 		return err;
-	vlog("hook: rss change      -> tp_btf/rss_stat (exact per-CPU sum over %d CPUs)", ncpus);
-	vlog("hook: fork/exec/exit  -> tp_btf/sched_process_fork, _exec, _exit");
-	vlog("hook: seed at attach  -> iter/task");
 
 	*what = "set up the ring buffer";
 	t->rb = ring_buffer__new(bpf_map__fd(s->maps.records), ringbuf_cb, t, NULL);
@@ -117,14 +134,14 @@ bool tracer_drop_tgid(struct tracer *t, int tgid)
 	return true;
 }
 
-int tracer_run_iter(struct tracer *t, enum iter_mode mode)
+int tracer_run_iter(struct tracer *t, struct bpf_program *prog, enum iter_mode mode)
 {
 	struct bpf_link *link;
 	char buf[64];
 	int fd, n, err = 0;
 
 	t->skel->bss->iter_mode = mode;
-	link = bpf_program__attach_iter(t->skel->progs.seed_task, NULL);
+	link = bpf_program__attach_iter(prog, NULL);
 	if (!link)
 		return -errno;
 	fd = bpf_iter_create(bpf_link__fd(link));
@@ -207,4 +224,14 @@ void tracer_stop(struct tracer *t)
 	t->rb = NULL;
 	rss_account_bpf__destroy(t->skel);
 	t->skel = NULL;
+}
+
+int tracer_seed(struct tracer *t)
+{
+	return tracer_run_iter(t, t->skel->progs.seed_task, ITER_SEED);
+}
+
+int tracer_refresh(struct tracer *t)
+{
+	return tracer_run_iter(t, t->skel->progs.seed_task, ITER_REFRESH);
 }

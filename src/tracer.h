@@ -20,13 +20,15 @@ struct tracer {
 	struct ring_buffer *rb;
 	record_fn on_record;
 	void *ctx;
-	bool have_exit_mmap;
 };
+
+struct hooks;
 
 struct tracer_config {
 	bool follow_children;
 	uint32_t map_entries;
 	uint32_t ringbuf_bytes;
+	struct hooks *hooks; /* chosen by hooks_choose(); cause hooks may be dropped */
 };
 
 /* Opens, loads and attaches everything. Returns 0 or -errno; *what says which
@@ -42,9 +44,13 @@ int tracer_add_tgid(struct tracer *t, int tgid, int ppid);
  * Returns true if this call removed it. */
 bool tracer_drop_tgid(struct tracer *t, int tgid);
 
-/* Runs the task iterator: ITER_SEED creates rows for traced processes that
- * existed before tracing, ITER_REFRESH re-reads every live row. */
-int tracer_run_iter(struct tracer *t, enum iter_mode mode);
+struct bpf_program;
+/* Runs a task iterator program once over every task. */
+int tracer_run_iter(struct tracer *t, struct bpf_program *prog, enum iter_mode mode);
+/* Creates rows for traced processes that existed before tracing (-p). */
+int tracer_seed(struct tracer *t);
+/* Re-reads the counters and hiwater marks of every live row. */
+int tracer_refresh(struct tracer *t);
 
 /* Whether an address space owned by tgid is being accounted. */
 bool tracer_has_mm_of(struct tracer *t, int tgid);

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The hook layer: for each logical hook, an ordered list of attach points
+ * (candidates), and the choice of the first one this kernel really accepts —
+ * decided by probing (BTF, kallsyms, tracefs, a trial load and attach), never
+ * by version numbers.
+ */
+#ifndef HOOKS_H
+#define HOOKS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct bpf_object;
+
+enum logical_hook {
+	LH_RSS,		/* an mm's RSS counter changed */
+	LH_FORK,
+	LH_EXEC,
+	LH_EXIT,
+	LH_TEARDOWN,	/* an address space is torn down */
+	LH_FAULT,	/* page fault */
+	LH_WP,		/* write-protect / copy-on-write fault */
+	LH_RMAP,	/* a page leaves an address space's rmap */
+	LH_VMA,		/* a VMA is removed */
+	LH_SWAPIN,	/* a swap-in fault */
+	LH_COUNT,
+};
+
+enum hook_kind { HK_TP_BTF, HK_RAW_TP, HK_TRACEPOINT, HK_FENTRY, HK_KPROBE, HK_DERIVED };
+
+#define HOOK_REASON_LEN 96
+
+struct hook_choice {
+	int chosen;	/* index into the candidate table, -1: none */
+	bool wanted;	/* false: an optional hook that was not asked for (--causes) */
+	/* why each candidate before the chosen one was rejected */
+	char reasons[8][HOOK_REASON_LEN];
+	int rejected[8];
+	int nrejected;
+};
+
+struct hooks {
+	struct hook_choice h[LH_COUNT];
+	bool rmap_has_vma;	/* page_remove_rmap(page, vma, ...) */
+};
+
+/* Probes every candidate; causes: also choose the optional cause hooks.
+ * Returns 0, or -1 with *missing set to the name of a required hook that no
+ * candidate can serve. */
+int hooks_choose(struct hooks *hk, bool causes, const char **missing);
+
+/* Whether the hook in use is a kernel function (fentry/kprobe). */
+bool hook_is_function(const struct hooks *hk, enum logical_hook h);
+
+/* Gives up the optional hooks (after they failed to load). Returns true if
+ * there were any to give up. */
+bool hooks_drop_causes(struct hooks *hk);
+
+/* Sets autoload (and attach targets) of every candidate program in obj. */
+void hooks_configure(const struct hooks *hk, struct bpf_object *obj);
+
+/* "tp_btf/rss_stat", or NULL if the hook is not in use. */
+const char *hook_in_use(const struct hooks *hk, enum logical_hook h, char *buf, size_t len);
+
+/* The logical hook's name as the output shows it ("fault", "rmap removal"). */
+const char *hook_name(enum logical_hook h);
+/* Its key in JSON ("fault", "rmap_removal"). */
+const char *hook_key(enum logical_hook h);
+
+/* `rsstrace --hooks`: each logical hook, the attach point in use, and why the
+ * better candidates were rejected. */
+void hooks_print(const struct hooks *hk, FILE *out, bool json);
+
+/* Whether the kernel lets us load fetch-atomics (5.12+). */
+bool probe_fetch_atomics(void);
+
+#endif
