@@ -27,6 +27,8 @@ static struct mm_state mk(uint32_t tgid, int64_t anon, int64_t file, uint64_t hi
 	return st;
 }
 
+static struct cause_avail avail;
+
 static char *render(struct report *r, bool json, void (*fill)(struct report *), struct summary *s,
 		    bool *over)
 {
@@ -34,7 +36,7 @@ static char *render(struct report *r, bool json, void (*fill)(struct report *), 
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	report_init(r, f, json, 0, 4);
+	report_init(r, f, json, 0, 4, &avail);
 	fill(r);
 	*over = report_summary(r, s);
 	fclose(f);
@@ -47,7 +49,7 @@ static void exit_status_joined_from_later_record(void **state)
 	struct report r;
 	struct mm_state st = mk(100, 10, 5, 0);
 
-	report_init(&r, stdout, true, 0, 4);
+	report_init(&r, stdout, true, 0, 4, NULL);
 	report_add_row(&r, &st);
 	assert_int_equal(row_exit_status(&r, &r.rows[0]), -1); /* not known yet */
 	report_add_exit(&r, 99, 0, 30 * NS);			/* another process */
@@ -156,6 +158,25 @@ static void rows_limit_says_what_is_hidden(void **state)
 	free(out);
 }
 
+static void unavailable_causes_are_null_not_zero(void **state)
+{
+	struct summary s = { .target = "t", .cmd_status = -1, .end_ns = 50 * NS };
+	struct report r;
+	bool over;
+	char *out;
+
+	avail = (struct cause_avail){ .faults = true, .munmap_requests = true };
+	out = render(&r, true, fill_two, &s, &over);
+	assert_non_null(strstr(out, "\"faults\":0,"));
+	assert_non_null(strstr(out, "\"wp_faults\":null"));
+	assert_non_null(strstr(out, "\"rmap_removed_pages\":null"));
+	assert_non_null(strstr(out, "\"vmas_removed\":null,\"unmapped_vma_bytes\":null,\"munmap_request_bytes\":0"));
+	assert_non_null(strstr(out, "\"swapin_faults\":null"));
+	assert_non_null(strstr(out, "\"fork_inherited_pages\":0"));
+	free(out);
+	avail = (struct cause_avail){ 0 };
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +186,7 @@ int main(void)
 		cmocka_unit_test(human_table_sorted_by_peak_and_budget),
 		cmocka_unit_test(losses_are_never_silent),
 		cmocka_unit_test(rows_limit_says_what_is_hidden),
+		cmocka_unit_test(unavailable_causes_are_null_not_zero),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
