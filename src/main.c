@@ -399,7 +399,9 @@ int main(int argc, char **argv)
 	sum.approx_reads = tracer_approx_reads(&a.t);
 	tracer_stop(&a.t);
 
-	reap_cmd(&a, WNOHANG);
+	/* CMD passed its exit tracepoint if nothing traced is left alive: it is
+	 * a zombie now or in a moment, so this wait is short */
+	reap_cmd(&a, sum.tree.live_tgids <= 0 ? 0 : WNOHANG);
 	sum.cmd_status = a.cmd_status;
 	sum.max_rss_kb = a.o.max_rss / 1024;
 	sum.rows_limit = a.o.rows;
