@@ -67,7 +67,7 @@ check-unit: $(UNIT_TESTS)
 
 check: deps
 	$(MAKE) rsstrace workloads $(UNIT_TESTS)
-	$(PYTHON) -m pytest -q -p no:cacheprovider tests
+	$(PYTHON) -m pytest -q -rs -p no:cacheprovider tests
 
 vmlinux:
 	mkdir -p vmlinux/$(ARCH)
