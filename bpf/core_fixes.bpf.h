@@ -60,4 +60,41 @@ static __always_inline void *rss_counter_addr(struct mm_struct *mm, int member)
 	       (member & 3) * bpf_core_type_size(struct percpu_counter);
 }
 
+/*
+ * Up to 6.1 (SPLIT_RSS_COUNTING), each task caches its RSS changes and folds
+ * them into the mm every 64 faults, and at exit (exit_mm) and exec
+ * (exec_mmap) — with rss_stat events. /proc reads only the mm's counters, so
+ * what it showed just before an exit or exec lacks that last fold. To agree
+ * with /proc, the row keeps the values from before the fold: this tells
+ * whether the running task is folding its cache because the process is
+ * ending (a group exit, its last thread, or an exec; `in_execve` exists up to
+ * 6.7).
+ */
+struct task_struct___in_execve {
+	unsigned int in_execve : 1;
+} __attribute__((preserve_access_index));
+
+#define SIGNAL_GROUP_EXIT 0x00000004
+
+static __noinline bool task_in_execve(struct task_struct *t)
+{
+	struct task_struct___in_execve *te = (void *)t;
+
+	if (!t || !bpf_core_field_exists(te->in_execve))
+		return false;
+	return BPF_CORE_READ_BITFIELD_PROBED(te, in_execve);
+}
+
+static __always_inline bool owner_is_ending(struct mm_struct *mm)
+{
+	struct task_struct *t = current_task();
+
+	if (BPF_CORE_READ(t, mm) != mm)
+		return false;
+	if (BPF_CORE_READ(t, flags) & PF_EXITING)
+		return BPF_CORE_READ(t, signal, live.counter) == 0 ||
+		       (BPF_CORE_READ(t, signal, flags) & SIGNAL_GROUP_EXIT);
+	return task_in_execve(t);
+}
+
 #endif

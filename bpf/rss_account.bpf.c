@@ -183,9 +183,12 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 	 * during an exit or exec the owner itself is current */
 	if (BPF_CORE_READ(cur, tgid) == st->tgid)
 		BPF_CORE_READ_STR_INTO(&st->comm, cur, group_leader, comm);
-	send_mm_end(st);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
 		tree_add(m, -st->cur[m]);
+	if (st->proc_view_frozen)
+		for (int m = 0; m < RSS_NR_MEMBERS; m++)
+			st->cur[m] = st->proc_view[m];
+	send_mm_end(st);
 	__sync_fetch_and_add(&tree.live_mms, -1);
 	bpf_map_delete_elem(&mms, &key);
 }
@@ -259,6 +262,11 @@ static __always_inline void on_rss_change(struct mm_struct *mm, int member)
 		return;
 	}
 	st->events++;
+	if (rss_counters_are_atomic() && !st->proc_view_frozen && owner_is_ending(mm)) {
+		for (int m = 0; m < RSS_NR_MEMBERS; m++)
+			st->proc_view[m] = st->cur[m];
+		st->proc_view_frozen = 1;
+	}
 	sync_member(mm, st, member);
 	if (member != RSS_SWAP)
 		note_peak(st);

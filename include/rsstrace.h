@@ -83,6 +83,12 @@ struct mm_state {
 	__u32 seeded;		/* 1: existed before tracing began (-p) */
 	char comm[RSS_COMM_LEN];
 	struct mm_causes causes;
+	/* Up to 6.1 only: what /proc showed when the owner began to exit or exec,
+	 * before the kernel folded its per-task RSS cache into the mm (see
+	 * bpf/core_fixes.bpf.h); reported as the end values. */
+	__s64 proc_view[RSS_NR_MEMBERS];
+	__u32 proc_view_frozen;
+	__u32 pad2;
 };
 
 /* Tree-wide totals, updated by every event of a traced mm. */
