@@ -368,7 +368,8 @@ int main(int argc, char **argv)
 	}
 	t0 = now_ns();
 	describe_hooks(&a, &sum);
-	report_init(&a.r, out, a.o.json, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024, &sum.avail);
+	report_init(&a.r, out, a.o.json, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024, &sum.avail,
+		    a.o.rows);
 
 	ret = a.o.cmd ? launch_cmd(&a) : attach_pids(&a);
 	if (ret) {
@@ -404,7 +405,6 @@ int main(int argc, char **argv)
 	reap_cmd(&a, sum.tree.live_tgids <= 0 ? 0 : WNOHANG);
 	sum.cmd_status = a.cmd_status;
 	sum.max_rss_kb = a.o.max_rss / 1024;
-	sum.rows_limit = a.o.rows;
 	sum.target = a.target;
 	if (ferror(out)) {
 		report_free(&a.r);

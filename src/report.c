@@ -13,7 +13,7 @@
 static const char *const end_names[] = { "exit", "exec", "detach" };
 
 void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb,
-		 const struct cause_avail *avail)
+		 const struct cause_avail *avail, uint64_t keep)
 {
 	memset(r, 0, sizeof(*r));
 	if (avail)
@@ -22,14 +22,15 @@ void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_
 	r->json = json;
 	r->t0_ns = t0_ns;
 	r->page_kb = page_kb;
+	r->keep = keep;
 }
 
 void report_free(struct report *r)
 {
 	free(r->rows);
-	free(r->exits);
-	r->rows = NULL;
-	r->exits = NULL;
+	free(r->pending);
+	r->rows = r->pending = NULL;
+	r->nrows = r->npending = 0;
 }
 
 static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
@@ -39,7 +40,7 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
 
 	if (n < *cap)
 		return true;
-	ncap = *cap ? *cap * 2 : 256;
+	ncap = *cap ? *cap * 2 : 64;
 	p = realloc(*arr, ncap * elem);
 	if (!p)
 		return false;
@@ -48,40 +49,95 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
 	return true;
 }
 
-void report_add_row(struct report *r, const struct mm_state *st)
+static uint64_t vm_hwm_pages(const struct mm_state *st);
+static void print_row_json(struct report *r, const struct mm_state *st);
+
+/* Text mode keeps only the rows the table will show (the largest VmHWM),
+ * so memory does not grow with the number of processes traced. */
+static void keep_row(struct report *r, const struct mm_state *st)
 {
-	if (!grow((void **)&r->rows, &r->rows_cap, r->nrows, sizeof(*r->rows))) {
-		r->oom = true;
+	size_t min = 0;
+
+	if (!r->keep || r->nrows < r->keep) {
+		if (!grow((void **)&r->rows, &r->rows_cap, r->nrows, sizeof(*r->rows))) {
+			r->oom = true;
+			return;
+		}
+		r->rows[r->nrows++] = *st;
 		return;
 	}
-	r->rows[r->nrows].st = *st;
-	r->rows[r->nrows].printed = false;
-	r->nrows++;
+	for (size_t i = 1; i < r->nrows; i++)
+		if (vm_hwm_pages(&r->rows[i]) < vm_hwm_pages(&r->rows[min]))
+			min = i;
+	if (vm_hwm_pages(st) > vm_hwm_pages(&r->rows[min]))
+		r->rows[min] = *st;
+}
+
+/* A row is complete: count it, then print it (JSON) or keep it (text). */
+static void finish_row(struct report *r, const struct mm_state *st)
+{
+	r->total_rows++;
+	r->sum_hwm_pages += vm_hwm_pages(st);
+	if (r->json)
+		print_row_json(r, st);
+	else
+		keep_row(r, st);
+}
+
+/* The latest exit of tgid after the address space began, from the recent ones. */
+static int32_t recent_exit(const struct report *r, const struct mm_state *st)
+{
+	size_t n = r->nexits < EXIT_NOTES ? r->nexits : EXIT_NOTES;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct exit_note *e = &r->exits[(r->nexits - 1 - k) % EXIT_NOTES];
+
+		if (e->tgid == st->tgid && e->ns >= st->start_ns)
+			return e->status;
+	}
+	return -1;
+}
+
+void report_add_row(struct report *r, const struct mm_state *st)
+{
+	struct mm_state s = *st;
+
+	/* Since 6.18 the exit status is in the row; before, it comes in its own
+	 * record, just before or just after the row: join them by tgid. */
+	if (s.end_reason == END_EXIT && s.exit_code < 0)
+		s.exit_code = recent_exit(r, &s);
+	if (s.end_reason == END_EXIT && s.exit_code < 0) {
+		if (!grow((void **)&r->pending, &r->pending_cap, r->npending, sizeof(*r->pending))) {
+			r->oom = true;
+			return;
+		}
+		r->pending[r->npending++] = s;
+		return;
+	}
+	finish_row(r, &s);
 }
 
 void report_add_exit(struct report *r, uint32_t tgid, int32_t status, uint64_t ns)
 {
-	if (!grow((void **)&r->exits, &r->exits_cap, r->nexits, sizeof(*r->exits))) {
-		r->oom = true;
-		return;
+	r->exits[r->nexits++ % EXIT_NOTES] = (struct exit_note){ .tgid = tgid, .status = status, .ns = ns };
+	for (size_t i = r->npending; i-- > 0;) {
+		struct mm_state s = r->pending[i];
+
+		if (s.tgid != tgid || s.start_ns > ns)
+			continue;
+		s.exit_code = status;
+		r->pending[i] = r->pending[--r->npending];
+		finish_row(r, &s);
+		break;
 	}
-	r->exits[r->nexits++] = (struct exit_note){ .tgid = tgid, .status = status, .ns = ns };
 }
 
-int row_exit_status(const struct report *r, const struct row *row)
+void report_flush(struct report *r, bool final)
 {
-	const struct mm_state *st = &row->st;
-
-	if (st->end_reason != END_EXIT)
-		return -1;
-	if (st->exit_code >= 0)
-		return st->exit_code;
-	/* older kernels report the exit after the teardown: join by tgid, the
-	 * latest exit of that tgid after this address space began */
-	for (size_t i = r->nexits; i-- > 0;)
-		if (r->exits[i].tgid == st->tgid && r->exits[i].ns >= st->start_ns)
-			return r->exits[i].status;
-	return -1;
+	/* at the end, rows still waiting for an exit status go out without it */
+	while (final && r->npending)
+		finish_row(r, &r->pending[--r->npending]);
+	fflush(r->out);
 }
 
 int status_to_code(int status)
@@ -143,12 +199,11 @@ static void print_causes_json(struct report *r, struct json_obj *j, const struct
 	json_opt(j, "swapin_faults", a->swapin_faults, c->swapin_faults);
 }
 
-static void print_row_json(struct report *r, const struct row *row)
+static void print_row_json(struct report *r, const struct mm_state *st)
 {
-	const struct mm_state *st = &row->st;
 	uint64_t kb = r->page_kb;
 	struct json_obj j;
-	int status = row_exit_status(r, row);
+	int status = st->end_reason == END_EXIT ? st->exit_code : -1;
 
 	json_begin(&j, r->out);
 	json_str(&j, "type", "process");
@@ -184,29 +239,6 @@ static void print_row_json(struct report *r, const struct row *row)
 	json_uint(&j, "rss_events", st->events);
 	print_causes_json(r, &j, &st->causes);
 	json_end(&j);
-}
-
-void report_flush(struct report *r, bool final)
-{
-	bool all_before = true;
-
-	if (!r->json)
-		return;
-	for (size_t i = r->first_unprinted; i < r->nrows; i++) {
-		struct row *row = &r->rows[i];
-
-		if (row->printed)
-			continue;
-		if (!final && row->st.end_reason == END_EXIT && row_exit_status(r, row) < 0) {
-			all_before = false; /* wait for its exit status */
-			continue;
-		}
-		print_row_json(r, row);
-		row->printed = true;
-		if (all_before)
-			r->first_unprinted = i + 1;
-	}
-	fflush(r->out);
 }
 
 void report_live(struct report *r, const struct tree_state *t, const struct mm_state *largest,
@@ -251,25 +283,25 @@ void report_live(struct report *r, const struct tree_state *t, const struct mm_s
 
 static int cmp_rows(const void *pa, const void *pb)
 {
-	const struct row *a = pa, *b = pb;
-	uint64_t ha = vm_hwm_pages(&a->st), hb = vm_hwm_pages(&b->st);
+	const struct mm_state *a = pa, *b = pb;
+	uint64_t ha = vm_hwm_pages(a), hb = vm_hwm_pages(b);
 
 	if (ha != hb)
 		return ha < hb ? 1 : -1;
-	return a->st.start_ns < b->st.start_ns ? -1 : a->st.start_ns > b->st.start_ns;
+	return a->start_ns < b->start_ns ? -1 : a->start_ns > b->start_ns;
 }
 
-static const char *end_label(const struct report *r, const struct row *row, char *buf, size_t len)
+static const char *end_label(const struct mm_state *st, char *buf, size_t len)
 {
 	int status;
 
-	switch (row->st.end_reason) {
+	switch (st->end_reason) {
 	case END_EXEC:
 		return "exec";
 	case END_DETACH:
 		return "live";
 	}
-	status = row_exit_status(r, row);
+	status = st->exit_code;
 	if (status < 0)
 		return "exit";
 	if (WIFSIGNALED(status))
@@ -282,14 +314,13 @@ static const char *end_label(const struct report *r, const struct row *row, char
 static void print_table(struct report *r, const struct summary *s)
 {
 	uint64_t kb = r->page_kb;
-	size_t shown = s->rows_limit && s->rows_limit < r->nrows ? s->rows_limit : r->nrows;
+	size_t shown = r->nrows;
 	char v[7][16], e[16];
 
 	fprintf(r->out, "\n%7s %-12s %6s %6s %7s %7s %8s %6s %6s %s\n", "PID", "COMMAND", "VmHWM",
 		"VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSwap", "VmPeak", "END");
 	for (size_t i = 0; i < shown; i++) {
-		const struct row *row = &r->rows[i];
-		const struct mm_state *st = &row->st;
+		const struct mm_state *st = &r->rows[i];
 
 		fprintf(r->out, "%7u %-12.12s %6s %6s %7s %7s %8s %6s %6s %s\n", st->tgid, st->comm,
 			fmt_kb(vm_hwm_pages(st) * kb, v[0], 16), fmt_kb(rss_pages(st->cur) * kb, v[1], 16),
@@ -297,11 +328,11 @@ static void print_table(struct report *r, const struct summary *s)
 			fmt_kb(st->cur[RSS_FILE] * kb, v[3], 16),
 			fmt_kb(st->cur[RSS_SHMEM] * kb, v[4], 16),
 			fmt_kb(st->cur[RSS_SWAP] * kb, v[5], 16),
-			fmt_kb(vm_peak_pages(st) * kb, v[6], 16), end_label(r, row, e, sizeof(e)));
+			fmt_kb(vm_peak_pages(st) * kb, v[6], 16), end_label(st, e, sizeof(e)));
 	}
-	if (shown < r->nrows)
-		fprintf(r->out, "... %zu more rows not shown (--rows 0 shows all, --json gives every row)\n",
-			r->nrows - shown);
+	if (shown < r->total_rows)
+		fprintf(r->out, "... %llu more rows not shown (--rows 0 shows all, --json gives every row)\n",
+			(unsigned long long)(r->total_rows - shown));
 	fprintf(r->out,
 		"Values are the kernel's /proc/PID/status counters just before the process\n"
 		"exited or exec'd (END: exit status, sigN = killed by signal N, exec = replaced\n"
@@ -320,14 +351,14 @@ static const char *opt_num(bool have, uint64_t v, char *buf, size_t len)
 static void print_causes_table(struct report *r, const struct summary *s)
 {
 	const struct cause_avail *a = &r->avail;
-	size_t shown = s->rows_limit && s->rows_limit < r->nrows ? s->rows_limit : r->nrows;
+	size_t shown = r->nrows;
 	char v[5][24];
 
 	fprintf(r->out, "\nWhy RSS moved (pages; n/a: this kernel offers no hook for it)\n");
 	fprintf(r->out, "%7s %-12s %8s %7s %7s %8s %7s %8s %6s\n", "PID", "COMMAND", "FAULTS", "COW/WP",
 		"FORKED", "UNMAPPED", "SWAPOUT", "RMAP-RM", "VMA-RM");
 	for (size_t i = 0; i < shown; i++) {
-		const struct mm_state *st = &r->rows[i].st;
+		const struct mm_state *st = &r->rows[i];
 		const struct mm_causes *c = &st->causes;
 
 		fprintf(r->out, "%7u %-12.12s %8s %7s %7llu %8llu %7llu %8s %6s\n", st->tgid, st->comm,
@@ -361,7 +392,7 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	json_uint(&j, "tree_peak_swap_kb", t->peak_part[RSS_SWAP] * kb);
 	json_int(&j, "tree_peak_procs", t->peak_procs);
 	json_uint(&j, "processes", procs);
-	json_uint(&j, "address_spaces", r->nrows);
+	json_uint(&j, "address_spaces", r->total_rows);
 	json_uint(&j, "sum_vm_hwm_kb", sum_hwm * kb);
 	json_uint(&j, "lost_events",
 		  s->loss.ringbuf_full + s->loss.mms_full + s->loss.tasks_full + r->oom);
@@ -398,8 +429,7 @@ bool report_summary(struct report *r, const struct summary *s)
 
 	report_flush(r, true);
 	qsort(r->rows, r->nrows, sizeof(*r->rows), cmp_rows);
-	for (size_t i = 0; i < r->nrows; i++)
-		sum_hwm += vm_hwm_pages(&r->rows[i].st);
+	sum_hwm = r->sum_hwm_pages;
 	lost = s->loss.ringbuf_full + s->loss.mms_full + s->loss.tasks_full;
 	if (r->json) {
 		print_summary_json(r, s, procs, sum_hwm, over);
@@ -408,7 +438,7 @@ bool report_summary(struct report *r, const struct summary *s)
 	}
 	fprintf(r->out, "\nrsstrace: %.66s%s\n", s->target, strlen(s->target) > 66 ? "..." : "");
 	fprintf(r->out, "Traced:          %zu process%s, %zu address space%s, %.3f s\n", procs,
-		procs == 1 ? "" : "es", r->nrows, r->nrows == 1 ? "" : "s", (s->end_ns - r->t0_ns) / 1e9);
+		procs == 1 ? "" : "es", (size_t)r->total_rows, r->total_rows == 1 ? "" : "s", (s->end_ns - r->t0_ns) / 1e9);
 	fprintf(r->out, "Tree peak RSS:   %s at %.3f s, %lld process%s alive\n",
 		fmt_kb(t->peak * kb, a, sizeof(a)),
 		t->peak_ns > r->t0_ns ? (t->peak_ns - r->t0_ns) / 1e9 : 0.0, (long long)t->peak_procs,
@@ -420,8 +450,8 @@ bool report_summary(struct report *r, const struct summary *s)
 		fmt_kb(t->peak_part[RSS_SWAP] * kb, e, sizeof(e)));
 	if (r->nrows) {
 		fprintf(r->out, "Largest process: %s, pid %u %.*s (time -v's max resident set)\n",
-			fmt_kb(vm_hwm_pages(&r->rows[0].st) * kb, a, sizeof(a)), r->rows[0].st.tgid,
-			RSS_COMM_LEN, r->rows[0].st.comm);
+			fmt_kb(vm_hwm_pages(&r->rows[0]) * kb, a, sizeof(a)), r->rows[0].tgid,
+			RSS_COMM_LEN, r->rows[0].comm);
 		fprintf(r->out, "Sum of VmHWM:    %s (each process's own peak, not at one moment)\n",
 			fmt_kb(sum_hwm * kb, b, sizeof(b)));
 	}

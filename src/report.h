@@ -12,11 +12,6 @@
 
 #include "rsstrace.h"
 
-struct row {
-	struct mm_state st;
-	bool printed; /* its JSON line is out */
-};
-
 struct exit_note {
 	uint32_t tgid;
 	int32_t status; /* wait(2) status */
@@ -30,16 +25,27 @@ struct cause_avail {
 	bool munmap_requests; /* unmapped bytes come from munmap() requests, not VMAs */
 };
 
+#define EXIT_NOTES 4096 /* recent exits kept to join with rows (older kernels) */
+
+/*
+ * Rows are not all kept: JSON rows are printed as they complete, text mode
+ * keeps the `keep` largest for its table; totals are kept as running sums.
+ * So the tracer's memory does not grow with the number of processes.
+ */
 struct report {
 	FILE *out;
 	bool json;
-	uint64_t t0_ns;	 /* CLOCK_MONOTONIC when tracing began */
+	uint64_t t0_ns;	  /* CLOCK_MONOTONIC when tracing began */
 	uint64_t page_kb; /* page size in kB */
-	struct row *rows;
+	uint64_t keep;	  /* text mode: rows kept for the table, 0 = all */
+	struct mm_state *rows; /* kept rows */
 	size_t nrows, rows_cap;
-	struct exit_note *exits;
-	size_t nexits, exits_cap;
-	size_t first_unprinted;
+	struct mm_state *pending; /* exited, waiting for their exit status */
+	size_t npending, pending_cap;
+	struct exit_note exits[EXIT_NOTES]; /* a ring of the latest */
+	uint64_t nexits;
+	uint64_t total_rows;
+	uint64_t sum_hwm_pages;
 	bool oom; /* a row could not be stored: said in the summary */
 	struct cause_avail avail;
 };
@@ -58,14 +64,13 @@ struct summary {
 	struct loss_counters loss;
 	uint64_t end_ns;
 	uint64_t max_rss_kb; /* 0 = no budget */
-	uint64_t rows_limit; /* human table rows, 0 = all */
 	uint64_t approx_reads;
 	int cmd_status;	     /* wait(2) status of CMD, -1 in -p mode or if unknown */
 	const char *target;  /* "make -j8" or "pid 1234" */
 };
 
 void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb,
-		 const struct cause_avail *avail);
+		 const struct cause_avail *avail, uint64_t keep);
 void report_free(struct report *r);
 
 /* An address space ended (or is still alive at the end: END_DETACH). */
@@ -73,8 +78,8 @@ void report_add_row(struct report *r, const struct mm_state *st);
 /* A traced process exited with this wait(2) status. */
 void report_add_exit(struct report *r, uint32_t tgid, int32_t status, uint64_t ns);
 
-/* JSON mode: prints every row that is complete (its exit status known);
- * with final, prints all. */
+/* Flushes the output; with final, also the rows still waiting for an exit
+ * status (they go out without it). */
 void report_flush(struct report *r, bool final);
 
 /* One live line: tree totals now and the largest live process. */
@@ -83,9 +88,6 @@ void report_live(struct report *r, const struct tree_state *tree, const struct m
 
 /* The end: table (or JSON summary object). Returns true if over budget. */
 bool report_summary(struct report *r, const struct summary *s);
-
-/* Exit status of the row's process, -1 while unknown (or not an exit). */
-int row_exit_status(const struct report *r, const struct row *row);
 
 /* wait(2) status to a shell-style code: 0-255, or 128+N for signal N. */
 int status_to_code(int status);

@@ -29,6 +29,8 @@ static struct mm_state mk(uint32_t tgid, int64_t anon, int64_t file, uint64_t hi
 
 static struct cause_avail avail;
 
+static uint64_t keep;
+
 static char *render(struct report *r, bool json, void (*fill)(struct report *), struct summary *s,
 		    bool *over)
 {
@@ -36,7 +38,7 @@ static char *render(struct report *r, bool json, void (*fill)(struct report *), 
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	report_init(r, f, json, 0, 4, &avail);
+	report_init(r, f, json, 0, 4, &avail, keep);
 	fill(r);
 	*over = report_summary(r, s);
 	fclose(f);
@@ -44,22 +46,63 @@ static char *render(struct report *r, bool json, void (*fill)(struct report *), 
 	return buf;
 }
 
-static void exit_status_joined_from_later_record(void **state)
+static char *json_of(void (*steps)(struct report *))
 {
-	struct report r;
+	static struct report r;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	report_init(&r, f, true, 0, 4, NULL, 0);
+	steps(&r);
+	report_flush(&r, true);
+	fclose(f);
+	report_free(&r);
+	return buf;
+}
+
+static void exit_after_row(struct report *r)
+{
 	struct mm_state st = mk(100, 10, 5, 0);
 
-	report_init(&r, stdout, true, 0, 4, NULL);
-	report_add_row(&r, &st);
-	assert_int_equal(row_exit_status(&r, &r.rows[0]), -1); /* not known yet */
-	report_add_exit(&r, 99, 0, 30 * NS);			/* another process */
-	report_add_exit(&r, 100, 9, 5 * NS);			/* before this mm began: old pid */
-	assert_int_equal(row_exit_status(&r, &r.rows[0]), -1);
-	report_add_exit(&r, 100, 3 << 8, 21 * NS);
-	assert_int_equal(row_exit_status(&r, &r.rows[0]), 3 << 8);
-	r.rows[0].st.end_reason = END_EXEC; /* an exec'd image has no exit status */
-	assert_int_equal(row_exit_status(&r, &r.rows[0]), -1);
-	report_free(&r);
+	report_add_row(r, &st);			/* status not known yet: held back */
+	report_add_exit(r, 99, 0, 30 * NS);	/* another process */
+	report_add_exit(r, 100, 9, 5 * NS);	/* before this mm began: an old pid */
+	assert_int_equal(r->npending, 1);
+	report_add_exit(r, 100, 3 << 8, 21 * NS);
+	assert_int_equal(r->npending, 0);
+}
+
+static void exit_before_row(struct report *r)
+{
+	struct mm_state st = mk(200, 10, 5, 0);
+
+	report_add_exit(r, 200, SIGKILL, 25 * NS);
+	report_add_row(r, &st);
+	assert_int_equal(r->npending, 0);
+}
+
+static void exit_never_seen(struct report *r)
+{
+	struct mm_state st = mk(300, 10, 5, 0);
+
+	report_add_row(r, &st);
+}
+
+static void exit_status_joined_by_pid_and_time(void **state)
+{
+	char *out = json_of(exit_after_row);
+
+	assert_non_null(strstr(out, "\"pid\":100,"));
+	assert_non_null(strstr(out, "\"exit_code\":3,"));
+	free(out);
+	out = json_of(exit_before_row);
+	assert_non_null(strstr(out, "\"exit_code\":137,\"exit_signal\":9"));
+	free(out);
+	out = json_of(exit_never_seen); /* printed at the end, without a status */
+	assert_non_null(strstr(out, "\"pid\":300,"));
+	assert_non_null(strstr(out, "\"exit_code\":null"));
+	free(out);
 }
 
 static void shell_style_codes(void **state)
@@ -149,12 +192,19 @@ static void losses_are_never_silent(void **state)
 
 static void rows_limit_says_what_is_hidden(void **state)
 {
-	struct summary s = { .target = "t", .cmd_status = -1, .end_ns = 50 * NS, .rows_limit = 1 };
+	struct summary s = { .target = "t", .cmd_status = -1, .end_ns = 50 * NS };
 	struct report r;
 	bool over;
-	char *out = render(&r, false, fill_two, &s, &over);
+	char *out;
 
+	keep = 1;
+	out = render(&r, false, fill_two, &s, &over);
+	keep = 0;
 	assert_non_null(strstr(out, "1 more rows not shown"));
+	/* the one kept is the largest, and totals still count both */
+	assert_non_null(strstr(out, "\n      2 proc"));
+	assert_null(strstr(out, "\n      1 proc"));
+	assert_non_null(strstr(out, "2 address spaces"));
 	free(out);
 }
 
@@ -180,7 +230,7 @@ static void unavailable_causes_are_null_not_zero(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(exit_status_joined_from_later_record),
+		cmocka_unit_test(exit_status_joined_by_pid_and_time),
 		cmocka_unit_test(shell_style_codes),
 		cmocka_unit_test(json_rows_follow_proc_semantics),
 		cmocka_unit_test(human_table_sorted_by_peak_and_budget),
