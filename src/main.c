@@ -39,6 +39,7 @@ struct app {
 	struct hooks hooks;
 	bool launched;
 	int cmd_status; /* wait(2) status, -1 until reaped */
+	uint64_t mms_at_end; /* address spaces still traced when tracing stopped */
 	char target[256];
 };
 
@@ -251,6 +252,9 @@ static void trace_loop(struct app *a, uint64_t t0)
 	uint64_t next_live = t0 + step;
 	struct tree_state tree;
 
+	/* Test hook: stop consuming for a while, so a small ring buffer overflows. */
+	if (getenv("RSSTRACE_TEST_STALL_MS"))
+		usleep(1000 * atoi(getenv("RSSTRACE_TEST_STALL_MS")));
 	for (;;) {
 		tracer_poll(&a->t, 50);
 		report_flush(&a->r, false);
@@ -274,6 +278,7 @@ static void add_detached(void *ctx, const struct mm_state *st)
 	struct app *a = ctx;
 	struct mm_state s = *st;
 
+	a->mms_at_end++;
 	s.end_reason = END_DETACH;
 	s.end_ns = now_ns();
 	report_add_row(&a->r, &s);
@@ -300,6 +305,18 @@ static void describe_hooks(struct app *a, struct summary *s)
 	s->avail.vmas_removed = hook_is_function(hk, LH_VMA);
 	s->avail.munmap_requests = hk->h[LH_VMA].chosen >= 0 && !hook_is_function(hk, LH_VMA);
 	s->avail.swapin_faults = hk->h[LH_SWAPIN].chosen >= 0;
+}
+
+/* rsstrace's own peak RSS: it must not grow with the number of processes. */
+static uint64_t own_hwm_kb(void)
+{
+	char buf[4096];
+	long long v = 0;
+
+	if (read_proc_file(getpid(), "status", buf, sizeof(buf)) < 0 ||
+	    parse_status_field(buf, "VmHWM", &v))
+		return 0;
+	return (uint64_t)v;
 }
 
 static int setup_signals(void)
@@ -398,7 +415,10 @@ int main(int argc, char **argv)
 	tracer_tree(&a.t, &sum.tree);
 	tracer_losses(&a.t, &sum.loss);
 	sum.approx_reads = tracer_approx_reads(&a.t);
+	sum.mms_at_end = a.mms_at_end;
+	sum.tasks_at_end = tracer_count_tasks(&a.t);
 	tracer_stop(&a.t);
+	sum.tracer_hwm_kb = own_hwm_kb();
 
 	/* CMD passed its exit tracepoint if nothing traced is left alive: it is
 	 * a zombie now or in a moment, so this wait is short */
@@ -407,8 +427,9 @@ int main(int argc, char **argv)
 	sum.max_rss_kb = a.o.max_rss / 1024;
 	sum.target = a.target;
 	if (ferror(out)) {
+		/* the reader went away (`| head`): end quietly, as SIGPIPE would */
 		report_free(&a.r);
-		return EXIT_FAIL;
+		return EXIT_OUTPUT_CLOSED;
 	}
 	over = report_summary(&a.r, &sum);
 	report_free(&a.r);

@@ -401,6 +401,9 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	json_uint(&j, "stale_address_spaces", s->loss.stale_mms);
 	json_uint(&j, "approximate_reads", s->approx_reads);
 	json_int(&j, "duration_ms", ms_since(r, s->end_ns));
+	json_uint(&j, "live_address_spaces_at_end", s->mms_at_end);
+	json_uint(&j, "live_processes_at_end", s->tasks_at_end);
+	json_uint(&j, "tracer_max_rss_kb", s->tracer_hwm_kb);
 	if (s->cmd_status >= 0)
 		json_int(&j, "exit_code", status_to_code(s->cmd_status));
 	if (s->max_rss_kb) {

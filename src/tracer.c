@@ -175,6 +175,20 @@ int tracer_foreach_live(struct tracer *t, void (*fn)(void *ctx, const struct mm_
 	return 0;
 }
 
+uint64_t tracer_count_tasks(struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.traced);
+	uint32_t key, next, *prev = NULL;
+	uint64_t n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
 struct find_tgid {
 	int tgid;
 	bool found;

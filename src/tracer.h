@@ -59,6 +59,9 @@ bool tracer_has_mm_of(struct tracer *t, int tgid);
 int tracer_foreach_live(struct tracer *t, void (*fn)(void *ctx, const struct mm_state *st),
 			void *ctx);
 
+/* Entries of the traced-process map (processes traced and alive). */
+uint64_t tracer_count_tasks(struct tracer *t);
+
 /* Delivers pending records; waits up to timeout_ms for the first. */
 int tracer_poll(struct tracer *t, int timeout_ms);
 

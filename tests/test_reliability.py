@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Nothing lost under churn, load and bad input: process counts exact, maps
+empty afterwards, the tracer's memory flat, losses counted and reported,
+signals and closed pipes handled, nothing left attached."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from harness import (RSSTRACE, assert_row_matches_status, need_root, parse_json_lines, parse_reports,
+                     run_rsstrace, trace, wl)
+
+# Inside the software-emulated VM guests everything is ~20x slower: scale down.
+SCALE = float(os.environ.get("RSSTRACE_TEST_SCALE", "1"))
+OUR_PROGRAMS = ("rss_stat_btf", "rss_stat_raw", "fork_btf", "exec_btf", "exit_btf", "seed_task")
+
+
+@pytest.fixture(autouse=True)
+def _root():
+    need_root()
+
+
+def our_programs_loaded():
+    p = subprocess.run(["bpftool", "prog", "show", "--json"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return [x for x in json.loads(p.stdout) if x.get("name") in OUR_PROGRAMS]
+
+
+def assert_nothing_attached(timeout=10):
+    """The kernel frees programs asynchronously (RCU) after their last fd and
+    link close: wait until they are gone, bounded."""
+    deadline = time.monotonic() + timeout
+    while our_programs_loaded():
+        assert time.monotonic() < deadline, f"still loaded: {our_programs_loaded()}"
+        time.sleep(0.1)
+
+
+def churn(n, par=4):
+    run = trace([wl("churn"), str(n), str(par), "64"], timeout=600)
+    assert run.code == 0, run.stderr
+    return run
+
+
+def test_churn_counts_exact_maps_empty_memory_flat():
+    small, big = int(2000 * SCALE), int(100_000 * SCALE)
+    r1 = churn(small)
+    r2 = churn(big)
+    for run, n in ((r1, small), (r2, big)):
+        s = run.summary
+        assert s["processes"] == n + 1 and s["address_spaces"] == n + 1, s
+        assert len(run.rows) == n + 1
+        assert s["lost_events"] == 0 and s["stale_address_spaces"] == 0, s
+        assert s["live_address_spaces_at_end"] == 0 and s["live_processes_at_end"] == 0, s
+    # the tracer's own memory does not grow with the number of processes seen
+    grow = r2.summary["tracer_max_rss_kb"] - r1.summary["tracer_max_rss_kb"]
+    assert grow < 4096, f"tracer grew by {grow} kB from {small} to {big} processes"
+    # pids and mm pointers are reused: no child inherited anyone's numbers
+    parent = [r for r in r2.rows if r["ppid"] == os.getpid() or r["exec_seq"] == 0 and r["comm"] == "churn"
+              and r["fork_inherited_pages"] == 0]
+    assert len(parent) == 1, parent
+    parent = parent[0]
+    kids = [r for r in r2.rows if r is not parent]
+    assert all(r["ppid"] == parent["pid"] for r in kids)
+    for r in kids:
+        assert r["vm_hwm_kb"] <= parent["vm_hwm_kb"] + 256, (r, parent)
+        assert r["rss_anon_kb"] >= 64, r
+
+
+def test_ring_buffer_loss_is_counted_and_shown():
+    env = dict(os.environ, RSSTRACE_TEST_STALL_MS="2000")
+    run = run_rsstrace(["--ringbuf-size", "4096", "--", wl("burst"), "40", "1"], env=env)
+    assert run.code == 0, run.stderr
+    assert run.summary["lost_ringbuf"] > 0 and run.summary["lost_events"] >= run.summary["lost_ringbuf"]
+    assert len(run.rows) < 41
+    human = run_rsstrace(["--ringbuf-size", "4096", "--", wl("burst"), "40", "1"], json_out=False, env=env)
+    assert "WARNING: data lost:" in human.output and "ring buffer full" in human.output, human.output
+
+
+def test_map_full_is_counted_and_shown():
+    run = trace([wl("burst"), "20", "1"], "--max-procs", "8")
+    assert run.code == 0, run.stderr
+    s = run.summary
+    assert s["lost_map_full"] >= 20 + 1 - 8, s
+    assert s["processes"] <= 8
+    human = run_rsstrace(["--max-procs", "8", "--", wl("burst"), "20", "1"], json_out=False)
+    assert "processes not traced (maps full" in human.output
+
+
+def test_sigint_before_attach_finished_leaves_nothing_attached():
+    idle = subprocess.Popen([wl("idle"), "4"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert idle.stdout.readline() == "ready\n"
+        env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
+        tracer = subprocess.Popen([str(RSSTRACE), "--json", "-p", str(idle.pid)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=env)
+        time.sleep(0.7)  # programs loaded, attach not finished
+        tracer.send_signal(signal.SIGINT)
+        out, err = tracer.communicate(timeout=30)
+    finally:
+        idle.kill()
+        idle.wait()
+    assert tracer.returncode == 0, err
+    assert sum(1 for l in out.splitlines() if '"summary"' in l) == 1
+    assert_nothing_attached()
+
+
+def test_closed_output_pipe_ends_cleanly():
+    p = subprocess.run(f"{RSSTRACE} --json -i 0.05 -- sleep 5 | head -1; echo status=${{PIPESTATUS[0]}}",
+                       shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=30)
+    assert '"type":"interval"' in p.stdout
+    assert "status=141" in p.stdout, p
+    assert_nothing_attached()
+
+
+def test_two_tracers_at_once_both_exact():
+    cmd = [str(RSSTRACE), "--json", "--", wl("spike"), "48", "4"]
+    a = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    b = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    outs = [a.communicate(timeout=60)[0], b.communicate(timeout=60)[0]]
+    for out in outs:
+        rep = parse_reports(out)[0]
+        rows, summary, _ = parse_json_lines("\n".join(l for l in out.splitlines() if l.startswith("{")))
+        assert_row_matches_status(rows[0], rep["status"])
+        assert rows[0]["traced_peak_kb"] >= 52 * 1024
+
+
+def test_nothing_left_attached_after_the_suite_so_far():
+    assert_nothing_attached()
