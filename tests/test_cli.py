@@ -233,19 +233,20 @@ def start_idle(mib=24):
 
 
 def wait_for_line(stream, needle, timeout=30):
+    """Reads the raw pipe (no Python buffering, so select() tells the truth)
+    until needle appears; bounded by timeout."""
+    fd = stream.fileno()
     deadline = time.monotonic() + timeout
-    seen = ""
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([stream], [], [], deadline - time.monotonic())
+    seen = b""
+    while needle.encode() not in seen:
+        left = deadline - time.monotonic()
+        r, _, _ = select.select([fd], [], [], max(left, 0))
         if not r:
-            break
-        line = stream.readline()
-        if not line:
-            break
-        seen += line
-        if needle in line:
-            return
-    raise AssertionError(f"{needle!r} not seen; got {seen!r}")
+            raise AssertionError(f"{needle!r} not seen in {timeout} s; got {seen!r}")
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise AssertionError(f"{needle!r} not seen before EOF; got {seen!r}")
+        seen += chunk
 
 
 def test_attach_to_running_process_that_then_does_nothing(tmp_path):
