@@ -34,13 +34,18 @@ all: rsstrace
 $(BUILD) $(BUILD)/workloads $(BUILD)/unit:
 	mkdir -p $@
 
+# The same programs twice: with fetch-atomics (5.12+), and without for older
+# kernels, which reject them anywhere in a program (bpf/atomics.bpf.h).
 $(BUILD)/rss_account.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/rss_account.skel.h: $(BUILD)/rss_account.bpf.o
-	$(BPFTOOL) gen skeleton $< name rss_account_bpf > $@.tmp && mv $@.tmp $@
+$(BUILD)/rss_account_nofetch.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -DRSS_NO_FETCH_ATOMICS -c $< -o $@
 
-$(BUILD)/tracer.o: $(BUILD)/rss_account.skel.h
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tracer.o: $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_nofetch.skel.h
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/rsstrace.h | $(BUILD)
 	$(CC) $(CFLAGS) -c $< -o $@
 

@@ -39,25 +39,23 @@ static __always_inline bool rss_counters_are_atomic(void)
 	return bpf_core_type_exists(struct mm_rss_stat___old);
 }
 
-/* Not inlined: the compiler would hoist the offset of the old layout's field
- * out of the branch, and libbpf poisons that relocation on new kernels. */
-static __noinline void *rss_counter_addr_old(struct mm_struct *mm, int member)
+/*
+ * Each layout's reads live in a function of their own (not inlined): inlined,
+ * the compiler hoists the relocated field offsets of both layouts above the
+ * branch, and the relocation libbpf cannot resolve on this kernel (poisoned)
+ * becomes reachable. Called only on the matching kernel, the other one is
+ * dead code the verifier never walks.
+ */
+static __noinline __s64 atomic_counter(struct mm_struct *mm, int member)
 {
 	struct mm_struct___old *old = (void *)mm;
+	__s64 v = 0;
 
 	if (!mm)
-		return NULL;
-	return (void *)old + bpf_core_field_offset(old->rss_stat) +
-	       (member & 3) * sizeof(atomic_long_t);
-}
-
-/* Address of the member-th counter, whatever the layout. */
-static __always_inline void *rss_counter_addr(struct mm_struct *mm, int member)
-{
-	if (rss_counters_are_atomic())
-		return rss_counter_addr_old(mm, member);
-	return (void *)mm + bpf_core_field_offset(mm->rss_stat) +
-	       (member & 3) * bpf_core_type_size(struct percpu_counter);
+		return 0;
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)old + bpf_core_field_offset(old->rss_stat) +
+						     (member & 3) * sizeof(atomic_long_t));
+	return v;
 }
 
 /*

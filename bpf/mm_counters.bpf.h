@@ -109,16 +109,24 @@ static __always_inline __s64 percpu_counter_exact(struct percpu_counter *fbc)
 	return sum;
 }
 
+/* 6.2+: the member-th percpu_counter (see atomic_counter() for why not inlined). */
+static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member)
+{
+	if (!mm)
+		return 0;
+	return percpu_counter_exact((void *)mm + bpf_core_field_offset(mm->rss_stat) +
+				    (member & 3) * bpf_core_type_size(struct percpu_counter));
+}
+
 /* The value /proc/PID/status shows for this member, in pages (never negative). */
 static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
 {
-	void *addr = rss_counter_addr(mm, member);
-	__s64 v = 0;
+	__s64 v;
 
 	if (rss_counters_are_atomic()) /* up to 6.1: one atomic_long_t, exact */
-		bpf_probe_read_kernel(&v, sizeof(v), addr);
+		v = atomic_counter(mm, member);
 	else
-		v = percpu_counter_exact(addr);
+		v = percpu_counter_of(mm, member);
 	return v < 0 ? 0 : v;
 }
 

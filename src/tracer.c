@@ -12,6 +12,12 @@
 #include "hooks.h"
 #include "log.h"
 #include "rss_account.skel.h"
+#include "rss_account_nofetch.skel.h"
+
+/* Both skeletons come from one source and differ only in the embedded object:
+ * the rest of the code drives either through struct rss_account_bpf. */
+_Static_assert(sizeof(struct rss_account_bpf) == sizeof(struct rss_account_nofetch_bpf),
+	       "the two skeletons must have the same layout");
 
 static int ringbuf_cb(void *ctx, void *data, size_t len)
 {
@@ -38,7 +44,13 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	int ncpus, err;
 
 	*what = "open the BPF object";
-	s = rss_account_bpf__open();
+	if (probe_fetch_atomics()) {
+		s = rss_account_bpf__open();
+	} else {
+		vlog("this kernel has no fetch-atomics (5.12+): using the build without them; "
+		     "the tree totals can drift when two CPUs change one counter at once");
+		s = (struct rss_account_bpf *)rss_account_nofetch_bpf__open();
+	}
 	if (!s)
 		return -errno ? -errno : -EINVAL;
 	t->skel = s;
@@ -49,7 +61,6 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	}
 	s->rodata->nr_cpus = (uint32_t)ncpus;
 	s->rodata->follow_children = cfg->follow_children;
-	s->rodata->have_fetch_atomics = probe_fetch_atomics();
 	s->rodata->rmap_has_vma = hk->rmap_has_vma;
 	s->rodata->wp_from_fault_tp = hk->h[LH_WP].chosen >= 0 && hk->h[LH_FAULT].chosen >= 0 &&
 				      !hook_is_function(hk, LH_WP);
@@ -62,8 +73,6 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	bpf_program__set_autoattach(s->progs.seed_task, false);
 	bpf_program__set_autoattach(s->progs.init_cpu_offsets, false);
 	bpf_program__set_autoload(s->progs.init_cpu_offsets, counters_are_percpu());
-	if (!s->rodata->have_fetch_atomics)
-		vlog("this kernel has no fetch-atomics (5.12+): concurrent updates of one counter are approximate");
 
 	*what = "load the BPF programs";
 	err = rss_account_bpf__load(s);
