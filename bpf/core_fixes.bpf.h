@@ -83,11 +83,12 @@ static __noinline bool task_in_execve(struct task_struct *t)
 	return BPF_CORE_READ_BITFIELD_PROBED(te, in_execve);
 }
 
-static __always_inline bool owner_is_ending(struct mm_struct *mm)
+static __always_inline bool owner_is_ending(struct mm_struct *mm, __u32 owner_tgid)
 {
 	struct task_struct *t = current_task();
 
-	if (BPF_CORE_READ(t, mm) != mm)
+	/* a vfork/posix_spawn child execing on its parent's mm is not the owner */
+	if (BPF_CORE_READ(t, mm) != mm || BPF_CORE_READ(t, tgid) != owner_tgid)
 		return false;
 	if (BPF_CORE_READ(t, flags) & PF_EXITING)
 		return BPF_CORE_READ(t, signal, live.counter) == 0 ||

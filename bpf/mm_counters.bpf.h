@@ -118,16 +118,13 @@ static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member)
 				    (member & 3) * bpf_core_type_size(struct percpu_counter));
 }
 
-/* The value /proc/PID/status shows for this member, in pages (never negative). */
+/* The counter /proc/PID/status shows for this member, in pages, raw: /proc
+ * shows it clamped at 0 (it can be negative for a moment up to 6.1). */
 static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
 {
-	__s64 v;
-
 	if (rss_counters_are_atomic()) /* up to 6.1: one atomic_long_t, exact */
-		v = atomic_counter(mm, member);
-	else
-		v = percpu_counter_of(mm, member);
-	return v < 0 ? 0 : v;
+		return atomic_counter(mm, member);
+	return percpu_counter_of(mm, member);
 }
 
 #endif

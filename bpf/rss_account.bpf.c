@@ -66,9 +66,17 @@ static __always_inline __u64 member_idx(int member)
 	return idx;
 }
 
+static __always_inline __s64 pos(__s64 v)
+{
+	return v < 0 ? 0 : v;
+}
+
+/* Counters are kept raw (up to 6.1 they can be transiently negative, while a
+ * task's cached increments are not folded in yet) so that deltas add up; what
+ * is shown is clamped at 0, as /proc does. */
 static __always_inline __s64 rss_of(const __s64 *v)
 {
-	return v[RSS_FILE] + v[RSS_ANON] + v[RSS_SHMEM];
+	return pos(v[RSS_FILE]) + pos(v[RSS_ANON]) + pos(v[RSS_SHMEM]);
 }
 
 /* Apply a change of one member to the tree totals; record a new tree peak. */
@@ -90,7 +98,7 @@ static __always_inline void tree_add(int member, __s64 delta)
 	tree.peak_ns = bpf_ktime_get_ns();
 	tree.peak_procs = tree.live_mms;
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
-		tree.peak_part[m] = tree.cur[m];
+		tree.peak_part[m] = pos(tree.cur[m]);
 }
 
 static __always_inline void note_peak(struct mm_state *st)
@@ -102,7 +110,7 @@ static __always_inline void note_peak(struct mm_state *st)
 	st->peak_rss = rss;
 	st->peak_ns = bpf_ktime_get_ns();
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
-		st->peak_part[m] = st->cur[m];
+		st->peak_part[m] = pos(st->cur[m]);
 }
 
 /* What a change of one member says about why RSS moved (before teardown). */
@@ -216,11 +224,11 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	BPF_CORE_READ_STR_INTO(&st->comm, owner, group_leader, comm);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
 		st->cur[m] = mm_counter_exact(mm, m);
-		st->peak_part[m] = st->cur[m];
+		st->peak_part[m] = pos(st->cur[m]);
 	}
 	st->peak_rss = rss_of(st->cur);
 	if (forked)
-		st->causes.fork_pages = st->peak_rss + st->cur[RSS_SWAP];
+		st->causes.fork_pages = st->peak_rss + pos(st->cur[RSS_SWAP]);
 	read_vm_marks(mm, st);
 
 	/* A pointer still in the map belongs to an mm whose end we missed: report
@@ -262,7 +270,7 @@ static __always_inline void on_rss_change(struct mm_struct *mm, int member)
 		return;
 	}
 	st->events++;
-	if (rss_counters_are_atomic() && !st->proc_view_frozen && owner_is_ending(mm)) {
+	if (rss_counters_are_atomic() && !st->proc_view_frozen && owner_is_ending(mm, st->tgid)) {
 		for (int m = 0; m < RSS_NR_MEMBERS; m++)
 			st->proc_view[m] = st->cur[m];
 		st->proc_view_frozen = 1;

@@ -158,6 +158,7 @@ static int attach_pids(struct app *a)
 		}
 		tgids[n++] = tgid;
 	}
+	vlog("PIDs checked; attaching");
 	/* Tests widen the window between the check and the attach to exercise
 	 * "PID exited while attaching" deterministically. */
 	if (getenv("RSSTRACE_TEST_ATTACH_DELAY_MS"))

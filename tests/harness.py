@@ -8,7 +8,9 @@ tests compare the two: the kernel's numbers are the ground truth."""
 import json
 import os
 import re
+import select
 import subprocess
+import time
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,3 +129,20 @@ def assert_tree_peak_sane(run):
     assert s["tree_peak_kb"] >= max((r["traced_peak_kb"] for r in run.rows), default=0), \
         f"tree peak below a single process's exact peak: {s} rows={run.rows}"
     assert s["lost_events"] == 0, f"events lost: {s}"
+
+
+def wait_for_line(stream, needle, timeout=30):
+    """Reads the raw pipe (no Python buffering, so select() tells the truth)
+    until needle appears; bounded by timeout."""
+    fd = stream.fileno()
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while needle.encode() not in seen:
+        left = deadline - time.monotonic()
+        r, _, _ = select.select([fd], [], [], max(left, 0))
+        if not r:
+            raise AssertionError(f"{needle!r} not seen in {timeout} s; got {seen!r}")
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise AssertionError(f"{needle!r} not seen before EOF; got {seen!r}")
+        seen += chunk

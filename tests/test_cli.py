@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness import (RSSTRACE, assert_row_matches_status, need_root, parse_json_lines,
-                     parse_reports, run_rsstrace, trace, wl)
+                     parse_reports, run_rsstrace, trace, wait_for_line, wl)
 
 
 def rsstrace(*args, **kw):
@@ -232,23 +232,6 @@ def start_idle(mib=24):
     return p
 
 
-def wait_for_line(stream, needle, timeout=30):
-    """Reads the raw pipe (no Python buffering, so select() tells the truth)
-    until needle appears; bounded by timeout."""
-    fd = stream.fileno()
-    deadline = time.monotonic() + timeout
-    seen = b""
-    while needle.encode() not in seen:
-        left = deadline - time.monotonic()
-        r, _, _ = select.select([fd], [], [], max(left, 0))
-        if not r:
-            raise AssertionError(f"{needle!r} not seen in {timeout} s; got {seen!r}")
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            raise AssertionError(f"{needle!r} not seen before EOF; got {seen!r}")
-        seen += chunk
-
-
 def test_attach_to_running_process_that_then_does_nothing(tmp_path):
     need_root()
     idle = start_idle(24)
@@ -297,10 +280,10 @@ def test_pid_exits_while_attaching():
     gone = start_idle(4)
     stay = start_idle(4)
     env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
-    tracer = subprocess.Popen([str(RSSTRACE), "--json", "-d", "0.2", "-p", f"{gone.pid},{stay.pid}"],
+    tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-d", "0.2", "-p", f"{gone.pid},{stay.pid}"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        time.sleep(0.5)  # inside the widened window (1.5 s) between check and attach
+        wait_for_line(tracer.stderr, "PIDs checked")  # the widened window begins
         gone.kill()
         gone.wait()
         out, err = tracer.communicate(timeout=30)
@@ -317,9 +300,9 @@ def test_only_pid_exits_while_attaching_is_an_error():
     need_root()
     gone = start_idle(4)
     env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
-    tracer = subprocess.Popen([str(RSSTRACE), "-p", str(gone.pid)], stdout=subprocess.PIPE,
+    tracer = subprocess.Popen([str(RSSTRACE), "-v", "-p", str(gone.pid)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env)
-    time.sleep(0.5)
+    wait_for_line(tracer.stderr, "PIDs checked")
     gone.kill()
     gone.wait()
     out, err = tracer.communicate(timeout=30)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from harness import (RSSTRACE, assert_row_matches_status, need_root, parse_json_lines, parse_reports,
-                     run_rsstrace, trace, wl)
+                     run_rsstrace, trace, wait_for_line, wl)
 
 # Inside the software-emulated VM guests everything is ~20x slower: scale down.
 SCALE = float(os.environ.get("RSSTRACE_TEST_SCALE", "1"))
@@ -95,9 +95,9 @@ def test_sigint_before_attach_finished_leaves_nothing_attached():
     try:
         assert idle.stdout.readline() == "ready\n"
         env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
-        tracer = subprocess.Popen([str(RSSTRACE), "--json", "-p", str(idle.pid)], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, env=env)
-        time.sleep(0.7)  # programs loaded, attach not finished
+        tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-p", str(idle.pid)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        wait_for_line(tracer.stderr, "PIDs checked")  # programs loaded, attach not finished
         tracer.send_signal(signal.SIGINT)
         out, err = tracer.communicate(timeout=30)
     finally:

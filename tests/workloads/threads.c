@@ -12,6 +12,11 @@ static void *run(void *arg)
 	pthread_barrier_wait(&start);
 	wl_anon(bytes);
 	pthread_barrier_wait(&done);
+	/* stay until the process exits: a thread exiting on its own after the
+	 * report would change the counters (up to 6.1 it folds its cached RSS
+	 * changes into the mm when it exits) */
+	for (;;)
+		pause();
 	return NULL;
 }
 
