@@ -147,25 +147,53 @@ int BPF_KPROBE(rmap_folio_kprobe, struct folio *folio, struct page *page, int nr
 	return 0;
 }
 
-/* page_remove_rmap(page, [vma,] compound): up to 6.7 */
-static __always_inline struct mm_struct *rmap_mm(void *second_arg)
+/* A PMD-mapped transparent huge page: HPAGE_PMD_NR base pages (x86-64). */
+#define HPAGE_PMD_PAGES 512
+
+/* folio_remove_rmap_pmd(folio, page, vma): 6.8+, huge pages */
+SEC("fentry/folio_remove_rmap_pmd")
+int BPF_PROG(rmap_pmd_fentry, struct folio *folio, struct page *page, struct vm_area_struct *vma)
 {
-	if (rmap_has_vma)
-		return vma_mm(second_arg);
-	return BPF_CORE_READ(current_task(), mm);
+	count(vma_mm(vma), C_RMAP, HPAGE_PMD_PAGES);
+	return 0;
+}
+
+SEC("kprobe/folio_remove_rmap_pmd")
+int BPF_KPROBE(rmap_pmd_kprobe, struct folio *folio, struct page *page, struct vm_area_struct *vma)
+{
+	count(vma_mm(vma), C_RMAP, HPAGE_PMD_PAGES);
+	return 0;
+}
+
+/* page_remove_rmap(page, [vma,] compound): up to 6.7. compound means a
+ * PMD-mapped huge page. Before 5.18 there is no vma: the unmapping task's mm
+ * stands in. */
+static __always_inline void on_page_remove_rmap(__u64 second, __u64 third)
+{
+	struct mm_struct *mm;
+	bool compound;
+
+	if (rmap_has_vma) {
+		mm = vma_mm((void *)second);
+		compound = third & 1;
+	} else {
+		mm = BPF_CORE_READ(current_task(), mm);
+		compound = second & 1;
+	}
+	count(mm, C_RMAP, compound ? HPAGE_PMD_PAGES : 1);
 }
 
 SEC("fentry/page_remove_rmap")
-int BPF_PROG(rmap_page_fentry, struct page *page, void *second)
+int BPF_PROG(rmap_page_fentry, struct page *page, __u64 second, __u64 third)
 {
-	count(rmap_mm(second), C_RMAP, 1);
+	on_page_remove_rmap(second, third);
 	return 0;
 }
 
 SEC("kprobe/page_remove_rmap")
-int BPF_KPROBE(rmap_page_kprobe, struct page *page, void *second)
+int BPF_KPROBE(rmap_page_kprobe, struct page *page, __u64 second, __u64 third)
 {
-	count(rmap_mm(second), C_RMAP, 1);
+	on_page_remove_rmap(second, third);
 	return 0;
 }
 

@@ -50,6 +50,8 @@ static const struct candidate table[] = {
 	{ LH_RMAP,     HK_FENTRY,     "page_remove_rmap",              "rmap_page_fentry" },
 	{ LH_RMAP,     HK_KPROBE,     "folio_remove_rmap_ptes",        "rmap_folio_kprobe" },
 	{ LH_RMAP,     HK_KPROBE,     "page_remove_rmap",              "rmap_page_kprobe" },
+	{ LH_RMAP_PMD, HK_FENTRY,     "folio_remove_rmap_pmd",         "rmap_pmd_fentry" },
+	{ LH_RMAP_PMD, HK_KPROBE,     "folio_remove_rmap_pmd",         "rmap_pmd_kprobe" },
 	{ LH_VMA,      HK_FENTRY,     "remove_vma",                    "vma_fentry" },
 	{ LH_VMA,      HK_KPROBE,     "remove_vma",                    "vma_kprobe" },
 	{ LH_VMA,      HK_TRACEPOINT, "syscalls/sys_enter_munmap",     "munmap_tp" },
@@ -60,11 +62,11 @@ static const struct candidate table[] = {
 
 static const char *const names[LH_COUNT] = {
 	"rss change", "fork", "exec", "exit", "teardown",
-	"fault", "cow/wp fault", "rmap removal", "vma removal", "swap-in",
+	"fault", "cow/wp fault", "rmap removal", "rmap (huge)", "vma removal", "swap-in",
 };
 static const char *const keys[LH_COUNT] = {
 	"rss_change", "fork", "exec", "exit", "teardown",
-	"fault", "wp_fault", "rmap_removal", "vma_removal", "swap_in",
+	"fault", "wp_fault", "rmap_removal", "rmap_removal_pmd", "vma_removal", "swap_in",
 };
 static const char *const kinds[] = { "tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe", "derived" };
 
@@ -280,7 +282,11 @@ int hooks_choose(struct hooks *hk, bool causes, const char **missing)
 
 			if (table[i].hook != (enum logical_hook)h)
 				continue;
-			if (h == LH_WP && table[i].kind == HK_DERIVED) {
+			if (h == LH_RMAP_PMD && hk->h[LH_RMAP].chosen >= 0 &&
+			    !strstr(table[hk->h[LH_RMAP].chosen].target, "folio")) {
+				ok = false;
+				snprintf(why, sizeof(why), "not needed: page_remove_rmap covers huge pages");
+			} else if (h == LH_WP && table[i].kind == HK_DERIVED) {
 				int f = hk->h[LH_FAULT].chosen;
 
 				ok = f >= 0 && strstr(table[f].target, "page_fault_user");

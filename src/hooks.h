@@ -22,6 +22,7 @@ enum logical_hook {
 	LH_FAULT,	/* page fault */
 	LH_WP,		/* write-protect / copy-on-write fault */
 	LH_RMAP,	/* a page leaves an address space's rmap */
+	LH_RMAP_PMD,	/* a huge page does (6.8+ has its own function for it) */
 	LH_VMA,		/* a VMA is removed */
 	LH_SWAPIN,	/* a swap-in fault */
 	LH_COUNT,

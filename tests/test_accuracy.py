@@ -125,7 +125,8 @@ def test_four_threads_fault_at_once_one_row():
     assert len(run.rows) == 1, f"threads share one address space: {run.rows}"
     row = run.row(rep["pid"])
     assert_row_matches_status(row, rep["status"])
-    assert row["rss_anon_kb"] >= nthreads * mib * MIB_KB
+    lag = 0 if exact_counters() else (nthreads + 1) * 64 * PAGE_KB  # a cache per thread
+    assert row["rss_anon_kb"] >= nthreads * mib * MIB_KB - lag
 
 
 def test_exec_gives_two_rows_same_pid():

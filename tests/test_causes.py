@@ -46,7 +46,7 @@ def function_hook(h):
 def test_every_logical_hook_is_listed_with_reasons():
     hk = hooks()
     assert set(hk) == {"rss_change", "fork", "exec", "exit", "teardown", "fault", "wp_fault",
-                       "rmap_removal", "vma_removal", "swap_in"}
+                       "rmap_removal", "rmap_removal_pmd", "vma_removal", "swap_in"}
     for core in ("rss_change", "fork", "exec", "exit", "teardown"):
         assert hk[core]["in_use"], hk[core]
     for name, h in hk.items():
@@ -61,6 +61,7 @@ def test_every_logical_hook_is_listed_with_reasons():
     ("fault", ["handle_mm_fault"]),
     ("wp_fault", ["do_wp_page"]),
     ("rmap_removal", ["folio_remove_rmap_ptes", "page_remove_rmap"]),
+    ("rmap_removal_pmd", ["folio_remove_rmap_pmd"]),
     ("vma_removal", ["remove_vma"]),
     ("swap_in", ["do_swap_page"]),
 ])
