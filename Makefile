@@ -28,7 +28,7 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) include/rsstrace.h
 WORKLOADS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(wildcard tests/workloads/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean deps demo check check-unit workloads vmlinux
+.PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers
 all: rsstrace
 
 $(BUILD) $(BUILD)/workloads $(BUILD)/unit:
@@ -60,6 +60,34 @@ workloads: $(WORKLOADS)
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/unit
 	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ -lcmocka -lm
 
+# Sanitizer builds of the user-space code (make check runs them): AddressSanitizer
+# + UndefinedBehaviorSanitizer, and libFuzzer targets for every parser of
+# external text (tests/fuzz/).
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/san/%.o)
+SAN_APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/san/%.o)
+SAN_UNITS := $(patsubst tests/unit/%.c,$(BUILD)/san/unit/%,$(wildcard tests/unit/test_*.c))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/san $(BUILD)/san/unit $(BUILD)/fuzz:
+	mkdir -p $@
+
+$(BUILD)/san/tracer.o: $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_nofetch.skel.h
+$(BUILD)/san/%.o: src/%.c $(wildcard src/*.h) include/rsstrace.h | $(BUILD)/san
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/san/unit/%: tests/unit/%.c $(SAN_LIB_OBJS) | $(BUILD)/san/unit
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB_OBJS) -o $@ -lcmocka -lm
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h) | $(BUILD)/fuzz
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $< $(LIB_SRCS) -o $@ -lm
+
+sanitize: $(BUILD)/san/rsstrace $(SAN_UNITS)
+fuzzers: $(FUZZERS)
+
 deps:
 	scripts/install-deps test
 
@@ -70,9 +98,20 @@ demo: deps
 check-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do $$t || exit 1; done
 
+# Everything: this kernel's suite, then the same suite inside the VM kernels.
+# The last line counts both: "N passed, N failed, N skipped".
 check: deps
-	$(MAKE) rsstrace workloads $(UNIT_TESTS)
+	$(MAKE) rsstrace workloads $(UNIT_TESTS) sanitize fuzzers
+	scripts/check-all
+
+check-host: deps
+	$(MAKE) rsstrace workloads $(UNIT_TESTS) sanitize fuzzers
 	$(PYTHON) -m pytest -q -rs -p no:cacheprovider tests
+
+check-vm: deps
+	$(MAKE) rsstrace workloads
+	tests/vm/setup
+	tests/vm/suite
 
 vmlinux:
 	mkdir -p vmlinux/$(ARCH)

@@ -90,8 +90,11 @@ static __always_inline bool owner_is_ending(struct mm_struct *mm, __u32 owner_tg
 	/* a vfork/posix_spawn child execing on its parent's mm is not the owner */
 	if (BPF_CORE_READ(t, mm) != mm || BPF_CORE_READ(t, tgid) != owner_tgid)
 		return false;
+	/* do_exit() folds the cache right after setting PF_EXITING, before it
+	 * counts this thread out of signal->live: the last thread sees 1 there
+	 * (0 at the fold in exit_mm()) */
 	if (BPF_CORE_READ(t, flags) & PF_EXITING)
-		return BPF_CORE_READ(t, signal, live.counter) == 0 ||
+		return BPF_CORE_READ(t, signal, live.counter) <= 1 ||
 		       (BPF_CORE_READ(t, signal, flags) & SIGNAL_GROUP_EXIT);
 	return task_in_execve(t);
 }

@@ -430,6 +430,79 @@ int BPF_PROG(exit_mmap_btf, struct mm_struct *mm)
 
 #include "cause_hooks.bpf.h"
 
+/* ---- up to 6.1: /proc's view at the start of an execve() ---------------------- */
+
+/*
+ * A fault while execve() copies its arguments (before the kernel marks the
+ * task as execing) can fold the task's cached RSS changes into the old mm,
+ * after the last moment /proc could be read. So on those kernels the row's
+ * end values are taken at the syscall's entry; undone if execve() fails.
+ * The loader loads these only where the counters are atomic (<= 6.1).
+ */
+static __always_inline void exec_begins(void)
+{
+	struct task_struct *t = current_task();
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	__u64 key = (__u64)mm;
+	struct mm_state *st = mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
+
+	if (!st || st->proc_view_frozen || st->tgid != BPF_CORE_READ(t, tgid))
+		return;
+	for (int m = 0; m < RSS_NR_MEMBERS; m++)
+		st->proc_view[m] = st->cur[m];
+	st->proc_view_frozen = 2; /* provisional: the exec may still fail */
+}
+
+static __always_inline void exec_returns(long ret)
+{
+	struct mm_struct *mm = BPF_CORE_READ(current_task(), mm);
+	__u64 key = (__u64)mm;
+	struct mm_state *st = mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
+
+	/* on success the old mm is gone; on failure the process goes on */
+	if (st && ret < 0 && st->proc_view_frozen == 2)
+		st->proc_view_frozen = 0;
+}
+
+struct syscall_enter_args {
+	__u64 common;
+	long nr;
+};
+
+struct syscall_exit_args {
+	__u64 common;
+	long nr;
+	long ret;
+};
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int execve_enter(struct syscall_enter_args *args)
+{
+	exec_begins();
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int execveat_enter(struct syscall_enter_args *args)
+{
+	exec_begins();
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int execve_exit(struct syscall_exit_args *args)
+{
+	exec_returns(args->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int execveat_exit(struct syscall_exit_args *args)
+{
+	exec_returns(args->ret);
+	return 0;
+}
+
 /* ---- state of processes that existed before tracing, and of live ones at the end ---- */
 
 /* Run once by the loader before anything is attached (per-CPU counters only). */

@@ -423,6 +423,13 @@ void hooks_print(const struct hooks *hk, FILE *out, bool json)
 		fprintf(out, "\nThe optional hooks (fault and below) are used with --causes.\n");
 }
 
+const char *tracefs_dir(void)
+{
+	static struct probe_ctx p;
+
+	return tracefs(&p);
+}
+
 bool probe_fetch_atomics(void)
 {
 	/* r1 = 0; *(u64 *)(r10 - 8) = r1; r1 = 1;

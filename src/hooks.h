@@ -73,6 +73,9 @@ const char *hook_key(enum logical_hook h);
  * better candidates were rejected. */
 void hooks_print(const struct hooks *hk, FILE *out, bool json);
 
+/* Where tracefs is (mounted at /sys/kernel/tracing if it was not), or NULL. */
+const char *tracefs_dir(void);
+
 /* Whether the kernel lets us load fetch-atomics (5.12+). */
 bool probe_fetch_atomics(void);
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MAX_PIDS 1024
+#define MAX_PIDS 65536
 
 /* Exit statuses (documented in --help and docs/rsstrace.1.md). */
 #define EXIT_FAIL 1	       /* rsstrace itself failed */

@@ -410,6 +410,7 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	json_uint(&j, "live_address_spaces_at_end", s->mms_at_end);
 	json_uint(&j, "live_processes_at_end", s->tasks_at_end);
 	json_uint(&j, "tracer_max_rss_kb", s->tracer_hwm_kb);
+	json_uint(&j, "tracer_cpu_ms", s->tracer_cpu_ms);
 	if (s->cmd_status >= 0)
 		json_int(&j, "exit_code", status_to_code(s->cmd_status));
 	if (s->max_rss_kb) {
@@ -437,7 +438,8 @@ bool report_summary(struct report *r, const struct summary *s)
 	bool over = s->max_rss_kb && (uint64_t)t->peak * kb > s->max_rss_kb;
 
 	report_flush(r, true);
-	qsort(r->rows, r->nrows, sizeof(*r->rows), cmp_rows);
+	if (r->nrows) /* qsort(NULL, 0, ...) is undefined */
+		qsort(r->rows, r->nrows, sizeof(*r->rows), cmp_rows);
 	sum_hwm = r->sum_hwm_pages;
 	lost = s->loss.ringbuf_full + s->loss.mms_full + s->loss.tasks_full;
 	if (r->json) {

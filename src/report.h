@@ -68,6 +68,7 @@ struct summary {
 	uint64_t mms_at_end;	/* map entries when tracing stopped (live ones) */
 	uint64_t tasks_at_end;
 	uint64_t tracer_hwm_kb; /* rsstrace's own VmHWM */
+	uint64_t tracer_cpu_ms; /* and CPU time */
 	int cmd_status;	     /* wait(2) status of CMD, -1 in -p mode or if unknown */
 	const char *target;  /* "make -j8" or "pid 1234" */
 };

@@ -41,6 +41,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 {
 	struct rss_account_bpf *s;
 	struct hooks *hk = cfg->hooks;
+	bool percpu, exec_view;
 	int ncpus, err;
 
 	*what = "open the BPF object";
@@ -72,7 +73,23 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	/* the iterators run on demand, not at attach */
 	bpf_program__set_autoattach(s->progs.seed_task, false);
 	bpf_program__set_autoattach(s->progs.init_cpu_offsets, false);
-	bpf_program__set_autoload(s->progs.init_cpu_offsets, counters_are_percpu());
+	percpu = counters_are_percpu();
+	bpf_program__set_autoload(s->progs.init_cpu_offsets, percpu);
+	/* up to 6.1: /proc's view at execve() entry (bpf/rss_account.bpf.c) */
+	exec_view = false;
+	if (!percpu && tracefs_dir()) {
+		char path[160];
+
+		snprintf(path, sizeof(path), "%s/events/syscalls/sys_enter_execve/id", tracefs_dir());
+		exec_view = !access(path, F_OK);
+	}
+	bpf_program__set_autoload(s->progs.execve_enter, exec_view);
+	bpf_program__set_autoload(s->progs.execveat_enter, exec_view);
+	bpf_program__set_autoload(s->progs.execve_exit, exec_view);
+	bpf_program__set_autoload(s->progs.execveat_exit, exec_view);
+	if (!percpu)
+		vlog("per-task RSS caches (<= 6.1): rows agree with /proc, lag included%s",
+		     exec_view ? "" : "; no execve tracepoints, so an exec's row may include a late fold");
 
 	*what = "load the BPF programs";
 	err = rss_account_bpf__load(s);
