@@ -28,7 +28,7 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) include/rsstrace.h
 WORKLOADS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(wildcard tests/workloads/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers
+.PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench
 all: rsstrace
 
 $(BUILD) $(BUILD)/workloads $(BUILD)/unit:
@@ -112,6 +112,28 @@ check-vm: deps
 	$(MAKE) rsstrace workloads
 	tests/vm/setup
 	tests/vm/suite
+
+# Benchmarks (not part of check): what tracing costs, side by side with the
+# floor and with bpftrace; results go to docs/performance.md by hand.
+$(BUILD)/bench:
+	mkdir -p $@
+
+$(BUILD)/bench/storm: bench/storm.c | $(BUILD)/bench
+	$(CC) -O2 -g -Wall $< -o $@
+
+$(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/floor: bench/floor.c $(BUILD)/bench/floor.skel.h
+	$(CC) $(CFLAGS) -I$(BUILD)/bench $< -o $@ $(LDLIBS)
+
+bench:
+	scripts/install-deps bench
+	$(MAKE) rsstrace $(BUILD)/bench/storm $(BUILD)/bench/floor
+	$(PYTHON) bench/bench.py $(BENCH_ARGS)
 
 vmlinux:
 	mkdir -p vmlinux/$(ARCH)

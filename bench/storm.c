@@ -40,7 +40,7 @@ static void die(const char *what)
 
 static void touch(char *p, size_t bytes, int write)
 {
-	volatile char sink;
+	volatile char sink = 0;
 
 	for (size_t i = 0; i < bytes; i += 4096) {
 		if (write)

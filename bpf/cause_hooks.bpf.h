@@ -183,10 +183,16 @@ static __always_inline void on_page_remove_rmap(__u64 second, __u64 third)
 	count(mm, C_RMAP, compound ? HPAGE_PMD_PAGES : 1);
 }
 
+/* Written without BPF_PROG: the verifier refuses a read of a third argument
+ * the function does not have (5.10), even one that is never used. */
 SEC("fentry/page_remove_rmap")
-int BPF_PROG(rmap_page_fentry, struct page *page, __u64 second, __u64 third)
+int rmap_page_fentry(unsigned long long *ctx)
 {
-	on_page_remove_rmap(second, third);
+	__u64 third = 0;
+
+	if (rmap_has_vma)
+		third = ctx[2];
+	on_page_remove_rmap(ctx[1], third);
 	return 0;
 }
 
