@@ -21,6 +21,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Trace new children of traced processes (off with --no-children). */
 const volatile bool follow_children = true;
+/* `rsstrace top`: every process; the seeding iterator marks them all traced. */
+const volatile bool trace_all = false;
 /* Test hook (RSSTRACE_TEST_BREAK_VERIFIER): makes fork_btf unverifiable, so the
  * test suite can check how a load failure is reported. */
 const volatile bool break_verifier = false;
@@ -215,6 +217,7 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 		return;
 	__builtin_memset(st, 0, sizeof(*st));
 	st->tgid = BPF_CORE_READ(owner, tgid);
+	st->uid = BPF_CORE_READ(owner, cred, uid.val);
 	st->ppid = ppid;
 	st->exec_seq = exec_seq;
 	st->exit_code = -1;
@@ -542,6 +545,17 @@ int seed_task(struct bpf_iter__task *ctx)
 	}
 	tgid = BPF_CORE_READ(t, tgid);
 	tt = bpf_map_lookup_elem(&traced, &tgid);
+	if (!tt && trace_all) {
+		struct traced_task nt = { .next_exec_seq = 1 };
+
+		if (!bpf_map_update_elem(&traced, &tgid, &nt, BPF_NOEXIST)) {
+			__sync_fetch_and_add(&tree.live_tgids, 1);
+			__sync_fetch_and_add(&tree.tgids_seen, 1);
+		} else {
+			__sync_fetch_and_add(&loss.tasks_full, 1);
+		}
+		tt = bpf_map_lookup_elem(&traced, &tgid);
+	}
 	if (!tt || st)
 		return 0;
 	tt->ppid = BPF_CORE_READ(t, real_parent, tgid);

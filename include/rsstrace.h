@@ -88,7 +88,7 @@ struct mm_state {
 	 * bpf/core_fixes.bpf.h); reported as the end values. */
 	__s64 proc_view[RSS_NR_MEMBERS];
 	__u32 proc_view_frozen;
-	__u32 pad2;
+	__u32 uid;		/* the owner's real uid when the mm began */
 };
 
 /* Tree-wide totals, updated by every event of a traced mm. */

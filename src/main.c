@@ -8,7 +8,6 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +23,8 @@
 #include "launch.h"
 #include "log.h"
 #include "options.h"
+#include "preflight.h"
+#include "top.h"
 #include "proc_status.h"
 #include "report.h"
 #include "tracer.h"
@@ -76,37 +77,6 @@ static void on_record(void *ctx, const void *data, size_t len)
 
 		report_add_exit(&a->r, e->tgid, e->exit_code, e->ns);
 	}
-}
-
-/* Root, or CAP_BPF + CAP_PERFMON (5.8+), or CAP_SYS_ADMIN. */
-static bool has_privileges(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = { 0 };
-	uint64_t eff;
-
-	if (geteuid() == 0)
-		return true;
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	eff = data[0].effective | ((uint64_t)data[1].effective << 32);
-#define HAS(cap) (eff & (1ULL << (cap)))
-	return HAS(CAP_SYS_ADMIN) || (HAS(39 /* CAP_BPF */) && HAS(38 /* CAP_PERFMON */));
-#undef HAS
-}
-
-static int preflight(void)
-{
-	if (!has_privileges()) {
-		elog("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs: run it with sudo");
-		return EXIT_FAIL;
-	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		elog("this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); rsstrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
-		     strerror(errno));
-		return EXIT_FAIL;
-	}
-	return 0;
 }
 
 static void describe_target(struct app *a)
@@ -356,6 +326,10 @@ int main(int argc, char **argv)
 	bool over;
 	int ret, err;
 
+	if (argc > 1 && !strcmp(argv[1], "top")) {
+		libbpf_set_print(libbpf_print);
+		return top_main(argc - 1, argv + 1);
+	}
 	ret = parse_options(argc, argv, &a.o);
 	if (ret)
 		return ret < 0 ? 0 : ret;

@@ -62,6 +62,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	}
 	s->rodata->nr_cpus = (uint32_t)ncpus;
 	s->rodata->follow_children = cfg->follow_children;
+	s->rodata->trace_all = cfg->trace_all;
 	s->rodata->rmap_has_vma = hk->rmap_has_vma;
 	s->rodata->wp_from_fault_tp = hk->h[LH_WP].chosen >= 0 && hk->h[LH_FAULT].chosen >= 0 &&
 				      !hook_is_function(hk, LH_WP);
@@ -199,6 +200,48 @@ int tracer_foreach_live(struct tracer *t, void (*fn)(void *ctx, const struct mm_
 			fn(ctx, &st);
 	}
 	return 0;
+}
+
+int tracer_read_live(struct tracer *t, struct mm_state *out, uint32_t max)
+{
+	int fd = bpf_map__fd(t->skel->maps.mms);
+	static uint64_t keys[1 << 16];
+	uint64_t batch = 0;
+	uint32_t n = 0;
+	bool first = true;
+	int err;
+
+	/* one syscall per chunk (5.6+); element by element otherwise */
+	while (n < max) {
+		uint32_t count = max - n < (1 << 16) ? max - n : (1 << 16);
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, out + n, &count, &opts);
+		first = false;
+		n += count;
+		if (err) {
+			if (errno == ENOENT)
+				return (int)n; /* done */
+			if (errno == EINVAL || errno == EOPNOTSUPP || errno == 524 /* ENOTSUPP */)
+				break;
+			return -errno;
+		}
+	}
+	if (n >= max)
+		return (int)n;
+	/* fallback */
+	{
+		uint64_t key, next, *prev = NULL;
+
+		n = 0;
+		while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+			key = next;
+			prev = &key;
+			if (!bpf_map_lookup_elem(fd, &key, &out[n]))
+				n++;
+		}
+	}
+	return (int)n;
 }
 
 uint64_t tracer_count_tasks(struct tracer *t)

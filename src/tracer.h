@@ -26,6 +26,7 @@ struct hooks;
 
 struct tracer_config {
 	bool follow_children;
+	bool trace_all; /* every process (rsstrace top) */
 	uint32_t map_entries;
 	uint32_t ringbuf_bytes;
 	struct hooks *hooks; /* chosen by hooks_choose(); cause hooks may be dropped */
@@ -54,6 +55,10 @@ int tracer_refresh(struct tracer *t);
 
 /* Whether an address space owned by tgid is being accounted. */
 bool tracer_has_mm_of(struct tracer *t, int tgid);
+
+/* Copies up to max live address spaces into out (one batched read where the
+ * kernel has it). Returns how many, or -errno. */
+int tracer_read_live(struct tracer *t, struct mm_state *out, uint32_t max);
 
 /* Calls fn for every live address space (a copy of its state). */
 int tracer_foreach_live(struct tracer *t, void (*fn)(void *ctx, const struct mm_state *st),

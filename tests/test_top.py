@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: GPL-2.0
+"""`rsstrace top`: batch frames against the kernel's numbers, short-lived
+peaks that no poller sees, and the interactive view driven for real in tmux."""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import RSSTRACE, need_root, wait_for_line, wl
+
+
+@pytest.fixture(autouse=True)
+def _root():
+    need_root()
+
+
+def start_idle(mib):
+    p = subprocess.Popen([wl("idle"), str(mib)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "ready\n"
+    return p
+
+
+def status(pid):
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        k, _, v = line.partition(":")
+        if v.strip().endswith("kB"):
+            out[k] = int(v.split()[0])
+    return out
+
+
+def frames(text):
+    objs = [json.loads(l) for l in text.splitlines() if l.startswith("{")]
+    out, cur = [], None
+    for o in objs:
+        if o["type"] == "frame":
+            cur = {"frame": o, "processes": [], "peaks": []}
+            out.append(cur)
+        elif o["type"] == "process":
+            cur["processes"].append(o)
+        elif o["type"] == "recent_peak":
+            cur["peaks"].append(o)
+    return out
+
+
+def test_batch_json_shows_a_process_with_its_kernel_numbers():
+    idle = start_idle(24)
+    try:
+        p = subprocess.run([str(RSSTRACE), "top", "-b", "-n", "2", "-d", "0.3", "--json"],
+                           capture_output=True, text=True, timeout=120)
+        st = status(idle.pid)
+    finally:
+        idle.kill()
+        idle.wait()
+    assert p.returncode == 0, p.stderr
+    fr = frames(p.stdout)
+    assert len(fr) == 2
+    mine = [x for x in fr[-1]["processes"] if x["pid"] == idle.pid]
+    assert len(mine) == 1, "the idle process must appear once"
+    row = mine[0]
+    assert row["rss_anon_kb"] == st["RssAnon"] and row["rss_shmem_kb"] == st["RssShmem"], (row, st)
+    assert abs(row["vm_rss_kb"] - st["VmRSS"]) <= 32, (row, st)
+    assert row["vm_hwm_kb"] >= st["VmHWM"], (row, st)
+    assert row["comm"] == "idle" and row["exited"] is False
+    f = fr[-1]["frame"]
+    assert f["lost_events"] == 0 and f["mem_total_kb"] > 0 and f["processes"] >= 3
+    # system-wide totals are sums over the rows
+    assert f["rss_anon_kb"] == sum(x["rss_anon_kb"] for x in fr[-1]["processes"] if not x["exited"])
+
+
+def test_short_lived_spike_appears_among_recent_peaks():
+    top = subprocess.Popen([str(RSSTRACE), "top", "-b", "-n", "4", "-d", "0.5", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(top.stdout, '"type":"frame"')
+        child = subprocess.run([wl("spike"), "100", "1"], capture_output=True, text=True, timeout=60)
+        out, err = top.communicate(timeout=60)
+    finally:
+        top.kill()
+    assert top.returncode == 0, err
+    pid = int(child.stdout.split("pid=")[1].split()[0])
+    peaks = [p for f in frames(out) for p in f["peaks"] if p["pid"] == pid]
+    assert peaks, f"the 100 MiB spike of pid {pid} is not among the recent peaks"
+    assert max(p["peak_kb"] for p in peaks) >= 100 * 1024
+    assert any(p["exited"] for p in peaks)
+
+
+def test_batch_text_frame_fits_and_marks_columns():
+    p = subprocess.run([str(RSSTRACE), "top", "-b", "-n", "1", "-d", "0.2"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("rsstrace top:") and "lost 0" in lines[0]
+    header = [l for l in lines if l.split()[:3] == ["PID", "USER", "COMMAND"]]
+    assert header and all(c in header[0] for c in ("RSS", "ANON", "FILE", "SHMEM", "SWAP", "HWM", "GROW"))
+    assert any(l.startswith("Recent peaks") for l in lines)
+
+
+# ---- interactive, in tmux ----------------------------------------------------------------
+
+UNITS = {"K": 1, "M": 1024, "G": 1024 ** 2, "T": 1024 ** 3}
+
+
+def kb(s):
+    return float(s[:-1]) * UNITS[s[-1]]
+
+
+class Tmux:
+    def __init__(self, cmd, width=120, height=40):
+        if not shutil.which("tmux"):
+            pytest.skip("tmux not installed (make check installs it)")
+        self.name = f"rsstrace-test-{os.getpid()}"
+        self.rc = Path(f"/tmp/{self.name}.rc")
+        self.rc.unlink(missing_ok=True)
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
+                        f"{cmd}; echo $? > {self.rc}"], check=True)
+
+    def screen(self):
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
+                              text=True).stdout
+
+    def keys(self, *k):
+        subprocess.run(["tmux", "send-keys", "-t", self.name] + list(k), check=True)
+
+    def wait(self, pred, what, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s = self.screen()
+            if pred(s):
+                return s
+            time.sleep(0.1)
+        raise AssertionError(f"{what} not seen; screen:\n{self.screen()}")
+
+    def close(self):
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def data_rows(screen):
+    """[pid, user, command, rss-or-subtree] of each process line; fixed columns
+    (a command name may contain spaces)."""
+    rows = []
+    for line in screen.splitlines():
+        pid, rss = line[0:7].strip(), line[30:36].strip()
+        if pid.isdigit() and rss and rss[-1] in UNITS:
+            rows.append([pid, line[8:16].strip(), line[17:29].strip(), rss])
+    return rows
+
+
+def test_interactive_keys_sort_tree_filter_quit():
+    idle = start_idle(32)
+    t = Tmux(f"{RSSTRACE} top -d 0.3")
+    try:
+        t.wait(lambda s: "rsstrace top" in s and len(data_rows(s)) > 5, "the first frame")
+        t.keys("P")
+        s = t.wait(lambda s: "sort PID" in s, "sort by pid")
+        pids = [int(r[0]) for r in data_rows(s)]
+        assert pids == sorted(pids), pids
+        t.keys("M")
+        s = t.wait(lambda s: "sort RSS" in s, "sort by RSS")
+        time.sleep(0.5)  # let a fresh frame in
+        s = t.screen()
+        rss = [kb(r[3]) for r in data_rows(s)]
+        assert rss == sorted(rss, reverse=True), rss
+        flat_sum = sum(kb(r[3]) for r in data_rows(s))
+        t.keys("t")
+        s = t.wait(lambda s: "tree" in s.splitlines()[0] and "SUBTRE" in s, "the tree view")
+        # roots come first, biggest subtree first; a root's value is its
+        # subtree's sum: at least what the largest processes hold together
+        first = data_rows(s)[0]
+        assert kb(first[3]) >= 0.9 * flat_sum, (first, flat_sum)
+        t.keys("t")
+        t.keys("/")
+        t.keys("idle", "Enter")
+        s = t.wait(lambda s: "command=idle" in s, "the filter")
+        s = t.wait(lambda s: data_rows(s) and all("idle" in r[2] for r in data_rows(s)), "filtered rows")
+        assert any(int(r[0]) == idle.pid for r in data_rows(s))
+        t.keys("q")
+        deadline = time.monotonic() + 20
+        while not t.rc.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert t.rc.exists(), "q did not end rsstrace top"
+        assert t.rc.read_text().strip() == "0"
+        assert "rsstrace top" not in t.screen(), "the terminal was not restored"
+    finally:
+        t.close()
+        idle.kill()
+        idle.wait()
