@@ -250,7 +250,7 @@ def main():
           f"{time.strftime('%Y-%m-%d %H:%M')}; ABBA pairs {a.cycles} ({a.slow_cycles} for slow starters), "
           f"blocks ~{a.block_ms:.0f} ms")
     print(f"{'workload':8} {'condition':40} {'ratio':>7} {'ns/event':>9} {'95% CI':>17} {'x floor':>8} {'x bpft':>7}")
-    for kind in a.workloads.split(","):
+    for kind in [k for k in a.workloads.split(",") if k]:
         storm = Storm(kind)
         iters = calibrate(storm, a.block_ms)
         epi = events_per_iter(storm, iters)

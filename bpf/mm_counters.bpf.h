@@ -118,6 +118,41 @@ static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member)
 				    (member & 3) * bpf_core_type_size(struct percpu_counter));
 }
 
+/*
+ * The same from a tp_btf program, whose mm pointer the verifier trusts: the
+ * fields are read with plain loads (a fault-safe load each) instead of helper
+ * calls, which is most of the cost per event; only the per-CPU deltas, at
+ * computed addresses, still need bpf_probe_read_kernel(). A variable index
+ * into the counter array is not allowed there: one constant path per member.
+ */
+static __always_inline __s64 sum_direct(struct percpu_counter *fbc)
+{
+	__s64 before, after, sum = 0;
+
+	if (!cpu_off_ready) {
+		__sync_fetch_and_add(&approx_reads, 1);
+		return fbc->count;
+	}
+	for (int try = 0; try < 3; try++) {
+		before = fbc->count;
+		sum = before + percpu_deltas(fbc->counters);
+		after = fbc->count;
+		if (before == after)
+			break;
+	}
+	return sum;
+}
+
+static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member)
+{
+	switch (member) {
+	case 0: return sum_direct(&mm->rss_stat[0]);
+	case 1: return sum_direct(&mm->rss_stat[1]);
+	case 2: return sum_direct(&mm->rss_stat[2]);
+	default: return sum_direct(&mm->rss_stat[3]);
+	}
+}
+
 /* The counter /proc/PID/status shows for this member, in pages, raw: /proc
  * shows it clamped at 0 (it can be negative for a moment up to 6.1). */
 static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
@@ -125,6 +160,14 @@ static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
 	if (rss_counters_are_atomic()) /* up to 6.1: one atomic_long_t, exact */
 		return atomic_counter(mm, member);
 	return percpu_counter_of(mm, member);
+}
+
+/* mm_counter_exact() for a trusted mm (tp_btf). */
+static __always_inline __s64 mm_counter_exact_btf(struct mm_struct *mm, int member)
+{
+	if (rss_counters_are_atomic())
+		return atomic_counter(mm, member);
+	return percpu_counter_btf(mm, member);
 }
 
 #endif

@@ -128,15 +128,20 @@ static __always_inline void note_cause(struct mm_state *st, int member, __s64 de
 	}
 }
 
-/* Re-read one member exactly and account the change. */
-static __always_inline void sync_member(struct mm_struct *mm, struct mm_state *st, int member)
+/* Account a new exact value of one member. */
+static __always_inline void apply_member(struct mm_state *st, int member, __s64 v)
 {
-	__s64 v = mm_counter_exact(mm, member);
 	__s64 old = exchange(&st->cur[member_idx(member)], v);
 
 	tree_add(member, v - old);
 	if (v != old)
 		note_cause(st, member, v - old);
+}
+
+/* Re-read one member exactly and account the change. */
+static __always_inline void sync_member(struct mm_struct *mm, struct mm_state *st, int member)
+{
+	apply_member(st, member, mm_counter_exact(mm, member));
 }
 
 static __always_inline void read_vm_marks(struct mm_struct *mm, struct mm_state *st)
@@ -164,6 +169,17 @@ static __always_inline __u32 end_reason_now(struct mm_struct *mm, struct mm_stat
 	return END_EXIT;
 }
 
+/*
+ * Records are not urgent: user space polls every 50 ms anyway. Waking it for
+ * each one costs an IPI per ended process (measured: several µs); so wake it
+ * only when the buffer is filling up.
+ */
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&records, BPF_RB_RING_SIZE) / 4 ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void send_mm_end(struct mm_state *st)
 {
 	struct mm_end_record *rec;
@@ -176,7 +192,7 @@ static __always_inline void send_mm_end(struct mm_state *st)
 	rec->type = REC_MM_END;
 	rec->pad = 0;
 	__builtin_memcpy(&rec->st, st, sizeof(*st));
-	bpf_ringbuf_submit(rec, 0);
+	bpf_ringbuf_submit(rec, wakeup_flag());
 }
 
 /* The mm's row is complete: report it, take it out of the tree, forget the pointer. */
@@ -258,17 +274,20 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
  * with SPLIT_RSS_COUNTING only when the per-task cache is synced, which is also
  * when /proc sees it). It carries no delta, so we re-read the counter.
  */
-static __always_inline void on_rss_change(struct mm_struct *mm, int member)
+/* trusted: mm came from tp_btf, its fields can be loaded directly (cheaper). */
+static __always_inline void on_rss_change(struct mm_struct *mm, int member, bool trusted)
 {
 	__u64 key = (__u64)mm;
 	struct mm_state *st;
+	int users;
 
 	st = bpf_map_lookup_elem(&mms, &key);
 	if (!st || member < 0 || member >= RSS_NR_MEMBERS)
 		return;
+	users = trusted ? mm->mm_users.counter : BPF_CORE_READ(mm, mm_users.counter);
 	/* First change after the last user dropped it: teardown has begun (exit_mmap,
 	 * from exit or exec). What we hold now is what /proc showed just before. */
-	if (BPF_CORE_READ(mm, mm_users.counter) == 0) {
+	if (users == 0) {
 		end_mm(mm, key, st, end_reason_now(mm, st));
 		return;
 	}
@@ -278,7 +297,7 @@ static __always_inline void on_rss_change(struct mm_struct *mm, int member)
 			st->proc_view[m] = st->cur[m];
 		st->proc_view_frozen = 1;
 	}
-	sync_member(mm, st, member);
+	apply_member(st, member, trusted ? mm_counter_exact_btf(mm, member) : mm_counter_exact(mm, member));
 	if (member != RSS_SWAP)
 		note_peak(st);
 }
@@ -286,14 +305,14 @@ static __always_inline void on_rss_change(struct mm_struct *mm, int member)
 SEC("tp_btf/rss_stat")
 int BPF_PROG(rss_stat_btf, struct mm_struct *mm, int member)
 {
-	on_rss_change(mm, member);
+	on_rss_change(mm, member, true);
 	return 0;
 }
 
 SEC("raw_tp/rss_stat")
 int BPF_PROG(rss_stat_raw, struct mm_struct *mm, int member)
 {
-	on_rss_change(mm, member);
+	on_rss_change(mm, member, false);
 	return 0;
 }
 
@@ -395,7 +414,7 @@ static __always_inline int on_exit(struct task_struct *p)
 		rec->exit_code = code;
 		rec->pad = 0;
 		rec->ns = bpf_ktime_get_ns();
-		bpf_ringbuf_submit(rec, 0);
+		bpf_ringbuf_submit(rec, wakeup_flag());
 	} else {
 		__sync_fetch_and_add(&loss.ringbuf_full, 1);
 	}

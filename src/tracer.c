@@ -281,9 +281,13 @@ bool tracer_has_mm_of(struct tracer *t, int tgid)
 
 int tracer_poll(struct tracer *t, int timeout_ms)
 {
+	/* The BPF side wakes us only when the buffer fills up (it saves an IPI
+	 * per record): after the wait, always read what is there. */
 	int n = ring_buffer__poll(t->rb, timeout_ms);
 
-	return n == -EINTR ? 0 : n;
+	if (n < 0 && n != -EINTR)
+		return n;
+	return ring_buffer__consume(t->rb);
 }
 
 void tracer_tree(struct tracer *t, struct tree_state *out)
