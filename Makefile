@@ -34,9 +34,15 @@ all: rsstrace
 $(BUILD) $(BUILD)/workloads $(BUILD)/unit:
 	mkdir -p $@
 
-# The same programs twice: with fetch-atomics (5.12+), and without for older
-# kernels, which reject them anywhere in a program (bpf/atomics.bpf.h).
+# The same programs three times, because older kernels reject some
+# instructions even on branches never taken: the default for 6.2+ (per-CPU
+# counters read through the bpf_rdonly_cast kfunc, bpf/mm_counters.bpf.h);
+# "compat" without that kfunc (5.12 - 6.1); "nofetch" also without
+# fetch-atomics (before 5.12, bpf/atomics.bpf.h). The loader picks by probing.
 $(BUILD)/rss_account.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -DRSS_RDONLY_CAST -c $< -o $@
+
+$(BUILD)/rss_account_compat.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/rss_account_nofetch.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
@@ -45,7 +51,7 @@ $(BUILD)/rss_account_nofetch.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tracer.o: $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_nofetch.skel.h
+$(BUILD)/tracer.o: $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_compat.skel.h $(BUILD)/rss_account_nofetch.skel.h
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/rsstrace.h | $(BUILD)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -72,7 +78,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_
 $(BUILD)/san $(BUILD)/san/unit $(BUILD)/fuzz:
 	mkdir -p $@
 
-$(BUILD)/san/tracer.o: $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_nofetch.skel.h
+$(BUILD)/san/tracer.o: $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_compat.skel.h $(BUILD)/rss_account_nofetch.skel.h
 $(BUILD)/san/%.o: src/%.c $(wildcard src/*.h) include/rsstrace.h | $(BUILD)/san
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 

@@ -70,17 +70,49 @@ static __always_inline void discover_cpu_offsets(void)
 	cpu_off_ready = 1;
 }
 
-static __always_inline __s64 percpu_deltas(__s32 *counters)
+#ifdef RSS_RDONLY_CAST
+/*
+ * 6.2+ build: bpf_rdonly_cast() (a kfunc, 6.2+) turns an address into a
+ * read-only, untrusted typed pointer whose loads are plain fault-safe loads,
+ * several times cheaper than a bpf_probe_read_kernel() call each (measured
+ * here: ~50 ns per helper call, most of the cost of an event). It casts only
+ * to structs: a per-CPU delta (an s32) is read as the first word of a
+ * struct whose first member is one (percpu_counter.lock's atomic value).
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+#define HAVE_RDONLY_CAST 1
+
+static __always_inline __s32 read_s32_cast(void *addr)
+{
+	struct percpu_counter *p = bpf_rdonly_cast(addr, bpf_core_type_id_kernel(struct percpu_counter));
+
+	return p->lock.raw_lock.val.counter;
+}
+#else
+#define HAVE_RDONLY_CAST 0
+#define read_s32_cast read_s32
+#endif
+
+static __always_inline __s32 read_s32(void *addr)
+{
+	__s32 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), addr);
+	return v;
+}
+
+/* cast: from a tp_btf program (kfuncs are for BPF_PROG_TYPE_TRACING only). */
+static __always_inline __s64 percpu_deltas(__s32 *counters, bool cast)
 {
 	__s64 sum = 0;
 
 	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
-		__s32 v = 0;
+		void *addr = (void *)counters + cpu_off[cpu & (MAX_CPUS - 1)];
 
 		if (cpu >= nr_cpus)
 			break;
-		bpf_probe_read_kernel(&v, sizeof(v), (void *)counters + cpu_off[cpu & (MAX_CPUS - 1)]);
-		sum += v;
+		sum += cast && HAVE_RDONLY_CAST ? read_s32_cast(addr) : read_s32(addr);
 	}
 	return sum;
 }
@@ -101,7 +133,7 @@ static __always_inline __s64 percpu_counter_exact(struct percpu_counter *fbc)
 	}
 	for (int try = 0; try < 3; try++) {
 		before = BPF_CORE_READ(fbc, count);
-		sum = before + percpu_deltas(counters);
+		sum = before + percpu_deltas(counters, false);
 		after = BPF_CORE_READ(fbc, count);
 		if (before == after)
 			break;
@@ -135,7 +167,7 @@ static __always_inline __s64 sum_direct(struct percpu_counter *fbc)
 	}
 	for (int try = 0; try < 3; try++) {
 		before = fbc->count;
-		sum = before + percpu_deltas(fbc->counters);
+		sum = before + percpu_deltas(fbc->counters, true);
 		after = fbc->count;
 		if (before == after)
 			break;

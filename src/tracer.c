@@ -12,12 +12,14 @@
 #include "hooks.h"
 #include "log.h"
 #include "rss_account.skel.h"
+#include "rss_account_compat.skel.h"
 #include "rss_account_nofetch.skel.h"
 
 /* Both skeletons come from one source and differ only in the embedded object:
  * the rest of the code drives either through struct rss_account_bpf. */
-_Static_assert(sizeof(struct rss_account_bpf) == sizeof(struct rss_account_nofetch_bpf),
-	       "the two skeletons must have the same layout");
+_Static_assert(sizeof(struct rss_account_bpf) == sizeof(struct rss_account_nofetch_bpf) &&
+		       sizeof(struct rss_account_bpf) == sizeof(struct rss_account_compat_bpf),
+	       "the skeletons must have the same layout");
 
 static int ringbuf_cb(void *ctx, void *data, size_t len)
 {
@@ -27,14 +29,19 @@ static int ringbuf_cb(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static bool counters_are_percpu(void)
+static bool in_vmlinux_btf(const char *name, int kind)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
-	/* up to 6.1: struct mm_rss_stat of atomics (see bpf/core_fixes.bpf.h) */
-	bool percpu = vmlinux && btf__find_by_name_kind(vmlinux, "mm_rss_stat", BTF_KIND_STRUCT) < 0;
+	bool found = vmlinux && btf__find_by_name_kind(vmlinux, name, kind) > 0;
 
 	btf__free(vmlinux);
-	return percpu;
+	return found;
+}
+
+/* up to 6.1: struct mm_rss_stat of atomics (see bpf/core_fixes.bpf.h) */
+static bool counters_are_percpu(void)
+{
+	return !in_vmlinux_btf("mm_rss_stat", BTF_KIND_STRUCT);
 }
 
 static int open_and_load(struct tracer *t, const struct tracer_config *cfg, const char **what)
@@ -45,12 +52,15 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	int ncpus, err;
 
 	*what = "open the BPF object";
-	if (probe_fetch_atomics()) {
-		s = rss_account_bpf__open();
-	} else {
+	if (!probe_fetch_atomics()) {
 		vlog("this kernel has no fetch-atomics (5.12+): using the build without them; "
 		     "the tree totals can drift when two CPUs change one counter at once");
 		s = (struct rss_account_bpf *)rss_account_nofetch_bpf__open();
+	} else if (counters_are_percpu() && in_vmlinux_btf("bpf_rdonly_cast", BTF_KIND_FUNC)) {
+		s = rss_account_bpf__open();
+	} else {
+		vlog("using the build without the bpf_rdonly_cast kfunc");
+		s = (struct rss_account_bpf *)rss_account_compat_bpf__open();
 	}
 	if (!s)
 		return -errno ? -errno : -EINVAL;
