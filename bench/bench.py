@@ -235,6 +235,29 @@ def peaks(storm, iters):
     return res
 
 
+def bench_top(n_idle, frames=10):
+    """rsstrace top at 1 Hz over n_idle idle processes: CPU per refresh and its
+    own max RSS (getrusage of a wrapper, so nothing else is counted)."""
+    storm = Storm("anon", idle=n_idle)
+    wrapper = ("import resource, subprocess, sys\n"
+               "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+               "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+               "print(r.ru_utime + r.ru_stime, r.ru_maxrss)\n")
+
+    def run(n):
+        out = subprocess.run([sys.executable, "-c", wrapper, str(RSSTRACE), "top", "-b", "-d", "1", "-n", str(n)],
+                             capture_output=True, text=True, timeout=600).stdout.split()
+        return float(out[0]), int(out[1])
+    try:
+        cpu1, _ = run(1)
+        cpun, rss = run(frames + 1)
+    finally:
+        storm.close()
+    per = (cpun - cpu1) / frames
+    print(f"top at 1 Hz over {n_idle} idle processes: {per * 1000:.1f} ms CPU per refresh "
+          f"({per * 100:.2f}% of one core), start-up {cpu1 * 1000:.0f} ms CPU, max RSS {rss} kB", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workloads", default="anon,file,cow,procs")
@@ -243,6 +266,7 @@ def main():
     ap.add_argument("--block-ms", type=float, default=30)
     ap.add_argument("--scaling", default="1,100,10000", help="idle traced processes for the scaling rows")
     ap.add_argument("--no-bpftrace", action="store_true")
+    ap.add_argument("--top-procs", type=int, default=10000, help="idle processes for the top row (0: skip)")
     a = ap.parse_args()
     have_bpftrace = not a.no_bpftrace and subprocess.run(["which", "bpftrace"], capture_output=True).returncode == 0
 
@@ -285,6 +309,8 @@ def main():
                 print(f"{'':8} {name + ' / bpftrace':40} {'':7} {'':9} {'':17} {'':8} {results[name] / b:7.2f}")
         print(f"{'':8} peaks (kB): {json.dumps(peaks(storm, iters))}")
         storm.close()
+    if a.top_procs:
+        bench_top(a.top_procs)
     if a.scaling:
         print("scaling: rsstrace's added ns/event on the anon storm with N idle traced processes")
         for n in (int(x) for x in a.scaling.split(",")):

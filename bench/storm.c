@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,9 +130,9 @@ int main(int argc, char **argv)
 			die("fork idle");
 		if (pid == 0) {
 			/* idle until the parent goes away */
-			while (getppid() != 1)
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
 				pause();
-			_exit(0);
 		}
 	}
 	if (!strcmp(kind, "file"))
@@ -157,7 +158,5 @@ int main(int argc, char **argv)
 		}
 		printf("%llu\n", now_ns() - t0);
 	}
-	if (idle)
-		kill(0, SIGTERM);
-	return 0;
+	return 0; /* the idle children die with us (PR_SET_PDEATHSIG) */
 }

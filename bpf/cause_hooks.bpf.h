@@ -27,8 +27,7 @@ const volatile bool wp_from_fault_tp = false;
 
 static __always_inline struct mm_causes *causes_of(struct mm_struct *mm)
 {
-	__u64 key = (__u64)mm;
-	struct mm_state *st = mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
+	struct mm_state *st = state_of(mm);
 
 	return st ? &st->causes : NULL;
 }

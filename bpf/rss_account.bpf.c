@@ -58,6 +58,14 @@ struct tree_state tree;
 struct loss_counters loss;
 __u32 iter_mode; /* enum iter_mode, set by the loader before running the iterator */
 
+/* The accounting state of an address space, NULL if it is not traced. */
+static __always_inline struct mm_state *state_of(struct mm_struct *mm)
+{
+	__u64 key = (__u64)mm;
+
+	return mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
+}
+
 /* A member index the verifier can see is in bounds (clang otherwise widens and
  * shifts the masked value in ways the verifier cannot follow). */
 static __always_inline __u64 member_idx(int member)
@@ -396,7 +404,6 @@ static __always_inline int on_exit(struct task_struct *p)
 	struct mm_struct *mm = BPF_CORE_READ(p, mm);
 	struct exit_record *rec;
 	struct mm_state *st;
-	__u64 key = (__u64)mm;
 	__s32 code;
 
 	if (!bpf_map_lookup_elem(&traced, &tgid))
@@ -404,7 +411,7 @@ static __always_inline int on_exit(struct task_struct *p)
 	if (BPF_CORE_READ(p, signal, live.counter) != 0) /* other threads remain */
 		return 0;
 	code = BPF_CORE_READ(p, exit_code);
-	st = mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
+	st = state_of(mm);
 	if (st && st->tgid == tgid)
 		st->exit_code = code;
 	rec = bpf_ringbuf_reserve(&records, sizeof(*rec), 0);
@@ -464,9 +471,7 @@ int BPF_PROG(exit_mmap_btf, struct mm_struct *mm)
 static __always_inline void exec_begins(void)
 {
 	struct task_struct *t = current_task();
-	struct mm_struct *mm = BPF_CORE_READ(t, mm);
-	__u64 key = (__u64)mm;
-	struct mm_state *st = mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
+	struct mm_state *st = state_of(BPF_CORE_READ(t, mm));
 
 	if (!st || st->proc_view_frozen || st->tgid != BPF_CORE_READ(t, tgid))
 		return;
@@ -477,9 +482,7 @@ static __always_inline void exec_begins(void)
 
 static __always_inline void exec_returns(long ret)
 {
-	struct mm_struct *mm = BPF_CORE_READ(current_task(), mm);
-	__u64 key = (__u64)mm;
-	struct mm_state *st = mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
+	struct mm_state *st = state_of(BPF_CORE_READ(current_task(), mm));
 
 	/* on success the old mm is gone; on failure the process goes on */
 	if (st && ret < 0 && st->proc_view_frozen == 2)

@@ -202,9 +202,13 @@ static void print_live(struct app *a)
 	struct tree_state tree;
 	struct mm_state largest = { 0 };
 
+	struct loss_counters l;
+
 	tracer_tree(&a->t, &tree);
+	tracer_losses(&a->t, &l);
 	tracer_foreach_live(&a->t, pick_largest, &largest);
-	report_live(&a->r, &tree, largest.tgid ? &largest : NULL, now_ns());
+	report_live(&a->r, &tree, largest.tgid ? &largest : NULL, now_ns(),
+		    l.ringbuf_full + l.mms_full + l.tasks_full);
 }
 
 static void reap_cmd(struct app *a, int flags)

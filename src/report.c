@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "json_writer.h"
 #include "log.h"
+#include "proc_status.h"
 #include "units.h"
 
 static const char *const end_names[] = { "exit", "exec", "detach" };
@@ -247,8 +249,19 @@ static void print_row_json(struct report *r, const struct mm_state *st)
 	json_end(&j);
 }
 
+/* rsstrace's own VmRSS now (the soak benchmark follows it over time). */
+static uint64_t own_rss_kb(void)
+{
+	char buf[4096];
+	long long v = 0;
+
+	if (read_proc_file(getpid(), "status", buf, sizeof(buf)) < 0 || parse_status_field(buf, "VmRSS", &v))
+		return 0;
+	return (uint64_t)v;
+}
+
 void report_live(struct report *r, const struct tree_state *t, const struct mm_state *largest,
-		 uint64_t now_ns)
+		 uint64_t now_ns, uint64_t lost)
 {
 	uint64_t kb = r->page_kb;
 	char a[16], b[16], c[16], d[16], e[16], f[16];
@@ -265,6 +278,8 @@ void report_live(struct report *r, const struct tree_state *t, const struct mm_s
 		json_uint(&j, "tree_swap_kb", pg(t->cur[RSS_SWAP]) * kb);
 		json_uint(&j, "tree_peak_kb", t->peak * kb);
 		json_int(&j, "processes", t->live_mms);
+		json_uint(&j, "tracer_rss_kb", own_rss_kb());
+		json_uint(&j, "lost_events", lost);
 		if (largest) {
 			json_uint(&j, "largest_pid", largest->tgid);
 			json_strn(&j, "largest_comm", largest->comm, sizeof(largest->comm));
@@ -282,6 +297,8 @@ void report_live(struct report *r, const struct tree_state *t, const struct mm_s
 		if (largest)
 			fprintf(r->out, "; top %u %.*s %s", largest->tgid, RSS_COMM_LEN, largest->comm,
 				fmt_kb(rss_pages(largest->cur) * kb, a, sizeof(a)));
+		if (lost)
+			fprintf(r->out, "; LOST %llu", (unsigned long long)lost);
 		fputc('\n', r->out);
 	}
 	fflush(r->out);

@@ -88,7 +88,7 @@ void report_flush(struct report *r, bool final);
 
 /* One live line: tree totals now and the largest live process. */
 void report_live(struct report *r, const struct tree_state *tree, const struct mm_state *largest,
-		 uint64_t now_ns);
+		 uint64_t now_ns, uint64_t lost);
 
 /* The end: table (or JSON summary object). Returns true if over budget. */
 bool report_summary(struct report *r, const struct summary *s);

@@ -118,7 +118,7 @@ class Tmux:
         self.rc = Path(f"/tmp/{self.name}.rc")
         self.rc.unlink(missing_ok=True)
         subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-                        f"{cmd}; echo $? > {self.rc}"], check=True)
+                        f"{cmd}; echo $? > {self.rc}.tmp; mv {self.rc}.tmp {self.rc}"], check=True)  # appears whole
 
     def screen(self):
         return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True,
