@@ -263,9 +263,23 @@ static bool rmap_second_arg_is_vma(const struct btf *vmlinux)
 	return !strcmp(btf__name_by_offset(vmlinux, params[1].name_off), "vma");
 }
 
+/* The kernel's BTF, parsed once (several MB: parsing it again and again was
+ * most of rsstrace's own peak memory). Freed at exit by the OS. */
+const struct btf *vmlinux_btf(void)
+{
+	static struct btf *btf;
+	static bool tried;
+
+	if (!tried) {
+		tried = true;
+		btf = btf__load_vmlinux_btf();
+	}
+	return btf;
+}
+
 int hooks_choose(struct hooks *hk, bool causes, const char **missing)
 {
-	struct probe_ctx p = { .vmlinux = btf__load_vmlinux_btf() };
+	struct probe_ctx p = { .vmlinux = (struct btf *)vmlinux_btf() };
 	int ret = 0;
 
 	memset(hk, 0, sizeof(*hk));
@@ -308,7 +322,6 @@ int hooks_choose(struct hooks *hk, bool causes, const char **missing)
 		}
 	}
 	hk->rmap_has_vma = rmap_second_arg_is_vma(p.vmlinux);
-	btf__free(p.vmlinux);
 	free(p.kallsyms);
 	return ret;
 }

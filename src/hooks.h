@@ -73,6 +73,10 @@ const char *hook_key(enum logical_hook h);
  * better candidates were rejected. */
 void hooks_print(const struct hooks *hk, FILE *out, bool json);
 
+struct btf;
+/* The kernel's BTF (/sys/kernel/btf/vmlinux), parsed once; NULL if absent. */
+const struct btf *vmlinux_btf(void);
+
 /* Where tracefs is (mounted at /sys/kernel/tracing if it was not), or NULL. */
 const char *tracefs_dir(void);
 

@@ -97,11 +97,19 @@ static void describe_target(struct app *a)
 				a->o.pids[i]);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* -p: check each PID, mark it traced, read its state as of now. */
 static int attach_pids(struct app *a)
 {
 	static int tgids[MAX_PIDS];
-	int n = 0, alive = 0, err;
+	uint32_t *owners = NULL;
+	int n = 0, alive = 0, err, nowners;
 
 	for (int i = 0; i < a->o.npids; i++) {
 		int pid = a->o.pids[i], tgid = pid;
@@ -140,8 +148,15 @@ static int attach_pids(struct app *a)
 		elog("cannot read the state of the traced processes (iter/task): %s", strerror(-err));
 		return EXIT_FAIL;
 	}
+	nowners = tracer_owners(&a->t, &owners);
+	if (nowners < 0) {
+		elog("cannot read the traced address spaces: %s", strerror(-nowners));
+		return EXIT_FAIL;
+	}
 	for (int i = 0; i < n; i++) {
-		if (tracer_has_mm_of(&a->t, tgids[i])) {
+		uint32_t key = (uint32_t)tgids[i];
+
+		if (bsearch(&key, owners, nowners, sizeof(*owners), cmp_u32)) {
 			alive++;
 			continue;
 		}
@@ -150,6 +165,7 @@ static int attach_pids(struct app *a)
 		tracer_drop_tgid(&a->t, tgids[i]);
 		wlog("PID %d exited while rsstrace was attaching", tgids[i]);
 	}
+	free(owners);
 	if (!alive) {
 		elog("every PID exited while rsstrace was attaching: nothing to trace");
 		return EXIT_FAIL;

@@ -31,11 +31,9 @@ static int ringbuf_cb(void *ctx, void *data, size_t len)
 
 static bool in_vmlinux_btf(const char *name, int kind)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool found = vmlinux && btf__find_by_name_kind(vmlinux, name, kind) > 0;
+	const struct btf *vmlinux = vmlinux_btf();
 
-	btf__free(vmlinux);
-	return found;
+	return vmlinux && btf__find_by_name_kind(vmlinux, name, kind) > 0;
 }
 
 /* up to 6.1: struct mm_rss_stat of atomics (see bpf/core_fixes.bpf.h) */
@@ -268,25 +266,35 @@ uint64_t tracer_count_tasks(struct tracer *t)
 	return n;
 }
 
-struct find_tgid {
-	int tgid;
-	bool found;
-};
-
-static void match_tgid(void *ctx, const struct mm_state *st)
+static int cmp_u32(const void *a, const void *b)
 {
-	struct find_tgid *f = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-	if ((int)st->tgid == f->tgid)
-		f->found = true;
+	return x < y ? -1 : x > y;
 }
 
-bool tracer_has_mm_of(struct tracer *t, int tgid)
+int tracer_owners(struct tracer *t, uint32_t **tgids)
 {
-	struct find_tgid f = { .tgid = tgid };
+	uint32_t cap = bpf_map__max_entries(t->skel->maps.mms);
+	struct mm_state *live = calloc(cap, sizeof(*live));
+	int n;
 
-	tracer_foreach_live(t, match_tgid, &f);
-	return f.found;
+	*tgids = NULL;
+	if (!live)
+		return -ENOMEM;
+	n = tracer_read_live(t, live, cap);
+	if (n >= 0) {
+		*tgids = malloc((n ? n : 1) * sizeof(**tgids));
+		if (!*tgids) {
+			n = -ENOMEM;
+		} else {
+			for (int i = 0; i < n; i++)
+				(*tgids)[i] = live[i].tgid;
+			qsort(*tgids, n, sizeof(**tgids), cmp_u32);
+		}
+	}
+	free(live);
+	return n;
 }
 
 int tracer_poll(struct tracer *t, int timeout_ms)

@@ -53,8 +53,9 @@ int tracer_seed(struct tracer *t);
 /* Re-reads the counters and hiwater marks of every live row. */
 int tracer_refresh(struct tracer *t);
 
-/* Whether an address space owned by tgid is being accounted. */
-bool tracer_has_mm_of(struct tracer *t, int tgid);
+/* The owners of all accounted address spaces, sorted (one read of the map).
+ * Returns how many, or -errno; *tgids is malloc'ed. */
+int tracer_owners(struct tracer *t, uint32_t **tgids);
 
 /* Copies up to max live address spaces into out (one batched read where the
  * kernel has it). Returns how many, or -errno. */

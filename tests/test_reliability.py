@@ -130,3 +130,53 @@ def test_two_tracers_at_once_both_exact():
 
 def test_nothing_left_attached_after_the_suite_so_far():
     assert_nothing_attached()
+
+
+def has_mm(pid):
+    try:
+        return "VmRSS" in open(f"/proc/{pid}/status").read()
+    except OSError:
+        return False
+
+
+def test_churn_traced_system_wide_leaves_no_dead_entries():
+    """rsstrace top traces every process: after a churn of short-lived
+    processes, its map holds one entry per live address space, no more."""
+    import threading
+    n = int(20000 * SCALE)
+    top = subprocess.Popen([str(RSSTRACE), "top", "-b", "-d", "0.5", "--json"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    lines, frames = [], []
+    new_frame = threading.Condition()
+
+    def reader():
+        for line in top.stdout:
+            with new_frame:
+                lines.append(line)
+                if line.startswith('{"type":"frame"'):
+                    frames.append(json.loads(line))
+                    new_frame.notify_all()
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    try:
+        with new_frame:
+            assert new_frame.wait_for(lambda: frames, timeout=60), "no first frame"
+        assert subprocess.run([wl("churn"), str(n), "4", "64"], capture_output=True, timeout=600).returncode == 0
+        with new_frame:
+            seen = len(frames)
+            # two whole frames after the churn ended
+            assert new_frame.wait_for(lambda: len(frames) >= seen + 2, timeout=60), "frames stopped"
+            have = sum(1 for p in os.listdir("/proc") if p.isdigit() and has_mm(p))
+            last = frames[-1]
+        top.send_signal(signal.SIGINT)
+        top.wait(60)
+        t.join(30)
+    finally:
+        top.kill()
+    assert top.returncode == 0, top.stderr.read()
+    assert last["lost_events"] == 0, last
+    rows = [json.loads(l) for l in lines if l.startswith('{"type":"process"')]
+    live = [r for r in rows if r["at_ms"] == last["at_ms"] and not r["exited"]]
+    # live rows == processes with an address space now (give or take a few
+    # that the test harness itself starts or ends meanwhile)
+    assert abs(len(live) - have) <= 5, (len(live), have)
