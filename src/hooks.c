@@ -263,18 +263,25 @@ static bool rmap_second_arg_is_vma(const struct btf *vmlinux)
 	return !strcmp(btf__name_by_offset(vmlinux, params[1].name_off), "vma");
 }
 
-/* The kernel's BTF, parsed once (several MB: parsing it again and again was
- * most of rsstrace's own peak memory). Freed at exit by the OS. */
+/* The kernel's BTF, parsed once at start-up (several MB: parsing it again
+ * and again was most of rsstrace's own peak memory), released once loaded. */
+static struct btf *btf_cache;
+static bool btf_tried;
+
 const struct btf *vmlinux_btf(void)
 {
-	static struct btf *btf;
-	static bool tried;
-
-	if (!tried) {
-		tried = true;
-		btf = btf__load_vmlinux_btf();
+	if (!btf_tried) {
+		btf_tried = true;
+		btf_cache = btf__load_vmlinux_btf();
 	}
-	return btf;
+	return btf_cache;
+}
+
+void vmlinux_btf_release(void)
+{
+	btf__free(btf_cache);
+	btf_cache = NULL;
+	btf_tried = false;
 }
 
 int hooks_choose(struct hooks *hk, bool causes, const char **missing)

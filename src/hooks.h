@@ -76,6 +76,8 @@ void hooks_print(const struct hooks *hk, FILE *out, bool json);
 struct btf;
 /* The kernel's BTF (/sys/kernel/btf/vmlinux), parsed once; NULL if absent. */
 const struct btf *vmlinux_btf(void);
+/* Frees it (after loading: nothing needs it then). */
+void vmlinux_btf_release(void);
 
 /* Where tracefs is (mounted at /sys/kernel/tracing if it was not), or NULL. */
 const char *tracefs_dir(void);

@@ -109,7 +109,7 @@ static bool compact_seen(struct top_state *ts, uint32_t live)
 	uint32_t oldcap = ts->seen_cap, cap = 1 << 14;
 	struct seen *old = ts->seen, *tbl;
 
-	while (cap < live * 4)
+	while (cap < live * 3) /* load under 1/3 after a rebuild */
 		cap *= 2;
 	tbl = calloc(cap, sizeof(*tbl));
 	if (!tbl)

@@ -122,6 +122,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn
 		t->skel = NULL;
 		err = open_and_load(t, cfg, what);
 	}
+	vmlinux_btf_release();
 	if (err)
 		return err;
 	s = t->skel;
