@@ -54,7 +54,14 @@ struct {
 	__type(value, struct mm_state);
 } scratch SEC(".maps");
 
-struct tree_state tree;
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tree_peak_rec);
+} tree_peaks SEC(".maps");
+
+struct tree_state tree; /* cur[] and the live counts; the peak is in tree_peaks */
 struct loss_counters loss;
 __u32 iter_mode; /* enum iter_mode, set by the loader before running the iterator */
 
@@ -89,26 +96,37 @@ static __always_inline __s64 rss_of(const __s64 *v)
 	return pos(v[RSS_FILE]) + pos(v[RSS_ANON]) + pos(v[RSS_SHMEM]);
 }
 
-/* Apply a change of one member to the tree totals; record a new tree peak. */
+/*
+ * Apply a change of one member to the tree totals; if the total is above this
+ * CPU's highest, record it with the member values it was computed from. The
+ * record is per CPU, so nothing races with it; the tree peak is the largest
+ * record (user space takes the max).
+ */
 static __always_inline void tree_add(int member, __s64 delta)
 {
-	__s64 rss, peak;
+	struct tree_peak_rec *rec;
+	__s64 f, a, sh, rss;
+	__u32 zero = 0;
 
 	if (!delta)
 		return;
 	__sync_fetch_and_add(&tree.cur[member_idx(member)], delta);
-	if (member == RSS_SWAP)
+	if (member == RSS_SWAP || delta < 0)
 		return;
-	rss = add_return(&tree.rss, delta);
-	if (delta < 0)
+	f = pos(tree.cur[RSS_FILE]);
+	a = pos(tree.cur[RSS_ANON]);
+	sh = pos(tree.cur[RSS_SHMEM]);
+	rss = f + a + sh;
+	rec = bpf_map_lookup_elem(&tree_peaks, &zero);
+	if (!rec || rss <= rec->peak)
 		return;
-	peak = tree.peak;
-	if (rss <= peak || !compare_exchange(&tree.peak, peak, rss))
-		return;
-	tree.peak_ns = bpf_ktime_get_ns();
-	tree.peak_procs = tree.live_mms;
-	for (int m = 0; m < RSS_NR_MEMBERS; m++)
-		tree.peak_part[m] = pos(tree.cur[m]);
+	rec->peak = rss;
+	rec->part[RSS_FILE] = f;
+	rec->part[RSS_ANON] = a;
+	rec->part[RSS_SHMEM] = sh;
+	rec->part[RSS_SWAP] = pos(tree.cur[RSS_SWAP]);
+	rec->ns = bpf_ktime_get_ns();
+	rec->procs = tree.live_mms;
 }
 
 static __always_inline void note_peak(struct mm_state *st)

@@ -91,6 +91,18 @@ struct mm_state {
 	__u32 uid;		/* the owner's real uid when the mm began */
 };
 
+/*
+ * The tree's peak as one CPU saw it (a per-CPU map: each CPU the only writer
+ * of its record, so the breakdown written is the one of the same reading and
+ * adds up to the peak). The tree peak is the largest of them.
+ */
+struct tree_peak_rec {
+	__s64 peak;			/* FILE+ANON+SHMEM of all live traced mms, pages */
+	__s64 part[RSS_NR_MEMBERS];	/* the totals read for it (SWAP alongside) */
+	__u64 ns;
+	__s64 procs;			/* live traced address spaces then */
+};
+
 /* Tree-wide totals, updated by every event of a traced mm. */
 struct tree_state {
 	__s64 cur[RSS_NR_MEMBERS];

@@ -311,7 +311,28 @@ int tracer_poll(struct tracer *t, int timeout_ms)
 
 void tracer_tree(struct tracer *t, struct tree_state *out)
 {
+	int ncpus = libbpf_num_possible_cpus();
+	struct tree_peak_rec *recs;
+	uint32_t zero = 0;
+
 	*out = t->skel->bss->tree;
+	out->rss = out->cur[RSS_FILE] + out->cur[RSS_ANON] + out->cur[RSS_SHMEM];
+	out->peak = 0;
+	/* the tree peak: the largest of the per-CPU records */
+	recs = ncpus > 0 ? calloc(ncpus, sizeof(*recs)) : NULL;
+	if (!recs)
+		return;
+	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.tree_peaks), &zero, recs)) {
+		for (int c = 0; c < ncpus; c++) {
+			if (recs[c].peak <= out->peak)
+				continue;
+			out->peak = recs[c].peak;
+			memcpy(out->peak_part, recs[c].part, sizeof(out->peak_part));
+			out->peak_ns = recs[c].ns;
+			out->peak_procs = recs[c].procs;
+		}
+	}
+	free(recs);
 }
 
 void tracer_losses(struct tracer *t, struct loss_counters *out)
