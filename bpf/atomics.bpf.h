@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Atomic operations that return a value (fetch-add, exchange, compare-and-
- * exchange) came with 5.12 ("bpf: Add BPF_FETCH field / instructions",
- * 5ca419f2864a), and older kernels reject any program that contains one, even
+ * Atomic operations that return a value (here: the exchange of a member's
+ * value, which keeps the tree totals' deltas exact under concurrency) came
+ * with 5.12 ("bpf: Add BPF_FETCH field / instructions", 5ca419f2864a), and older kernels reject any program that contains one, even
  * on a branch that is never taken. So the object is built twice: normally, and
  * with RSS_NO_FETCH_ATOMICS for those kernels; the loader probes which one
  * the kernel takes. Without fetch-atomics, two CPUs changing the same counter
@@ -14,31 +14,13 @@
 
 #ifndef RSS_NO_FETCH_ATOMICS
 
-/* *p += d; returns the new value. */
-static __always_inline __s64 add_return(__s64 *p, __s64 d)
-{
-	return __sync_fetch_and_add(p, d) + d;
-}
-
 /* *p = v; returns the old value. */
 static __always_inline __s64 exchange(__s64 *p, __s64 v)
 {
 	return __sync_lock_test_and_set(p, v);
 }
 
-/* if (*p == old) *p = new; returns true if it stored. */
-static __always_inline bool compare_exchange(__s64 *p, __s64 old, __s64 new)
-{
-	return __sync_val_compare_and_swap(p, old, new) == old;
-}
-
 #else
-
-static __always_inline __s64 add_return(__s64 *p, __s64 d)
-{
-	__sync_fetch_and_add(p, d); /* result unused: a plain BPF_XADD */
-	return *(volatile __s64 *)p;
-}
 
 static __always_inline __s64 exchange(__s64 *p, __s64 v)
 {
@@ -46,14 +28,6 @@ static __always_inline __s64 exchange(__s64 *p, __s64 v)
 
 	*(volatile __s64 *)p = v;
 	return old;
-}
-
-static __always_inline bool compare_exchange(__s64 *p, __s64 old, __s64 new)
-{
-	if (*(volatile __s64 *)p != old)
-		return false;
-	*(volatile __s64 *)p = new;
-	return true;
 }
 
 #endif

@@ -97,13 +97,6 @@ static void describe_target(struct app *a)
 				a->o.pids[i]);
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* -p: check each PID, mark it traced, read its state as of now. */
 static int attach_pids(struct app *a)
 {
@@ -156,7 +149,7 @@ static int attach_pids(struct app *a)
 	for (int i = 0; i < n; i++) {
 		uint32_t key = (uint32_t)tgids[i];
 
-		if (bsearch(&key, owners, nowners, sizeof(*owners), cmp_u32)) {
+		if (bsearch(&key, owners, nowners, sizeof(*owners), tracer_cmp_tgid)) {
 			alive++;
 			continue;
 		}

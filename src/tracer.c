@@ -267,13 +267,6 @@ uint64_t tracer_count_tasks(struct tracer *t)
 	return n;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int tracer_owners(struct tracer *t, uint32_t **tgids)
 {
 	uint32_t cap = bpf_map__max_entries(t->skel->maps.mms);
@@ -291,7 +284,7 @@ int tracer_owners(struct tracer *t, uint32_t **tgids)
 		} else {
 			for (int i = 0; i < n; i++)
 				(*tgids)[i] = live[i].tgid;
-			qsort(*tgids, n, sizeof(**tgids), cmp_u32);
+			qsort(*tgids, n, sizeof(**tgids), tracer_cmp_tgid);
 		}
 	}
 	free(live);

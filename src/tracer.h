@@ -53,6 +53,14 @@ int tracer_seed(struct tracer *t);
 /* Re-reads the counters and hiwater marks of every live row. */
 int tracer_refresh(struct tracer *t);
 
+/* Orders tgids (uint32_t), for qsort()/bsearch() on tracer_owners(). */
+static inline int tracer_cmp_tgid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* The owners of all accounted address spaces, sorted (one read of the map).
  * Returns how many, or -errno; *tgids is malloc'ed. */
 int tracer_owners(struct tracer *t, uint32_t **tgids);
