@@ -41,6 +41,8 @@ def frames(text):
         if o["type"] == "frame":
             cur = {"frame": o, "processes": [], "peaks": []}
             out.append(cur)
+        elif cur is None:
+            continue  # the tail of a frame whose header was read by someone else
         elif o["type"] == "process":
             cur["processes"].append(o)
         elif o["type"] == "recent_peak":
