@@ -373,25 +373,22 @@ void hooks_configure(const struct hooks *hk, struct bpf_object *obj)
 	}
 }
 
-const char *hook_in_use(const struct hooks *hk, enum logical_hook h, char *buf, size_t len)
-{
-	int i = hk->h[h].chosen;
-
-	if (i < 0)
-		return NULL;
-	if (table[i].kind == HK_DERIVED)
-		snprintf(buf, len, "derived: %s", table[i].target);
-	else
-		snprintf(buf, len, "%s/%s", kinds[table[i].kind], table[i].target);
-	return buf;
-}
-
 static void candidate_name(int i, char *buf, size_t len)
 {
 	if (table[i].kind == HK_DERIVED)
 		snprintf(buf, len, "derived: %s", table[i].target);
 	else
 		snprintf(buf, len, "%s/%s", kinds[table[i].kind], table[i].target);
+}
+
+const char *hook_in_use(const struct hooks *hk, enum logical_hook h, char *buf, size_t len)
+{
+	int i = hk->h[h].chosen;
+
+	if (i < 0)
+		return NULL;
+	candidate_name(i, buf, len);
+	return buf;
 }
 
 void hooks_print(const struct hooks *hk, FILE *out, bool json)
