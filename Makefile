@@ -20,8 +20,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(AR
 	      -Wall -Wno-unused-function
 
 # user-space logic that needs no BPF (unit-tested without root)
-LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c src/report.c
-APP_SRCS := src/main.c src/tracer.c src/launch.c src/hooks.c src/preflight.c src/top.c src/top_frame.c
+LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c src/sharing.c src/timeline.c src/svg_chart.c src/report.c
+APP_SRCS := src/main.c src/observers.c src/tracer.c src/launch.c src/hooks.c src/preflight.c src/top.c src/top_frame.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/%.o)
 BPF_HDRS := $(wildcard bpf/*.bpf.h) include/rsstrace.h

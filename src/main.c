@@ -22,6 +22,7 @@
 #include "hooks.h"
 #include "launch.h"
 #include "log.h"
+#include "observers.h"
 #include "options.h"
 #include "preflight.h"
 #include "top.h"
@@ -39,6 +40,7 @@ struct app {
 	struct report r;
 	struct launch l;
 	struct hooks hooks;
+	struct observers ob;
 	bool launched;
 	int cmd_status; /* wait(2) status, -1 until reaped */
 	uint64_t mms_at_end; /* address spaces still traced when tracing stopped */
@@ -210,14 +212,17 @@ static void print_live(struct app *a)
 {
 	struct tree_state tree;
 	struct mm_state largest = { 0 };
-
+	struct live_sharing sh = { .readings = a->ob.sh.readings,
+				   .rss_sum_kb = (uint64_t)a->ob.sh.latest.rss,
+				   .footprint_kb = (uint64_t)a->ob.sh.latest.pss,
+				   .after_peak_kb = (uint64_t)a->ob.sh.read_peak * a->r.page_kb };
 	struct loss_counters l;
 
 	tracer_tree(&a->t, &tree);
 	tracer_losses(&a->t, &l);
 	tracer_foreach_live(&a->t, pick_largest, &largest);
 	report_live(&a->r, &tree, largest.tgid ? &largest : NULL, now_ns(),
-		    l.ringbuf_full + l.mms_full + l.tasks_full);
+		    l.ringbuf_full + l.mms_full + l.tasks_full, &sh);
 }
 
 static void reap_cmd(struct app *a, int flags)
@@ -242,7 +247,7 @@ static void trace_loop(struct app *a, uint64_t t0)
 	if (getenv("RSSTRACE_TEST_STALL_MS"))
 		usleep(1000 * atoi(getenv("RSSTRACE_TEST_STALL_MS")));
 	for (;;) {
-		tracer_poll(&a->t, 50);
+		tracer_poll(&a->t, observers_wait_ms(&a->ob, now_ns(), 50));
 		report_flush(&a->r, false);
 		if (stop_signal || ferror(a->r.out))
 			return;
@@ -250,6 +255,7 @@ static void trace_loop(struct app *a, uint64_t t0)
 		if (deadline && now_ns() >= deadline)
 			return;
 		tracer_tree(&a->t, &tree);
+		observers_tick(&a->ob, &a->t, &tree, now_ns());
 		if (tree.live_tgids <= 0 && tree.live_mms <= 0)
 			return;
 		if (step && now_ns() >= next_live) {
@@ -355,6 +361,11 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	err = observers_open(&a.ob, &a.o, &what);
+	if (err) {
+		elog("cannot open %s: %s", what, strerror(-err));
+		return EXIT_USAGE;
+	}
 	ret = preflight();
 	if (ret)
 		return ret;
@@ -385,6 +396,12 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	t0 = now_ns();
+	err = observers_start(&a.ob, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024, (uint32_t)a.o.map_entries);
+	if (err) {
+		elog("cannot start the timeline or sharing readings: %s", strerror(-err));
+		tracer_stop(&a.t);
+		return EXIT_FAIL;
+	}
 	describe_hooks(&a, &sum);
 	report_init(&a.r, out, a.o.json, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024, &sum.avail,
 		    a.o.rows);
@@ -393,6 +410,7 @@ int main(int argc, char **argv)
 	if (ret) {
 		tracer_stop(&a.t);
 		report_free(&a.r);
+		observers_free(&a.ob);
 		return ret;
 	}
 	vlog("tracing started: %s", a.target);
@@ -410,6 +428,13 @@ int main(int argc, char **argv)
 	tracer_poll(&a.t, 0);
 	if (tracer_refresh(&a.t))
 		wlog("could not refresh the live processes' counters; their rows are as of their last change");
+	{
+		char title[sizeof(a.target) + 32];
+
+		snprintf(title, sizeof(title), "rsstrace: RSS of %s", a.target);
+		if (observers_finish(&a.ob, &a.t, now_ns(), title, &what))
+			elog("writing %s failed", what);
+	}
 	tracer_foreach_live(&a.t, add_detached, &a);
 	tracer_poll(&a.t, 0);
 	sum.end_ns = now_ns();
@@ -428,13 +453,17 @@ int main(int argc, char **argv)
 	sum.cmd_status = a.cmd_status;
 	sum.max_rss_kb = a.o.max_rss / 1024;
 	sum.target = a.target;
+	sum.extra = observers_print;
+	sum.extra_ctx = &a.ob;
 	if (ferror(out)) {
 		/* the reader went away (`| head`): end quietly, as SIGPIPE would */
 		report_free(&a.r);
+		observers_free(&a.ob);
 		return EXIT_OUTPUT_CLOSED;
 	}
 	over = report_summary(&a.r, &sum);
 	report_free(&a.r);
+	observers_free(&a.ob);
 	if (out != stdout && fclose(out)) {
 		elog("writing %s: %s", a.o.output, strerror(errno));
 		return EXIT_FAIL;

@@ -50,6 +50,19 @@ static const char help_text[] =
 	"                         removals, swap-ins per process (costs more per fault)\n"
 	"      --hooks            print, for this kernel, each hook and the attach point\n"
 	"                         in use (and why better ones were rejected); then exit\n"
+	"      --sharing          how much RSS is really each process's own: at the\n"
+	"                         tree's peak and at the end, read smaps_rollup and\n"
+	"                         report PSS, USS, shared, and the footprint (sum of\n"
+	"                         PSS) next to the sum of RSS\n"
+	"\n"
+	"Timelines:\n"
+	"      --csv FILE         the tree's and the largest processes' RSS by type\n"
+	"                         over time, plus the exact tree peak, as CSV\n"
+	"      --svg FILE         a chart of the same: RSS stacked by type, the\n"
+	"                         largest processes as lines, the peak marked\n"
+	"      --timeline-interval SECS  sampling period (default 0.1)\n"
+	"      --timeline-procs N processes per sample, largest first (default 20,\n"
+	"                         0 = all)\n"
 	"\n"
 	"Budget:\n"
 	"      --max-rss SIZE     fail (exit 99) if the tree's peak RSS exceeds SIZE,\n"
@@ -71,6 +84,8 @@ static const char help_text[] =
 	"  sudo rsstrace -p 1234 -d 60 -i 5          watch a process for a minute\n"
 	"  sudo rsstrace --json -o rows.json -- ./job  machine-readable rows\n"
 	"  sudo rsstrace --max-rss 2G -- ./test.sh   CI memory budget (exit 99 if over)\n"
+	"  sudo rsstrace --sharing -- ./prefork      RSS sum vs real footprint\n"
+	"  sudo rsstrace --svg mem.svg -- ./job      a chart to look at\n"
 	"\n"
 	"Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF\n"
 	"(/sys/kernel/btf/vmlinux). See rsstrace(1): docs/rsstrace.1.md\n";
@@ -84,6 +99,11 @@ enum {
 	OPT_RINGBUF,
 	OPT_CAUSES,
 	OPT_HOOKS,
+	OPT_SHARING,
+	OPT_CSV,
+	OPT_SVG,
+	OPT_TL_INTERVAL,
+	OPT_TL_PROCS,
 };
 
 static const struct option long_opts[] = {
@@ -99,6 +119,11 @@ static const struct option long_opts[] = {
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, /* hidden: tests of loss */
 	{ "causes", no_argument, NULL, OPT_CAUSES },
 	{ "hooks", no_argument, NULL, OPT_HOOKS },
+	{ "sharing", no_argument, NULL, OPT_SHARING },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "svg", required_argument, NULL, OPT_SVG },
+	{ "timeline-interval", required_argument, NULL, OPT_TL_INTERVAL },
+	{ "timeline-procs", required_argument, NULL, OPT_TL_PROCS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -143,6 +168,8 @@ int parse_options(int argc, char **argv, struct options *o)
 	o->rows = 25;
 	o->map_entries = 65536;
 	o->ringbuf_bytes = 4 << 20;
+	o->timeline_interval = 0.1;
+	o->timeline_procs = 20;
 	opterr = 0;
 	/* '+': stop at the first non-option, so CMD's own options stay CMD's */
 	while ((c = getopt_long(argc, argv, "+p:d:i:o:vhV", long_opts, NULL)) != -1) {
@@ -193,6 +220,23 @@ int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_HOOKS:
 			o->list_hooks = true;
+			break;
+		case OPT_SHARING:
+			o->sharing = true;
+			break;
+		case OPT_CSV:
+		case OPT_SVG:
+			if (!*optarg)
+				return usage_error("empty file name for --%s", c == OPT_CSV ? "csv" : "svg");
+			*(c == OPT_CSV ? &o->csv : &o->svg) = optarg;
+			break;
+		case OPT_TL_INTERVAL:
+			if (parse_seconds(optarg, &o->timeline_interval) || o->timeline_interval < 0.01)
+				return usage_error("invalid timeline interval '%s' (expected seconds >= 0.01)", optarg);
+			break;
+		case OPT_TL_PROCS:
+			if (parse_uint(optarg, 0, 1000000, &o->timeline_procs))
+				return usage_error("invalid process count '%s' (0 to 1000000)", optarg);
 			break;
 		case 'v':
 			o->verbose = true;

@@ -32,6 +32,11 @@ struct options {
 	bool verbose;
 	bool causes;	/* --causes: fault/cow/rmap/vma/swap-in hooks */
 	bool list_hooks; /* --hooks: print the hook choice and exit */
+	bool sharing;	/* --sharing: PSS/USS/footprint from smaps_rollup */
+	const char *csv;   /* --csv FILE: time series */
+	const char *svg;   /* --svg FILE: chart */
+	double timeline_interval; /* --timeline-interval, seconds */
+	uint64_t timeline_procs;  /* --timeline-procs: processes per sample, 0 = all */
 };
 
 /* Parses argv. Returns 0 to go on, -1 after --help/--version (exit 0), or

@@ -71,6 +71,10 @@ struct summary {
 	uint64_t tracer_cpu_ms; /* and CPU time */
 	int cmd_status;	     /* wait(2) status of CMD, -1 in -p mode or if unknown */
 	const char *target;  /* "make -j8" or "pid 1234" */
+	/* More sections (--sharing, timelines...): printed after the text
+	 * table, or before the JSON summary object, which stays the last line. */
+	void (*extra)(void *ctx, FILE *out, bool json);
+	void *extra_ctx;
 };
 
 void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb,
@@ -86,9 +90,17 @@ void report_add_exit(struct report *r, uint32_t tgid, int32_t status, uint64_t n
  * status (they go out without it). */
 void report_flush(struct report *r, bool final);
 
-/* One live line: tree totals now and the largest live process. */
+/* --sharing's latest reading, for the live line. */
+struct live_sharing {
+	uint64_t readings;	  /* 0: none yet (or --sharing is off) */
+	uint64_t rss_sum_kb;	  /* sum of smaps_rollup Rss */
+	uint64_t footprint_kb;	  /* sum of Pss */
+	uint64_t after_peak_kb;	  /* the tree peak that reading followed */
+};
+
+/* One live line: tree totals now and the largest live process; sh may be NULL. */
 void report_live(struct report *r, const struct tree_state *tree, const struct mm_state *largest,
-		 uint64_t now_ns, uint64_t lost);
+		 uint64_t now_ns, uint64_t lost, const struct live_sharing *sh);
 
 /* The end: table (or JSON summary object). Returns true if over budget. */
 bool report_summary(struct report *r, const struct summary *s);

@@ -133,7 +133,8 @@ def assert_tree_peak_sane(run):
 
 def wait_for_line(stream, needle, timeout=30):
     """Reads the raw pipe (no Python buffering, so select() tells the truth)
-    until needle appears; bounded by timeout."""
+    until needle appears; bounded by timeout. Returns what was read from the
+    line holding needle on (text)."""
     fd = stream.fileno()
     deadline = time.monotonic() + timeout
     seen = b""
@@ -146,3 +147,6 @@ def wait_for_line(stream, needle, timeout=30):
         if not chunk:
             raise AssertionError(f"{needle!r} not seen before EOF; got {seen!r}")
         seen += chunk
+    text = seen.decode(errors="replace")
+    start = text.rfind("\n", 0, text.find(needle)) + 1
+    return text[start:]
