@@ -72,6 +72,7 @@ static void on_record(void *ctx, const void *data, size_t len)
 	struct app *a = ctx;
 	uint32_t type = len >= sizeof(uint32_t) ? *(const uint32_t *)data : 0;
 
+	observers_on_record(&a->ob, data, len);
 	if (type == REC_MM_END && len >= sizeof(struct mm_end_record)) {
 		report_add_row(&a->r, &((const struct mm_end_record *)data)->st);
 	} else if (type == REC_EXIT && len >= sizeof(struct exit_record)) {
@@ -384,7 +385,10 @@ int main(int argc, char **argv)
 	cfg = (struct tracer_config){ .follow_children = a.o.follow_children,
 				      .map_entries = (uint32_t)a.o.map_entries,
 				      .ringbuf_bytes = (uint32_t)a.o.ringbuf_bytes,
-				      .hooks = &a.hooks };
+				      .hooks = &a.hooks,
+				      .stacks = a.o.stacks,
+				      .kernel_stacks = a.o.kernel_stacks,
+				      .stack_entries = (uint32_t)a.o.stack_entries };
 	err = tracer_start(&a.t, &cfg, on_record, &a, &what);
 	if (err) {
 		if (!strcmp(what, "load the BPF programs"))
@@ -396,7 +400,8 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	t0 = now_ns();
-	err = observers_start(&a.ob, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024, (uint32_t)a.o.map_entries);
+	err = observers_start(&a.ob, &a.t, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024,
+			      (uint32_t)a.o.map_entries);
 	if (err) {
 		elog("cannot start the timeline or sharing readings: %s", strerror(-err));
 		tracer_stop(&a.t);
@@ -455,6 +460,7 @@ int main(int argc, char **argv)
 	sum.target = a.target;
 	sum.extra = observers_print;
 	sum.extra_ctx = &a.ob;
+	a.ob.loss = sum.loss;
 	if (ferror(out)) {
 		/* the reader went away (`| head`): end quietly, as SIGPIPE would */
 		report_free(&a.r);

@@ -14,8 +14,11 @@ int observers_open(struct observers *ob, const struct options *o, const char **p
 	memset(ob, 0, sizeof(*ob));
 	ob->sharing_on = o->sharing;
 	ob->timeline_on = o->csv || o->svg;
+	ob->stacks_on = o->stacks;
+	ob->kernel_stacks = o->kernel_stacks;
 	ob->csv_path = o->csv;
 	ob->svg_path = o->svg;
+	ob->folded_path = o->folded;
 	ob->rows = o->rows;
 	if (o->csv && !(ob->csv = fopen(o->csv, "we"))) {
 		*path = o->csv;
@@ -23,6 +26,10 @@ int observers_open(struct observers *ob, const struct options *o, const char **p
 	}
 	if (o->svg && !(ob->svg = fopen(o->svg, "we"))) {
 		*path = o->svg;
+		return -errno;
+	}
+	if (o->folded && !(ob->folded = fopen(o->folded, "we"))) {
+		*path = o->folded;
 		return -errno;
 	}
 	if (ob->timeline_on) {
@@ -33,11 +40,21 @@ int observers_open(struct observers *ob, const struct options *o, const char **p
 	return 0;
 }
 
-int observers_start(struct observers *ob, uint64_t t0_ns, uint64_t page_kb, uint32_t live_cap)
+int observers_start(struct observers *ob, struct tracer *t, uint64_t t0_ns, uint64_t page_kb,
+		    uint32_t live_cap)
 {
+	int err;
+
 	ob->t0_ns = t0_ns;
 	ob->page_kb = page_kb;
-	if (!ob->sharing_on && !ob->timeline_on)
+	if (ob->stacks_on) {
+		err = stacks_init(&ob->st, tracer_map_fd(t, "stack_counts"), tracer_map_fd(t, "stack_frames"),
+				  ob->kernel_stacks);
+		if (err)
+			return err;
+		ob->st.last_harvest_ns = t0_ns;
+	}
+	if (!ob->sharing_on && !ob->timeline_on && !ob->stacks_on)
 		return 0;
 	/* calloc'ed pages are only touched as far as a read fills them */
 	ob->live = calloc(live_cap, sizeof(*ob->live));
@@ -69,9 +86,31 @@ static int read_live(struct observers *ob, struct tracer *t)
 	return n < 0 ? 0 : n;
 }
 
+void observers_on_record(struct observers *ob, const void *data, size_t len)
+{
+	uint32_t type = len >= sizeof(uint32_t) ? *(const uint32_t *)data : 0;
+
+	if (!ob->stacks_on)
+		return;
+	if (type == REC_EXEC && len >= sizeof(struct exec_record)) {
+		const struct exec_record *e = data;
+		char name[EXEC_PATH_LEN + 1];
+
+		memcpy(name, e->filename, EXEC_PATH_LEN);
+		name[EXEC_PATH_LEN] = 0;
+		stacks_on_exec(&ob->st, e->tgid, name);
+	} else if (type == REC_MM_END && len >= sizeof(struct mm_end_record)) {
+		stacks_on_mm(&ob->st, &((const struct mm_end_record *)data)->st, true);
+	}
+}
+
 void observers_tick(struct observers *ob, struct tracer *t, const struct tree_state *tree,
 		    uint64_t now_ns)
 {
+	if (ob->stacks_on && now_ns - ob->st.last_harvest_ns >= STACKS_HARVEST_MS * 1000000ULL) {
+		stacks_harvest(&ob->st, false);
+		ob->st.last_harvest_ns = now_ns;
+	}
 	bool sharing = ob->sharing_on && sharing_due(&ob->sh, tree, now_ns);
 	bool sample = ob->timeline_on && timeline_due(&ob->tl, now_ns);
 	int n;
@@ -97,6 +136,19 @@ int observers_finish(struct observers *ob, struct tracer *t, uint64_t now, const
 		return 0;
 	tracer_tree(t, &tree);
 	n = read_live(ob, t);
+	if (ob->stacks_on) {
+		/* the live ones end here: their peaks are as of now */
+		for (int i = 0; i < n; i++)
+			stacks_on_mm(&ob->st, &ob->live[i], false);
+		stacks_harvest(&ob->st, true);
+		if (ob->folded) {
+			if ((stacks_write_folded(&ob->st, ob->folded) || fclose(ob->folded)) && !err) {
+				err = -EIO;
+				*path = ob->folded_path;
+			}
+			ob->folded = NULL;
+		}
+	}
 	if (ob->sharing_on && n > 0 &&
 	    sharing_read(&ob->sh.at_end, ob->live, n, &tree, ob->page_kb, now))
 		ob->read_errors++;
@@ -155,6 +207,8 @@ void observers_print(void *ctx, FILE *out, bool json)
 {
 	struct observers *ob = ctx;
 
+	if (ob->stacks_on)
+		stacks_print(&ob->st, out, json, ob->page_kb, &ob->loss);
 	if (ob->sharing_on)
 		sharing_print(out, json, &ob->sh, ob->t0_ns, ob->rows);
 	if (ob->timeline_on)
@@ -169,6 +223,10 @@ void observers_free(struct observers *ob)
 		fclose(ob->csv);
 	if (ob->svg)
 		fclose(ob->svg);
+	if (ob->folded)
+		fclose(ob->folded);
+	if (ob->stacks_on)
+		stacks_free(&ob->st);
 	sharing_free(&ob->sh);
 	timeline_free(&ob->tl);
 	free(ob->live);

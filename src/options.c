@@ -55,6 +55,18 @@ static const char help_text[] =
 	"                         report PSS, USS, shared, and the footprint (sum of\n"
 	"                         PSS) next to the sum of RSS\n"
 	"\n"
+	"Which code made memory resident:\n"
+	"      --stacks           charge each page faulted in to the user stack that\n"
+	"                         faulted it; the summary lists the stacks by pages\n"
+	"                         they held at their process's peak. Needs frame\n"
+	"                         pointers in the traced code for deep stacks; costs\n"
+	"                         about a microsecond per page fault\n"
+	"      --kernel-stacks    also the kernel stack (implies --stacks)\n"
+	"      --folded FILE      write the stacks in the folded format of flame graph\n"
+	"                         tools: comm;outer;...;inner PAGES (implies --stacks)\n"
+	"      --stack-entries N  (process, stack) pairs kept at once (default 65536);\n"
+	"                         overflow is counted and reported\n"
+	"\n"
 	"Timelines:\n"
 	"      --csv FILE         the tree's and the largest processes' RSS by type\n"
 	"                         over time, plus the exact tree peak, as CSV\n"
@@ -86,6 +98,7 @@ static const char help_text[] =
 	"  sudo rsstrace --max-rss 2G -- ./test.sh   CI memory budget (exit 99 if over)\n"
 	"  sudo rsstrace --sharing -- ./prefork      RSS sum vs real footprint\n"
 	"  sudo rsstrace --svg mem.svg -- ./job      a chart to look at\n"
+	"  sudo rsstrace --folded f.txt -- ./job && flamegraph.pl f.txt > f.svg\n"
 	"\n"
 	"Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF\n"
 	"(/sys/kernel/btf/vmlinux). See rsstrace(1): docs/rsstrace.1.md\n";
@@ -104,6 +117,10 @@ enum {
 	OPT_SVG,
 	OPT_TL_INTERVAL,
 	OPT_TL_PROCS,
+	OPT_STACKS,
+	OPT_KSTACKS,
+	OPT_FOLDED,
+	OPT_STACK_ENTRIES,
 };
 
 static const struct option long_opts[] = {
@@ -124,6 +141,10 @@ static const struct option long_opts[] = {
 	{ "svg", required_argument, NULL, OPT_SVG },
 	{ "timeline-interval", required_argument, NULL, OPT_TL_INTERVAL },
 	{ "timeline-procs", required_argument, NULL, OPT_TL_PROCS },
+	{ "stacks", no_argument, NULL, OPT_STACKS },
+	{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -170,6 +191,7 @@ int parse_options(int argc, char **argv, struct options *o)
 	o->ringbuf_bytes = 4 << 20;
 	o->timeline_interval = 0.1;
 	o->timeline_procs = 20;
+	o->stack_entries = 65536;
 	opterr = 0;
 	/* '+': stop at the first non-option, so CMD's own options stay CMD's */
 	while ((c = getopt_long(argc, argv, "+p:d:i:o:vhV", long_opts, NULL)) != -1) {
@@ -233,6 +255,22 @@ int parse_options(int argc, char **argv, struct options *o)
 		case OPT_TL_INTERVAL:
 			if (parse_seconds(optarg, &o->timeline_interval) || o->timeline_interval < 0.01)
 				return usage_error("invalid timeline interval '%s' (expected seconds >= 0.01)", optarg);
+			break;
+		case OPT_STACKS:
+			o->stacks = true;
+			break;
+		case OPT_KSTACKS:
+			o->stacks = o->kernel_stacks = true;
+			break;
+		case OPT_FOLDED:
+			if (!*optarg)
+				return usage_error("empty file name for --folded%s", "");
+			o->folded = optarg;
+			o->stacks = true;
+			break;
+		case OPT_STACK_ENTRIES:
+			if (parse_uint(optarg, 16, 1 << 24, &o->stack_entries))
+				return usage_error("invalid stack entry count '%s' (16 to 16777216)", optarg);
 			break;
 		case OPT_TL_PROCS:
 			if (parse_uint(optarg, 0, 1000000, &o->timeline_procs))

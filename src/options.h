@@ -37,6 +37,10 @@ struct options {
 	const char *svg;   /* --svg FILE: chart */
 	double timeline_interval; /* --timeline-interval, seconds */
 	uint64_t timeline_procs;  /* --timeline-procs: processes per sample, 0 = all */
+	bool stacks;		/* --stacks */
+	bool kernel_stacks;	/* --kernel-stacks (implies --stacks) */
+	const char *folded;	/* --folded FILE (implies --stacks) */
+	uint64_t stack_entries;	/* --stack-entries */
 };
 
 /* Parses argv. Returns 0 to go on, -1 after --help/--version (exit 0), or
