@@ -58,7 +58,8 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/rsstrace.h | $(BUILD)
 rsstrace: $(APP_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h | $(BUILD)/workloads
+# frame pointers: --stacks walks them (tests/test_stacks.py)
+$(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h Makefile | $(BUILD)/workloads
 	$(CC) -O1 -g -fno-omit-frame-pointer -Wall -pthread $< -o $@
 
 workloads: $(WORKLOADS)
@@ -99,7 +100,7 @@ deps:
 
 demo: deps
 	$(MAKE) rsstrace workloads
-	./rsstrace -- $(BUILD)/workloads/demo
+	./rsstrace --sharing --stacks --svg $(BUILD)/demo.svg -- $(BUILD)/workloads/demo
 
 check-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do $$t || exit 1; done
@@ -124,8 +125,9 @@ check-vm: deps
 $(BUILD)/bench:
 	mkdir -p $@
 
+# frame pointers, so that the --stacks row walks a real stack
 $(BUILD)/bench/storm: bench/storm.c | $(BUILD)/bench
-	$(CC) -O2 -g -Wall $< -o $@
+	$(CC) -O2 -g -fno-omit-frame-pointer -Wall $< -o $@
 
 $(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@

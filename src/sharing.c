@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "json_writer.h"
+#include "proc_status.h"
 #include "units.h"
 
 bool sharing_due(const struct sharing *s, const struct tree_state *t, uint64_t now_ns)
@@ -13,6 +14,22 @@ bool sharing_due(const struct sharing *s, const struct tree_state *t, uint64_t n
 	if (t->peak <= s->read_peak)
 		return false;
 	return !s->readings || now_ns - s->last_ns >= SHARING_MIN_GAP_MS * 1000000ULL;
+}
+
+/* The name now (a process may have renamed itself since its mm began). */
+static void read_comm(uint32_t tgid, char *out, const char *fallback)
+{
+	char buf[RSS_COMM_LEN + 2];
+	long n = read_proc_file((int)tgid, "comm", buf, sizeof(buf));
+
+	if (n <= 0) {
+		memcpy(out, fallback, RSS_COMM_LEN);
+		return;
+	}
+	if (buf[n - 1] == '\n')
+		buf[--n] = 0;
+	memset(out, 0, RSS_COMM_LEN);
+	memcpy(out, buf, n < RSS_COMM_LEN ? (size_t)n : RSS_COMM_LEN);
 }
 
 static int cmp_pss(const void *pa, const void *pb)
@@ -48,7 +65,7 @@ int sharing_read(struct sharing_sample *out, const struct mm_state *live, size_t
 			continue;
 		}
 		p->tgid = live[i].tgid;
-		memcpy(p->comm, live[i].comm, sizeof(p->comm));
+		read_comm(p->tgid, p->comm, live[i].comm);
 		smaps_rollup_add(&out->total, &p->s);
 		k++;
 	}
