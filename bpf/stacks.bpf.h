@@ -88,17 +88,23 @@ static __always_inline void remember_frames(void *ctx, struct stack_scratch *s, 
 static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct mm_state *st,
 					 int member, __s64 delta)
 {
-	struct stack_key key = { .start_ns = st->start_ns, .tgid = st->tgid };
+	struct stack_key key = {};
 	struct stack_scratch *s;
 	struct stack_count *c;
 	long ub, kb = 0;
 	__u32 zero = 0;
-	int m = member_idx(member);
+	int m;
 
-	if (!stacks_on || delta <= 0 || member == RSS_SWAP)
+	/* first, and alone: with stacks_on false the verifier drops the rest */
+	if (!stacks_on)
+		return;
+	if (delta <= 0 || member == RSS_SWAP)
 		return;
 	if (BPF_CORE_READ(current_task(), mm) != mm)
 		return; /* not this mm's own task: no user stack to charge */
+	m = member_idx(member);
+	key.start_ns = st->start_ns;
+	key.tgid = st->tgid;
 	s = bpf_map_lookup_elem(&stack_scratch, &zero);
 	if (!s)
 		return;

@@ -118,7 +118,7 @@ void observers_tick(struct observers *ob, struct tracer *t, const struct tree_st
 	if (!sharing && !sample)
 		return;
 	n = read_live(ob, t);
-	if (sharing && sharing_on_peak(&ob->sh, ob->live, n, tree, ob->page_kb, now_ns))
+	if (sharing && sharing_take(&ob->sh, ob->live, n, tree, ob->page_kb, now_ns))
 		ob->read_errors++;
 	if (sample) {
 		timeline_sample(&ob->tl, tree, ob->live, n, now_ns);

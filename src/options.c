@@ -269,8 +269,8 @@ int parse_options(int argc, char **argv, struct options *o)
 			o->stacks = true;
 			break;
 		case OPT_STACK_ENTRIES:
-			if (parse_uint(optarg, 16, 1 << 24, &o->stack_entries))
-				return usage_error("invalid stack entry count '%s' (16 to 16777216)", optarg);
+			if (parse_uint(optarg, 1, 1 << 24, &o->stack_entries))
+				return usage_error("invalid stack entry count '%s' (1 to 16777216)", optarg);
 			break;
 		case OPT_TL_PROCS:
 			if (parse_uint(optarg, 0, 1000000, &o->timeline_procs))

@@ -11,9 +11,12 @@
 
 bool sharing_due(const struct sharing *s, const struct tree_state *t, uint64_t now_ns)
 {
-	if (t->peak <= s->read_peak)
-		return false;
-	return !s->readings || now_ns - s->last_ns >= SHARING_MIN_GAP_MS * 1000000ULL;
+	uint64_t since = now_ns - s->last_ns;
+
+	if (t->peak > s->read_peak)
+		return !s->readings || since >= SHARING_MIN_GAP_MS * 1000000ULL;
+	return t->peak > 0 && t->rss * 100 >= t->peak * SHARING_NEAR_PEAK_PCT &&
+	       since >= SHARING_REFRESH_MS * 1000000ULL;
 }
 
 /* The name now (a process may have renamed itself since its mm began). */
@@ -75,7 +78,7 @@ int sharing_read(struct sharing_sample *out, const struct mm_state *live, size_t
 	return 0;
 }
 
-int sharing_on_peak(struct sharing *s, const struct mm_state *live, size_t n,
+int sharing_take(struct sharing *s, const struct mm_state *live, size_t n,
 		    const struct tree_state *t, uint64_t page_kb, uint64_t now_ns)
 {
 	struct sharing_sample m = { 0 };
@@ -89,9 +92,9 @@ int sharing_on_peak(struct sharing *s, const struct mm_state *live, size_t n,
 		return err;
 	s->latest = m.total;
 	/* A new peak can come from a few pages faulted in on the way out, when
-	 * the processes are gone by the time they are read: keep the reading
-	 * that saw the most resident memory, the one nearest the real peak. */
-	if (!s->at_peak.ns || m.total.rss >= s->at_peak.total.rss) {
+	 * the processes are gone by the time they are read: a reading of a tree
+	 * much smaller than the kept one does not replace it. */
+	if (!s->at_peak.ns || m.total.rss * 100 >= s->at_peak.total.rss * SHARING_NEAR_PEAK_PCT) {
 		free(s->at_peak.procs);
 		s->at_peak = m;
 	} else {
@@ -193,7 +196,7 @@ static void print_json(FILE *out, const char *when, const struct sharing_sample 
 void sharing_print(FILE *out, bool json, const struct sharing *s, uint64_t t0_ns, uint64_t rows)
 {
 	const struct { const char *key, *text; const struct sharing_sample *m; } when[] = {
-		{ "peak", "at the tree's peak", &s->at_peak },
+		{ "peak", "near the tree's peak", &s->at_peak },
 		{ "end", "when tracing stopped", &s->at_end },
 	};
 

@@ -7,8 +7,11 @@
  * split: smaps_rollup's PSS charges each page 1/N to each of its N mappers, so
  * the sum of PSS is the tree's physical footprint, and USS (private clean +
  * private dirty) is what each process alone holds. Reading smaps_rollup walks
- * every page table entry, so it is read when the tree reaches a new peak, at
- * most once per SHARING_MIN_GAP_MS, and once more when tracing stops.
+ * every page table entry, so it is read when the tree reaches a new peak (at
+ * most once per SHARING_MIN_GAP_MS), again every SHARING_REFRESH_MS while the
+ * tree stays within SHARING_NEAR_PEAK_PCT of its peak (copy-on-write moves
+ * pages from shared to private without changing any RSS counter: no event
+ * says so), and once more when tracing stops.
  */
 #ifndef SHARING_H
 #define SHARING_H
@@ -21,6 +24,8 @@
 #include "smaps_rollup.h"
 
 #define SHARING_MIN_GAP_MS 250
+#define SHARING_REFRESH_MS 1000
+#define SHARING_NEAR_PEAK_PCT 95
 
 struct sharing_proc {
 	uint32_t tgid;
@@ -41,8 +46,7 @@ struct sharing_sample {
 };
 
 struct sharing {
-	struct sharing_sample at_peak;	/* of the readings after a new peak, the one that
-					 * saw the most resident memory */
+	struct sharing_sample at_peak;	/* the latest reading near the tree's peak */
 	struct sharing_sample at_end;	/* when tracing stopped (if anything was alive) */
 	uint64_t last_ns;		/* of the latest reading */
 	int64_t read_peak;		/* tree peak (pages) the latest reading followed */
@@ -50,8 +54,9 @@ struct sharing {
 	struct smaps_rollup latest;	/* totals of the latest reading (live lines) */
 };
 
-/* Whether a reading is due now: the tree has a peak no reading followed yet,
- * and the last reading is at least SHARING_MIN_GAP_MS old. */
+/* Whether a reading is due now: the tree has a peak no reading followed yet
+ * and the last reading is SHARING_MIN_GAP_MS old, or the tree is near its
+ * peak and the last reading is SHARING_REFRESH_MS old. */
 bool sharing_due(const struct sharing *s, const struct tree_state *t, uint64_t now_ns);
 
 /* Reads smaps_rollup of each live address space's owner into *out (replacing
@@ -59,9 +64,9 @@ bool sharing_due(const struct sharing *s, const struct tree_state *t, uint64_t n
 int sharing_read(struct sharing_sample *out, const struct mm_state *live, size_t n,
 		 const struct tree_state *t, uint64_t page_kb, uint64_t now_ns);
 
-/* A reading after a new peak: kept as the peak reading if it saw at least as
- * much resident memory as the one kept so far. */
-int sharing_on_peak(struct sharing *s, const struct mm_state *live, size_t n,
+/* A reading due by sharing_due(): it becomes the peak reading unless it saw
+ * less than SHARING_NEAR_PEAK_PCT of the resident memory the kept one saw. */
+int sharing_take(struct sharing *s, const struct mm_state *live, size_t n,
 		    const struct tree_state *t, uint64_t page_kb, uint64_t now_ns);
 
 void sharing_free(struct sharing *s);

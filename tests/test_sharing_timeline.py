@@ -5,6 +5,7 @@ timelines, against the kernel's own numbers and the summary's tree peak."""
 import csv
 import json
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -87,22 +88,23 @@ def test_sharing_prefork_footprint_against_smaps(tmp_path):
     assert abs(tree["peak"]["footprint_kb"] - fp) <= 0.02 * fp, tree
 
 
-def test_sharing_reading_follows_the_tree_peak_in_cmd_mode(tmp_path):
-    """-- CMD: a reading is taken after the tree's peak, while the workers
-    hold their memory; the live line says when it has happened."""
+def test_sharing_reading_near_the_peak_in_cmd_mode(tmp_path):
+    """-- CMD: readings are taken at the tree's peaks and, while the tree stays
+    near its peak, again every second (copy-on-write changes no RSS counter);
+    the live footprint reaches the real allocation, and the reading kept as
+    "peak" is that one, not one of the tree on its way out."""
     need_root()
     out = tmp_path / "out.json"
     pf = Prefork(under_rsstrace=["--sharing", "--json", "-i", "0.05", "-o", str(out)])
+    want = pf.expected_footprint_kb
     try:
-        # wait (bounded) until the latest reading followed the current tree peak
-        import time
         deadline = time.monotonic() + 30
         while True:
             lines = [json.loads(l) for l in out.read_text().splitlines() if l.strip()]
-            iv = [o for o in lines if o["type"] == "interval" and o.get("processes") == len(pf.pids)]
-            if iv and iv[-1].get("sharing_after_peak_kb", -1) == iv[-1]["tree_peak_kb"]:
+            iv = [o for o in lines if o["type"] == "interval" and "sharing_footprint_kb" in o]
+            if iv and abs(iv[-1]["sharing_footprint_kb"] - want) <= 0.10 * want:
                 break
-            assert time.monotonic() < deadline, f"no reading after the peak: {iv[-3:]}"
+            assert time.monotonic() < deadline, f"the footprint never reached ~{want} kB: {iv[-3:]}"
             time.sleep(0.05)
     finally:
         code, stdout, stderr = pf.release()
@@ -112,7 +114,7 @@ def test_sharing_reading_follows_the_tree_peak_in_cmd_mode(tmp_path):
     assert len(peak) == 1, objs[-5:]
     peak = peak[0]
     assert peak["processes"] == len(pf.pids), peak
-    assert abs(peak["footprint_kb"] - pf.expected_footprint_kb) <= 0.10 * pf.expected_footprint_kb, peak
+    assert abs(peak["footprint_kb"] - want) <= 0.10 * want, peak
     assert peak["rss_kb"] >= 2.5 * peak["footprint_kb"], peak
     # nothing was alive at the end: no end reading
     assert not [o for o in objs if o["type"] == "sharing" and o["at"] == "end"]
@@ -129,6 +131,7 @@ def test_sharing_text_report():
         pf.release()
     assert run.code == 0, run.stderr
     assert "Sharing when tracing stopped (smaps_rollup of 3 live processes" in run.output, run.output
+    assert "Sharing near the tree's peak" in run.output, run.output
     assert "footprint (sum of PSS)" in run.output
     assert "the sum of RSS is" in run.output
 
