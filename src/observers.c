@@ -135,6 +135,7 @@ int observers_finish(struct observers *ob, struct tracer *t, uint64_t now, const
 	if (!ob->live)
 		return 0;
 	tracer_tree(t, &tree);
+	ob->final_peak_kb = (uint64_t)tree.peak * ob->page_kb;
 	n = read_live(ob, t);
 	if (ob->stacks_on) {
 		/* the live ones end here: their peaks are as of now */
@@ -210,7 +211,7 @@ void observers_print(void *ctx, FILE *out, bool json)
 	if (ob->stacks_on)
 		stacks_print(&ob->st, out, json, ob->page_kb, &ob->loss);
 	if (ob->sharing_on)
-		sharing_print(out, json, &ob->sh, ob->t0_ns, ob->rows);
+		sharing_print(out, json, &ob->sh, ob->t0_ns, ob->rows, ob->final_peak_kb);
 	if (ob->timeline_on)
 		print_timeline(ob, out, json);
 	if (ob->read_errors && !json)

@@ -32,6 +32,7 @@ struct observers {
 	uint64_t samples;
 	int read_errors;
 	struct loss_counters loss; /* as of the end */
+	uint64_t final_peak_kb;	   /* the tree's, as of the end */
 };
 
 /* Opens the output files (so a bad path fails before tracing starts).

@@ -116,7 +116,7 @@ static double secs(uint64_t ns, uint64_t t0_ns)
 }
 
 static void print_text(FILE *out, const char *when, const struct sharing_sample *m,
-		       uint64_t t0_ns, uint64_t rows)
+		       uint64_t t0_ns, uint64_t rows, uint64_t final_peak_kb)
 {
 	const struct smaps_rollup *t = &m->total;
 	char a[16], b[16], c[16], d[16];
@@ -131,6 +131,10 @@ static void print_text(FILE *out, const char *when, const struct sharing_sample 
 			(double)t->rss / t->pss);
 	fprintf(out, "  tree RSS then %s; tree peak %s at %.3f s\n", fmt_kb(m->tree_rss_kb, a, 16),
 		fmt_kb(m->tree_peak_kb, b, 16), secs(m->peak_ns, t0_ns));
+	if (final_peak_kb * SHARING_NEAR_PEAK_PCT > m->tree_peak_kb * 100)
+		fprintf(out, "  the tree peaked higher later (%s): its processes were gone or shrinking\n"
+			     "  before a reading could follow (at most one per %d ms)\n",
+			fmt_kb(final_peak_kb, a, 16), SHARING_MIN_GAP_MS);
 	if (m->unreadable)
 		fprintf(out, "  %zu process%s exited while being read (not in the sums)\n",
 			m->unreadable, m->unreadable == 1 ? "" : "es");
@@ -193,7 +197,8 @@ static void print_json(FILE *out, const char *when, const struct sharing_sample 
 	json_end(&j);
 }
 
-void sharing_print(FILE *out, bool json, const struct sharing *s, uint64_t t0_ns, uint64_t rows)
+void sharing_print(FILE *out, bool json, const struct sharing *s, uint64_t t0_ns, uint64_t rows,
+		   uint64_t final_peak_kb)
 {
 	const struct { const char *key, *text; const struct sharing_sample *m; } when[] = {
 		{ "peak", "near the tree's peak", &s->at_peak },
@@ -206,7 +211,7 @@ void sharing_print(FILE *out, bool json, const struct sharing *s, uint64_t t0_ns
 		if (json)
 			print_json(out, when[i].key, when[i].m, t0_ns);
 		else
-			print_text(out, when[i].text, when[i].m, t0_ns, rows);
+			print_text(out, when[i].text, when[i].m, t0_ns, rows, i == 0 ? final_peak_kb : 0);
 	}
 	if (!json && !s->at_peak.ns && !s->at_end.ns)
 		fprintf(out, "\nSharing: no reading (no traced process was alive when one was due)\n");

@@ -73,7 +73,9 @@ void sharing_free(struct sharing *s);
 
 /* Prints the peak and end readings: a section of the text summary, or
  * "sharing" / "sharing_process" JSON objects. rows limits the per-process
- * lines of the text (0 = all); JSON has them all. */
-void sharing_print(FILE *out, bool json, const struct sharing *s, uint64_t t0_ns, uint64_t rows);
+ * lines of the text (0 = all); JSON has them all. final_peak_kb: the tree's
+ * peak at the end, to say when no reading could follow it. */
+void sharing_print(FILE *out, bool json, const struct sharing *s, uint64_t t0_ns, uint64_t rows,
+		   uint64_t final_peak_kb);
 
 #endif
