@@ -32,6 +32,9 @@ struct options {
 	bool verbose;
 	bool causes;	/* --causes: fault/cow/rmap/vma/swap-in hooks */
 	bool list_hooks; /* --hooks: print the hook choice and exit */
+	bool cgroup;	/* --cgroup: the traced processes' memory cgroups, reconciled */
+	bool footprint;	/* --footprint: unique pages, first-toucher */
+	uint64_t footprint_pages; /* --footprint-pages: bound of the per-page map */
 };
 
 /* Parses argv. Returns 0 to go on, -1 after --help/--version (exit 0), or

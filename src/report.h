@@ -10,7 +10,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "oom_report.h"
 #include "rsstrace.h"
+
+struct cgroup_watch;
+struct fp_result;
 
 struct exit_note {
 	uint32_t tgid;
@@ -25,6 +29,7 @@ struct cause_avail {
 	bool munmap_requests; /* unmapped bytes come from munmap() requests, not VMAs */
 };
 
+#define MAX_OOM_NOTES 16 /* OOM kills the text summary details; all are counted */
 #define EXIT_NOTES 4096 /* recent exits kept to join with rows (older kernels) */
 
 /*
@@ -47,10 +52,12 @@ struct report {
 	uint64_t total_rows;
 	uint64_t sum_hwm_pages;
 	bool oom; /* a row could not be stored: said in the summary */
+	struct oom_note kills[MAX_OOM_NOTES]; /* the first OOM kills (text summary) */
+	uint64_t nkills;
 	struct cause_avail avail;
 };
 
-#define MAX_HOOKS 16
+#define MAX_HOOKS 32
 
 struct summary {
 	struct cause_avail avail;
@@ -71,6 +78,9 @@ struct summary {
 	uint64_t tracer_cpu_ms; /* and CPU time */
 	int cmd_status;	     /* wait(2) status of CMD, -1 in -p mode or if unknown */
 	const char *target;  /* "make -j8" or "pid 1234" */
+	const struct cgroup_watch *cgroups; /* --cgroup, else NULL */
+	const struct fp_result *footprint;  /* --footprint on the rmap hooks, else NULL */
+	const char *footprint_unavailable;  /* --footprint without rmap hooks: why */
 };
 
 void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb,
@@ -81,6 +91,10 @@ void report_free(struct report *r);
 void report_add_row(struct report *r, const struct mm_state *st);
 /* A traced process exited with this wait(2) status. */
 void report_add_exit(struct report *r, uint32_t tgid, int32_t status, uint64_t ns);
+
+/* The OOM killer chose a traced victim: JSON prints it now, text keeps it
+ * for the summary. */
+void report_add_oom(struct report *r, const struct oom_note *n);
 
 /* Flushes the output; with final, also the rows still waiting for an exit
  * status (they go out without it). */

@@ -133,11 +133,12 @@ def assert_tree_peak_sane(run):
 
 def wait_for_line(stream, needle, timeout=30):
     """Reads the raw pipe (no Python buffering, so select() tells the truth)
-    until needle appears; bounded by timeout."""
+    until a whole line containing needle has come; bounded by timeout.
+    Returns everything read."""
     fd = stream.fileno()
     deadline = time.monotonic() + timeout
     seen = b""
-    while needle.encode() not in seen:
+    while not re.search(re.escape(needle.encode()) + b"[^\n]*\n", seen):
         left = deadline - time.monotonic()
         r, _, _ = select.select([fd], [], [], max(left, 0))
         if not r:
@@ -146,3 +147,4 @@ def wait_for_line(stream, needle, timeout=30):
         if not chunk:
             raise AssertionError(f"{needle!r} not seen before EOF; got {seen!r}")
         seen += chunk
+    return seen.decode(errors="replace")
