@@ -38,6 +38,9 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool rmap_has_vma = false;
 /* page_add_anon_rmap's last argument is rmap_t flags (6.0+), not a bool */
 const volatile bool anon_rmap_flags = false;
+/* page_add_new_anon_rmap(page, vma, addr, compound) up to 5.19; 6.0 dropped
+ * `compound` (a compound page is then always mapped whole, by a PMD) */
+const volatile bool new_anon_has_compound = false;
 
 #define RMAP_COMPOUND_FLAG 0x2 /* RMAP_COMPOUND in include/linux/rmap.h (5.8 - 6.7) */
 #define HPAGE_PMD_PAGES 512    /* x86-64 */
@@ -167,6 +170,20 @@ static __always_inline __u32 file_type(__u64 head)
 	return page_flags(head) & (1UL << bpf_core_enum_value(enum pageflags, PG_swapbacked)) ? FP_SHMEM : FP_FILE;
 }
 
+/* The head page (the folio) of the compound page p belongs to, or p. */
+static __always_inline __u64 head_of(__u64 p)
+{
+	__u64 head = BPF_CORE_READ((struct page *)p, compound_head);
+
+	return head & 1 ? head - 1 : p;
+}
+
+/* Whether a PMD maps the folio (then its pages have no PTE mapcount of their own). */
+static __always_inline bool pmd_mapped(__u64 head)
+{
+	return is_large(head) && pmd_mapcount(head) >= 0;
+}
+
 static __always_inline __u64 nth_page(__u64 first, __u32 i)
 {
 	return first + (__u64)i * bpf_core_type_size(struct page);
@@ -262,12 +279,18 @@ static __always_inline const struct mm_state *traced_mm(struct mm_struct *mm)
 }
 
 /* nr pages from first are being mapped into mm (fresh ones: need_unmapped false). */
-static __always_inline void add_ptes(__u64 first, __u32 nr, struct mm_struct *mm, __u32 type,
+/*
+ * nr pages from first, of the folio head, are being mapped by PTEs into mm
+ * (fresh: new pages, mapped nowhere). A page is mapped nowhere if its own
+ * mapcount is -1 and no PMD maps its huge page (splitting a PMD mapping into
+ * PTEs moves a mapping, it does not add a page).
+ */
+static __always_inline void add_ptes(__u64 head, __u64 first, __u32 nr, struct mm_struct *mm, __u32 type,
 				     bool fresh)
 {
 	const struct mm_state *st = traced_mm(mm);
 
-	if (!st)
+	if (!st || (!fresh && pmd_mapped(head)))
 		return;
 	for (__u32 i = 0; i < HPAGE_PMD_PAGES; i++) {
 		__u64 p;
@@ -288,8 +311,14 @@ static __always_inline void add_pmd(__u64 head, __u32 nr, struct mm_struct *mm, 
 		charge(head | PMD_KEY_TAG, nr, type, st);
 }
 
-static __always_inline void remove_ptes(__u64 first, __u32 nr)
+/* A page's last mapping: its own last PTE mapping, and no PMD maps its huge
+ * page. (When the last PMD mapping of a huge page goes while some of its
+ * pages are still mapped by PTEs, the huge page is uncharged whole: an
+ * undercount in that rare case.) */
+static __always_inline void remove_ptes(__u64 head, __u64 first, __u32 nr)
 {
+	if (pmd_mapped(head))
+		return;
 	for (__u32 i = 0; i < HPAGE_PMD_PAGES; i++) {
 		__u64 p;
 
@@ -327,7 +356,7 @@ static __always_inline void on_new_anon_folio(__u64 folio, void *vma)
 	if (nr >= HPAGE_PMD_PAGES)
 		add_pmd(folio, nr, vma_mm(vma), FP_ANON, true);
 	else
-		add_ptes(folio, nr, vma_mm(vma), FP_ANON, true);
+		add_ptes(folio, folio, nr, vma_mm(vma), FP_ANON, true);
 }
 
 SEC("fentry/folio_add_new_anon_rmap")
@@ -347,14 +376,14 @@ int BPF_KPROBE(fp_new_folio_kprobe, struct folio *folio, struct vm_area_struct *
 SEC("fentry/folio_add_anon_rmap_ptes")
 int BPF_PROG(fp_anon_ptes_fentry, struct folio *folio, struct page *page, int nr, struct vm_area_struct *vma)
 {
-	add_ptes(as_number(page), nr, vma_mm(vma), FP_ANON, false);
+	add_ptes(as_number(folio), as_number(page), nr, vma_mm(vma), FP_ANON, false);
 	return 0;
 }
 
 SEC("kprobe/folio_add_anon_rmap_ptes")
 int BPF_KPROBE(fp_anon_ptes_kprobe, struct folio *folio, struct page *page, int nr, struct vm_area_struct *vma)
 {
-	add_ptes(as_number(page), nr, vma_mm(vma), FP_ANON, false);
+	add_ptes(as_number(folio), as_number(page), nr, vma_mm(vma), FP_ANON, false);
 	return 0;
 }
 
@@ -375,14 +404,14 @@ int BPF_KPROBE(fp_anon_pmd_kprobe, struct folio *folio, struct page *page, struc
 SEC("fentry/folio_add_file_rmap_ptes")
 int BPF_PROG(fp_file_ptes_fentry, struct folio *folio, struct page *page, int nr, struct vm_area_struct *vma)
 {
-	add_ptes(as_number(page), nr, vma_mm(vma), file_type(as_number(folio)), false);
+	add_ptes(as_number(folio), as_number(page), nr, vma_mm(vma), file_type(as_number(folio)), false);
 	return 0;
 }
 
 SEC("kprobe/folio_add_file_rmap_ptes")
 int BPF_KPROBE(fp_file_ptes_kprobe, struct folio *folio, struct page *page, int nr, struct vm_area_struct *vma)
 {
-	add_ptes(as_number(page), nr, vma_mm(vma), file_type(as_number(folio)), false);
+	add_ptes(as_number(folio), as_number(page), nr, vma_mm(vma), file_type(as_number(folio)), false);
 	return 0;
 }
 
@@ -403,14 +432,14 @@ int BPF_KPROBE(fp_file_pmd_kprobe, struct folio *folio, struct page *page, struc
 SEC("fentry/folio_remove_rmap_ptes")
 int BPF_PROG(fp_remove_ptes_fentry, struct folio *folio, struct page *page, int nr)
 {
-	remove_ptes(as_number(page), nr);
+	remove_ptes(as_number(folio), as_number(page), nr);
 	return 0;
 }
 
 SEC("kprobe/folio_remove_rmap_ptes")
 int BPF_KPROBE(fp_remove_ptes_kprobe, struct folio *folio, struct page *page, int nr)
 {
-	remove_ptes(as_number(page), nr);
+	remove_ptes(as_number(folio), as_number(page), nr);
 	return 0;
 }
 
@@ -436,7 +465,7 @@ static __always_inline void on_page_add(__u64 page, struct mm_struct *mm, __u32 
 	if (compound)
 		add_pmd(page, HPAGE_PMD_PAGES, mm, type, fresh);
 	else
-		add_ptes(page, 1, mm, type, fresh);
+		add_ptes(head_of(page), page, 1, mm, type, fresh);
 }
 
 static __always_inline bool anon_compound(__u64 last)
@@ -449,14 +478,23 @@ static __always_inline bool anon_compound(__u64 last)
 SEC("fentry/page_add_new_anon_rmap")
 int fp_new_page_fentry(unsigned long long *ctx)
 {
-	on_page_add(as_number((void *)ctx[0]), vma_mm((void *)ctx[1]), FP_ANON, ctx[3] & 1, true);
+	__u64 page = as_number((void *)ctx[0]);
+	bool compound;
+
+	if (new_anon_has_compound)
+		compound = ctx[3] & 1;
+	else
+		compound = is_large(page);
+	on_page_add(page, vma_mm((void *)ctx[1]), FP_ANON, compound, true);
 	return 0;
 }
 
 SEC("kprobe/page_add_new_anon_rmap")
 int BPF_KPROBE(fp_new_page_kprobe, struct page *page, struct vm_area_struct *vma, __u64 addr, __u64 compound)
 {
-	on_page_add(as_number(page), vma_mm(vma), FP_ANON, compound & 1, true);
+	__u64 p = as_number(page);
+
+	on_page_add(p, vma_mm(vma), FP_ANON, new_anon_has_compound ? compound & 1 : is_large(p), true);
 	return 0;
 }
 
@@ -496,7 +534,7 @@ static __always_inline void on_page_add_file(__u64 page, __u64 second, __u64 thi
 	struct mm_struct *mm = rmap_has_vma ? vma_mm((void *)second) : current_mm();
 	bool compound = (rmap_has_vma ? third : second) & 1;
 
-	on_page_add(page, mm, file_type(page), compound, false);
+	on_page_add(page, mm, file_type(head_of(page)), compound, false);
 }
 
 SEC("fentry/page_add_file_rmap")
@@ -524,7 +562,7 @@ static __always_inline void on_page_remove(__u64 page, __u64 second, __u64 third
 	if (compound)
 		remove_pmd(page);
 	else
-		remove_ptes(page, 1);
+		remove_ptes(head_of(page), page, 1);
 }
 
 SEC("fentry/page_remove_rmap")

@@ -26,6 +26,7 @@ int footprint_start(struct fp_state *fp, struct tracer *t, const struct hooks *h
 	s->rodata->rmap_has_vma = hk->rmap_has_vma;
 	/* do_page_add_anon_rmap always takes flags; page_add_anon_rmap since 6.0 */
 	s->rodata->anon_rmap_flags = hk->anon_rmap_flags;
+	s->rodata->new_anon_has_compound = hk->new_anon_has_compound;
 	bpf_map__set_max_entries(s->maps.fp_pages, max_pages);
 	bpf_map__set_max_entries(s->maps.fp_owners, max_owners);
 	*what = "share the traced address spaces with the footprint programs";

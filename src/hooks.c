@@ -321,6 +321,19 @@ static bool rmap_second_arg_is_vma(const struct btf *vmlinux)
 	return !strcmp(btf__name_by_offset(vmlinux, params[1].name_off), "vma");
 }
 
+/* How many parameters a kernel function has (BTF), -1 if unknown. */
+static int func_params(const struct btf *vmlinux, const char *name)
+{
+	const struct btf_type *fn, *proto;
+	int id = vmlinux ? btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) : -1;
+
+	if (id <= 0)
+		return -1;
+	fn = btf__type_by_id(vmlinux, id);
+	proto = btf__type_by_id(vmlinux, fn->type);
+	return proto ? btf_vlen(proto) : -1;
+}
+
 /* page_add_anon_rmap(page, vma, address, rmap_t flags) since 6.0; a bool before. */
 static bool anon_rmap_takes_flags(const struct btf *vmlinux)
 {
@@ -435,6 +448,7 @@ int hooks_choose(struct hooks *hk, bool causes, bool footprint, const char **mis
 	}
 	hk->rmap_has_vma = rmap_second_arg_is_vma(p.vmlinux);
 	hk->anon_rmap_flags = anon_rmap_takes_flags(p.vmlinux);
+	hk->new_anon_has_compound = func_params(p.vmlinux, "page_add_new_anon_rmap") >= 4;
 	free(p.kallsyms);
 	return ret;
 }

@@ -54,6 +54,7 @@ struct hooks {
 	struct hook_choice h[LH_COUNT];
 	bool rmap_has_vma;	/* page_remove_rmap(page, vma, ...) */
 	bool anon_rmap_flags;	/* page_add_anon_rmap(..., rmap_t flags): 6.0+ */
+	bool new_anon_has_compound; /* page_add_new_anon_rmap(..., bool compound): up to 5.19 */
 };
 
 /* Probes every candidate; causes: also choose the optional cause hooks.

@@ -97,7 +97,9 @@ def test_cgroup_counts_page_cache_and_shared_files_once(memory_cgroup):
     # the shared file: in both processes' RssFile, once in the cgroup's mapped file pages
     mapped_key = "total_mapped_file" if cg.v1 else "file_mapped"
     assert end["file_mapped_kb"] == truth[mapped_key] // 1024 or abs(end["file_mapped_kb"] - truth[mapped_key] // 1024) <= 256, (end, truth)
-    assert end["tree_file_kb"] - end["file_mapped_kb"] >= 0.9 * SHARED_MIB * 1024, end
+    # (up to 6.1 the child's RssFile lags its faults: /proc, and so the tree,
+    # may show part of its mapping only; more than half is there)
+    assert end["tree_file_kb"] - end["file_mapped_kb"] >= 0.5 * SHARED_MIB * 1024, end
     # near the peak, too
     peaks = [o for o in objs if o["type"] == "cgroup" and o["when"] == "peak" and o["path"] == cg.path]
     assert len(peaks) == 1 and peaks[0]["file_kb"] > 0, objs
