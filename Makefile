@@ -15,13 +15,13 @@ VERSION := 0.1
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Isrc -I$(BUILD) \
 	  -DRSSTRACE_VERSION='"$(VERSION)"'
-LDLIBS := -lbpf -lelf -lz -lm -lncursesw
+LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf \
 	      -Wall -Wno-unused-function
 
 # user-space logic that needs no BPF (unit-tested without root)
-LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c src/report.c src/oom_report.c src/cgroup_mem.c src/cgroup_watch.c src/cgroup_report.c src/footprint_report.c
-APP_SRCS := src/main.c src/tracer.c src/footprint_loader.c src/launch.c src/hooks.c src/preflight.c src/top.c src/top_frame.c
+LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c src/sharing.c src/timeline.c src/svg_chart.c src/report.c src/oom_report.c src/cgroup_mem.c src/cgroup_watch.c src/cgroup_report.c src/footprint_report.c
+APP_SRCS := src/main.c src/observers.c src/stacks.c src/symbolize.c src/tracer.c src/footprint_loader.c src/launch.c src/hooks.c src/preflight.c src/top.c src/top_frame.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/%.o)
 BPF_HDRS := $(wildcard bpf/*.bpf.h) include/rsstrace.h include/footprint.h
@@ -63,8 +63,9 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/rsstrace.h include/footprint.h
 rsstrace: $(APP_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h | $(BUILD)/workloads
-	$(CC) -O1 -g -Wall -pthread $< -o $@
+# frame pointers: --stacks walks them (tests/test_stacks.py)
+$(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h Makefile | $(BUILD)/workloads
+	$(CC) -O1 -g -fno-omit-frame-pointer -Wall -pthread $< -o $@
 
 workloads: $(WORKLOADS)
 
@@ -104,7 +105,7 @@ deps:
 
 demo: deps
 	$(MAKE) rsstrace workloads
-	./rsstrace -- $(BUILD)/workloads/demo
+	./rsstrace --sharing --stacks --svg $(BUILD)/demo.svg -- $(BUILD)/workloads/demo
 
 check-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do $$t || exit 1; done
@@ -129,8 +130,9 @@ check-vm: deps
 $(BUILD)/bench:
 	mkdir -p $@
 
+# frame pointers, so that the --stacks row walks a real stack
 $(BUILD)/bench/storm: bench/storm.c | $(BUILD)/bench
-	$(CC) -O2 -g -Wall $< -o $@
+	$(CC) -O2 -g -fno-omit-frame-pointer -Wall $< -o $@
 
 $(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@

@@ -287,6 +287,8 @@ def main():
                  (Rsstrace([], "rsstrace (defaults)"), a.slow_cycles),
                  (Rsstrace(["-i", "1"], "rsstrace -i 1"), a.slow_cycles),
                  (Rsstrace(["--causes"], "rsstrace --causes"), a.slow_cycles),
+                 (Rsstrace(["--stacks"], "rsstrace --stacks"), a.slow_cycles),
+                 (Rsstrace(["--sharing", "--csv", "/dev/null"], "rsstrace --sharing --csv"), a.slow_cycles),
                  (Poller(), a.cycles)]
         if have_bpftrace:
             conds.append((Bpftrace(), a.slow_cycles))
@@ -305,7 +307,8 @@ def main():
         if have_bpftrace:
             # bpftrace ran after rsstrace: print the ratio to it now
             b = results[Bpftrace.name]
-            for name in ("rsstrace (defaults)", "rsstrace -i 1", "rsstrace --causes"):
+            for name in ("rsstrace (defaults)", "rsstrace -i 1", "rsstrace --causes", "rsstrace --stacks",
+                         "rsstrace --sharing --csv"):
                 print(f"{'':8} {name + ' / bpftrace':40} {'':7} {'':9} {'':17} {'':8} {results[name] / b:7.2f}")
         print(f"{'':8} peaks (kB): {json.dumps(peaks(storm, iters))}")
         storm.close()

@@ -137,6 +137,7 @@ static __always_inline void note_peak(struct mm_state *st)
 		return;
 	st->peak_rss = rss;
 	st->peak_ns = bpf_ktime_get_ns();
+	st->peak_seq++;
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
 		st->peak_part[m] = pos(st->cur[m]);
 }
@@ -154,14 +155,15 @@ static __always_inline void note_cause(struct mm_state *st, int member, __s64 de
 	}
 }
 
-/* Account a new exact value of one member. */
-static __always_inline void apply_member(struct mm_state *st, int member, __s64 v)
+/* Account a new exact value of one member. Returns the change. */
+static __always_inline __s64 apply_member(struct mm_state *st, int member, __s64 v)
 {
 	__s64 old = exchange(&st->cur[member_idx(member)], v);
 
 	tree_add(member, v - old);
 	if (v != old)
 		note_cause(st, member, v - old);
+	return v - old;
 }
 
 /* Re-read one member exactly and account the change. */
@@ -293,6 +295,8 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 		tree_add(m, st->cur[m]);
 }
 
+#include "stacks.bpf.h"
+
 /* ---- the RSS counter changed ------------------------------------------------ */
 
 /*
@@ -301,10 +305,11 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
  * when /proc sees it). It carries no delta, so we re-read the counter.
  */
 /* trusted: mm came from tp_btf, its fields can be loaded directly (cheaper). */
-static __always_inline void on_rss_change(struct mm_struct *mm, int member, bool trusted)
+static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int member, bool trusted)
 {
 	__u64 key = (__u64)mm;
 	struct mm_state *st;
+	__s64 delta;
 	int users;
 
 	st = bpf_map_lookup_elem(&mms, &key);
@@ -323,7 +328,8 @@ static __always_inline void on_rss_change(struct mm_struct *mm, int member, bool
 			st->proc_view[m] = st->cur[m];
 		st->proc_view_frozen = 1;
 	}
-	apply_member(st, member, trusted ? mm_counter_exact_btf(mm, member) : mm_counter_exact(mm, member));
+	delta = apply_member(st, member, trusted ? mm_counter_exact_btf(mm, member) : mm_counter_exact(mm, member));
+	charge_stack(ctx, mm, st, member, delta); /* before note_peak: see struct stack_count */
 	if (member != RSS_SWAP)
 		note_peak(st);
 }
@@ -331,14 +337,14 @@ static __always_inline void on_rss_change(struct mm_struct *mm, int member, bool
 SEC("tp_btf/rss_stat")
 int BPF_PROG(rss_stat_btf, struct mm_struct *mm, int member)
 {
-	on_rss_change(mm, member, true);
+	on_rss_change(ctx, mm, member, true);
 	return 0;
 }
 
 SEC("raw_tp/rss_stat")
 int BPF_PROG(rss_stat_raw, struct mm_struct *mm, int member)
 {
-	on_rss_change(mm, member, false);
+	on_rss_change(ctx, mm, member, false);
 	return 0;
 }
 
@@ -385,7 +391,26 @@ int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child)
 	return on_fork(parent, child);
 }
 
-static __always_inline int on_exec(struct task_struct *p)
+/* --stacks: the path the new image came from, so user space can find the
+ * executable's build id after the process is gone. */
+static __always_inline void send_exec_path(__u32 tgid, struct linux_binprm *bprm)
+{
+	struct exec_record *rec;
+
+	rec = bpf_ringbuf_reserve(&records, sizeof(*rec), 0);
+	if (!rec) {
+		__sync_fetch_and_add(&loss.ringbuf_full, 1);
+		return;
+	}
+	rec->type = REC_EXEC;
+	rec->tgid = tgid;
+	if (bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename),
+				      BPF_CORE_READ(bprm, filename)) < 0)
+		rec->filename[0] = 0;
+	bpf_ringbuf_submit(rec, wakeup_flag());
+}
+
+static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *bprm)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	struct traced_task *t = bpf_map_lookup_elem(&traced, &tgid);
@@ -396,19 +421,21 @@ static __always_inline int on_exec(struct task_struct *p)
 		return 0;
 	seq = t->next_exec_seq++;
 	begin_mm(mm, p, t->ppid, seq, 0, false);
+	if (stacks_on)
+		send_exec_path(tgid, bprm);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(exec_btf, struct task_struct *p)
+int BPF_PROG(exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return on_exec(p);
+	return on_exec(p, bprm);
 }
 
 SEC("raw_tp/sched_process_exec")
-int BPF_PROG(exec_raw, struct task_struct *p)
+int BPF_PROG(exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return on_exec(p);
+	return on_exec(p, bprm);
 }
 
 /*

@@ -89,6 +89,8 @@ struct mm_state {
 	__s64 proc_view[RSS_NR_MEMBERS];
 	__u32 proc_view_frozen;
 	__u32 uid;		/* the owner's real uid when the mm began */
+	__u32 peak_seq;		/* times peak_rss rose (--stacks: what was at the peak) */
+	__u32 pad2;
 };
 
 /*
@@ -122,12 +124,67 @@ struct loss_counters {
 	__u64 mms_full;		/* a new address space did not fit the mms map */
 	__u64 tasks_full;	/* a new process did not fit the traced map */
 	__u64 stale_mms;	/* an mm pointer was reused before we saw its end */
+	__u64 stacks_full;	/* --stacks: a new (mm, stack) pair did not fit */
+	__u64 frames_full;	/* --stacks: a new stack's frames did not fit */
+	__u64 stack_errors;	/* --stacks: the user stack could not be read */
+};
+
+/*
+ * --stacks: RSS growth attributed to the user (and optionally kernel) stack of
+ * the task that faulted it in. Counts are kept per address space and stack;
+ * frames once per distinct stack, keyed by a hash of its instruction pointers.
+ */
+#define STACK_USER_DEPTH 48
+#define STACK_KERNEL_DEPTH 32
+
+struct stack_key {
+	__u64 hash;	/* of the user and kernel instruction pointers */
+	__u64 start_ns;	/* with tgid: which address space (mm_state.start_ns) */
+	__u32 tgid;
+	__u32 pad;
+};
+
+/*
+ * grown: pages this stack faulted in so far. at_peak: what grown was at the
+ * address space's latest peak, kept lazily: when an event finds seq behind the
+ * mm's peak_seq, a peak happened since this entry last grew, so the entry's
+ * value then was grown; it is copied before adding. Reader: if seq equals the
+ * mm's final peak_seq, at_peak holds; otherwise grown does.
+ */
+struct stack_count {
+	__u64 grown[RSS_NR_MEMBERS];
+	__u64 at_peak[RSS_NR_MEMBERS];
+	__u32 seq;
+	__u32 pad;
+};
+
+/* One frame of a user stack: the kernel's struct bpf_stack_build_id. */
+struct stack_build_id_frame {
+	__s32 status;		  /* 0 empty, 1 build id + file offset, 2 ip only */
+	unsigned char build_id[20];
+	__u64 offset;		  /* file offset (status 1) or instruction pointer (2) */
+};
+
+struct stack_frames {
+	__u32 user_nr;
+	__u32 kernel_nr;
+	struct stack_build_id_frame user[STACK_USER_DEPTH]; /* innermost first */
+	__u64 kernel[STACK_KERNEL_DEPTH];
+};
+
+/* --stacks: the path a traced process exec'd (to find its build id later). */
+#define EXEC_PATH_LEN 256
+struct exec_record {
+	__u32 type; /* REC_EXEC */
+	__u32 tgid;
+	char filename[EXEC_PATH_LEN];
 };
 
 enum record_type {
 	REC_MM_END = 1,
 	REC_EXIT = 2,
-	REC_OOM_KILL = 3,
+	REC_EXEC = 3,
+	REC_OOM_KILL = 4,
 };
 
 struct mm_end_record {

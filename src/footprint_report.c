@@ -2,6 +2,7 @@
 #include "footprint_report.h"
 
 #include "json_writer.h"
+#include "sharing.h"
 #include "units.h"
 
 static uint64_t pg(int64_t v)
@@ -98,13 +99,73 @@ void footprint_print_json(FILE *out, const struct fp_result *r, const struct fp_
 	}
 }
 
-void footprint_print_unavailable_json(FILE *out, const char *why)
+#define PSS_METHOD "pss (smaps_rollup) fallback"
+
+static void pss_sample_text(FILE *out, const char *when, const struct sharing_sample *m, uint64_t t0)
 {
+	char a[16], b[16], d[16], e[16];
+
+	if (!m->ns || !m->nprocs) {
+		fprintf(out, "  %s: no reading (nothing traced was alive)\n", when);
+		return;
+	}
+	fprintf(out, "  %s (%.3f s): %s: anon %s, file %s, shmem %s\n", when, secs(m->ns, t0),
+		fmt_kb((uint64_t)m->total.pss, a, 16), fmt_kb((uint64_t)m->total.pss_anon, b, 16),
+		fmt_kb((uint64_t)m->total.pss_file, d, 16), fmt_kb((uint64_t)m->total.pss_shmem, e, 16));
+}
+
+void footprint_print_pss_text(FILE *out, const struct sharing *sh, const char *why,
+			      const struct fp_report_ctx *c)
+{
+	char a[16], b[16];
+
+	fprintf(out, "\nFootprint: %s: sum of PSS of the live traced processes\n", PSS_METHOD);
+	fprintf(out, "  (not first-toucher: %s)\n", why);
+	if (!sh)
+		return;
+	pss_sample_text(out, "near the tree's peak", &sh->at_peak, c->t0_ns);
+	pss_sample_text(out, "at the end", &sh->at_end, c->t0_ns);
+	fprintf(out, "  sum of RSS: peak %s, at the end %s (shared pages in every process)\n",
+		fmt_kb(c->tree_peak_rss_kb, a, 16), fmt_kb(c->tree_rss_kb, b, 16));
+}
+
+static void pss_sample_json(struct json_obj *j, const char *prefix, const struct sharing_sample *m,
+			    uint64_t t0)
+{
+	static const char *const parts[] = { "", "_anon", "_file", "_shmem" };
+	char key[48];
+
+	for (int i = 0; i < 4; i++) {
+		long long v = i == 0 ? m->total.pss : i == 1 ? m->total.pss_anon :
+			      i == 2 ? m->total.pss_file : m->total.pss_shmem;
+
+		snprintf(key, sizeof(key), "%s%s_kb", prefix, parts[i]);
+		if (m->ns && m->nprocs)
+			json_uint(j, key, v > 0 ? (uint64_t)v : 0);
+		else
+			json_null(j, key);
+	}
+	snprintf(key, sizeof(key), "%s_at_ms", prefix);
+	if (m->ns && m->nprocs)
+		json_int(j, key, (int64_t)(secs(m->ns, t0) * 1000));
+	else
+		json_null(j, key);
+}
+
+void footprint_print_pss_json(FILE *out, const struct sharing *sh, const char *why,
+			      const struct fp_report_ctx *c)
+{
+	static const struct sharing_sample none;
 	struct json_obj j;
 
 	json_begin(&j, out);
 	json_str(&j, "type", "footprint");
-	json_str(&j, "method", "unavailable");
+	json_str(&j, "method", PSS_METHOD);
 	json_str(&j, "reason", why);
+	/* "footprint" at the end, "peak" near the tree's peak, as for the rmap method */
+	pss_sample_json(&j, "footprint", sh ? &sh->at_end : &none, c->t0_ns);
+	pss_sample_json(&j, "peak", sh ? &sh->at_peak : &none, c->t0_ns);
+	json_uint(&j, "tree_peak_rss_kb", c->tree_peak_rss_kb);
+	json_uint(&j, "tree_rss_kb", c->tree_rss_kb);
 	json_end(&j);
 }

@@ -20,7 +20,14 @@ void footprint_print_text(FILE *out, const struct fp_result *r, const struct fp_
 /* A {"type":"footprint"} line, then one {"type":"footprint_process"} per owner. */
 void footprint_print_json(FILE *out, const struct fp_result *r, const struct fp_report_ctx *c);
 
-/* {"type":"footprint","method":"unavailable","reason":...} */
-void footprint_print_unavailable_json(FILE *out, const char *why);
+struct sharing;
+
+/* The fallback where no rmap hook attaches: the sum of PSS from smaps_rollup
+ * (--sharing's readings near the peak and at the end), labelled as such;
+ * why: why the rmap hooks are not used. sh may be NULL (no readings). */
+void footprint_print_pss_text(FILE *out, const struct sharing *sh, const char *why,
+			      const struct fp_report_ctx *c);
+void footprint_print_pss_json(FILE *out, const struct sharing *sh, const char *why,
+			      const struct fp_report_ctx *c);
 
 #endif

@@ -30,4 +30,8 @@ void json_end(struct json_obj *j);
  * returns the number of bytes written (dst always NUL-terminated). */
 size_t json_escape(char *dst, size_t dstlen, const char *src, size_t len);
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if
+ * invalid (overlong, surrogate, past U+10FFFF, truncated). */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+
 #endif

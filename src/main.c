@@ -24,6 +24,7 @@
 #include "hooks.h"
 #include "launch.h"
 #include "log.h"
+#include "observers.h"
 #include "options.h"
 #include "preflight.h"
 #include "top.h"
@@ -41,6 +42,7 @@ struct app {
 	struct report r;
 	struct launch l;
 	struct hooks hooks;
+	struct observers ob;
 	bool launched;
 	int cmd_status; /* wait(2) status, -1 until reaped */
 	uint64_t mms_at_end; /* address spaces still traced when tracing stopped */
@@ -107,6 +109,7 @@ static void on_record(void *ctx, const void *data, size_t len)
 	struct app *a = ctx;
 	uint32_t type = len >= sizeof(uint32_t) ? *(const uint32_t *)data : 0;
 
+	observers_on_record(&a->ob, data, len);
 	if (type == REC_MM_END && len >= sizeof(struct mm_end_record)) {
 		report_add_row(&a->r, &((const struct mm_end_record *)data)->st);
 	} else if (type == REC_EXIT && len >= sizeof(struct exit_record)) {
@@ -249,14 +252,17 @@ static void print_live(struct app *a)
 {
 	struct tree_state tree;
 	struct mm_state largest = { 0 };
-
+	struct live_sharing sh = { .readings = a->ob.sh.readings,
+				   .rss_sum_kb = (uint64_t)a->ob.sh.latest.rss,
+				   .footprint_kb = (uint64_t)a->ob.sh.latest.pss,
+				   .after_peak_kb = (uint64_t)a->ob.sh.read_peak * a->r.page_kb };
 	struct loss_counters l;
 
 	tracer_tree(&a->t, &tree);
 	tracer_losses(&a->t, &l);
 	tracer_foreach_live(&a->t, pick_largest, &largest);
 	report_live(&a->r, &tree, largest.tgid ? &largest : NULL, now_ns(),
-		    l.ringbuf_full + l.mms_full + l.tasks_full);
+		    l.ringbuf_full + l.mms_full + l.tasks_full, &sh);
 }
 
 static void reap_cmd(struct app *a, int flags)
@@ -299,7 +305,7 @@ static void trace_loop(struct app *a, uint64_t t0)
 	if (getenv("RSSTRACE_TEST_STALL_MS"))
 		usleep(1000 * atoi(getenv("RSSTRACE_TEST_STALL_MS")));
 	for (;;) {
-		tracer_poll(&a->t, 50);
+		tracer_poll(&a->t, observers_wait_ms(&a->ob, now_ns(), 50));
 		report_flush(&a->r, false);
 		if (stop_signal || ferror(a->r.out))
 			return;
@@ -307,6 +313,7 @@ static void trace_loop(struct app *a, uint64_t t0)
 		if (deadline && now_ns() >= deadline)
 			return;
 		tracer_tree(&a->t, &tree);
+		observers_tick(&a->ob, &a->t, &tree, now_ns());
 		if (tree.live_tgids <= 0 && tree.live_mms <= 0)
 			return;
 		if (a->o.cgroup && cgroup_watch_due(&a->cgw, tree.peak, now_ns()))
@@ -360,7 +367,7 @@ static void start_footprint(struct app *a)
 	int err;
 
 	if (!hooks_footprint_ready(&a->hooks)) {
-		a->fp_unavailable = "the kernel's rmap functions cannot be hooked here (rsstrace --hooks tells why)";
+		a->fp_unavailable = "the rmap functions cannot be hooked on this kernel (see --hooks)";
 	} else {
 		err = footprint_start(&a->fp, &a->t, &a->hooks, (uint32_t)a->o.footprint_pages,
 				      (uint32_t)a->o.map_entries, &what);
@@ -371,7 +378,9 @@ static void start_footprint(struct app *a)
 		hooks_drop_footprint(&a->hooks, why);
 		a->fp_unavailable = why;
 	}
-	wlog("--footprint: %s", a->fp_unavailable);
+	/* the fallback: the PSS footprint of --sharing's smaps_rollup readings */
+	a->ob.sharing_on = true;
+	wlog("--footprint: %s; using the PSS footprint from smaps_rollup instead", a->fp_unavailable);
 }
 
 /* rsstrace's own CPU time (user + system), for the benchmark. */
@@ -436,6 +445,11 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	err = observers_open(&a.ob, &a.o, &what);
+	if (err) {
+		elog("cannot open %s: %s", what, strerror(-err));
+		return EXIT_USAGE;
+	}
 	ret = preflight();
 	if (ret)
 		return ret;
@@ -454,7 +468,10 @@ int main(int argc, char **argv)
 	cfg = (struct tracer_config){ .follow_children = a.o.follow_children,
 				      .map_entries = (uint32_t)a.o.map_entries,
 				      .ringbuf_bytes = (uint32_t)a.o.ringbuf_bytes,
-				      .hooks = &a.hooks };
+				      .hooks = &a.hooks,
+				      .stacks = a.o.stacks,
+				      .kernel_stacks = a.o.kernel_stacks,
+				      .stack_entries = (uint32_t)a.o.stack_entries };
 	err = tracer_start(&a.t, &cfg, on_record, &a, &what);
 	if (err) {
 		if (!strcmp(what, "load the BPF programs"))
@@ -468,6 +485,13 @@ int main(int argc, char **argv)
 	if (a.o.footprint)
 		start_footprint(&a);
 	t0 = now_ns();
+	err = observers_start(&a.ob, &a.t, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024,
+			      (uint32_t)a.o.map_entries);
+	if (err) {
+		elog("cannot start the timeline or sharing readings: %s", strerror(-err));
+		tracer_stop(&a.t);
+		return EXIT_FAIL;
+	}
 	describe_hooks(&a, &sum);
 	report_init(&a.r, out, a.o.json, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024, &sum.avail,
 		    a.o.rows);
@@ -477,6 +501,7 @@ int main(int argc, char **argv)
 		footprint_stop(&a.fp);
 		tracer_stop(&a.t);
 		report_free(&a.r);
+		observers_free(&a.ob);
 		return ret;
 	}
 	vlog("tracing started: %s", a.target);
@@ -505,6 +530,13 @@ int main(int argc, char **argv)
 	tracer_poll(&a.t, 0);
 	if (tracer_refresh(&a.t))
 		wlog("could not refresh the live processes' counters; their rows are as of their last change");
+	{
+		char title[sizeof(a.target) + 32];
+
+		snprintf(title, sizeof(title), "rsstrace: RSS of %s", a.target);
+		if (observers_finish(&a.ob, &a.t, now_ns(), title, &what))
+			elog("writing %s failed", what);
+	}
 	tracer_foreach_live(&a.t, add_detached, &a);
 	tracer_poll(&a.t, 0);
 	sum.end_ns = now_ns();
@@ -521,6 +553,7 @@ int main(int argc, char **argv)
 		footprint_stop(&a.fp);
 	}
 	sum.footprint_unavailable = a.o.footprint ? a.fp_unavailable : NULL;
+	sum.footprint_pss = sum.footprint_unavailable ? &a.ob.sh : NULL;
 	sum.mms_at_end = a.mms_at_end;
 	sum.tasks_at_end = tracer_count_tasks(&a.t);
 	tracer_stop(&a.t);
@@ -534,13 +567,18 @@ int main(int argc, char **argv)
 	sum.max_rss_kb = a.o.max_rss / 1024;
 	sum.target = a.target;
 	sum.cgroups = a.o.cgroup ? &a.cgw : NULL;
+	sum.extra = observers_print;
+	sum.extra_ctx = &a.ob;
+	a.ob.loss = sum.loss;
 	if (ferror(out)) {
 		/* the reader went away (`| head`): end quietly, as SIGPIPE would */
 		report_free(&a.r);
+		observers_free(&a.ob);
 		return EXIT_OUTPUT_CLOSED;
 	}
 	over = report_summary(&a.r, &sum);
 	report_free(&a.r);
+	observers_free(&a.ob);
 	if (out != stdout && fclose(out)) {
 		elog("writing %s: %s", a.o.output, strerror(errno));
 		return EXIT_FAIL;

@@ -50,6 +50,31 @@ static const char help_text[] =
 	"                         removals, swap-ins per process (costs more per fault)\n"
 	"      --hooks            print, for this kernel, each hook and the attach point\n"
 	"                         in use (and why better ones were rejected); then exit\n"
+	"      --sharing          how much RSS is really each process's own: at the\n"
+	"                         tree's peak and at the end, read smaps_rollup and\n"
+	"                         report PSS, USS, shared, and the footprint (sum of\n"
+	"                         PSS) next to the sum of RSS\n"
+	"\n"
+	"Which code made memory resident:\n"
+	"      --stacks           charge each page faulted in to the user stack that\n"
+	"                         faulted it; the summary lists the stacks by pages\n"
+	"                         they held at their process's peak. Needs frame\n"
+	"                         pointers in the traced code for deep stacks; costs\n"
+	"                         about a microsecond per page fault\n"
+	"      --kernel-stacks    also the kernel stack (implies --stacks)\n"
+	"      --folded FILE      write the stacks in the folded format of flame graph\n"
+	"                         tools: comm;outer;...;inner PAGES (implies --stacks)\n"
+	"      --stack-entries N  (process, stack) pairs kept at once (default 65536);\n"
+	"                         overflow is counted and reported\n"
+	"\n"
+	"Timelines:\n"
+	"      --csv FILE         the tree's and the largest processes' RSS by type\n"
+	"                         over time, plus the exact tree peak, as CSV\n"
+	"      --svg FILE         a chart of the same: RSS stacked by type, the\n"
+	"                         largest processes as lines, the peak marked\n"
+	"      --timeline-interval SECS  sampling period (default 0.1)\n"
+	"      --timeline-procs N processes per sample, largest first (default 20,\n"
+	"                         0 = all)\n"
 	"\n"
 	"Each page once:\n"
 	"      --footprint        count every physical page the tree maps once, charged\n"
@@ -89,6 +114,9 @@ static const char help_text[] =
 	"  sudo rsstrace -p 1234 -d 60 -i 5          watch a process for a minute\n"
 	"  sudo rsstrace --json -o rows.json -- ./job  machine-readable rows\n"
 	"  sudo rsstrace --max-rss 2G -- ./test.sh   CI memory budget (exit 99 if over)\n"
+	"  sudo rsstrace --sharing -- ./prefork      RSS sum vs real footprint\n"
+	"  sudo rsstrace --svg mem.svg -- ./job      a chart to look at\n"
+	"  sudo rsstrace --folded f.txt -- ./job && flamegraph.pl f.txt > f.svg\n"
 	"  sudo rsstrace --cgroup -- ./etl.sh        why the cgroup's usage is not RSS\n"
 	"  sudo rsstrace --footprint -- ./prefork    real memory of a forking server\n"
 	"\n"
@@ -107,6 +135,15 @@ enum {
 	OPT_CGROUP,
 	OPT_FOOTPRINT,
 	OPT_FOOTPRINT_PAGES,
+	OPT_SHARING,
+	OPT_CSV,
+	OPT_SVG,
+	OPT_TL_INTERVAL,
+	OPT_TL_PROCS,
+	OPT_STACKS,
+	OPT_KSTACKS,
+	OPT_FOLDED,
+	OPT_STACK_ENTRIES,
 };
 
 static const struct option long_opts[] = {
@@ -125,6 +162,15 @@ static const struct option long_opts[] = {
 	{ "cgroup", no_argument, NULL, OPT_CGROUP },
 	{ "footprint", no_argument, NULL, OPT_FOOTPRINT },
 	{ "footprint-pages", required_argument, NULL, OPT_FOOTPRINT_PAGES },
+	{ "sharing", no_argument, NULL, OPT_SHARING },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "svg", required_argument, NULL, OPT_SVG },
+	{ "timeline-interval", required_argument, NULL, OPT_TL_INTERVAL },
+	{ "timeline-procs", required_argument, NULL, OPT_TL_PROCS },
+	{ "stacks", no_argument, NULL, OPT_STACKS },
+	{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -170,6 +216,9 @@ int parse_options(int argc, char **argv, struct options *o)
 	o->map_entries = 65536;
 	o->ringbuf_bytes = 4 << 20;
 	o->footprint_pages = 1 << 20;
+	o->timeline_interval = 0.1;
+	o->timeline_procs = 20;
+	o->stack_entries = 65536;
 	opterr = 0;
 	/* '+': stop at the first non-option, so CMD's own options stay CMD's */
 	while ((c = getopt_long(argc, argv, "+p:d:i:o:vhV", long_opts, NULL)) != -1) {
@@ -232,6 +281,39 @@ int parse_options(int argc, char **argv, struct options *o)
 				return usage_error("invalid page count '%s' (1 to 268435456)", optarg);
 			o->footprint_pages = v;
 			o->footprint = true;
+			break;
+		case OPT_SHARING:
+			o->sharing = true;
+			break;
+		case OPT_CSV:
+		case OPT_SVG:
+			if (!*optarg)
+				return usage_error("empty file name for --%s", c == OPT_CSV ? "csv" : "svg");
+			*(c == OPT_CSV ? &o->csv : &o->svg) = optarg;
+			break;
+		case OPT_TL_INTERVAL:
+			if (parse_seconds(optarg, &o->timeline_interval) || o->timeline_interval < 0.01)
+				return usage_error("invalid timeline interval '%s' (expected seconds >= 0.01)", optarg);
+			break;
+		case OPT_STACKS:
+			o->stacks = true;
+			break;
+		case OPT_KSTACKS:
+			o->stacks = o->kernel_stacks = true;
+			break;
+		case OPT_FOLDED:
+			if (!*optarg)
+				return usage_error("empty file name for --folded%s", "");
+			o->folded = optarg;
+			o->stacks = true;
+			break;
+		case OPT_STACK_ENTRIES:
+			if (parse_uint(optarg, 16, 1 << 24, &o->stack_entries))
+				return usage_error("invalid stack entry count '%s' (16 to 16777216)", optarg);
+			break;
+		case OPT_TL_PROCS:
+			if (parse_uint(optarg, 0, 1000000, &o->timeline_procs))
+				return usage_error("invalid process count '%s' (0 to 1000000)", optarg);
 			break;
 		case 'v':
 			o->verbose = true;

@@ -32,6 +32,15 @@ struct options {
 	bool verbose;
 	bool causes;	/* --causes: fault/cow/rmap/vma/swap-in hooks */
 	bool list_hooks; /* --hooks: print the hook choice and exit */
+	bool sharing;	/* --sharing: PSS/USS/footprint from smaps_rollup */
+	const char *csv;   /* --csv FILE: time series */
+	const char *svg;   /* --svg FILE: chart */
+	double timeline_interval; /* --timeline-interval, seconds */
+	uint64_t timeline_procs;  /* --timeline-procs: processes per sample, 0 = all */
+	bool stacks;		/* --stacks */
+	bool kernel_stacks;	/* --kernel-stacks (implies --stacks) */
+	const char *folded;	/* --folded FILE (implies --stacks) */
+	uint64_t stack_entries;	/* --stack-entries */
 	bool cgroup;	/* --cgroup: the traced processes' memory cgroups, reconciled */
 	bool footprint;	/* --footprint: unique pages, first-toucher */
 	uint64_t footprint_pages; /* --footprint-pages: bound of the per-page map */

@@ -272,7 +272,7 @@ static uint64_t own_rss_kb(void)
 }
 
 void report_live(struct report *r, const struct tree_state *t, const struct mm_state *largest,
-		 uint64_t now_ns, uint64_t lost)
+		 uint64_t now_ns, uint64_t lost, const struct live_sharing *sh)
 {
 	uint64_t kb = r->page_kb;
 	char a[16], b[16], c[16], d[16], e[16], f[16];
@@ -296,6 +296,12 @@ void report_live(struct report *r, const struct tree_state *t, const struct mm_s
 			json_strn(&j, "largest_comm", largest->comm, sizeof(largest->comm));
 			json_uint(&j, "largest_rss_kb", rss_pages(largest->cur) * kb);
 		}
+		if (sh && sh->readings) {
+			json_uint(&j, "sharing_readings", sh->readings);
+			json_uint(&j, "sharing_rss_sum_kb", sh->rss_sum_kb);
+			json_uint(&j, "sharing_footprint_kb", sh->footprint_kb);
+			json_uint(&j, "sharing_after_peak_kb", sh->after_peak_kb);
+		}
 		json_end(&j);
 	} else {
 		fprintf(r->out, "[%8.2fs] tree %s (anon %s file %s shmem %s swap %s) %lld procs, peak %s",
@@ -308,6 +314,9 @@ void report_live(struct report *r, const struct tree_state *t, const struct mm_s
 		if (largest)
 			fprintf(r->out, "; top %u %.*s %s", largest->tgid, RSS_COMM_LEN, largest->comm,
 				fmt_kb(rss_pages(largest->cur) * kb, a, sizeof(a)));
+		if (sh && sh->readings)
+			fprintf(r->out, "; footprint %s of RSS sum %s", fmt_kb(sh->footprint_kb, a, sizeof(a)),
+				fmt_kb(sh->rss_sum_kb, b, sizeof(b)));
 		if (lost)
 			fprintf(r->out, "; LOST %llu", (unsigned long long)lost);
 		fputc('\n', r->out);
@@ -479,10 +488,12 @@ bool report_summary(struct report *r, const struct summary *s)
 				    .tree_rss_kb = (uint64_t)t->rss * kb, .rows = r->keep };
 
 	if (r->json) {
+		if (s->extra)
+			s->extra(s->extra_ctx, r->out, true);
 		if (s->footprint)
 			footprint_print_json(r->out, s->footprint, &fc);
 		else if (s->footprint_unavailable)
-			footprint_print_unavailable_json(r->out, s->footprint_unavailable);
+			footprint_print_pss_json(r->out, s->footprint_pss, s->footprint_unavailable, &fc);
 		if (s->cgroups)
 			cgroup_print_json(r->out, s->cgroups, r->t0_ns, r->page_kb);
 		print_summary_json(r, s, procs, sum_hwm, over);
@@ -511,10 +522,12 @@ bool report_summary(struct report *r, const struct summary *s)
 	print_table(r, s);
 	if (r->avail.shown)
 		print_causes_table(r, s);
+	if (s->extra)
+		s->extra(s->extra_ctx, r->out, false);
 	if (s->footprint)
 		footprint_print_text(r->out, s->footprint, &fc);
 	else if (s->footprint_unavailable)
-		fprintf(r->out, "\nFootprint: not measured: %s\n", s->footprint_unavailable);
+		footprint_print_pss_text(r->out, s->footprint_pss, s->footprint_unavailable, &fc);
 	if (s->cgroups)
 		cgroup_print_text(r->out, s->cgroups, r->t0_ns, r->page_kb);
 	for (uint64_t i = 0; i < r->nkills && i < MAX_OOM_NOTES; i++)

@@ -15,6 +15,7 @@
 
 struct cgroup_watch;
 struct fp_result;
+struct sharing;
 
 struct exit_note {
 	uint32_t tgid;
@@ -78,9 +79,14 @@ struct summary {
 	uint64_t tracer_cpu_ms; /* and CPU time */
 	int cmd_status;	     /* wait(2) status of CMD, -1 in -p mode or if unknown */
 	const char *target;  /* "make -j8" or "pid 1234" */
+	/* More sections (--sharing, timelines...): printed after the text
+	 * table, or before the JSON summary object, which stays the last line. */
+	void (*extra)(void *ctx, FILE *out, bool json);
+	void *extra_ctx;
 	const struct cgroup_watch *cgroups; /* --cgroup, else NULL */
 	const struct fp_result *footprint;  /* --footprint on the rmap hooks, else NULL */
 	const char *footprint_unavailable;  /* --footprint without rmap hooks: why */
+	const struct sharing *footprint_pss; /* ... and the smaps_rollup readings instead */
 };
 
 void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb,
@@ -100,9 +106,17 @@ void report_add_oom(struct report *r, const struct oom_note *n);
  * status (they go out without it). */
 void report_flush(struct report *r, bool final);
 
-/* One live line: tree totals now and the largest live process. */
+/* --sharing's latest reading, for the live line. */
+struct live_sharing {
+	uint64_t readings;	  /* 0: none yet (or --sharing is off) */
+	uint64_t rss_sum_kb;	  /* sum of smaps_rollup Rss */
+	uint64_t footprint_kb;	  /* sum of Pss */
+	uint64_t after_peak_kb;	  /* the tree peak that reading followed */
+};
+
+/* One live line: tree totals now and the largest live process; sh may be NULL. */
 void report_live(struct report *r, const struct tree_state *tree, const struct mm_state *largest,
-		 uint64_t now_ns, uint64_t lost);
+		 uint64_t now_ns, uint64_t lost, const struct live_sharing *sh);
 
 /* The end: table (or JSON summary object). Returns true if over budget. */
 bool report_summary(struct report *r, const struct summary *s);

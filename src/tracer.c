@@ -78,6 +78,13 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	bpf_map__set_max_entries(s->maps.mms, cfg->map_entries);
 	bpf_map__set_max_entries(s->maps.traced, cfg->map_entries);
 	bpf_map__set_max_entries(s->maps.records, cfg->ringbuf_bytes);
+	s->rodata->stacks_on = cfg->stacks;
+	s->rodata->kernel_stacks_on = cfg->stacks && cfg->kernel_stacks;
+	if (cfg->stacks) {
+		bpf_map__set_max_entries(s->maps.stack_counts, cfg->stack_entries);
+		/* distinct stacks are far fewer than (mm, stack) pairs */
+		bpf_map__set_max_entries(s->maps.stack_frames, cfg->stack_entries / 4 + 1024);
+	}
 	hooks_configure(hk, s->obj);
 	/* the iterators run on demand, not at attach */
 	bpf_program__set_autoattach(s->progs.seed_task, false);
@@ -341,6 +348,13 @@ void tracer_losses(struct tracer *t, struct loss_counters *out)
 uint64_t tracer_approx_reads(struct tracer *t)
 {
 	return t->skel->bss->approx_reads;
+}
+
+int tracer_map_fd(struct tracer *t, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(t->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -1;
 }
 
 void tracer_stop(struct tracer *t)

@@ -30,6 +30,9 @@ struct tracer_config {
 	uint32_t map_entries;
 	uint32_t ringbuf_bytes;
 	struct hooks *hooks; /* chosen by hooks_choose(); cause hooks may be dropped */
+	bool stacks;	     /* --stacks: charge growth to user stacks */
+	bool kernel_stacks;  /* --kernel-stacks: and to kernel stacks */
+	uint32_t stack_entries; /* (address space, stack) pairs the map holds */
 };
 
 /* Opens, loads and attaches everything. Returns 0 or -errno; *what says which
@@ -83,6 +86,9 @@ int tracer_poll(struct tracer *t, int timeout_ms);
 void tracer_tree(struct tracer *t, struct tree_state *out);
 void tracer_losses(struct tracer *t, struct loss_counters *out);
 uint64_t tracer_approx_reads(struct tracer *t);
+
+/* The fd of one of the BPF maps, by name (-1 if there is none). */
+int tracer_map_fd(struct tracer *t, const char *name);
 
 /* Detaches every program and frees everything. Safe to call twice. */
 void tracer_stop(struct tracer *t);

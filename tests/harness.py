@@ -133,8 +133,8 @@ def assert_tree_peak_sane(run):
 
 def wait_for_line(stream, needle, timeout=30):
     """Reads the raw pipe (no Python buffering, so select() tells the truth)
-    until a whole line containing needle has come; bounded by timeout.
-    Returns everything read."""
+    until needle appears; bounded by timeout. Returns what was read from the
+    line holding needle on (text)."""
     fd = stream.fileno()
     deadline = time.monotonic() + timeout
     seen = b""
@@ -147,4 +147,6 @@ def wait_for_line(stream, needle, timeout=30):
         if not chunk:
             raise AssertionError(f"{needle!r} not seen before EOF; got {seen!r}")
         seen += chunk
-    return seen.decode(errors="replace")
+    text = seen.decode(errors="replace")
+    start = text.rfind("\n", 0, text.find(needle)) + 1
+    return text[start:]

@@ -47,7 +47,9 @@ def test_unit_tests_under_asan_ubsan(unit):
     ["--json", "--", wl("fork_cow"), "2", "8"],
     ["--causes", "-i", "0.05", "--", wl("exec_twice"), "16", "8"],
     ["--rows", "2", "--", wl("burst"), "6", "2"],
-], ids=["json-fork", "causes-exec-interval", "text-burst"])
+    ["--kernel-stacks", "--folded", "/dev/null", "--sharing", "--csv", "/dev/null", "--svg", "/dev/null",
+     "-i", "0.05", "--", wl("fork_cow"), "2", "8"],
+], ids=["json-fork", "causes-exec-interval", "text-burst", "stacks-sharing-timeline"])
 def test_full_run_under_asan_ubsan(args):
     need_root()
     exe = SAN / "rsstrace"
@@ -65,13 +67,17 @@ def test_full_run_under_asan_ubsan(args):
         assert "Tree peak RSS" in out
 
 
-def test_valgrind_memcheck_full_run_no_leak():
+@pytest.mark.parametrize("opts", [
+    ["--causes"],
+    ["--kernel-stacks", "--sharing", "--csv", "/dev/null", "--svg", "/dev/null", "--folded", "/dev/null"],
+], ids=["causes", "stacks-sharing-timeline"])
+def test_valgrind_memcheck_full_run_no_leak(opts):
     need_root()
     with tempfile.NamedTemporaryFile("r") as f:
         p = subprocess.run(["valgrind", f"--suppressions={ROOT}/tests/valgrind.supp", "--leak-check=full",
                             "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect",
-                            "--error-exitcode=99", "-q", str(ROOT / "rsstrace"), "-o", f.name, "--json", "--causes",
-                            "--", wl("fork_cow"), "2", "8"],
+                            "--error-exitcode=99", "-q", str(ROOT / "rsstrace"), "-o", f.name, "--json"] + opts +
+                           ["--", wl("fork_cow"), "2", "8"],
                            capture_output=True, text=True, timeout=600)
         rows, summary, _ = parse_json_lines(open(f.name).read())
     assert p.returncode == 0, "\n".join(l for l in p.stderr.splitlines() if "unhandled eBPF" not in l)[-4000:]

@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
-/* A pre-forking server: the parent maps MIB of anonymous memory and writes
- * it, optionally maps FILE_MIB of a file MAP_SHARED (made in FILE_DIR, not
- * tmpfs) and reads it, then forks CHILDREN children that share all of it
- * copy-on-write; the first DIRTIERS of them write the first half of the
- * anonymous memory (each gets its own copy of those pages) and every child
- * reads the file. Everyone reports its status, the parent then prints
- * "@@ready", and all hold until stdin closes.
- * The memory is MADV_NOHUGEPAGE: copy-on-write then works in 4 KiB pages, as
- * the expected figures assume, whatever the THP setting.
- * usage: prefork [MIB=128] [CHILDREN=6] [DIRTIERS=3] [FILE_DIR] [FILE_MIB=16] */
+/*
+ * A prefork server in miniature: the parent fills SHARED_MIB of anonymous
+ * memory, forks NCHILD children that share it copy-on-write, and the first
+ * DIRTIERS of them write to half of it (so each gets a private copy of that
+ * half). Then everyone holds their memory until the parent's stdin closes.
+ *
+ * Physical footprint: SHARED + DIRTIERS * SHARED/2; sum of RSS: about
+ * (NCHILD + 1) * SHARED. The classic "the RSS of my workers sums past RAM".
+ *
+ * Prints "@@ready pids=PARENT,CHILD,..." once every child has done its part,
+ * then each process reports its /proc/self/status as it exits.
+ * With FILE_DIR (not tmpfs), the parent also maps FILE_MIB of a file there
+ * MAP_SHARED and reads it, and every child reads it too: a file mapped by
+ * every process (in every RSS, one copy in memory).
+ * usage: prefork [NCHILD=6] [SHARED_MIB=128] [DIRTIERS=3] [FILE_DIR] [FILE_MIB=16]
+ */
 #include "workload.h"
 #include <sys/wait.h>
 
-static char *map_file(const char *dir, size_t bytes)
+/* FILE_MIB of a new file in dir (unlinked at once), mapped shared and read. */
+static char *shared_file(const char *dir, size_t bytes)
 {
 	static char chunk[1 << 16];
 	char path[512], *p;
@@ -34,7 +41,7 @@ static char *map_file(const char *dir, size_t bytes)
 	return p;
 }
 
-static void read_all(const char *p, size_t bytes)
+static void read_pages(const char *p, size_t bytes)
 {
 	volatile char sum = 0;
 
@@ -42,52 +49,61 @@ static void read_all(const char *p, size_t bytes)
 		sum += p[off];
 }
 
-static void hold(void)
-{
-	static char buf[256];
-
-	while (read(0, buf, sizeof(buf)) > 0)
-		;
-}
-
 int main(int argc, char **argv)
 {
-	size_t bytes = wl_arg_mib(argc, argv, 1, 128), fbytes = wl_arg_mib(argc, argv, 5, 16);
-	int children = argc > 2 ? atoi(argv[2]) : 6, dirtiers = argc > 3 ? atoi(argv[3]) : 3;
-	const char *dir = argc > 4 && *argv[4] ? argv[4] : NULL;
-	char *anon, *file = NULL;
+	int n = argc > 1 ? atoi(argv[1]) : 6;
+	size_t shared = wl_arg_mib(argc, argv, 2, 128);
+	int dirtiers = argc > 3 ? atoi(argv[3]) : 3;
+	int ready[2], hold[2];
+	char line[64 * 12], *w = line;
+	pid_t pids[256];
+	const char *file_dir = argc > 4 && *argv[4] ? argv[4] : NULL;
+	size_t file_bytes = wl_arg_mib(argc, argv, 5, 16);
+	char *p, *file = NULL, c;
 
+	if (n < 0 || n > 256)
+		wl_die("NCHILD must be 0..256");
 	wl_prefault();
-	anon = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (anon == MAP_FAILED || madvise(anon, bytes, MADV_NOHUGEPAGE))
-		wl_die("mmap");
-	for (size_t off = 0; off < bytes; off += 4096)
-		anon[off] = 1;
-	if (dir) {
-		file = map_file(dir, fbytes);
-		read_all(file, fbytes);
+	if (pipe(ready) || pipe(hold))
+		wl_die("pipe");
+	p = wl_anon(shared);
+	if (file_dir) {
+		file = shared_file(file_dir, file_bytes);
+		read_pages(file, file_bytes);
 	}
-	for (int i = 0; i < children; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
+	for (int i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
 			wl_die("fork");
-		if (pid)
-			continue;
-		if (i < dirtiers)
-			for (size_t off = 0; off < bytes / 2; off += 4096)
-				anon[off] = 2;
-		if (file)
-			read_all(file, fbytes);
-		wl_report("child");
-		hold();
-		_exit(0);
+		if (pids[i] == 0) {
+			close(hold[1]);
+			if (i < dirtiers)
+				for (size_t off = 0; off < shared / 2; off += 4096)
+					p[off] = 2;
+			if (file)
+				read_pages(file, file_bytes); /* fork does not copy shared file PTEs */
+			if (write(ready[1], "r", 1) != 1)
+				wl_die("write ready");
+			/* hold until the parent closes its end (it exits or is told to) */
+			while (read(hold[0], &c, 1) > 0)
+				;
+			wl_report_exit("child", 0);
+		}
 	}
-	wl_report("parent");
-	if (write(1, "@@ready\n", 8) != 8)
-		wl_die("write");
-	hold();
+	close(ready[1]);
+	close(hold[0]);
+	for (int i = 0; i < n; i++)
+		if (read(ready[0], &c, 1) != 1)
+			wl_die("read ready");
+	w += sprintf(w, "@@ready pids=%d", getpid());
+	for (int i = 0; i < n; i++)
+		w += sprintf(w, ",%d", pids[i]);
+	printf("%s\n", line);
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	close(hold[1]);
 	while (wait(NULL) > 0)
 		;
-	return 0;
+	wl_report_exit("parent", 0);
 }

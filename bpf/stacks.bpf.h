@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * --stacks: which code made memory resident.
+ *
+ * On an rss_stat increase of anon, file or shmem pages of an mm that the
+ * current task runs on (a fault, a read into a mapping, MAP_POPULATE...), the
+ * pages are charged to the task's user stack (and kernel stack with
+ * --kernel-stacks). Changes made on behalf of an mm by someone else (fork's
+ * copy, khugepaged, reclaim) have no user stack of that mm: not charged.
+ *
+ * Stacks are read twice only the first time they are seen: as raw
+ * instruction pointers (cheap, a frame-pointer walk) to hash them, and, if new,
+ * as (build id, file offset) pairs, which user space symbolizes after the
+ * process is gone. Everything here is dead code unless the loader sets
+ * stacks_on: plain tracing pays nothing for it.
+ */
+#ifndef STACKS_BPF_H
+#define STACKS_BPF_H
+
+#define RSS_EEXIST 17
+
+const volatile bool stacks_on = false;
+const volatile bool kernel_stacks_on = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* the loader sizes it with --stacks */
+	__type(key, struct stack_key);
+	__type(value, struct stack_count);
+} stack_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* 1.8 kB each: only what is used */
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, struct stack_frames);
+} stack_frames SEC(".maps");
+
+struct stack_scratch {
+	__u64 ips[STACK_USER_DEPTH + STACK_KERNEL_DEPTH];
+	struct stack_frames frames;
+	struct stack_count count;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_scratch);
+} stack_scratch SEC(".maps");
+
+/* FNV-1a over the instruction pointers, one 64-bit word at a time. */
+static __always_inline __u64 hash_ips(const __u64 *ips, int n)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < STACK_USER_DEPTH + STACK_KERNEL_DEPTH; i++) {
+		if (i >= n)
+			break;
+		h = (h ^ ips[i]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The stack's frames, stored once per distinct stack. */
+static __always_inline void remember_frames(void *ctx, struct stack_scratch *s, __u64 hash,
+					    long user_bytes, long kernel_bytes)
+{
+	struct stack_frames *f = &s->frames;
+	long n, err;
+
+	if (bpf_map_lookup_elem(&stack_frames, &hash))
+		return;
+	n = user_bytes > 0 ? bpf_get_stack(ctx, f->user, sizeof(f->user),
+					   BPF_F_USER_STACK | BPF_F_USER_BUILD_ID) : 0;
+	f->user_nr = n > 0 ? n / sizeof(f->user[0]) : 0;
+	f->kernel_nr = kernel_bytes > 0 ? kernel_bytes / sizeof(__u64) : 0;
+	if (f->kernel_nr > STACK_KERNEL_DEPTH)
+		f->kernel_nr = STACK_KERNEL_DEPTH;
+	for (int i = 0; i < STACK_KERNEL_DEPTH; i++)
+		f->kernel[i] = i < f->kernel_nr ? s->ips[STACK_USER_DEPTH + i] : 0;
+	err = bpf_map_update_elem(&stack_frames, &hash, f, BPF_NOEXIST);
+	if (err && err != -RSS_EEXIST) /* EEXIST: another CPU stored it first */
+		__sync_fetch_and_add(&loss.frames_full, 1);
+}
+
+static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct mm_state *st,
+					 int member, __s64 delta)
+{
+	struct stack_key key = { .start_ns = st->start_ns, .tgid = st->tgid };
+	struct stack_scratch *s;
+	struct stack_count *c;
+	long ub, kb = 0;
+	__u32 zero = 0;
+	int m = member_idx(member);
+
+	if (!stacks_on || delta <= 0 || member == RSS_SWAP)
+		return;
+	if (BPF_CORE_READ(current_task(), mm) != mm)
+		return; /* not this mm's own task: no user stack to charge */
+	s = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!s)
+		return;
+	ub = bpf_get_stack(ctx, s->ips, STACK_USER_DEPTH * sizeof(__u64), BPF_F_USER_STACK);
+	if (ub < 0) {
+		__sync_fetch_and_add(&loss.stack_errors, 1);
+		ub = 0; /* charged to the empty stack: the pages still count */
+	}
+	for (int i = 0; i < STACK_USER_DEPTH; i++) /* hash_ips reads a fixed layout */
+		if (i >= ub / (long)sizeof(__u64))
+			s->ips[i] = 0;
+	if (kernel_stacks_on) {
+		kb = bpf_get_stack(ctx, &s->ips[STACK_USER_DEPTH], STACK_KERNEL_DEPTH * sizeof(__u64), 0);
+		if (kb < 0)
+			kb = 0;
+	}
+	key.hash = hash_ips(s->ips, STACK_USER_DEPTH + kb / sizeof(__u64));
+	c = bpf_map_lookup_elem(&stack_counts, &key);
+	if (!c) {
+		c = &s->count;
+		__builtin_memset(c, 0, sizeof(*c));
+		c->seq = st->peak_seq;
+		c->grown[m] = delta;
+		if (bpf_map_update_elem(&stack_counts, &key, c, BPF_NOEXIST)) {
+			c = bpf_map_lookup_elem(&stack_counts, &key);
+			if (!c) { /* not a race with another CPU: the map is full */
+				__sync_fetch_and_add(&loss.stacks_full, 1);
+				return;
+			}
+			__sync_fetch_and_add(&c->grown[m], delta);
+		}
+	} else {
+		if (c->seq != st->peak_seq) {
+			/* a peak came since this entry last grew: its value then */
+			for (int i = 0; i < RSS_NR_MEMBERS; i++)
+				c->at_peak[i] = c->grown[i];
+			c->seq = st->peak_seq;
+		}
+		__sync_fetch_and_add(&c->grown[m], delta);
+	}
+	remember_frames(ctx, s, key.hash, ub, kb);
+}
+
+#endif

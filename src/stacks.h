@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * --stacks, user space: collect what bpf/stacks.bpf.h charged to each
+ * (address space, stack), take each address space's value at its own peak,
+ * add up by (command, stack), symbolize, and print: the summary's top stacks,
+ * JSON "stack" objects, and --folded FILE for flame graphs
+ * ("comm;outer;...;inner PAGES").
+ *
+ * Entries of address spaces that ended are folded in and deleted from the BPF
+ * map every STACKS_HARVEST_MS, so the map holds only live ones.
+ */
+#ifndef STACKS_H
+#define STACKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rsstrace.h"
+
+#define STACKS_HARVEST_MS 1000
+#define STACKS_TOP 10 /* stacks in the text summary */
+
+struct symbolizer;
+
+/* An address space with stack entries: what is needed to read them. */
+struct stack_mm {
+	uint64_t start_ns;
+	uint32_t tgid;
+	uint32_t peak_seq;
+	uint32_t exec_seq;
+	bool ended;
+	bool maps_read;
+	char comm[RSS_COMM_LEN];
+};
+
+/* Pages charged to one stack in processes with one command name. */
+struct stack_agg {
+	uint64_t hash;
+	char comm[RSS_COMM_LEN];
+	uint64_t at_peak[RSS_NR_MEMBERS];
+	uint64_t grown[RSS_NR_MEMBERS];
+	uint32_t procs;
+	struct stack_frames *frames; /* NULL: lost (map full) */
+	bool used;
+};
+
+struct stacks {
+	int counts_fd, frames_fd;
+	bool kernel;
+	struct symbolizer *sym;
+	struct stack_mm *mms;
+	size_t nmms, mms_cap;
+	bool mms_sorted;
+	struct stack_agg *aggs; /* open addressing on (hash, comm) */
+	size_t naggs, aggs_cap;
+	uint64_t last_harvest_ns;
+	uint64_t peak_pages;	/* sum of each address space's peak RSS */
+	uint64_t unmatched;	/* entries whose address space was never known */
+	uint64_t harvest_errors;
+};
+
+int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel);
+void stacks_free(struct stacks *s);
+
+/* A traced process exec'd this path (REC_EXEC). */
+void stacks_on_exec(struct stacks *s, uint32_t tgid, const char *filename);
+/* An address space ended (or is live at the end: ended=false). */
+void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended);
+
+/* Folds in the entries of ended address spaces (all of them if final: call
+ * stacks_on_mm for the live ones first) and deletes them from the map. */
+int stacks_harvest(struct stacks *s, bool final);
+
+/* --folded: one line per (command, stack) with pages at the peak > 0. */
+int stacks_write_folded(struct stacks *s, FILE *out);
+
+/* Summary section (text) or "stack" objects (JSON). */
+void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
+		  const struct loss_counters *loss);
+
+#endif

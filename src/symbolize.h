@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Names for the frames --stacks captured. User frames come from the kernel as
+ * (build id, file offset), which stay valid after the process is gone: the
+ * files are found by build id among the executables traced processes exec'd
+ * and the files mapped by processes seen alive; elfutils' libdwfl reads their
+ * symbol tables (and separate debug info where installed). Kernel frames are
+ * addresses, named from /proc/kallsyms.
+ */
+#ifndef SYMBOLIZE_H
+#define SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BUILD_ID_LEN 20 /* the kernel pads shorter ones with zeros */
+
+struct symbolizer;
+
+struct symbolizer *symbolizer_new(void);
+void symbolizer_free(struct symbolizer *s);
+
+/* Index an ELF file by its build id (once per path; non-ELF files ignored). */
+void symbolizer_add_file(struct symbolizer *s, const char *path);
+/* Index every file mapped by process pid (silently nothing if it is gone). */
+void symbolizer_add_maps(struct symbolizer *s, int pid);
+/* Index the files mapped by every process on the system (a last resort for
+ * build ids not found otherwise; done at most once). */
+void symbolizer_add_all_maps(struct symbolizer *s);
+
+/* Whether a file with this build id is known. */
+bool symbolizer_knows(struct symbolizer *s, const unsigned char *build_id);
+
+/*
+ * The function at a file offset of the file with this build id. ret_addr: the
+ * offset is a return address (every frame but the innermost), so look just
+ * before it, at the call. Writes "function", or "file+0xOFFSET" without a
+ * symbol, or "[unknown]" for an unknown build id. Returns buf.
+ */
+const char *symbolizer_user(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
+			    bool ret_addr, char *buf, size_t len);
+
+/* The kernel function at ip (/proc/kallsyms), or "[kernel]". Returns buf. */
+const char *symbolizer_kernel(struct symbolizer *s, uint64_t ip, bool ret_addr, char *buf,
+			      size_t len);
+
+/* Offset in the file -> address in the ELF image, through the PT_LOAD
+ * segment that maps it. phdrs: {p_offset, p_filesz, p_vaddr} triples.
+ * Returns 0 and *addr, or -1 if no segment maps it. (Exposed for tests.) */
+int file_offset_to_vaddr(const uint64_t (*phdrs)[3], size_t n, uint64_t off, uint64_t *addr);
+
+#endif

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0
+"""--stacks / --kernel-stacks / --folded: growth charged to the code that
+caused it, at each process's peak, named by function."""
+
+import json
+import re
+
+import pytest
+
+from harness import PAGE_KB, need_root, run_rsstrace, trace, wl
+
+MIB_KB = 1024
+
+
+def stack_objs(run, kind="stack"):
+    return [o for o in map(json.loads, filter(str.strip, run.output.splitlines())) if o["type"] == kind]
+
+
+def by_leaf(stacks, leaf):
+    found = [s for s in stacks if s["folded"].endswith(";" + leaf)]
+    assert len(found) == 1, f"one stack ending in {leaf} expected: {[s['folded'] for s in stacks][:20]}"
+    return found[0]
+
+
+def near(value, want, tol=0.05):
+    return abs(value - want) <= tol * want
+
+
+def test_two_allocation_sites_named_with_their_sizes(tmp_path):
+    need_root()
+    folded = tmp_path / "f.txt"
+    run = trace([wl("two_sites"), "48", "16"], "--folded", str(folded))
+    assert run.code == 0, run.stderr
+    stacks = stack_objs(run)
+    alpha, beta = by_leaf(stacks, "site_alpha"), by_leaf(stacks, "site_beta")
+    for s, mib in ((alpha, 48), (beta, 16)):
+        assert near(s["at_peak_kb"], mib * MIB_KB), s
+        assert near(s["anon_kb"], mib * MIB_KB), s
+        assert s["folded"].startswith("two_sites;") and ";main;" in s["folded"], s
+    # the two biggest stacks are the two sites, in order
+    assert [s["folded"] for s in stacks[:2]] == [alpha["folded"], beta["folded"]]
+    # folded file: "comm;frames PAGES", the same numbers in pages
+    lines = folded.read_text().splitlines()
+    assert lines, "empty folded file"
+    pages = {}
+    for line in lines:
+        m = re.fullmatch(r"(two_sites(?:;[^;\n]+)+) (\d+)", line)
+        assert m, f"not a folded line: {line!r}"
+        assert m.group(1) not in pages, f"duplicate stack line {line!r}"
+        pages[m.group(1)] = int(m.group(2))
+    assert pages[alpha["folded"]] * PAGE_KB == alpha["at_peak_kb"]
+    assert pages[beta["folded"]] * PAGE_KB == beta["at_peak_kb"]
+    summary = stack_objs(run, "stacks")[0]
+    assert summary["lost_charges"] == 0 and summary["lost_frames"] == 0, summary
+    # the stacks explain the process's peak (within what ld.so maps and unmaps)
+    assert summary["charged_at_peaks_kb"] >= 0.95 * summary["sum_of_peaks_kb"], summary
+
+
+def test_pages_after_the_peak_are_not_at_the_peak():
+    """alpha is freed before beta runs: the peak holds alpha's pages only;
+    beta grew after it (counted in grown_kb, not at the peak)."""
+    need_root()
+    run = trace([wl("two_sites"), "48", "16", "free"], "--stacks")
+    assert run.code == 0, run.stderr
+    stacks = stack_objs(run)
+    alpha, beta = by_leaf(stacks, "site_alpha"), by_leaf(stacks, "site_beta")
+    assert near(alpha["at_peak_kb"], 48 * MIB_KB), alpha
+    assert beta["at_peak_kb"] == 0, beta
+    assert near(beta["grown_kb"], 16 * MIB_KB), beta
+
+
+def test_short_lived_exec_child_is_symbolized():
+    """The traced tree runs two_sites through a shell: it is gone long before
+    the summary, and its frames are still named."""
+    need_root()
+    run = trace(["/bin/sh", "-c", f"{wl('two_sites')} 16 8; true"], "--stacks")
+    assert run.code == 0, run.stderr
+    stacks = stack_objs(run)
+    assert near(by_leaf(stacks, "site_alpha")["at_peak_kb"], 16 * MIB_KB)
+    assert near(by_leaf(stacks, "site_beta")["at_peak_kb"], 8 * MIB_KB)
+
+
+def test_kernel_stacks_show_the_fault_path_without_tracing_glue(tmp_path):
+    need_root()
+    folded = tmp_path / "k.txt"
+    run = trace([wl("two_sites"), "16", "8"], "--kernel-stacks", "--folded", str(folded))
+    assert run.code == 0, run.stderr
+    text = folded.read_text()
+    alpha = [l for l in text.splitlines() if ";site_alpha;" in l]
+    assert alpha, text[:2000]
+    assert any("handle_mm_fault_[k]" in l for l in alpha), alpha
+    assert "bpf_prog" not in text and "__traceiter" not in text, "tracing glue in the stacks"
+    total = sum(int(l.rsplit(" ", 1)[1]) for l in alpha)
+    assert near(total * PAGE_KB, 16 * MIB_KB), alpha
+
+
+def test_text_summary_lists_top_stacks():
+    need_root()
+    run = trace([wl("two_sites"), "32", "8"], "--stacks", json_out=False)
+    assert run.code == 0, run.stderr
+    out = run.output
+    assert "Where the memory came from (--stacks)" in out, out
+    first = out.split("#1 ", 1)[1].split("#2", 1)[0]
+    assert "32.0M" in first and "site_alpha" in first, first
+
+
+def test_stack_map_overflow_is_counted_and_reported():
+    need_root()
+    run = trace([wl("two_sites"), "8", "4"], "--stacks", "--stack-entries", "16")
+    assert run.code == 0, run.stderr
+    summary = stack_objs(run, "stacks")[0]
+    assert summary["lost_charges"] > 0, summary
+    text = run_rsstrace(["--stacks", "--stack-entries", "16", "--", wl("two_sites"), "8", "4"], json_out=False)
+    assert "WARNING: stacks incomplete" in text.output, text.output
+
+
+def test_no_stacks_without_the_option():
+    need_root()
+    run = trace([wl("two_sites"), "8", "4"])
+    assert run.code == 0
+    assert not stack_objs(run) and not stack_objs(run, "stacks")
