@@ -152,3 +152,11 @@ def test_footprint_map_overflow_is_counted():
     assert fp["pages_not_counted"] > 0, fp
     summary = one(objs, "summary")
     assert summary["footprint_pages_not_counted"] == fp["pages_not_counted"], summary
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "lots", "268435457"])
+def test_footprint_pages_bad_value_is_a_usage_error(bad):
+    p = subprocess.run([str(RSSTRACE), "--footprint-pages", bad, "--", "true"], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 2, p
+    assert p.stderr.startswith("rsstrace: invalid page count"), p.stderr

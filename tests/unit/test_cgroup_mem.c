@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "cgroup_mem.h"
+#include "cgroup_report.h"
 
 static void memory_line_of_v1_wins(void **state)
 {
@@ -71,6 +72,38 @@ static void v1_stat_prefers_hierarchical_totals(void **state)
 	assert_int_equal(cg.file_mapped, 17);
 }
 
+/* Page cache nobody maps, CoW-shared anon, kernel memory: each difference
+ * gets its sign and its reason; no difference, no reason. */
+static void explains_each_difference(void **state)
+{
+	struct cg_sample s = { .taken = true };
+	struct cg_diff d;
+
+	s.mem.file = 40 << 20;		 /* 40 MiB of page cache */
+	s.mem.anon = 128 << 20;		 /* one copy of the shared anon */
+	s.mem.kernel = 1 << 20;
+	s.mem.has_kernel = true;
+	s.tree[RSS_FILE] = (8 << 20) / 4096; /* 8 MiB mapped */
+	s.tree[RSS_ANON] = (256 << 20) / 4096; /* the same 128 MiB in two processes */
+	cgroup_explain(&s, 4, &d);
+	assert_int_equal(d.file_kb, 32 * 1024);
+	assert_non_null(d.why_file);
+	assert_non_null(strstr(d.why_file, "page cache"));
+	assert_int_equal(d.anon_kb, 128 * 1024);
+	assert_non_null(strstr(d.why_anon, "copy-on-write"));
+	assert_int_equal(d.kernel_kb, 1024);
+	assert_non_null(d.why_kernel);
+
+	s.mem.file = 8 << 20;
+	s.mem.anon = 256 << 20;
+	s.mem.has_kernel = false;
+	cgroup_explain(&s, 4, &d);
+	assert_null(d.why_file);
+	assert_null(d.why_anon);
+	assert_int_equal(d.kernel_kb, -1);
+	assert_null(d.why_kernel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -79,6 +112,7 @@ int main(void)
 		cmocka_unit_test(memory_not_a_prefix_match),
 		cmocka_unit_test(v2_stat_keys),
 		cmocka_unit_test(v1_stat_prefers_hierarchical_totals),
+		cmocka_unit_test(explains_each_difference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
