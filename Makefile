@@ -20,11 +20,11 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(AR
 	      -Wall -Wno-unused-function
 
 # user-space logic that needs no BPF (unit-tested without root)
-LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c src/sharing.c src/timeline.c src/svg_chart.c src/report.c
-APP_SRCS := src/main.c src/observers.c src/stacks.c src/symbolize.c src/tracer.c src/launch.c src/hooks.c src/preflight.c src/top.c src/top_frame.c
+LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c src/sharing.c src/timeline.c src/svg_chart.c src/report.c src/oom_report.c src/cgroup_mem.c src/cgroup_watch.c src/cgroup_report.c src/footprint_report.c
+APP_SRCS := src/main.c src/observers.c src/stacks.c src/symbolize.c src/tracer.c src/footprint_loader.c src/launch.c src/hooks.c src/preflight.c src/top.c src/top_frame.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/%.o)
-BPF_HDRS := $(wildcard bpf/*.bpf.h) include/rsstrace.h
+BPF_HDRS := $(wildcard bpf/*.bpf.h) include/rsstrace.h include/footprint.h
 WORKLOADS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(wildcard tests/workloads/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
@@ -48,11 +48,16 @@ $(BUILD)/rss_account_compat.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
 $(BUILD)/rss_account_nofetch.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -DRSS_NO_FETCH_ATOMICS -c $< -o $@
 
+# --footprint's programs: a separate object, loaded only when asked for.
+$(BUILD)/footprint.bpf.o: bpf/footprint.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
+$(BUILD)/footprint_loader.o $(BUILD)/san/footprint_loader.o: $(BUILD)/footprint.skel.h $(BUILD)/rss_account.skel.h
 $(BUILD)/tracer.o: $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_compat.skel.h $(BUILD)/rss_account_nofetch.skel.h
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/rsstrace.h | $(BUILD)
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/rsstrace.h include/footprint.h | $(BUILD)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 rsstrace: $(APP_OBJS) $(LIB_OBJS)

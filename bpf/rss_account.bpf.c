@@ -503,6 +503,7 @@ int BPF_PROG(exit_mmap_btf, struct mm_struct *mm)
 }
 
 #include "cause_hooks.bpf.h"
+#include "oom.bpf.h"
 
 /* ---- up to 6.1: /proc's view at the start of an execve() ---------------------- */
 

@@ -184,6 +184,7 @@ enum record_type {
 	REC_MM_END = 1,
 	REC_EXIT = 2,
 	REC_EXEC = 3,
+	REC_OOM_KILL = 4,
 };
 
 struct mm_end_record {
@@ -198,6 +199,32 @@ struct exit_record {
 	__s32 exit_code;
 	__u32 pad;
 	__u64 ns;
+};
+
+#define RSS_CGROUP_NAME_LEN 64
+
+/*
+ * The OOM killer chose a victim (oom:mark_victim, or mark_oom_victim()).
+ * acct[] is rsstrace's own accounting of the victim's address space at that
+ * moment (valid when has_acct); kernel_*[] are the kernel's own figures for
+ * it, as the tracepoint reports them (valid when has_kernel). Pages.
+ */
+struct oom_kill_record {
+	__u32 type; /* REC_OOM_KILL */
+	__u32 tgid;
+	__u64 ns;
+	char comm[RSS_COMM_LEN];
+	__u64 cgroup_id;		   /* kernfs id of its memory cgroup, 0 = unknown */
+	char cgroup[RSS_CGROUP_NAME_LEN];  /* that cgroup's own name (its last path part) */
+	__u32 has_acct;
+	__u32 has_kernel;
+	__s64 acct[RSS_NR_MEMBERS];
+	__s64 acct_peak;		   /* the victim's traced peak RSS */
+	__s64 tree[RSS_NR_MEMBERS];	   /* the traced tree's totals then */
+	__u64 kernel_total_vm;
+	__u64 kernel[RSS_NR_MEMBERS];
+	__s32 oom_score_adj;		   /* -1001: unknown */
+	__u32 uid;
 };
 
 /* What the task iterator does when user space runs it. */

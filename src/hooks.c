@@ -57,16 +57,50 @@ static const struct candidate table[] = {
 	{ LH_VMA,      HK_TRACEPOINT, "syscalls/sys_enter_munmap",     "munmap_tp" },
 	{ LH_SWAPIN,   HK_FENTRY,     "do_swap_page",                  "swapin_fentry" },
 	{ LH_SWAPIN,   HK_KPROBE,     "do_swap_page",                  "swapin_kprobe" },
+	/* --footprint: the rmap functions, folio ones (6.8+) first */
+	{ LH_FP_NEW,   HK_FENTRY,     "folio_add_new_anon_rmap",       "fp_new_folio_fentry" },
+	{ LH_FP_NEW,   HK_FENTRY,     "page_add_new_anon_rmap",        "fp_new_page_fentry" },
+	{ LH_FP_NEW,   HK_KPROBE,     "folio_add_new_anon_rmap",       "fp_new_folio_kprobe" },
+	{ LH_FP_NEW,   HK_KPROBE,     "page_add_new_anon_rmap",        "fp_new_page_kprobe" },
+	{ LH_FP_ANON,  HK_FENTRY,     "folio_add_anon_rmap_ptes",      "fp_anon_ptes_fentry" },
+	{ LH_FP_ANON,  HK_FENTRY,     "do_page_add_anon_rmap",         "fp_do_anon_page_fentry" },
+	{ LH_FP_ANON,  HK_FENTRY,     "page_add_anon_rmap",            "fp_anon_page_fentry" },
+	{ LH_FP_ANON,  HK_KPROBE,     "folio_add_anon_rmap_ptes",      "fp_anon_ptes_kprobe" },
+	{ LH_FP_ANON,  HK_KPROBE,     "do_page_add_anon_rmap",         "fp_do_anon_page_kprobe" },
+	{ LH_FP_ANON,  HK_KPROBE,     "page_add_anon_rmap",            "fp_anon_page_kprobe" },
+	{ LH_FP_ANON_PMD, HK_FENTRY,  "folio_add_anon_rmap_pmd",       "fp_anon_pmd_fentry" },
+	{ LH_FP_ANON_PMD, HK_KPROBE,  "folio_add_anon_rmap_pmd",       "fp_anon_pmd_kprobe" },
+	{ LH_FP_FILE,  HK_FENTRY,     "folio_add_file_rmap_ptes",      "fp_file_ptes_fentry" },
+	{ LH_FP_FILE,  HK_FENTRY,     "page_add_file_rmap",            "fp_file_page_fentry" },
+	{ LH_FP_FILE,  HK_KPROBE,     "folio_add_file_rmap_ptes",      "fp_file_ptes_kprobe" },
+	{ LH_FP_FILE,  HK_KPROBE,     "page_add_file_rmap",            "fp_file_page_kprobe" },
+	{ LH_FP_FILE_PMD, HK_FENTRY,  "folio_add_file_rmap_pmd",       "fp_file_pmd_fentry" },
+	{ LH_FP_FILE_PMD, HK_KPROBE,  "folio_add_file_rmap_pmd",       "fp_file_pmd_kprobe" },
+	{ LH_FP_REMOVE, HK_FENTRY,    "folio_remove_rmap_ptes",        "fp_remove_ptes_fentry" },
+	{ LH_FP_REMOVE, HK_FENTRY,    "page_remove_rmap",              "fp_remove_page_fentry" },
+	{ LH_FP_REMOVE, HK_KPROBE,    "folio_remove_rmap_ptes",        "fp_remove_ptes_kprobe" },
+	{ LH_FP_REMOVE, HK_KPROBE,    "page_remove_rmap",              "fp_remove_page_kprobe" },
+	{ LH_FP_REMOVE_PMD, HK_FENTRY, "folio_remove_rmap_pmd",        "fp_remove_pmd_fentry" },
+	{ LH_FP_REMOVE_PMD, HK_KPROBE, "folio_remove_rmap_pmd",        "fp_remove_pmd_kprobe" },
+	/* mark_victim passes the task since 6.8 (a pid before: see tp_passes_task) */
+	{ LH_OOM,      HK_TP_BTF,     "mark_victim",                   "oom_btf" },
+	{ LH_OOM,      HK_FENTRY,     "mark_oom_victim",               "oom_fentry" },
+	{ LH_OOM,      HK_KPROBE,     "mark_oom_victim",               "oom_kprobe" },
+	{ LH_OOM,      HK_TRACEPOINT, "oom/mark_victim",               "oom_tp" },
 };
 #define NCAND (int)(sizeof(table) / sizeof(table[0]))
 
 static const char *const names[LH_COUNT] = {
 	"rss change", "fork", "exec", "exit", "teardown",
 	"fault", "cow/wp fault", "rmap removal", "rmap (huge)", "vma removal", "swap-in",
+	"oom kill", "fp new anon", "fp anon", "fp anon pmd", "fp file", "fp file pmd",
+	"fp remove", "fp remove pmd",
 };
 static const char *const keys[LH_COUNT] = {
 	"rss_change", "fork", "exec", "exit", "teardown",
 	"fault", "wp_fault", "rmap_removal", "rmap_removal_pmd", "vma_removal", "swap_in",
+	"oom_kill", "footprint_new_anon", "footprint_anon", "footprint_anon_pmd", "footprint_file",
+	"footprint_file_pmd", "footprint_remove", "footprint_remove_pmd",
 };
 static const char *const kinds[] = { "tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe", "derived" };
 
@@ -83,6 +117,30 @@ const char *hook_key(enum logical_hook h)
 static bool optional(enum logical_hook h)
 {
 	return h >= LH_FAULT;
+}
+
+/* The --causes hooks (the other optional ones are wanted for other reasons). */
+static bool cause_hook(enum logical_hook h)
+{
+	return h >= LH_FAULT && h <= LH_SWAPIN;
+}
+
+static bool footprint_hook(enum logical_hook h)
+{
+	return h >= LH_FP_NEW && h <= LH_FP_REMOVE_PMD;
+}
+
+/* A PMD hook needed only where the PTE one is a folio function (6.8+): the
+ * older page functions take a `compound` argument instead. */
+static enum logical_hook pmd_partner(enum logical_hook h)
+{
+	switch (h) {
+	case LH_RMAP_PMD: return LH_RMAP;
+	case LH_FP_ANON_PMD: return LH_FP_ANON;
+	case LH_FP_FILE_PMD: return LH_FP_FILE;
+	case LH_FP_REMOVE_PMD: return LH_FP_REMOVE;
+	default: return LH_COUNT;
+	}
 }
 
 /* ---- probes: what this kernel really offers ---------------------------------------------- */
@@ -263,6 +321,61 @@ static bool rmap_second_arg_is_vma(const struct btf *vmlinux)
 	return !strcmp(btf__name_by_offset(vmlinux, params[1].name_off), "vma");
 }
 
+/* How many parameters a kernel function has (BTF), -1 if unknown. */
+static int func_params(const struct btf *vmlinux, const char *name)
+{
+	const struct btf_type *fn, *proto;
+	int id = vmlinux ? btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) : -1;
+
+	if (id <= 0)
+		return -1;
+	fn = btf__type_by_id(vmlinux, id);
+	proto = btf__type_by_id(vmlinux, fn->type);
+	return proto ? btf_vlen(proto) : -1;
+}
+
+/* page_add_anon_rmap(page, vma, address, rmap_t flags) since 6.0; a bool before. */
+static bool anon_rmap_takes_flags(const struct btf *vmlinux)
+{
+	const struct btf_type *fn, *proto, *last;
+	int id;
+
+	id = vmlinux ? btf__find_by_name_kind(vmlinux, "page_add_anon_rmap", BTF_KIND_FUNC) : -1;
+	if (id <= 0)
+		return false;
+	fn = btf__type_by_id(vmlinux, id);
+	proto = btf__type_by_id(vmlinux, fn->type);
+	if (!proto || btf_vlen(proto) < 4)
+		return false;
+	last = btf__type_by_id(vmlinux, btf_params(proto)[3].type);
+	return last && !strcmp(btf__name_by_offset(vmlinux, last->name_off), "rmap_t");
+}
+
+/* Whether the raw tracepoint's first argument (after the context) is a task. */
+static bool tp_passes_task(const struct btf *vmlinux, const char *tp)
+{
+	const struct btf_type *t, *ptr;
+	const struct btf_param *params;
+	char name[96];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = vmlinux ? btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) : -1;
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(vmlinux, id);		/* typedef */
+	t = btf__type_by_id(vmlinux, t->type);		/* pointer */
+	t = t ? btf__type_by_id(vmlinux, t->type) : NULL; /* func proto */
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
+		return false;
+	params = btf_params(t);
+	ptr = btf__type_by_id(vmlinux, params[1].type);
+	if (!ptr || !btf_is_ptr(ptr))
+		return false;
+	t = btf__type_by_id(vmlinux, ptr->type);
+	return t && btf_is_struct(t) && !strcmp(btf__name_by_offset(vmlinux, t->name_off), "task_struct");
+}
+
 /* The kernel's BTF, parsed once at start-up (several MB: parsing it again
  * and again was most of rsstrace's own peak memory), released once loaded. */
 static struct btf *btf_cache;
@@ -284,7 +397,7 @@ void vmlinux_btf_release(void)
 	btf_tried = false;
 }
 
-int hooks_choose(struct hooks *hk, bool causes, const char **missing)
+int hooks_choose(struct hooks *hk, bool causes, bool footprint, const char **missing)
 {
 	struct probe_ctx p = { .vmlinux = (struct btf *)vmlinux_btf() };
 	int ret = 0;
@@ -294,7 +407,7 @@ int hooks_choose(struct hooks *hk, bool causes, const char **missing)
 		struct hook_choice *ch = &hk->h[h];
 
 		ch->chosen = -1;
-		ch->wanted = !optional(h) || causes;
+		ch->wanted = cause_hook(h) ? causes : footprint_hook(h) ? footprint : true;
 		if (!ch->wanted)
 			continue;
 		for (int i = 0; i < NCAND && ch->chosen < 0; i++) {
@@ -303,10 +416,15 @@ int hooks_choose(struct hooks *hk, bool causes, const char **missing)
 
 			if (table[i].hook != (enum logical_hook)h)
 				continue;
-			if (h == LH_RMAP_PMD && hk->h[LH_RMAP].chosen >= 0 &&
-			    !strstr(table[hk->h[LH_RMAP].chosen].target, "folio")) {
+			if (pmd_partner(h) != LH_COUNT && hk->h[pmd_partner(h)].chosen >= 0 &&
+			    !strstr(table[hk->h[pmd_partner(h)].chosen].target, "folio")) {
 				ok = false;
-				snprintf(why, sizeof(why), "not needed: page_remove_rmap covers huge pages");
+				snprintf(why, sizeof(why), "not needed: %s covers huge pages",
+					 table[hk->h[pmd_partner(h)].chosen].target);
+			} else if (h == LH_OOM && table[i].kind == HK_TP_BTF &&
+				   !tp_passes_task(p.vmlinux, table[i].target)) {
+				ok = false;
+				snprintf(why, sizeof(why), "passes only a pid on this kernel (before 6.8)");
 			} else if (h == LH_WP && table[i].kind == HK_DERIVED) {
 				int f = hk->h[LH_FAULT].chosen;
 
@@ -329,8 +447,29 @@ int hooks_choose(struct hooks *hk, bool causes, const char **missing)
 		}
 	}
 	hk->rmap_has_vma = rmap_second_arg_is_vma(p.vmlinux);
+	hk->anon_rmap_flags = anon_rmap_takes_flags(p.vmlinux);
+	hk->new_anon_has_compound = func_params(p.vmlinux, "page_add_new_anon_rmap") >= 4;
 	free(p.kallsyms);
 	return ret;
+}
+
+bool hooks_footprint_ready(const struct hooks *hk)
+{
+	return hk->h[LH_FP_NEW].chosen >= 0 && hk->h[LH_FP_ANON].chosen >= 0 &&
+	       hk->h[LH_FP_FILE].chosen >= 0 && hk->h[LH_FP_REMOVE].chosen >= 0;
+}
+
+void hooks_drop_footprint(struct hooks *hk, const char *why)
+{
+	for (int h = LH_FP_NEW; h <= LH_FP_REMOVE_PMD; h++) {
+		struct hook_choice *ch = &hk->h[h];
+
+		if (ch->chosen >= 0 && ch->nrejected < 8) {
+			ch->rejected[ch->nrejected] = ch->chosen;
+			snprintf(ch->reasons[ch->nrejected++], HOOK_REASON_LEN, "%s", why);
+		}
+		ch->chosen = -1;
+	}
 }
 
 bool hook_is_function(const struct hooks *hk, enum logical_hook h)
@@ -344,7 +483,7 @@ bool hooks_drop_causes(struct hooks *hk)
 {
 	bool any = false;
 
-	for (int h = LH_FAULT; h < LH_COUNT; h++) {
+	for (int h = LH_FAULT; h <= LH_OOM; h++) {
 		struct hook_choice *ch = &hk->h[h];
 
 		if (ch->chosen >= 0 && table[ch->chosen].prog) {
@@ -437,7 +576,8 @@ void hooks_print(const struct hooks *hk, FILE *out, bool json)
 		}
 	}
 	if (!json)
-		fprintf(out, "\nThe optional hooks (fault and below) are used with --causes.\n");
+		fprintf(out, "\nOptional hooks: fault to swap-in are used with --causes, the fp ones with\n"
+			     "--footprint, oom kill always.\n");
 }
 
 const char *tracefs_dir(void)

@@ -25,6 +25,15 @@ enum logical_hook {
 	LH_RMAP_PMD,	/* a huge page does (6.8+ has its own function for it) */
 	LH_VMA,		/* a VMA is removed */
 	LH_SWAPIN,	/* a swap-in fault */
+	LH_OOM,		/* the OOM killer marks a victim (always wanted, optional) */
+	/* --footprint (bpf/footprint.bpf.c): pages entering / leaving the rmap */
+	LH_FP_NEW,	/* a new anonymous page is mapped */
+	LH_FP_ANON,	/* an existing anonymous page is mapped (swap-in, KSM, ...) */
+	LH_FP_ANON_PMD,	/* ... by a PMD (6.8+ has its own function) */
+	LH_FP_FILE,	/* a file page is mapped */
+	LH_FP_FILE_PMD,
+	LH_FP_REMOVE,	/* a page is unmapped */
+	LH_FP_REMOVE_PMD,
 	LH_COUNT,
 };
 
@@ -44,12 +53,20 @@ struct hook_choice {
 struct hooks {
 	struct hook_choice h[LH_COUNT];
 	bool rmap_has_vma;	/* page_remove_rmap(page, vma, ...) */
+	bool anon_rmap_flags;	/* page_add_anon_rmap(..., rmap_t flags): 6.0+ */
+	bool new_anon_has_compound; /* page_add_new_anon_rmap(..., bool compound): up to 5.19 */
 };
 
 /* Probes every candidate; causes: also choose the optional cause hooks.
  * Returns 0, or -1 with *missing set to the name of a required hook that no
  * candidate can serve. */
-int hooks_choose(struct hooks *hk, bool causes, const char **missing);
+int hooks_choose(struct hooks *hk, bool causes, bool footprint, const char **missing);
+
+/* Whether every hook --footprint needs is attachable (the PMD ones aside). */
+bool hooks_footprint_ready(const struct hooks *hk);
+
+/* Gives up the --footprint hooks (their object failed to load), with why. */
+void hooks_drop_footprint(struct hooks *hk, const char *why);
 
 /* Whether the hook in use is a kernel function (fentry/kprobe). */
 bool hook_is_function(const struct hooks *hk, enum logical_hook h);

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup_watch.h"
+#include "footprint_loader.h"
 #include "hooks.h"
 #include "launch.h"
 #include "log.h"
@@ -45,6 +47,9 @@ struct app {
 	int cmd_status; /* wait(2) status, -1 until reaped */
 	uint64_t mms_at_end; /* address spaces still traced when tracing stopped */
 	char target[256];
+	struct cgroup_watch cgw; /* --cgroup */
+	struct fp_state fp;	 /* --footprint on the rmap hooks */
+	const char *fp_unavailable; /* --footprint: why not on the rmap hooks */
 };
 
 static uint64_t now_ns(void)
@@ -67,6 +72,38 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
+struct live_lookup {
+	uint32_t tgid;
+	struct oom_kill_record *rec;
+};
+
+static void find_live(void *ctx, const struct mm_state *st)
+{
+	struct live_lookup *l = ctx;
+
+	if (st->tgid != l->tgid || l->rec->has_acct)
+		return;
+	memcpy(l->rec->acct, st->cur, sizeof(l->rec->acct));
+	l->rec->acct_peak = st->peak_rss;
+	l->rec->has_acct = 1;
+}
+
+/* An OOM kill: name its cgroup by path; if the kernel side could not read
+ * our accounting (a pid-only tracepoint), take the live row now. */
+static void on_oom_kill(struct app *a, const struct oom_kill_record *rec)
+{
+	struct oom_note n;
+
+	oom_note_init(&n, rec);
+	if (!rec->has_acct) {
+		struct live_lookup l = { rec->tgid, &n.rec };
+
+		tracer_foreach_live(&a->t, find_live, &l);
+		n.acct_late = n.rec.has_acct;
+	}
+	report_add_oom(&a->r, &n);
+}
+
 static void on_record(void *ctx, const void *data, size_t len)
 {
 	struct app *a = ctx;
@@ -79,6 +116,8 @@ static void on_record(void *ctx, const void *data, size_t len)
 		const struct exit_record *e = data;
 
 		report_add_exit(&a->r, e->tgid, e->exit_code, e->ns);
+	} else if (type == REC_OOM_KILL && len >= sizeof(struct oom_kill_record)) {
+		on_oom_kill(a, data);
 	}
 }
 
@@ -236,6 +275,24 @@ static void reap_cmd(struct app *a, int flags)
 		a->cmd_status = status;
 }
 
+static void add_to_cgroup_sample(void *ctx, const struct mm_state *st)
+{
+	struct app *a = ctx;
+	int64_t fp = a->fp.skel ? (int64_t)footprint_owner_pages(&a->fp, st->tgid) : -1;
+
+	cgroup_watch_add(&a->cgw, st, fp, (uint64_t)sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* --cgroup: read the traced processes' cgroups now (near the peak, or at the end). */
+static void sample_cgroups(struct app *a, int64_t tree_peak, bool at_end)
+{
+	uint64_t now = now_ns();
+
+	cgroup_watch_begin(&a->cgw, tree_peak, now, at_end);
+	tracer_foreach_live(&a->t, add_to_cgroup_sample, a);
+	cgroup_watch_end(&a->cgw, now_ns(), at_end);
+}
+
 /* Traces until every traced process is gone, a signal, or the duration. */
 static void trace_loop(struct app *a, uint64_t t0)
 {
@@ -259,6 +316,8 @@ static void trace_loop(struct app *a, uint64_t t0)
 		observers_tick(&a->ob, &a->t, &tree, now_ns());
 		if (tree.live_tgids <= 0 && tree.live_mms <= 0)
 			return;
+		if (a->o.cgroup && cgroup_watch_due(&a->cgw, tree.peak, now_ns()))
+			sample_cgroups(a, tree.peak, false);
 		if (step && now_ns() >= next_live) {
 			print_live(a);
 			next_live += step;
@@ -298,6 +357,30 @@ static void describe_hooks(struct app *a, struct summary *s)
 	s->avail.vmas_removed = hook_is_function(hk, LH_VMA);
 	s->avail.munmap_requests = hk->h[LH_VMA].chosen >= 0 && !hook_is_function(hk, LH_VMA);
 	s->avail.swapin_faults = hk->h[LH_SWAPIN].chosen >= 0;
+}
+
+/* --footprint: first-toucher accounting on the rmap hooks where they attach. */
+static void start_footprint(struct app *a)
+{
+	static char why[160];
+	const char *what;
+	int err;
+
+	if (!hooks_footprint_ready(&a->hooks)) {
+		a->fp_unavailable = "the rmap functions cannot be hooked on this kernel (see --hooks)";
+	} else {
+		err = footprint_start(&a->fp, &a->t, &a->hooks, (uint32_t)a->o.footprint_pages,
+				      (uint32_t)a->o.map_entries, &what);
+		if (!err)
+			return;
+		footprint_stop(&a->fp);
+		snprintf(why, sizeof(why), "cannot %s: %s", what, strerror(-err));
+		hooks_drop_footprint(&a->hooks, why);
+		a->fp_unavailable = why;
+	}
+	/* the fallback: the PSS footprint of --sharing's smaps_rollup readings */
+	a->ob.sharing_on = true;
+	wlog("--footprint: %s; using the PSS footprint from smaps_rollup instead", a->fp_unavailable);
 }
 
 /* rsstrace's own CPU time (user + system), for the benchmark. */
@@ -374,7 +457,7 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	describe_target(&a);
 
-	if (hooks_choose(&a.hooks, a.o.causes || a.o.list_hooks, &what)) {
+	if (hooks_choose(&a.hooks, a.o.causes || a.o.list_hooks, a.o.footprint || a.o.list_hooks, &what)) {
 		elog("this kernel offers no way to see the '%s' event (rsstrace --hooks tells why)", what);
 		return EXIT_FAIL;
 	}
@@ -399,6 +482,8 @@ int main(int argc, char **argv)
 		tracer_stop(&a.t);
 		return EXIT_FAIL;
 	}
+	if (a.o.footprint)
+		start_footprint(&a);
 	t0 = now_ns();
 	err = observers_start(&a.ob, &a.t, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024,
 			      (uint32_t)a.o.map_entries);
@@ -413,6 +498,7 @@ int main(int argc, char **argv)
 
 	ret = a.o.cmd ? launch_cmd(&a) : attach_pids(&a);
 	if (ret) {
+		footprint_stop(&a.fp);
 		tracer_stop(&a.t);
 		report_free(&a.r);
 		observers_free(&a.ob);
@@ -420,6 +506,17 @@ int main(int argc, char **argv)
 	}
 	vlog("tracing started: %s", a.target);
 	trace_loop(&a, t0);
+	/* before a SIGTERM ends CMD: the end as the processes left it */
+	if (a.o.cgroup) {
+		struct tree_state tree;
+
+		tracer_poll(&a.t, 0);
+		tracer_tree(&a.t, &tree);
+		/* a peak not sampled yet (rate limit, or a short run): now is nearest */
+		if (tree.peak > a.cgw.sampled_peak)
+			sample_cgroups(&a, tree.peak, false);
+		sample_cgroups(&a, 0, true);
+	}
 	if (stop_signal == SIGTERM && a.launched && a.cmd_status < 0) {
 		/* we were asked to end: so is the command. Trace its exit for up to
 		 * a second, so its row ends as an exit with its status. */
@@ -446,6 +543,17 @@ int main(int argc, char **argv)
 	tracer_tree(&a.t, &sum.tree);
 	tracer_losses(&a.t, &sum.loss);
 	sum.approx_reads = tracer_approx_reads(&a.t);
+	if (a.fp.skel) {
+		static struct fp_result fpr;
+
+		if (footprint_read(&a.fp, &fpr))
+			wlog("could not read the footprint maps");
+		else
+			sum.footprint = &fpr;
+		footprint_stop(&a.fp);
+	}
+	sum.footprint_unavailable = a.o.footprint ? a.fp_unavailable : NULL;
+	sum.footprint_pss = sum.footprint_unavailable ? &a.ob.sh : NULL;
 	sum.mms_at_end = a.mms_at_end;
 	sum.tasks_at_end = tracer_count_tasks(&a.t);
 	tracer_stop(&a.t);
@@ -458,6 +566,7 @@ int main(int argc, char **argv)
 	sum.cmd_status = a.cmd_status;
 	sum.max_rss_kb = a.o.max_rss / 1024;
 	sum.target = a.target;
+	sum.cgroups = a.o.cgroup ? &a.cgw : NULL;
 	sum.extra = observers_print;
 	sum.extra_ctx = &a.ob;
 	a.ob.loss = sum.loss;

@@ -76,6 +76,24 @@ static const char help_text[] =
 	"      --timeline-procs N processes per sample, largest first (default 20,\n"
 	"                         0 = all)\n"
 	"\n"
+	"Each page once:\n"
+	"      --footprint        count every physical page the tree maps once, charged\n"
+	"                         to the process that mapped it first (first-toucher,\n"
+	"                         on the kernel's rmap functions): unique anon / file /\n"
+	"                         shmem pages, per process and for the tree, their peak,\n"
+	"                         next to the sum of RSS. Where the rmap hooks cannot\n"
+	"                         attach, the PSS sum from smaps_rollup instead (said)\n"
+	"      --footprint-pages N  pages the per-page map holds (default 1048576 =\n"
+	"                         4 GiB of 4 KiB pages); overflow is counted, reported\n"
+	"\n"
+	"Cgroups:\n"
+	"      --cgroup           read the memory cgroup(s) of the traced processes\n"
+	"                         (memory.stat, memory.current, memory.peak; the v1\n"
+	"                         files where only v1 is mounted) near the tree's\n"
+	"                         peak and at the end, next to the tree's summed RSS,\n"
+	"                         and say why they differ (page cache, shared pages,\n"
+	"                         kernel memory)\n"
+	"\n"
 	"Budget:\n"
 	"      --max-rss SIZE     fail (exit 99) if the tree's peak RSS exceeds SIZE,\n"
 	"                         e.g. 512M, 2G, 1.5G (binary units)\n"
@@ -99,6 +117,8 @@ static const char help_text[] =
 	"  sudo rsstrace --sharing -- ./prefork      RSS sum vs real footprint\n"
 	"  sudo rsstrace --svg mem.svg -- ./job      a chart to look at\n"
 	"  sudo rsstrace --folded f.txt -- ./job && flamegraph.pl f.txt > f.svg\n"
+	"  sudo rsstrace --cgroup -- ./etl.sh        why the cgroup's usage is not RSS\n"
+	"  sudo rsstrace --footprint -- ./prefork    real memory of a forking server\n"
 	"\n"
 	"Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF\n"
 	"(/sys/kernel/btf/vmlinux). See rsstrace(1): docs/rsstrace.1.md\n";
@@ -112,6 +132,9 @@ enum {
 	OPT_RINGBUF,
 	OPT_CAUSES,
 	OPT_HOOKS,
+	OPT_CGROUP,
+	OPT_FOOTPRINT,
+	OPT_FOOTPRINT_PAGES,
 	OPT_SHARING,
 	OPT_CSV,
 	OPT_SVG,
@@ -136,6 +159,9 @@ static const struct option long_opts[] = {
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF }, /* hidden: tests of loss */
 	{ "causes", no_argument, NULL, OPT_CAUSES },
 	{ "hooks", no_argument, NULL, OPT_HOOKS },
+	{ "cgroup", no_argument, NULL, OPT_CGROUP },
+	{ "footprint", no_argument, NULL, OPT_FOOTPRINT },
+	{ "footprint-pages", required_argument, NULL, OPT_FOOTPRINT_PAGES },
 	{ "sharing", no_argument, NULL, OPT_SHARING },
 	{ "csv", required_argument, NULL, OPT_CSV },
 	{ "svg", required_argument, NULL, OPT_SVG },
@@ -189,6 +215,7 @@ int parse_options(int argc, char **argv, struct options *o)
 	o->rows = 25;
 	o->map_entries = 65536;
 	o->ringbuf_bytes = 4 << 20;
+	o->footprint_pages = 1 << 20;
 	o->timeline_interval = 0.1;
 	o->timeline_procs = 20;
 	o->stack_entries = 65536;
@@ -242,6 +269,18 @@ int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_HOOKS:
 			o->list_hooks = true;
+			break;
+		case OPT_CGROUP:
+			o->cgroup = true;
+			break;
+		case OPT_FOOTPRINT:
+			o->footprint = true;
+			break;
+		case OPT_FOOTPRINT_PAGES:
+			if (parse_uint(optarg, 1, 1ULL << 28, &v))
+				return usage_error("invalid page count '%s' (1 to 268435456)", optarg);
+			o->footprint_pages = v;
+			o->footprint = true;
 			break;
 		case OPT_SHARING:
 			o->sharing = true;

@@ -41,6 +41,9 @@ struct options {
 	bool kernel_stacks;	/* --kernel-stacks (implies --stacks) */
 	const char *folded;	/* --folded FILE (implies --stacks) */
 	uint64_t stack_entries;	/* --stack-entries */
+	bool cgroup;	/* --cgroup: the traced processes' memory cgroups, reconciled */
+	bool footprint;	/* --footprint: unique pages, first-toucher */
+	uint64_t footprint_pages; /* --footprint-pages: bound of the per-page map */
 };
 
 /* Parses argv. Returns 0 to go on, -1 after --help/--version (exit 0), or

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup_report.h"
+#include "footprint_report.h"
 #include "json_writer.h"
 #include "log.h"
 #include "proc_status.h"
@@ -132,6 +134,15 @@ void report_add_exit(struct report *r, uint32_t tgid, int32_t status, uint64_t n
 		finish_row(r, &s);
 		break;
 	}
+}
+
+void report_add_oom(struct report *r, const struct oom_note *n)
+{
+	if (r->json)
+		oom_print_json(r->out, n, r->t0_ns, r->page_kb);
+	else if (r->nkills < MAX_OOM_NOTES)
+		r->kills[r->nkills] = *n;
+	r->nkills++;
 }
 
 void report_flush(struct report *r, bool final)
@@ -432,6 +443,11 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	json_uint(&j, "lost_map_full", s->loss.mms_full + s->loss.tasks_full);
 	json_uint(&j, "stale_address_spaces", s->loss.stale_mms);
 	json_uint(&j, "approximate_reads", s->approx_reads);
+	json_uint(&j, "oom_kills", r->nkills);
+	if (s->footprint) {
+		json_uint(&j, "footprint_pages_not_counted", s->footprint->loss.pages_full);
+		json_uint(&j, "footprint_processes_not_itemized", s->footprint->loss.owners_full);
+	}
 	json_int(&j, "duration_ms", ms_since(r, s->end_ns));
 	json_uint(&j, "live_address_spaces_at_end", s->mms_at_end);
 	json_uint(&j, "live_processes_at_end", s->tasks_at_end);
@@ -468,9 +484,18 @@ bool report_summary(struct report *r, const struct summary *s)
 		qsort(r->rows, r->nrows, sizeof(*r->rows), cmp_rows);
 	sum_hwm = r->sum_hwm_pages;
 	lost = s->loss.ringbuf_full + s->loss.mms_full + s->loss.tasks_full;
+	struct fp_report_ctx fc = { .t0_ns = r->t0_ns, .page_kb = kb, .tree_peak_rss_kb = (uint64_t)t->peak * kb,
+				    .tree_rss_kb = (uint64_t)t->rss * kb, .rows = r->keep };
+
 	if (r->json) {
 		if (s->extra)
 			s->extra(s->extra_ctx, r->out, true);
+		if (s->footprint)
+			footprint_print_json(r->out, s->footprint, &fc);
+		else if (s->footprint_unavailable)
+			footprint_print_pss_json(r->out, s->footprint_pss, s->footprint_unavailable, &fc);
+		if (s->cgroups)
+			cgroup_print_json(r->out, s->cgroups, r->t0_ns, r->page_kb);
 		print_summary_json(r, s, procs, sum_hwm, over);
 		fflush(r->out);
 		return over;
@@ -499,6 +524,17 @@ bool report_summary(struct report *r, const struct summary *s)
 		print_causes_table(r, s);
 	if (s->extra)
 		s->extra(s->extra_ctx, r->out, false);
+	if (s->footprint)
+		footprint_print_text(r->out, s->footprint, &fc);
+	else if (s->footprint_unavailable)
+		footprint_print_pss_text(r->out, s->footprint_pss, s->footprint_unavailable, &fc);
+	if (s->cgroups)
+		cgroup_print_text(r->out, s->cgroups, r->t0_ns, r->page_kb);
+	for (uint64_t i = 0; i < r->nkills && i < MAX_OOM_NOTES; i++)
+		oom_print_text(r->out, &r->kills[i], r->t0_ns, r->page_kb);
+	if (r->nkills > MAX_OOM_NOTES)
+		fprintf(r->out, "... %llu more OOM kills (--json gives each)\n",
+			(unsigned long long)(r->nkills - MAX_OOM_NOTES));
 	if (lost || r->oom)
 		fprintf(r->out,
 			"WARNING: data lost: %llu records (ring buffer full), %llu processes not traced (maps full, see --max-procs)%s\n",

@@ -10,7 +10,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "oom_report.h"
 #include "rsstrace.h"
+
+struct cgroup_watch;
+struct fp_result;
+struct sharing;
 
 struct exit_note {
 	uint32_t tgid;
@@ -25,6 +30,7 @@ struct cause_avail {
 	bool munmap_requests; /* unmapped bytes come from munmap() requests, not VMAs */
 };
 
+#define MAX_OOM_NOTES 16 /* OOM kills the text summary details; all are counted */
 #define EXIT_NOTES 4096 /* recent exits kept to join with rows (older kernels) */
 
 /*
@@ -47,10 +53,12 @@ struct report {
 	uint64_t total_rows;
 	uint64_t sum_hwm_pages;
 	bool oom; /* a row could not be stored: said in the summary */
+	struct oom_note kills[MAX_OOM_NOTES]; /* the first OOM kills (text summary) */
+	uint64_t nkills;
 	struct cause_avail avail;
 };
 
-#define MAX_HOOKS 16
+#define MAX_HOOKS 32
 
 struct summary {
 	struct cause_avail avail;
@@ -75,6 +83,10 @@ struct summary {
 	 * table, or before the JSON summary object, which stays the last line. */
 	void (*extra)(void *ctx, FILE *out, bool json);
 	void *extra_ctx;
+	const struct cgroup_watch *cgroups; /* --cgroup, else NULL */
+	const struct fp_result *footprint;  /* --footprint on the rmap hooks, else NULL */
+	const char *footprint_unavailable;  /* --footprint without rmap hooks: why */
+	const struct sharing *footprint_pss; /* ... and the smaps_rollup readings instead */
 };
 
 void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb,
@@ -85,6 +97,10 @@ void report_free(struct report *r);
 void report_add_row(struct report *r, const struct mm_state *st);
 /* A traced process exited with this wait(2) status. */
 void report_add_exit(struct report *r, uint32_t tgid, int32_t status, uint64_t ns);
+
+/* The OOM killer chose a traced victim: JSON prints it now, text keeps it
+ * for the summary. */
+void report_add_oom(struct report *r, const struct oom_note *n);
 
 /* Flushes the output; with final, also the rows still waiting for an exit
  * status (they go out without it). */

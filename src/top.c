@@ -22,6 +22,7 @@
 #include "hooks.h"
 #include "json_writer.h"
 #include "log.h"
+#include "oom_report.h"
 #include "options.h"
 #include "preflight.h"
 #include "proc_status.h"
@@ -48,6 +49,8 @@ struct top {
 	enum top_sort sort;
 	bool tree, paused, help;
 	uint64_t t0;
+	struct oom_note last_oom;	/* the latest OOM kill, shown under the table */
+	uint64_t nooms, nooms_printed;	/* JSON: each kill once, with the next frame */
 };
 
 static volatile sig_atomic_t stop;
@@ -145,6 +148,15 @@ static void on_record(void *ctx, const void *data, size_t len)
 
 	if (len >= sizeof(struct mm_end_record) && *(const uint32_t *)data == REC_MM_END)
 		top_note_ended(tp->ts, &((const struct mm_end_record *)data)->st, now_ns());
+	if (len >= sizeof(struct oom_kill_record) && *(const uint32_t *)data == REC_OOM_KILL) {
+		oom_note_init(&tp->last_oom, data);
+		tp->nooms++;
+	}
+}
+
+static uint64_t page_kb(void)
+{
+	return (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
 }
 
 static int next_frame(struct top *tp)
@@ -246,7 +258,14 @@ static void print_text_frame(struct top *tp, FILE *out)
 	for (int i = 0; i < f->npeaks; i++)
 		fprintf(out, " %u %.*s%s %s;", f->peaks[i].pid, RSS_COMM_LEN, f->peaks[i].comm,
 			f->peaks[i].exited ? "*" : "", fmt_kb(f->peaks[i].peak_kb, v[0], 16));
-	fprintf(out, "\n\n");
+	fprintf(out, "\n");
+	if (tp->nooms) {
+		char line[256];
+
+		oom_print_short(line, sizeof(line), &tp->last_oom, f->at_ns, page_kb());
+		fprintf(out, "%s (%llu in all)\n", line, (unsigned long long)tp->nooms);
+	}
+	fprintf(out, "\n");
 	fflush(out);
 }
 
@@ -307,6 +326,11 @@ static void print_json_frame(struct top *tp, FILE *out)
 		json_int(&j, "at_ms", f->peaks[i].at_ns > tp->t0 ? (int64_t)((f->peaks[i].at_ns - tp->t0) / 1000000) : 0);
 		json_bool(&j, "exited", f->peaks[i].exited);
 		json_end(&j);
+	}
+	/* the latest kill (if several came between two frames, the others are counted) */
+	if (tp->nooms > tp->nooms_printed) {
+		oom_print_json(out, &tp->last_oom, tp->t0, page_kb());
+		tp->nooms_printed = tp->nooms;
 	}
 	fflush(out);
 }
@@ -401,6 +425,12 @@ static void draw(struct top *tp)
 	for (int i = 0; i < f->npeaks && getcurx(stdscr) < COLS - 24; i++)
 		printw(" %u %.*s%s %s", f->peaks[i].pid, 10, f->peaks[i].comm, f->peaks[i].exited ? "*" : "",
 		       fmt_kb(f->peaks[i].peak_kb, v[0], 16));
+	if (tp->nooms) {
+		char line[256];
+
+		oom_print_short(line, sizeof(line), &tp->last_oom, f->at_ns, page_kb());
+		mvprintw(3, 0, "%.*s", COLS > 0 ? COLS : 0, line);
+	}
 	mvprintw(LINES - 1, 0, "M/H/G/S/P sort  t tree  c/u// filter  space pause  ? help  q quit");
 	refresh();
 }
@@ -492,13 +522,14 @@ int top_main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (hooks_choose(&tp.hooks, tp.o.faults, &what)) {
+	if (hooks_choose(&tp.hooks, tp.o.faults, false, &what)) {
 		elog("this kernel offers no way to see the '%s' event (rsstrace --hooks tells why)", what);
 		return EXIT_FAIL;
 	}
-	/* top needs only the fault hook of the optional ones */
+	/* top needs only the fault and OOM-kill hooks of the optional ones */
 	for (int h = LH_FAULT + 1; h < LH_COUNT; h++)
-		tp.hooks.h[h].chosen = -1;
+		if (h != LH_OOM)
+			tp.hooks.h[h].chosen = -1;
 	tp.ts = top_state_new((uint64_t)sysconf(_SC_PAGESIZE) / 1024, tp.hooks.h[LH_FAULT].chosen >= 0);
 	tp.live_cap = (uint32_t)tp.o.map_entries;
 	tp.live = calloc(tp.live_cap, sizeof(*tp.live));

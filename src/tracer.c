@@ -123,11 +123,16 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn
 	t->ctx = ctx;
 	err = open_and_load(t, cfg, what);
 	if (err && hooks_drop_causes(cfg->hooks)) {
-		/* an optional cause hook broke the load: go on without them */
-		wlog("the --causes hooks could not be loaded (%s); tracing without them", strerror(-err));
+		/* an optional hook may have broken the load: try without them, and
+		 * say so only if that was it */
+		int first = err;
+
 		rss_account_bpf__destroy(t->skel);
 		t->skel = NULL;
 		err = open_and_load(t, cfg, what);
+		if (!err)
+			wlog("the optional hooks (--causes, oom kill) could not be loaded (%s); tracing without them",
+			     strerror(-first));
 	}
 	vmlinux_btf_release();
 	if (err)

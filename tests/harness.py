@@ -138,7 +138,7 @@ def wait_for_line(stream, needle, timeout=30):
     fd = stream.fileno()
     deadline = time.monotonic() + timeout
     seen = b""
-    while needle.encode() not in seen:
+    while not re.search(re.escape(needle.encode()) + b"[^\n]*\n", seen):
         left = deadline - time.monotonic()
         r, _, _ = select.select([fd], [], [], max(left, 0))
         if not r:

@@ -46,7 +46,9 @@ def function_hook(h):
 def test_every_logical_hook_is_listed_with_reasons():
     hk = hooks()
     assert set(hk) == {"rss_change", "fork", "exec", "exit", "teardown", "fault", "wp_fault",
-                       "rmap_removal", "rmap_removal_pmd", "vma_removal", "swap_in"}
+                       "rmap_removal", "rmap_removal_pmd", "vma_removal", "swap_in", "oom_kill",
+                       "footprint_new_anon", "footprint_anon", "footprint_anon_pmd", "footprint_file",
+                       "footprint_file_pmd", "footprint_remove", "footprint_remove_pmd"}
     for core in ("rss_change", "fork", "exec", "exit", "teardown"):
         assert hk[core]["in_use"], hk[core]
     for name, h in hk.items():

@@ -10,10 +10,44 @@
  *
  * Prints "@@ready pids=PARENT,CHILD,..." once every child has done its part,
  * then each process reports its /proc/self/status as it exits.
- * usage: prefork [NCHILD=6] [SHARED_MIB=128] [DIRTIERS=3]
+ * With FILE_DIR (not tmpfs), the parent also maps FILE_MIB of a file there
+ * MAP_SHARED and reads it, and every child reads it too: a file mapped by
+ * every process (in every RSS, one copy in memory).
+ * usage: prefork [NCHILD=6] [SHARED_MIB=128] [DIRTIERS=3] [FILE_DIR] [FILE_MIB=16]
  */
 #include "workload.h"
 #include <sys/wait.h>
+
+/* FILE_MIB of a new file in dir (unlinked at once), mapped shared and read. */
+static char *shared_file(const char *dir, size_t bytes)
+{
+	static char chunk[1 << 16];
+	char path[512], *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/prefork.%d", dir, getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		wl_die(path);
+	unlink(path);
+	memset(chunk, 'f', sizeof(chunk));
+	for (size_t off = 0; off < bytes; off += sizeof(chunk))
+		if (write(fd, chunk, sizeof(chunk)) != (ssize_t)sizeof(chunk))
+			wl_die("write");
+	p = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		wl_die("mmap file");
+	close(fd);
+	return p;
+}
+
+static void read_pages(const char *p, size_t bytes)
+{
+	volatile char sum = 0;
+
+	for (size_t off = 0; off < bytes; off += 4096)
+		sum += p[off];
+}
 
 int main(int argc, char **argv)
 {
@@ -23,7 +57,9 @@ int main(int argc, char **argv)
 	int ready[2], hold[2];
 	char line[64 * 12], *w = line;
 	pid_t pids[256];
-	char *p, c;
+	const char *file_dir = argc > 4 && *argv[4] ? argv[4] : NULL;
+	size_t file_bytes = wl_arg_mib(argc, argv, 5, 16);
+	char *p, *file = NULL, c;
 
 	if (n < 0 || n > 256)
 		wl_die("NCHILD must be 0..256");
@@ -31,6 +67,10 @@ int main(int argc, char **argv)
 	if (pipe(ready) || pipe(hold))
 		wl_die("pipe");
 	p = wl_anon(shared);
+	if (file_dir) {
+		file = shared_file(file_dir, file_bytes);
+		read_pages(file, file_bytes);
+	}
 	for (int i = 0; i < n; i++) {
 		pids[i] = fork();
 		if (pids[i] < 0)
@@ -40,6 +80,8 @@ int main(int argc, char **argv)
 			if (i < dirtiers)
 				for (size_t off = 0; off < shared / 2; off += 4096)
 					p[off] = 2;
+			if (file)
+				read_pages(file, file_bytes); /* fork does not copy shared file PTEs */
 			if (write(ready[1], "r", 1) != 1)
 				wl_die("write ready");
 			/* hold until the parent closes its end (it exits or is told to) */

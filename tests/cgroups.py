@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Memory cgroups made by the tests: cgroup v2 where its memory controller can
+be enabled, else the v1 memory hierarchy. Never the host's own memory: OOM
+tests run inside one of these, with a small limit and no swap."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+V2 = Path("/sys/fs/cgroup")
+
+
+def _v1_root():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            fs = post.split()
+            if fs and fs[0] == "cgroup" and "memory" in fs[2].split(","):
+                return Path(pre.split()[4])
+    return None
+
+
+def _v2_memory():
+    try:
+        if "memory" not in (V2 / "cgroup.controllers").read_text().split():
+            return False
+        if "memory" not in (V2 / "cgroup.subtree_control").read_text().split():
+            (V2 / "cgroup.subtree_control").write_text("+memory")
+        return True
+    except OSError:
+        return False
+
+
+class MemoryCgroup:
+    """A fresh memory cgroup: .path (relative to its hierarchy), .dir, .v1."""
+
+    def __init__(self, name, limit_bytes=None):
+        if _v2_memory():
+            self.v1, root = False, V2
+        else:
+            root = _v1_root()
+            if root is None:
+                pytest.skip("no memory cgroup controller (v1 or v2) on this machine")
+            self.v1 = True
+        self.dir = root / f"{name}-{os.getpid()}"
+        self.path = "/" + str(self.dir.relative_to(root))
+        if self.dir.exists():
+            self.dir.rmdir()
+        self.dir.mkdir()
+        if limit_bytes:
+            if self.v1:
+                self.write("memory.limit_in_bytes", str(limit_bytes))
+            else:
+                self.write("memory.max", str(limit_bytes))
+                if (self.dir / "memory.swap.max").exists():
+                    self.write("memory.swap.max", "0")  # OOM, not swap
+        self.procs = str(self.dir / "cgroup.procs")
+
+    def write(self, name, value):
+        (self.dir / name).write_text(value)
+
+    def read(self, name):
+        return (self.dir / name).read_text()
+
+    def stat(self):
+        return {k: int(v) for k, v in (l.split() for l in self.read("memory.stat").splitlines())}
+
+    def enter_cmd(self, cmd):
+        """cmd, run after moving itself into this cgroup."""
+        return ["/bin/sh", "-c", f'echo $$ > {self.procs} && exec "$@"', "sh"] + list(cmd)
+
+    def remove(self):
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.dir.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)  # the last member is still being torn down
+
+
+@pytest.fixture
+def memory_cgroup():
+    made = []
+
+    def make(name, limit_bytes=None):
+        cg = MemoryCgroup(name, limit_bytes)
+        made.append(cg)
+        return cg
+
+    yield make
+    for cg in made:
+        cg.remove()

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+/* libFuzzer target: parsers of /proc/PID/cgroup and memory.stat text. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup_mem.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cgroup_mem cg = { 0 };
+	char *s = malloc(size + 1), path[CG_PATH_LEN];
+	uint64_t v;
+	bool v1;
+
+	if (!s)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = 0;
+	parse_proc_cgroup(s, path, sizeof(path), &v1);
+	cgroup_stat_field(s, "file", &v);
+	cgroup_mem_parse_stat(&cg, s);
+	cg.v1 = true;
+	cgroup_mem_parse_stat(&cg, s);
+	free(s);
+	return 0;
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests: finding a process's memory cgroup and reading memory.stat (v1, v2). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cgroup_mem.h"
+#include "cgroup_report.h"
+
+static void memory_line_of_v1_wins(void **state)
+{
+	const char *text = "12:pids:/user.slice\n"
+			   "5:cpu,cpuacct:/x\n"
+			   "4:memory:/rsstrace-oom-42\n"
+			   "1:name=systemd:/user.slice\n"
+			   "0::/unified/path\n";
+	char path[64];
+	bool v1 = false;
+
+	assert_int_equal(parse_proc_cgroup(text, path, sizeof(path), &v1), 0);
+	assert_string_equal(path, "/rsstrace-oom-42");
+	assert_true(v1);
+}
+
+static void v2_line_when_no_v1_memory(void **state)
+{
+	const char *text = "3:cpu:/a\n0::/system.slice/foo.service\n";
+	char path[64];
+	bool v1 = true;
+
+	assert_int_equal(parse_proc_cgroup(text, path, sizeof(path), &v1), 0);
+	assert_string_equal(path, "/system.slice/foo.service");
+	assert_false(v1);
+}
+
+static void memory_not_a_prefix_match(void **state)
+{
+	/* "memory_x" is not the memory controller; no v2 line: not found */
+	const char *text = "4:memory_x:/a\n";
+	char path[64];
+	bool v1;
+
+	assert_int_equal(parse_proc_cgroup(text, path, sizeof(path), &v1) < 0, 1);
+}
+
+static void v2_stat_keys(void **state)
+{
+	struct cgroup_mem cg = { .v1 = false };
+
+	cgroup_mem_parse_stat(&cg, "anon 4096\nfile 8192\nkernel 12288\nkernel_stack 1\n"
+				   "shmem 4096\nfile_mapped 2048\nanon_thp 0\n");
+	assert_int_equal(cg.anon, 4096);
+	assert_int_equal(cg.file, 8192);
+	assert_int_equal(cg.kernel, 12288); /* not kernel_stack */
+	assert_true(cg.has_kernel);
+	assert_int_equal(cg.shmem, 4096);
+	assert_int_equal(cg.file_mapped, 2048);
+}
+
+static void v1_stat_prefers_hierarchical_totals(void **state)
+{
+	struct cgroup_mem cg = { .v1 = true };
+
+	cgroup_mem_parse_stat(&cg, "cache 100\nrss 200\nrss_huge 0\nshmem 5\nmapped_file 7\n"
+				   "total_cache 1100\ntotal_rss 1200\ntotal_shmem 15\ntotal_mapped_file 17\n");
+	assert_int_equal(cg.file, 1100);
+	assert_int_equal(cg.anon, 1200);
+	assert_int_equal(cg.shmem, 15);
+	assert_int_equal(cg.file_mapped, 17);
+}
+
+/* Page cache nobody maps, CoW-shared anon, kernel memory: each difference
+ * gets its sign and its reason; no difference, no reason. */
+static void explains_each_difference(void **state)
+{
+	struct cg_sample s = { .taken = true };
+	struct cg_diff d;
+
+	s.mem.file = 40 << 20;		 /* 40 MiB of page cache */
+	s.mem.anon = 128 << 20;		 /* one copy of the shared anon */
+	s.mem.kernel = 1 << 20;
+	s.mem.has_kernel = true;
+	s.tree[RSS_FILE] = (8 << 20) / 4096; /* 8 MiB mapped */
+	s.tree[RSS_ANON] = (256 << 20) / 4096; /* the same 128 MiB in two processes */
+	cgroup_explain(&s, 4, &d);
+	assert_int_equal(d.file_kb, 32 * 1024);
+	assert_non_null(d.why_file);
+	assert_non_null(strstr(d.why_file, "page cache"));
+	assert_int_equal(d.anon_kb, 128 * 1024);
+	assert_non_null(strstr(d.why_anon, "copy-on-write"));
+	assert_int_equal(d.kernel_kb, 1024);
+	assert_non_null(d.why_kernel);
+
+	s.mem.file = 8 << 20;
+	s.mem.anon = 256 << 20;
+	s.mem.has_kernel = false;
+	cgroup_explain(&s, 4, &d);
+	assert_null(d.why_file);
+	assert_null(d.why_anon);
+	assert_int_equal(d.kernel_kb, -1);
+	assert_null(d.why_kernel);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(memory_line_of_v1_wins),
+		cmocka_unit_test(v2_line_when_no_v1_memory),
+		cmocka_unit_test(memory_not_a_prefix_match),
+		cmocka_unit_test(v2_stat_keys),
+		cmocka_unit_test(v1_stat_prefers_hierarchical_totals),
+		cmocka_unit_test(explains_each_difference),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
