@@ -4,9 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
-bool cgroup_watch_due(const struct cgroup_watch *w, int64_t tree_peak, uint64_t now_ns)
+bool cgroup_watch_due(const struct cgroup_watch *w, int64_t tree_rss, int64_t tree_peak, uint64_t now_ns)
 {
-	return tree_peak > w->sampled_peak && now_ns - w->last_ns >= CG_SAMPLE_GAP_NS;
+	/* A peak can rise by a page as processes begin to exit; by the next
+	 * turn the tree may be mostly gone. Sample only a tree still near its
+	 * peak, so that "near the peak" stays true. */
+	return tree_peak > w->sampled_peak && now_ns - w->last_ns >= CG_SAMPLE_GAP_NS &&
+	       tree_rss * 100 >= tree_peak * 95;
 }
 
 static struct cg_sample *slot(struct cg_watched *c, bool at_end)

@@ -43,9 +43,9 @@ struct cgroup_watch {
 	bool cur_end;
 };
 
-/* Whether a peak sample is due: the tree's peak rose since the last one, and
- * the last is CG_SAMPLE_GAP_NS old. */
-bool cgroup_watch_due(const struct cgroup_watch *w, int64_t tree_peak, uint64_t now_ns);
+/* Whether a peak sample is due: the tree's peak rose since the last one, the
+ * last is CG_SAMPLE_GAP_NS old, and the tree is still within 5% of its peak. */
+bool cgroup_watch_due(const struct cgroup_watch *w, int64_t tree_rss, int64_t tree_peak, uint64_t now_ns);
 
 /* A sample: call begin, then add for every live traced address space, then end. */
 void cgroup_watch_begin(struct cgroup_watch *w, int64_t tree_peak, uint64_t now_ns, bool at_end);

@@ -316,7 +316,7 @@ static void trace_loop(struct app *a, uint64_t t0)
 		observers_tick(&a->ob, &a->t, &tree, now_ns());
 		if (tree.live_tgids <= 0 && tree.live_mms <= 0)
 			return;
-		if (a->o.cgroup && cgroup_watch_due(&a->cgw, tree.peak, now_ns()))
+		if (a->o.cgroup && cgroup_watch_due(&a->cgw, tree.rss, tree.peak, now_ns()))
 			sample_cgroups(a, tree.peak, false);
 		if (step && now_ns() >= next_live) {
 			print_live(a);
@@ -512,8 +512,9 @@ int main(int argc, char **argv)
 
 		tracer_poll(&a.t, 0);
 		tracer_tree(&a.t, &tree);
-		/* a peak not sampled yet (rate limit, or a short run): now is nearest */
-		if (tree.peak > a.cgw.sampled_peak)
+		/* a peak not sampled yet (rate limit, or a short run): now is
+		 * nearest, if the tree is still near it (see cgroup_watch_due) */
+		if (cgroup_watch_due(&a.cgw, tree.rss, tree.peak, a.cgw.last_ns + CG_SAMPLE_GAP_NS))
 			sample_cgroups(&a, tree.peak, false);
 		sample_cgroups(&a, 0, true);
 	}
