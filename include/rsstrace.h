@@ -89,6 +89,7 @@ struct mm_state {
 	__s64 proc_view[RSS_NR_MEMBERS];
 	__u32 proc_view_frozen;
 	__u32 uid;		/* the owner's real uid when the mm began */
+	__u64 cgroup_id;	/* the owner's cgroup v2 id when the mm began (rsstrace serve) */
 };
 
 /*
@@ -122,6 +123,28 @@ struct loss_counters {
 	__u64 mms_full;		/* a new address space did not fit the mms map */
 	__u64 tasks_full;	/* a new process did not fit the traced map */
 	__u64 stale_mms;	/* an mm pointer was reused before we saw its end */
+	__u64 cgroups_full;	/* a change whose cgroup did not fit the cgroups map */
+};
+
+/*
+ * Per-cgroup totals (rsstrace serve; value of the `cgroups` map, key = cgroup
+ * v2 id): the sum of its address spaces' counters, updated by every event.
+ */
+struct cgroup_acct {
+	__s64 cur[RSS_NR_MEMBERS];	/* pages */
+};
+
+/*
+ * The largest FILE+ANON+SHMEM of a cgroup one CPU saw in a scrape window
+ * (value of the per-CPU `cgroup_peaks` map). User space closes a window by
+ * bumping `peak_epoch`; the first event of the next window on a CPU moves the
+ * record to prev_*, so a window's peak can be read after it closed.
+ */
+struct cgroup_peak_rec {
+	__u64 epoch;
+	__s64 peak;		/* pages */
+	__u64 prev_epoch;
+	__s64 prev_peak;
 };
 
 enum record_type {

@@ -29,6 +29,7 @@ struct tracer_config {
 	bool trace_all; /* every process (rsstrace top) */
 	uint32_t map_entries;
 	uint32_t ringbuf_bytes;
+	uint32_t cgroup_entries; /* > 0: per-cgroup totals and window peaks (rsstrace serve) */
 	struct hooks *hooks; /* chosen by hooks_choose(); cause hooks may be dropped */
 };
 
@@ -83,6 +84,24 @@ int tracer_poll(struct tracer *t, int timeout_ms);
 void tracer_tree(struct tracer *t, struct tree_state *out);
 void tracer_losses(struct tracer *t, struct loss_counters *out);
 uint64_t tracer_approx_reads(struct tracer *t);
+
+/* The ring buffer's epoll fd: wait on it without holding what tracer_poll needs. */
+int tracer_poll_fd(struct tracer *t);
+
+enum tracer_map { TMAP_MMS, TMAP_TRACED, TMAP_CGROUPS };
+uint64_t tracer_map_capacity(struct tracer *t, enum tracer_map m);
+
+/* One cgroup at the close of a scrape window (pages). */
+struct cgroup_window {
+	uint64_t id;
+	int64_t cur[RSS_NR_MEMBERS];
+	int64_t window_peak;	/* largest FILE+ANON+SHMEM an event produced in the window, 0: no event */
+};
+
+/* Closes the open scrape window (a new one starts at once) and reads every
+ * cgroup's totals and peak in the window just closed. Returns how many (up to
+ * max), or -errno. One window at a time: callers serialise. */
+int tracer_close_window(struct tracer *t, struct cgroup_window *out, uint32_t max);
 
 /* Detaches every program and frees everything. Safe to call twice. */
 void tracer_stop(struct tracer *t);
