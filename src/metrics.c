@@ -97,7 +97,7 @@ static void cgroup_families(struct out *o, const struct metrics_snapshot *s)
 	for (uint32_t i = 0; i < s->ncgroups; i++)
 		cg_sample(o, "rsstrace_cgroup_swap_bytes", &s->cgroups[i], NULL, s->cgroups[i].bytes[RSS_SWAP]);
 	family(o, "rsstrace_cgroup_rss_peak_bytes", "gauge", "bytes",
-	       "Largest RSS of the cgroup since the previous scrape of /metrics, from every RSS change");
+	       "Largest RSS of the cgroup since this scraper's previous scrape (same address and User-Agent), from every RSS change");
 	for (uint32_t i = 0; i < s->ncgroups; i++)
 		cg_sample(o, "rsstrace_cgroup_rss_peak_bytes", &s->cgroups[i], NULL, s->cgroups[i].peak_bytes);
 	family(o, "rsstrace_cgroup_processes", "gauge", NULL, "Address spaces (processes) accounted to the cgroup");
@@ -173,7 +173,7 @@ static void self_families(struct out *o, const struct metrics_snapshot *s)
 	family(o, "rsstrace_address_spaces", "gauge", NULL, "Address spaces accounted now");
 	fprintf(o->f, "rsstrace_address_spaces %llu\n", (unsigned long long)s->address_spaces);
 	family(o, "rsstrace_peak_window_seconds", "gauge", "seconds",
-	       "Time the peaks of this response cover (since the previous scrape)");
+	       "Time the peaks of this response cover (since this scraper's previous scrape)");
 	fprintf(o->f, "rsstrace_peak_window_seconds %.6f\n", s->window_seconds);
 	family(o, "rsstrace_scrapes", "counter", NULL, "Responses to /metrics, this one included");
 	fprintf(o->f, "rsstrace_scrapes_total %llu\n", (unsigned long long)s->scrapes);

@@ -9,6 +9,11 @@
  * consistent state and builds its whole response from it: no response mixes
  * two snapshots. A scrape also closes the per-cgroup peak window (the peak
  * since the previous scrape), which is why responses are not cached.
+ *
+ * Peaks per scraper: BPF keeps one window, closed by every scrape; user space
+ * folds each closed window into a running maximum per scraper (remote address
+ * + User-Agent), so a curl between two Prometheus scrapes does not take a
+ * spike away from Prometheus.
  */
 #define _GNU_SOURCE
 #include "serve.h"
@@ -18,6 +23,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -48,6 +54,13 @@ struct serve_opts {
 	uint64_t top_processes, map_entries, cgroup_entries;
 };
 
+#define MAX_SCRAPERS 16 /* scrapers with their own peak window; more share by eviction */
+
+struct scraper {
+	char key[192];	  /* "ADDRESS USER-AGENT"; "" = free slot */
+	uint64_t last_ns; /* its previous scrape */
+};
+
 /* What rsstrace remembers of a cgroup between scrapes. */
 struct cg_entry {
 	uint64_t id;
@@ -57,6 +70,7 @@ struct cg_entry {
 	uint64_t shown[MC_COUNT];	/* last values served: counters never go down */
 	uint64_t processes;		/* this scrape */
 	uint64_t live[MC_COUNT];	/* this scrape: of its live address spaces */
+	int64_t since[MAX_SCRAPERS];	/* largest FILE+ANON+SHMEM since that scraper's previous scrape */
 };
 
 struct serve {
@@ -75,6 +89,7 @@ struct serve {
 	uint64_t page_bytes;
 	uint64_t ended_events, events_shown, scrapes;
 	uint64_t last_close_ns;
+	struct scraper scrapers[MAX_SCRAPERS];
 	char cgroup_root[512]; /* the cgroup2 mount */
 };
 
@@ -384,12 +399,36 @@ static uint32_t list_hooks(struct serve *s, struct metrics_hook *out, char (*buf
 	return n;
 }
 
+/* The slot of the scraper with this key; a new one takes a free slot or the
+ * one scraped least recently, with no peaks remembered (its first window is
+ * then the one BPF just closed). */
+static int scraper_slot(struct serve *s, const char *key)
+{
+	int k = 0;
+
+	for (int i = 0; i < MAX_SCRAPERS; i++) {
+		if (s->scrapers[i].key[0] && !strcmp(s->scrapers[i].key, key))
+			return i;
+		if (!s->scrapers[i].key[0] || s->scrapers[i].last_ns < s->scrapers[k].last_ns)
+			k = i;
+		if (!s->scrapers[i].key[0])
+			break;
+	}
+	snprintf(s->scrapers[k].key, sizeof(s->scrapers[k].key), "%s", key);
+	s->scrapers[k].last_ns = 0;
+	for (uint32_t i = 0; i < s->ncgs; i++)
+		s->cgs[i].since[k] = 0;
+	return k;
+}
+
 /*
- * Per cgroup: totals and the peak since the previous scrape. The peak of the
- * window is the largest of: what events produced in it (BPF), the level at its
- * start (it held that much when it began), and the level now.
+ * Per cgroup: totals and the peak since this scraper's previous scrape. The
+ * peak of the window BPF just closed is the largest of: what events produced
+ * in it, the level at its start (it held that much when it began), and the
+ * level now; each scraper's peak is the largest of the windows since its
+ * previous scrape.
  */
-static uint32_t fill_cgroups(struct serve *s, int nwin, int nlive, struct metrics_cgroup *out)
+static uint32_t fill_cgroups(struct serve *s, int nwin, int nlive, int k, struct metrics_cgroup *out)
 {
 	uint32_t n = 0;
 
@@ -420,6 +459,11 @@ static uint32_t fill_cgroups(struct serve *s, int nwin, int nlive, struct metric
 		if (e->level > peak)
 			peak = e->level;
 		e->level = now;
+		for (int j = 0; j < MAX_SCRAPERS; j++)
+			if (s->scrapers[j].key[0] && e->since[j] < peak)
+				e->since[j] = peak;
+		peak = e->since[k];
+		e->since[k] = now; /* its next window starts at this level */
 		/* a removed cgroup keeps its (empty) map entry: leave it out */
 		if (!e->path && !e->processes)
 			continue;
@@ -445,7 +489,7 @@ static uint32_t fill_cgroups(struct serve *s, int nwin, int nlive, struct metric
 }
 
 /* One consistent response, built under the lock. Returns 0 or -errno. */
-static int scrape(struct serve *s, enum metrics_format fmt, char **text, size_t *len)
+static int scrape(struct serve *s, enum metrics_format fmt, const char *who, char **text, size_t *len)
 {
 	struct metrics_snapshot snap = { .version = RSSTRACE_VERSION };
 	struct metrics_hook hooks[LH_COUNT];
@@ -455,7 +499,7 @@ static int scrape(struct serve *s, enum metrics_format fmt, char **text, size_t 
 	struct loss_counters l;
 	struct tree_state tree;
 	uint64_t now, events = s->ended_events;
-	int nwin, nlive, err;
+	int nwin, nlive, err, k;
 
 	tracer_poll(&s->t, 0); /* records first: an ended mm is then in `ended`, not lost */
 	nwin = tracer_close_window(&s->t, s->win, s->win_cap);
@@ -473,7 +517,8 @@ static int scrape(struct serve *s, enum metrics_format fmt, char **text, size_t 
 		err = -ENOMEM;
 		goto out;
 	}
-	snap.ncgroups = fill_cgroups(s, nwin, nlive, cgs);
+	k = scraper_slot(s, who);
+	snap.ncgroups = fill_cgroups(s, nwin, nlive, k, cgs);
 	snap.cgroups = cgs;
 	snap.nprocs = pick_processes(s, procs);
 	snap.procs = procs;
@@ -484,7 +529,8 @@ static int scrape(struct serve *s, enum metrics_format fmt, char **text, size_t 
 	snap.cause_available[MC_FAULTS] = s->hooks.h[LH_FAULT].chosen >= 0;
 	snap.cause_available[MC_COW_FAULTS] = s->hooks.h[LH_WP].chosen >= 0;
 	snap.cause_available[MC_SWAPIN_FAULTS] = s->hooks.h[LH_SWAPIN].chosen >= 0;
-	snap.window_seconds = (now - s->last_close_ns) / 1e9;
+	snap.window_seconds = (now - (s->scrapers[k].last_ns ? s->scrapers[k].last_ns : s->last_close_ns)) / 1e9;
+	s->scrapers[k].last_ns = now;
 	s->last_close_ns = now;
 	for (int i = 0; i < nlive; i++)
 		events += s->live[i].events;
@@ -530,6 +576,25 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const 
 	return ret;
 }
 
+/* Who is scraping: remote address and User-Agent (two Prometheus servers of an
+ * HA pair differ by address; Prometheus and a curl by agent). */
+static void scraper_key(struct MHD_Connection *c, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const char *agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
+	}
+	snprintf(buf, len, "%s %s", addr, agent ? agent : "");
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_len, void **req)
 {
@@ -538,7 +603,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	static const char bad_method[] = "only GET and HEAD\n";
 	struct serve *s = cls;
 	enum metrics_format fmt;
-	char *text;
+	char who[192], *text;
 	size_t len;
 	int err;
 
@@ -552,8 +617,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", (char *)not_found, sizeof(not_found) - 1,
 			     MHD_RESPMEM_PERSISTENT);
 	fmt = metrics_negotiate(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+	scraper_key(c, who, sizeof(who));
 	pthread_mutex_lock(&s->lock);
-	err = scrape(s, fmt, &text, &len);
+	err = scrape(s, fmt, who, &text, &len);
 	pthread_mutex_unlock(&s->lock);
 	if (err) {
 		static const char failed[] = "rsstrace: cannot read the accounting maps\n";
