@@ -65,6 +65,7 @@ struct scraper {
 struct cg_entry {
 	uint64_t id;
 	char *path;			/* NULL until resolved */
+	bool looked;			/* a walk of the hierarchy did not find it (removed) */
 	int64_t level;			/* FILE+ANON+SHMEM at the previous scrape (pages) */
 	uint64_t ended[MC_COUNT];	/* cause counters of its address spaces that ended */
 	uint64_t shown[MC_COUNT];	/* last values served: counters never go down */
@@ -284,6 +285,15 @@ static int on_cgroup_dir(const char *path, const struct stat *st, int type, stru
 	return 0;
 }
 
+/* A cgroup removed after its id was recorded (its map entry stays): still
+ * labelled, if something is accounted to it, but never looked for again. */
+static const char *removed_label(struct cg_entry *e)
+{
+	if (!e->path && asprintf(&e->path, "(removed cgroup %llu)", (unsigned long long)e->id) < 0)
+		e->path = NULL;
+	return e->path ? e->path : "";
+}
+
 /* Names the cgroups not named yet: one walk of the hierarchy (cheap: it holds
  * directories only), done only when a scrape meets an unknown id. */
 static void resolve_paths(struct serve *s)
@@ -291,12 +301,14 @@ static void resolve_paths(struct serve *s)
 	bool unknown = false;
 
 	for (uint32_t i = 0; i < s->ncgs && !unknown; i++)
-		unknown = !s->cgs[i].path;
+		unknown = !s->cgs[i].path && !s->cgs[i].looked;
 	if (!unknown)
 		return;
 	walking = s;
 	nftw(s->cgroup_root, on_cgroup_dir, 16, FTW_PHYS | FTW_MOUNT);
 	walking = NULL;
+	for (uint32_t i = 0; i < s->ncgs; i++)
+		s->cgs[i].looked = true;
 }
 
 /* ---- records from the kernel --------------------------------------------------- */
@@ -352,7 +364,7 @@ static const char *cg_path(struct serve *s, uint64_t id)
 {
 	struct cg_entry *e = find_cg(s, id);
 
-	return e && e->path ? e->path : "";
+	return e ? removed_label(e) : "";
 }
 
 /* The top N by RSS, then the top N by peak that are not among them. */
@@ -468,7 +480,7 @@ static uint32_t fill_cgroups(struct serve *s, int nwin, int nlive, int k, struct
 		if (!e->path && !e->processes)
 			continue;
 		memset(m, 0, sizeof(*m));
-		m->path = e->path ? e->path : "";
+		m->path = removed_label(e);
 		for (int k = 0; k < RSS_NR_MEMBERS; k++)
 			m->bytes[k] = pages(w->cur[k]) * s->page_bytes;
 		m->peak_bytes = (uint64_t)peak * s->page_bytes;
@@ -617,6 +629,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", (char *)not_found, sizeof(not_found) - 1,
 			     MHD_RESPMEM_PERSISTENT);
 	fmt = metrics_negotiate(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT));
+	/* a HEAD (a health check) must not close anyone's peak window */
+	if (!strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return reply(c, MHD_HTTP_OK, metrics_content_type(fmt), (char *)"", 0, MHD_RESPMEM_PERSISTENT);
 	scraper_key(c, who, sizeof(who));
 	pthread_mutex_lock(&s->lock);
 	err = scrape(s, fmt, who, &text, &len);
