@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import FILE_TOLERANCE_KB, ROOT, RSSTRACE, need_root, parse_reports, wl
+from harness import FILE_TOLERANCE_KB, PAGE_KB, ROOT, RSSTRACE, exact_counters, need_root, parse_reports, wl
 
 OPENMETRICS = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
 SAN_ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86",
@@ -38,6 +38,15 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def assert_peak_is_spike(peak, spike, what=""):
+    """The peak against the workload's /proc reading at the top of its spike.
+    Up to 6.1 /proc lags by the task's cache of RSS changes (up to 64 pages per
+    counter), which the kernel folds in, and rsstrace sees, after that reading."""
+    lag = 0 if exact_counters() else 64 * PAGE_KB * 1024
+    tol = FILE_TOLERANCE_KB * 1024
+    assert -tol <= peak - spike["VmRSS"] * 1024 <= tol + lag, f"{what} peak={peak} spike VmRSS={spike['VmRSS']} kB"
 
 
 def wait_until(pred, what, timeout=60, step=0.1):
@@ -283,6 +292,8 @@ def test_help_teaches_and_busy_port_is_one_line():
 def test_both_formats_parse_with_help_type_units_and_hooks():
     s = Serve()
     try:
+        # some RSS changes to count (an idle VM guest may have none)
+        subprocess.run([wl("spike"), "8", "1"], stdout=subprocess.DEVNULL, check=True, timeout=60)
         ctype, om = s.scrape(OPENMETRICS)
         assert ctype.startswith("application/openmetrics-text; version=1.0.0")
         ctype_p, prom = s.scrape(None)
@@ -377,13 +388,13 @@ def test_peak_since_previous_scrape_sees_a_spike_between_scrapes():
         # not take it away from the first one, whose window is its own
         _, text = s.scrape(agent="curl/7.88.1")
         other = value(parse_exposition(text, True), "rsstrace_cgroup_rss_peak_bytes", cgroup=cg.path)
-        assert abs(other - spike["VmRSS"] * 1024) <= FILE_TOLERANCE_KB * 1024, (other, spike)
+        assert_peak_is_spike(other, spike, "the other scraper's")
         _, text = s.scrape()
         fams = parse_exposition(text, True)
         peak = value(fams, "rsstrace_cgroup_rss_peak_bytes", cgroup=cg.path)
         rss = sum(value(fams, "rsstrace_cgroup_rss_bytes", cgroup=cg.path, type=t) for t in ("anon", "file", "shmem"))
         assert rss - after["VmRSS"] * 1024 <= FILE_TOLERANCE_KB * 1024, (rss, after)
-        assert abs(peak - spike["VmRSS"] * 1024) <= FILE_TOLERANCE_KB * 1024, (peak, spike)
+        assert_peak_is_spike(peak, spike)
         assert peak >= rss + 90 * 2 ** 20, "the 96 MiB spike is gone by the scrape: only the peak shows it"
         # the window was reset by that scrape: the next one shows the level only
         _, text = s.scrape()
@@ -504,7 +515,7 @@ def test_prometheus_scrapes_the_spike_and_the_proc_rss(tmp_path):
         msg = (f"prometheus: peak={peak:.0f} B, sampled RSS max={sampled:.0f} B, rss={rss}; "
                f"/proc: spike VmRSS={spike['VmRSS']} kB, after: VmRSS={after['VmRSS']} RssAnon={after['RssAnon']} "
                f"RssFile={after['RssFile']} RssShmem={after['RssShmem']} kB")
-        assert abs(peak - spike["VmRSS"] * 1024) <= tol, msg
+        assert_peak_is_spike(peak, spike, msg)
         assert sampled < peak - 100 * 2 ** 20, "the RSS gauge alone missed the spike (it was between scrapes): " + msg
         assert rss["anon"] == after["RssAnon"] * 1024 and rss["shmem"] == after["RssShmem"] * 1024, msg
         assert 0 <= rss["file"] - after["RssFile"] * 1024 <= tol, msg
