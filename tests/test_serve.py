@@ -101,7 +101,21 @@ class Serve:
         self.err.seek(0)
         return self.err.read()
 
+    def prog_ids(self):
+        """The BPF programs this server holds (its fds' prog_id), so that their
+        unloading can be checked without counting other tracers' programs."""
+        ids = set()
+        for fd in Path(f"/proc/{self.p.pid}/fdinfo").iterdir():
+            try:
+                ids |= {int(l.split()[1]) for l in fd.read_text().splitlines() if l.startswith("prog_id:")}
+            except OSError:
+                pass
+        return ids
+
     def stop(self, sig=signal.SIGTERM, timeout=60):
+        """Signals the server; returns (exit code, stderr) once it has exited and
+        every program it held is unloaded."""
+        progs = self.prog_ids() if self.p.poll() is None else set()
         if self.p.poll() is None:
             self.p.send_signal(sig)
         try:
@@ -109,6 +123,16 @@ class Serve:
         except subprocess.TimeoutExpired:
             self.p.kill()
             raise AssertionError("rsstrace serve did not stop on a signal")
+
+        def loaded():  # the kernel frees programs asynchronously (RCU): wait, bounded
+            return [i for i in progs if subprocess.run(["bpftool", "prog", "show", "id", str(i)],
+                                                         capture_output=True).returncode == 0]
+        left = loaded()
+        deadline = time.monotonic() + 10
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = loaded()
+        assert not left, f"BPF programs still loaded after rsstrace serve exited: {left}"
         return code, self.stderr()
 
 
@@ -310,6 +334,7 @@ def test_both_formats_parse_with_help_type_units_and_hooks():
         with urllib.request.urlopen(urllib.request.Request(s.url, method="HEAD"), timeout=30) as r:
             assert r.status == 200 and r.read() == b""
         assert value(parse_exposition(s.scrape()[1], True), "rsstrace_scrapes_total") == 3
+        assert len(s.prog_ids()) >= 5, "rss_stat, fork, exec, exit and more: held while serving"
     finally:
         code, err = s.stop()
     assert code == 0, err
