@@ -338,6 +338,9 @@ def test_both_formats_parse_with_help_type_units_and_hooks():
     finally:
         code, err = s.stop()
     assert code == 0, err
+    # Prometheus' own linter (naming conventions, units, HELP), from the prometheus package
+    lint = subprocess.run(["promtool", "check", "metrics"], input=prom, capture_output=True, text=True, timeout=60)
+    assert lint.returncode == 0 and not lint.stdout.strip() and not lint.stderr.strip(), lint.stdout + lint.stderr
     for text, is_om in ((om, True), (prom, False)):
         fams = parse_exposition(text, is_om)
         for name, typ in (("rsstrace_cgroup_rss_bytes", "gauge"), ("rsstrace_cgroup_swap_bytes", "gauge"),
