@@ -701,10 +701,10 @@ static int start_tracing(struct serve *s)
 		elog("this kernel offers no way to see the '%s' event (rsstrace --hooks tells why)", what);
 		return EXIT_FAIL;
 	}
-	cfg = (struct tracer_config){ .follow_children = true, .trace_all = true,
-				      .map_entries = (uint32_t)s->o.map_entries, .ringbuf_bytes = 4 << 20,
+	/* the accounting of rsstrace top, plus the per-cgroup totals */
+	cfg = (struct tracer_config){ .map_entries = (uint32_t)s->o.map_entries, .ringbuf_bytes = 4 << 20,
 				      .cgroup_entries = (uint32_t)s->o.cgroup_entries, .hooks = &s->hooks };
-	err = tracer_start(&s->t, &cfg, on_record, s, &what);
+	err = tracer_start_all(&s->t, &cfg, on_record, s, &what);
 	if (err) {
 		elog("cannot %s: %s", what, strerror(-err));
 		return EXIT_FAIL;
@@ -714,12 +714,6 @@ static int start_tracing(struct serve *s)
 		const char *use = hook_in_use(&s->hooks, h, buf, sizeof(buf));
 
 		vlog("hook: %-13s -> %s", hook_name(h), use ? use : "unavailable");
-	}
-	/* every existing process at once: one pass of the task iterator */
-	err = tracer_seed(&s->t);
-	if (err) {
-		elog("cannot read the existing processes: %s", strerror(-err));
-		return EXIT_FAIL;
 	}
 	return 0;
 }

@@ -151,6 +151,20 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn
 	return 0;
 }
 
+int tracer_start_all(struct tracer *t, struct tracer_config *cfg, record_fn fn, void *ctx, const char **what)
+{
+	int err;
+
+	cfg->trace_all = true;
+	cfg->follow_children = true;
+	err = tracer_start(t, cfg, fn, ctx, what);
+	if (err)
+		return err;
+	/* every existing process at once: one pass of the task iterator */
+	*what = "read the existing processes";
+	return tracer_seed(t);
+}
+
 int tracer_add_tgid(struct tracer *t, int tgid, int ppid)
 {
 	struct traced_task tt = { .next_exec_seq = 0, .ppid = (uint32_t)ppid };

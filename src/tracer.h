@@ -38,6 +38,11 @@ struct tracer_config {
 int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
 		 const char **what);
 
+/* Every process on the system (rsstrace top and serve): tracer_start() with
+ * trace_all and follow_children set in *cfg, then every existing process
+ * seeded in one pass of the task iterator. Returns 0 or -errno, with *what. */
+int tracer_start_all(struct tracer *t, struct tracer_config *cfg, record_fn fn, void *ctx, const char **what);
+
 /* Marks a thread group as traced (ppid: for its rows, 0 = read at seeding).
  * Returns 0, -EEXIST, or -errno (map full). */
 int tracer_add_tgid(struct tracer *t, int tgid, int ppid);
