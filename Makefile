@@ -21,7 +21,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(AR
 
 # user-space logic that needs no BPF (unit-tested without root)
 LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c src/report.c \
-	    src/metrics.c src/listen_addr.c
+	    src/metrics.c src/listen_addr.c src/cgroup_table.c
 APP_SRCS := src/main.c src/tracer.c src/launch.c src/hooks.c src/preflight.c src/top.c src/top_frame.c \
 	    src/serve.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup_table.h"
 #include "hooks.h"
 #include "listen_addr.h"
 #include "log.h"
@@ -54,26 +55,6 @@ struct serve_opts {
 	uint64_t top_processes, map_entries, cgroup_entries;
 };
 
-#define MAX_SCRAPERS 16 /* scrapers with their own peak window; more share by eviction */
-
-struct scraper {
-	char key[192];	  /* "ADDRESS USER-AGENT"; "" = free slot */
-	uint64_t last_ns; /* its previous scrape */
-};
-
-/* What rsstrace remembers of a cgroup between scrapes. */
-struct cg_entry {
-	uint64_t id;
-	char *path;			/* NULL until resolved */
-	bool looked;			/* a walk of the hierarchy did not find it (removed) */
-	int64_t level;			/* FILE+ANON+SHMEM at the previous scrape (pages) */
-	uint64_t ended[MC_COUNT];	/* cause counters of its address spaces that ended */
-	uint64_t shown[MC_COUNT];	/* last values served: counters never go down */
-	uint64_t processes;		/* this scrape */
-	uint64_t live[MC_COUNT];	/* this scrape: of its live address spaces */
-	int64_t since[MAX_SCRAPERS];	/* largest FILE+ANON+SHMEM since that scraper's previous scrape */
-};
-
 struct serve {
 	struct serve_opts o;
 	pthread_mutex_t lock; /* everything below */
@@ -85,12 +66,10 @@ struct serve {
 	uint32_t live_cap;
 	struct cgroup_window *win;
 	uint32_t win_cap;
-	struct cg_entry *cgs; /* sorted by id */
-	uint32_t ncgs, cgs_cap;
+	struct cg_table cgs;
 	uint64_t page_bytes;
 	uint64_t ended_events, events_shown, scrapes;
 	uint64_t last_close_ns;
-	struct scraper scrapers[MAX_SCRAPERS];
 	char cgroup_root[512]; /* the cgroup2 mount */
 };
 
@@ -202,50 +181,7 @@ static int parse(int argc, char **argv, struct serve_opts *o)
 	return 0;
 }
 
-/* ---- cgroups: ids to paths, remembered counters ---------------------------------- */
-
-static struct cg_entry *find_cg(struct serve *s, uint64_t id)
-{
-	uint32_t lo = 0, hi = s->ncgs;
-
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (s->cgs[mid].id == id)
-			return &s->cgs[mid];
-		if (s->cgs[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* The entry for id, inserted in order if new; NULL if out of memory. */
-static struct cg_entry *get_cg(struct serve *s, uint64_t id)
-{
-	struct cg_entry *e = find_cg(s, id);
-	uint32_t at = 0;
-
-	if (e)
-		return e;
-	if (s->ncgs == s->cgs_cap) {
-		uint32_t cap = s->cgs_cap ? s->cgs_cap * 2 : 64;
-		struct cg_entry *n = realloc(s->cgs, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		s->cgs = n;
-		s->cgs_cap = cap;
-	}
-	while (at < s->ncgs && s->cgs[at].id < id)
-		at++;
-	memmove(&s->cgs[at + 1], &s->cgs[at], (s->ncgs - at) * sizeof(*s->cgs));
-	s->ncgs++;
-	memset(&s->cgs[at], 0, sizeof(s->cgs[at]));
-	s->cgs[at].id = id;
-	return &s->cgs[at];
-}
+/* ---- cgroups ------------------------------------------------------------------------ */
 
 /* Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or .../unified
  * on hybrid systems). */
@@ -267,48 +203,6 @@ static void find_cgroup_root(char *buf, size_t len)
 		}
 	}
 	fclose(f);
-}
-
-static struct serve *walking; /* nftw() has no context argument; the walk runs under lock */
-
-/* A cgroup's id is the inode number of its directory in cgroupfs. */
-static int on_cgroup_dir(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	struct cg_entry *e;
-	size_t root = strlen(walking->cgroup_root);
-
-	if (type != FTW_D)
-		return 0;
-	e = find_cg(walking, (uint64_t)st->st_ino);
-	if (e && !e->path)
-		e->path = strdup(path[root] ? path + root : "/");
-	return 0;
-}
-
-/* A cgroup removed after its id was recorded (its map entry stays): still
- * labelled, if something is accounted to it, but never looked for again. */
-static const char *removed_label(struct cg_entry *e)
-{
-	if (!e->path && asprintf(&e->path, "(removed cgroup %llu)", (unsigned long long)e->id) < 0)
-		e->path = NULL;
-	return e->path ? e->path : "";
-}
-
-/* Names the cgroups not named yet: one walk of the hierarchy (cheap: it holds
- * directories only), done only when a scrape meets an unknown id. */
-static void resolve_paths(struct serve *s)
-{
-	bool unknown = false;
-
-	for (uint32_t i = 0; i < s->ncgs && !unknown; i++)
-		unknown = !s->cgs[i].path && !s->cgs[i].looked;
-	if (!unknown)
-		return;
-	walking = s;
-	nftw(s->cgroup_root, on_cgroup_dir, 16, FTW_PHYS | FTW_MOUNT);
-	walking = NULL;
-	for (uint32_t i = 0; i < s->ncgs; i++)
-		s->cgs[i].looked = true;
 }
 
 /* ---- records from the kernel --------------------------------------------------- */
@@ -334,7 +228,7 @@ static void on_record(void *ctx, const void *data, size_t len)
 		return;
 	st = &((const struct mm_end_record *)data)->st;
 	s->ended_events += st->events;
-	e = get_cg(s, st->cgroup_id);
+	e = cg_get(&s->cgs, st->cgroup_id);
 	if (e)
 		add_causes(e->ended, &st->causes);
 }
@@ -362,9 +256,9 @@ static int cmp_hwm(const void *a, const void *b)
 
 static const char *cg_path(struct serve *s, uint64_t id)
 {
-	struct cg_entry *e = find_cg(s, id);
+	struct cg_entry *e = cg_find(&s->cgs, id);
 
-	return e ? removed_label(e) : "";
+	return e ? cg_label(e) : "";
 }
 
 /* The top N by RSS, then the top N by peak that are not among them. */
@@ -411,28 +305,6 @@ static uint32_t list_hooks(struct serve *s, struct metrics_hook *out, char (*buf
 	return n;
 }
 
-/* The slot of the scraper with this key; a new one takes a free slot or the
- * one scraped least recently, with no peaks remembered (its first window is
- * then the one BPF just closed). */
-static int scraper_slot(struct serve *s, const char *key)
-{
-	int k = 0;
-
-	for (int i = 0; i < MAX_SCRAPERS; i++) {
-		if (s->scrapers[i].key[0] && !strcmp(s->scrapers[i].key, key))
-			return i;
-		if (!s->scrapers[i].key[0] || s->scrapers[i].last_ns < s->scrapers[k].last_ns)
-			k = i;
-		if (!s->scrapers[i].key[0])
-			break;
-	}
-	snprintf(s->scrapers[k].key, sizeof(s->scrapers[k].key), "%s", key);
-	s->scrapers[k].last_ns = 0;
-	for (uint32_t i = 0; i < s->ncgs; i++)
-		s->cgs[i].since[k] = 0;
-	return k;
-}
-
 /*
  * Per cgroup: totals and the peak since this scraper's previous scrape. The
  * peak of the window BPF just closed is the largest of: what events produced
@@ -442,59 +314,45 @@ static int scraper_slot(struct serve *s, const char *key)
  */
 static uint32_t fill_cgroups(struct serve *s, int nwin, int nlive, int k, struct metrics_cgroup *out)
 {
+	struct cg_table *t = &s->cgs;
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; i < s->ncgs; i++) {
-		s->cgs[i].processes = 0;
-		memset(s->cgs[i].live, 0, sizeof(s->cgs[i].live));
+	for (uint32_t i = 0; i < t->n; i++) {
+		t->cgs[i].processes = 0;
+		memset(t->cgs[i].live, 0, sizeof(t->cgs[i].live));
 	}
 	for (int i = 0; i < nwin; i++)
-		get_cg(s, s->win[i].id);
+		cg_get(t, s->win[i].id);
 	for (int i = 0; i < nlive; i++) {
-		struct cg_entry *e = get_cg(s, s->live[i].cgroup_id);
+		struct cg_entry *e = cg_get(t, s->live[i].cgroup_id);
 
 		if (e) {
 			e->processes++;
 			add_causes(e->live, &s->live[i].causes);
 		}
 	}
-	resolve_paths(s);
-	for (int i = 0; i < nwin; i++) {
+	cg_resolve_paths(t, s->cgroup_root);
+	for (int i = 0; i < nwin; i++) { /* no more cg_get(): entries stay put */
 		const struct cgroup_window *w = &s->win[i];
-		struct cg_entry *e = find_cg(s, w->id);
+		struct cg_entry *e = cg_find(t, w->id);
 		struct metrics_cgroup *m = &out[n];
 		int64_t now = (int64_t)(pages(w->cur[RSS_FILE]) + pages(w->cur[RSS_ANON]) + pages(w->cur[RSS_SHMEM]));
-		int64_t peak = w->window_peak > now ? w->window_peak : now;
+		int64_t peak;
 
 		if (!e)
-			continue;
-		if (e->level > peak)
-			peak = e->level;
-		e->level = now;
-		for (int j = 0; j < MAX_SCRAPERS; j++)
-			if (s->scrapers[j].key[0] && e->since[j] < peak)
-				e->since[j] = peak;
-		peak = e->since[k];
-		e->since[k] = now; /* its next window starts at this level */
+			continue; /* out of memory when it was added */
+		peak = cg_close_window(t, e, k, w->window_peak, now);
 		/* a removed cgroup keeps its (empty) map entry: leave it out */
 		if (!e->path && !e->processes)
 			continue;
 		memset(m, 0, sizeof(*m));
-		m->path = removed_label(e);
-		for (int k = 0; k < RSS_NR_MEMBERS; k++)
-			m->bytes[k] = pages(w->cur[k]) * s->page_bytes;
+		m->path = cg_label(e);
+		for (int c = 0; c < RSS_NR_MEMBERS; c++)
+			m->bytes[c] = pages(w->cur[c]) * s->page_bytes;
 		m->peak_bytes = (uint64_t)peak * s->page_bytes;
 		m->processes = e->processes;
-		for (int c = 0; c < MC_COUNT; c++) {
-			uint64_t v = e->ended[c] + e->live[c];
-
-			/* an address space that ended after the map read but before its
-			 * record arrived would dip the sum for one scrape: hold */
-			if (v < e->shown[c])
-				v = e->shown[c];
-			e->shown[c] = v;
-			m->causes[c] = c <= MC_SWAPOUT_BYTES ? v * s->page_bytes : v;
-		}
+		for (int c = 0; c < MC_COUNT; c++)
+			m->causes[c] = cg_counter(e, c) * (c <= MC_SWAPOUT_BYTES ? s->page_bytes : 1);
 		n++;
 	}
 	return n;
@@ -529,7 +387,7 @@ static int scrape(struct serve *s, enum metrics_format fmt, const char *who, cha
 		err = -ENOMEM;
 		goto out;
 	}
-	k = scraper_slot(s, who);
+	k = cg_scraper(&s->cgs, who);
 	snap.ncgroups = fill_cgroups(s, nwin, nlive, k, cgs);
 	snap.cgroups = cgs;
 	snap.nprocs = pick_processes(s, procs);
@@ -541,8 +399,8 @@ static int scrape(struct serve *s, enum metrics_format fmt, const char *who, cha
 	snap.cause_available[MC_FAULTS] = s->hooks.h[LH_FAULT].chosen >= 0;
 	snap.cause_available[MC_COW_FAULTS] = s->hooks.h[LH_WP].chosen >= 0;
 	snap.cause_available[MC_SWAPIN_FAULTS] = s->hooks.h[LH_SWAPIN].chosen >= 0;
-	snap.window_seconds = (now - (s->scrapers[k].last_ns ? s->scrapers[k].last_ns : s->last_close_ns)) / 1e9;
-	s->scrapers[k].last_ns = now;
+	snap.window_seconds = (now - (s->cgs.scrapers[k].last_ns ? s->cgs.scrapers[k].last_ns : s->last_close_ns)) / 1e9;
+	s->cgs.scrapers[k].last_ns = now;
 	s->last_close_ns = now;
 	for (int i = 0; i < nlive; i++)
 		events += s->live[i].events;
@@ -740,9 +598,7 @@ static void free_state(struct serve *s)
 	top_state_free(s->ts);
 	free(s->live);
 	free(s->win);
-	for (uint32_t i = 0; i < s->ncgs; i++)
-		free(s->cgs[i].path);
-	free(s->cgs);
+	cg_table_free(&s->cgs);
 }
 
 /* Drains the ring buffer until a signal; the HTTP thread does the rest. */
