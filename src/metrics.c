@@ -93,11 +93,13 @@ static void cgroup_families(struct out *o, const struct metrics_snapshot *s)
 		for (size_t k = 0; k < sizeof(rss) / sizeof(rss[0]); k++)
 			cg_sample(o, "rsstrace_cgroup_rss_bytes", &s->cgroups[i], rss[k].type,
 				  s->cgroups[i].bytes[rss[k].member]);
-	family(o, "rsstrace_cgroup_swap_bytes", "gauge", "bytes", "Swapped-out memory of the cgroup's processes (VmSwap)");
+	family(o, "rsstrace_cgroup_swap_bytes", "gauge", "bytes",
+	       "Swapped-out memory of the cgroup's processes (VmSwap)");
 	for (uint32_t i = 0; i < s->ncgroups; i++)
 		cg_sample(o, "rsstrace_cgroup_swap_bytes", &s->cgroups[i], NULL, s->cgroups[i].bytes[RSS_SWAP]);
 	family(o, "rsstrace_cgroup_rss_peak_bytes", "gauge", "bytes",
-	       "Largest RSS of the cgroup since this scraper's previous scrape (same address and User-Agent), from every RSS change");
+	       "Largest RSS of the cgroup since this scraper's previous scrape (same address and User-Agent), "
+	       "from every RSS change");
 	for (uint32_t i = 0; i < s->ncgroups; i++)
 		cg_sample(o, "rsstrace_cgroup_rss_peak_bytes", &s->cgroups[i], NULL, s->cgroups[i].peak_bytes);
 	family(o, "rsstrace_cgroup_processes", "gauge", NULL, "Address spaces (processes) accounted to the cgroup");

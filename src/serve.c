@@ -240,18 +240,26 @@ static uint64_t pages(int64_t v)
 	return v < 0 ? 0 : (uint64_t)v;
 }
 
+/* Largest first; ties by pid, so that the series chosen do not flap. */
+static int desc_then_pid(uint64_t va, uint64_t vb, const struct top_row *a, const struct top_row *b)
+{
+	if (va != vb)
+		return va < vb ? 1 : -1;
+	return (a->st.tgid > b->st.tgid) - (a->st.tgid < b->st.tgid);
+}
+
 static int cmp_rss(const void *a, const void *b)
 {
 	const struct top_row *x = a, *y = b;
 
-	return x->rss_kb < y->rss_kb ? 1 : x->rss_kb > y->rss_kb ? -1 : (x->st.tgid > y->st.tgid) - (x->st.tgid < y->st.tgid);
+	return desc_then_pid(x->rss_kb, y->rss_kb, x, y);
 }
 
 static int cmp_hwm(const void *a, const void *b)
 {
 	const struct top_row *x = a, *y = b;
 
-	return x->hwm_kb < y->hwm_kb ? 1 : x->hwm_kb > y->hwm_kb ? -1 : (x->st.tgid > y->st.tgid) - (x->st.tgid < y->st.tgid);
+	return desc_then_pid(x->hwm_kb, y->hwm_kb, x, y);
 }
 
 static const char *cg_path(struct serve *s, uint64_t id)
