@@ -15,13 +15,17 @@ VERSION := 0.1
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Isrc -I$(BUILD) \
 	  -DRSSTRACE_VERSION='"$(VERSION)"'
-LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw
+LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw -lmicrohttpd -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf \
 	      -Wall -Wno-unused-function
 
 # user-space logic that needs no BPF (unit-tested without root)
-LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c src/sharing.c src/timeline.c src/svg_chart.c src/report.c src/oom_report.c src/cgroup_mem.c src/cgroup_watch.c src/cgroup_report.c src/footprint_report.c
-APP_SRCS := src/main.c src/observers.c src/stacks.c src/symbolize.c src/tracer.c src/footprint_loader.c src/launch.c src/hooks.c src/preflight.c src/top.c src/top_frame.c
+LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c \
+	    src/sharing.c src/timeline.c src/svg_chart.c src/report.c src/oom_report.c src/cgroup_mem.c \
+	    src/cgroup_watch.c src/cgroup_report.c src/footprint_report.c src/metrics.c src/listen_addr.c \
+	    src/cgroup_table.c
+APP_SRCS := src/main.c src/observers.c src/stacks.c src/symbolize.c src/tracer.c src/footprint_loader.c \
+	    src/launch.c src/hooks.c src/preflight.c src/top.c src/top_frame.c src/serve.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/%.o)
 BPF_HDRS := $(wildcard bpf/*.bpf.h) include/rsstrace.h include/footprint.h

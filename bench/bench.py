@@ -130,6 +130,25 @@ class Rsstrace:
         return lines
 
 
+class Serve:
+    """rsstrace serve: every process on the machine, plus per-cgroup totals and
+    window peaks in BPF, plus the fault hooks (its defaults)."""
+    name = "rsstrace serve (all processes, per cgroup)"
+
+    def on(self, storm):
+        import socket
+        with socket.socket() as so:
+            so.bind(("127.0.0.1", 0))
+            port = so.getsockname()[1]
+        self.p = subprocess.Popen([str(RSSTRACE), "serve", "-v", "-l", f"127.0.0.1:{port}"],
+                                  stderr=subprocess.PIPE, text=True)
+        wait_for(self.p.stderr, "serving http")
+
+    def off(self):
+        self.p.send_signal(signal.SIGTERM)
+        self.p.communicate(timeout=120)
+
+
 class Bpftrace:
     name = "bpftrace kmem:rss_stat max per mm+member"
 
@@ -258,6 +277,73 @@ def bench_top(n_idle, frames=10):
           f"({per * 100:.2f}% of one core), start-up {cpu1 * 1000:.0f} ms CPU, max RSS {rss} kB", flush=True)
 
 
+def cpu_seconds(pid):
+    """CPU time of all a process's threads in ns resolution (schedstat; the
+    10 ms ticks of /proc/PID/stat are too coarse for an idle server)."""
+    return sum(int((t / "schedstat").read_text().split()[0]) for t in Path(f"/proc/{pid}/task").iterdir()) / 1e9
+
+
+def bench_serve(seconds):
+    """rsstrace serve scraped at 1 Hz, side by side: its own CPU with the machine
+    quiet and under a fork storm (the procs storm back to back: every fork and
+    exit is an address space begun and ended, a record to drain); scrape
+    latency; its max RSS. The BPF programs' own cost is charged to the forking
+    processes (the rows above), not to serve."""
+    import socket
+    import urllib.request
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        port = so.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/metrics"
+    srv = subprocess.Popen([str(RSSTRACE), "serve", "-l", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+            break
+        except OSError:
+            if time.monotonic() > deadline or srv.poll() is not None:
+                raise RuntimeError("rsstrace serve did not come up")
+            time.sleep(0.2)
+
+    def phase(kind):
+        storm = Storm(kind) if kind else None
+        stop, forks = threading.Event(), [0]
+
+        def run():
+            while not stop.is_set():
+                storm.block(100)
+                forks[0] += 100
+        t = threading.Thread(target=run) if storm else None
+        if t:
+            t.start()
+        lat, size = [], 0
+        c0, t0 = cpu_seconds(srv.pid), time.monotonic()
+        for i in range(seconds):
+            time.sleep(max(0.0, t0 + i + 1 - time.monotonic()))
+            a = time.monotonic()
+            size = len(urllib.request.urlopen(url, timeout=30).read())
+            lat.append(time.monotonic() - a)
+        used, elapsed = cpu_seconds(srv.pid) - c0, time.monotonic() - t0
+        if t:
+            stop.set()
+            t.join()
+            storm.close()
+        return used / elapsed, statistics.median(lat), max(lat), forks[0] / elapsed, size
+    try:
+        quiet = phase(None)
+        busy = phase("procs")
+        hwm = next(int(l.split()[1]) for l in Path(f"/proc/{srv.pid}/status").read_text().splitlines()
+                   if l.startswith("VmHWM:"))
+    finally:
+        srv.terminate()
+        srv.wait(60)
+    print(f"serve scraped at 1 Hz for {seconds} s: {quiet[0] * 100:.2f}% of a core quiet, "
+          f"{busy[0] * 100:.2f}% under a fork storm of {busy[3]:.0f} forks/s (ratio {busy[0] / max(quiet[0], 1e-9):.1f}); "
+          f"scrape median {quiet[1] * 1000:.1f} / {busy[1] * 1000:.1f} ms, max {quiet[2] * 1000:.1f} / "
+          f"{busy[2] * 1000:.1f} ms; response {busy[4]} bytes; max RSS {hwm} kB", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--workloads", default="anon,file,cow,procs")
@@ -267,6 +353,7 @@ def main():
     ap.add_argument("--scaling", default="1,100,10000", help="idle traced processes for the scaling rows")
     ap.add_argument("--no-bpftrace", action="store_true")
     ap.add_argument("--top-procs", type=int, default=10000, help="idle processes for the top row (0: skip)")
+    ap.add_argument("--serve-seconds", type=int, default=20, help="seconds per serve row (0: skip)")
     a = ap.parse_args()
     have_bpftrace = not a.no_bpftrace and subprocess.run(["which", "bpftrace"], capture_output=True).returncode == 0
 
@@ -289,6 +376,7 @@ def main():
                  (Rsstrace(["--causes"], "rsstrace --causes"), a.slow_cycles),
                  (Rsstrace(["--stacks"], "rsstrace --stacks"), a.slow_cycles),
                  (Rsstrace(["--sharing", "--csv", "/dev/null"], "rsstrace --sharing --csv"), a.slow_cycles),
+                 (Serve(), a.slow_cycles),
                  (Poller(), a.cycles)]
         if have_bpftrace:
             conds.append((Bpftrace(), a.slow_cycles))
@@ -314,6 +402,8 @@ def main():
         storm.close()
     if a.top_procs:
         bench_top(a.top_procs)
+    if a.serve_seconds:
+        bench_serve(a.serve_seconds)
     if a.scaling:
         print("scaling: rsstrace's added ns/event on the anon storm with N idle traced processes")
         for n in (int(x) for x in a.scaling.split(",")):

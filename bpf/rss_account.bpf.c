@@ -23,6 +23,9 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool follow_children = true;
 /* `rsstrace top`: every process; the seeding iterator marks them all traced. */
 const volatile bool trace_all = false;
+/* `rsstrace serve`: keep per-cgroup totals and scrape-window peaks too. Off
+ * elsewhere, so the verifier drops that code and the tracer pays nothing. */
+const volatile bool per_cgroup = false;
 /* Test hook (RSSTRACE_TEST_BREAK_VERIFIER): makes fork_btf unverifiable, so the
  * test suite can check how a load failure is reported. */
 const volatile bool break_verifier = false;
@@ -61,7 +64,22 @@ struct {
 	__type(value, struct tree_peak_rec);
 } tree_peaks SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096); /* resized by the loader */
+	__type(key, __u64);	   /* cgroup v2 id */
+	__type(value, struct cgroup_acct);
+} cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096); /* resized by the loader */
+	__type(key, __u64);	   /* cgroup v2 id */
+	__type(value, struct cgroup_peak_rec);
+} cgroup_peaks SEC(".maps");
+
 struct tree_state tree; /* cur[] and the live counts; the peak is in tree_peaks */
+__u64 peak_epoch; /* the scrape window now open (bumped by user space) */
 struct loss_counters loss;
 __u32 iter_mode; /* enum iter_mode, set by the loader before running the iterator */
 
@@ -129,6 +147,63 @@ static __always_inline void tree_add(int member, __s64 delta)
 	rec->procs = tree.live_mms;
 }
 
+/* The value stored under key in map, created (zeroed) if missing. */
+static __always_inline void *lookup_or_zero(void *map, __u64 *key, void *zero)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST); /* EEXIST: another CPU won */
+	return bpf_map_lookup_elem(map, key);
+}
+
+/*
+ * The same for a cgroup: its totals, and this CPU's record of its peak in the
+ * open scrape window (per-CPU, as for the tree: nothing races with it). The
+ * window's peak is the largest record of that epoch over the CPUs.
+ */
+static __always_inline void cgroup_add(__u64 cgid, int member, __s64 delta)
+{
+	struct cgroup_acct *cg, zero_cg = {};
+	struct cgroup_peak_rec *rec, zero_rec = {};
+	__s64 rss;
+	__u64 epoch;
+
+	if (!per_cgroup || !delta)
+		return;
+	cg = lookup_or_zero(&cgroups, &cgid, &zero_cg);
+	if (!cg) {
+		__sync_fetch_and_add(&loss.cgroups_full, 1);
+		return;
+	}
+	__sync_fetch_and_add(&cg->cur[member_idx(member)], delta);
+	if (member == RSS_SWAP || delta < 0)
+		return;
+	rss = pos(cg->cur[RSS_FILE]) + pos(cg->cur[RSS_ANON]) + pos(cg->cur[RSS_SHMEM]);
+	rec = lookup_or_zero(&cgroup_peaks, &cgid, &zero_rec);
+	if (!rec) {
+		__sync_fetch_and_add(&loss.cgroups_full, 1);
+		return;
+	}
+	epoch = *(volatile __u64 *)&peak_epoch;
+	if (rec->epoch != epoch) {
+		rec->prev_epoch = rec->epoch;
+		rec->prev_peak = rec->peak;
+		rec->epoch = epoch;
+		rec->peak = rss;
+	} else if (rss > rec->peak) {
+		rec->peak = rss;
+	}
+}
+
+/* A change of one member of st's counters: into the tree and its cgroup. */
+static __always_inline void account(struct mm_state *st, int member, __s64 delta)
+{
+	tree_add(member, delta);
+	cgroup_add(st->cgroup_id, member, delta);
+}
+
 static __always_inline void note_peak(struct mm_state *st)
 {
 	__u64 rss = rss_of(st->cur);
@@ -160,7 +235,7 @@ static __always_inline __s64 apply_member(struct mm_state *st, int member, __s64
 {
 	__s64 old = exchange(&st->cur[member_idx(member)], v);
 
-	tree_add(member, v - old);
+	account(st, member, v - old);
 	if (v != old)
 		note_cause(st, member, v - old);
 	return v - old;
@@ -238,7 +313,7 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 	if (BPF_CORE_READ(cur, tgid) == st->tgid)
 		BPF_CORE_READ_STR_INTO(&st->comm, cur, group_leader, comm);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
-		tree_add(m, -st->cur[m]);
+		account(st, m, -st->cur[m]);
 	if (st->proc_view_frozen)
 		for (int m = 0; m < RSS_NR_MEMBERS; m++)
 			st->cur[m] = st->proc_view[m];
@@ -262,6 +337,8 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	__builtin_memset(st, 0, sizeof(*st));
 	st->tgid = BPF_CORE_READ(owner, tgid);
 	st->uid = BPF_CORE_READ(owner, cred, uid.val);
+	if (per_cgroup)
+		st->cgroup_id = BPF_CORE_READ(owner, cgroups, dfl_cgrp, kn, id);
 	st->ppid = ppid;
 	st->exec_seq = exec_seq;
 	st->exit_code = -1;
@@ -292,7 +369,7 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	}
 	__sync_fetch_and_add(&tree.live_mms, 1);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
-		tree_add(m, st->cur[m]);
+		account(st, m, st->cur[m]);
 }
 
 #include "stacks.bpf.h"

@@ -91,6 +91,7 @@ struct mm_state {
 	__u32 uid;		/* the owner's real uid when the mm began */
 	__u32 peak_seq;		/* times peak_rss rose (--stacks: what was at the peak) */
 	__u32 pad2;
+	__u64 cgroup_id;	/* the owner's cgroup v2 id when the mm began (rsstrace serve) */
 };
 
 /*
@@ -127,6 +128,7 @@ struct loss_counters {
 	__u64 stacks_full;	/* --stacks: a new (mm, stack) pair did not fit */
 	__u64 frames_full;	/* --stacks: a new stack's frames did not fit */
 	__u64 stack_errors;	/* --stacks: the user stack could not be read */
+	__u64 cgroups_full;	/* a change whose cgroup did not fit the cgroups map */
 };
 
 /*
@@ -178,6 +180,27 @@ struct exec_record {
 	__u32 type; /* REC_EXEC */
 	__u32 tgid;
 	char filename[EXEC_PATH_LEN];
+};
+
+/*
+ * Per-cgroup totals (rsstrace serve; value of the `cgroups` map, key = cgroup
+ * v2 id): the sum of its address spaces' counters, updated by every event.
+ */
+struct cgroup_acct {
+	__s64 cur[RSS_NR_MEMBERS];	/* pages */
+};
+
+/*
+ * The largest FILE+ANON+SHMEM of a cgroup one CPU saw in a scrape window
+ * (value of the per-CPU `cgroup_peaks` map). User space closes a window by
+ * bumping `peak_epoch`; the first event of the next window on a CPU moves the
+ * record to prev_*, so a window's peak can be read after it closed.
+ */
+struct cgroup_peak_rec {
+	__u64 epoch;
+	__s64 peak;		/* pages */
+	__u64 prev_epoch;
+	__s64 prev_peak;
 };
 
 enum record_type {

@@ -27,6 +27,7 @@
 #include "observers.h"
 #include "options.h"
 #include "preflight.h"
+#include "serve.h"
 #include "top.h"
 #include "proc_status.h"
 #include "report.h"
@@ -432,6 +433,10 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "top")) {
 		libbpf_set_print(libbpf_print);
 		return top_main(argc - 1, argv + 1);
+	}
+	if (argc > 1 && !strcmp(argv[1], "serve")) {
+		libbpf_set_print(libbpf_print);
+		return serve_main(argc - 1, argv + 1);
 	}
 	ret = parse_options(argc, argv, &a.o);
 	if (ret)

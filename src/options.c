@@ -15,7 +15,9 @@
 static const char usage_text[] =
 	"Usage: rsstrace [OPTIONS] -- CMD [ARGS...]\n"
 	"       rsstrace [OPTIONS] -p PID[,PID...]\n"
-	"       rsstrace --hooks [--json]\n";
+	"       rsstrace --hooks [--json]\n"
+	"       rsstrace top [OPTIONS]     every process, live (rsstrace top --help)\n"
+	"       rsstrace serve [OPTIONS]   a Prometheus exporter (rsstrace serve --help)\n";
 
 static const char help_text[] =
 	"\n"

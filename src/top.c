@@ -537,23 +537,15 @@ int top_main(int argc, char **argv)
 		elog("top: out of memory");
 		return EXIT_FAIL;
 	}
-	cfg = (struct tracer_config){ .follow_children = true, .trace_all = true,
-				      .map_entries = (uint32_t)tp.o.map_entries, .ringbuf_bytes = 4 << 20,
+	cfg = (struct tracer_config){ .map_entries = (uint32_t)tp.o.map_entries, .ringbuf_bytes = 4 << 20,
 				      .hooks = &tp.hooks };
-	err = tracer_start(&tp.t, &cfg, on_record, &tp, &what);
+	err = tracer_start_all(&tp.t, &cfg, on_record, &tp, &what);
 	if (err) {
 		elog("cannot %s: %s", what, strerror(-err));
 		tracer_stop(&tp.t);
 		return EXIT_FAIL;
 	}
 	tp.t0 = now_ns();
-	/* every existing process at once: one pass of the task iterator */
-	err = tracer_seed(&tp.t);
-	if (err) {
-		elog("cannot read the existing processes: %s", strerror(-err));
-		tracer_stop(&tp.t);
-		return EXIT_FAIL;
-	}
 	next_frame(&tp); /* the baseline for growth and rates */
 	ret = tp.o.batch ? run_batch(&tp) : run_interactive(&tp);
 	tracer_stop(&tp.t);

@@ -71,6 +71,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	s->rodata->nr_cpus = (uint32_t)ncpus;
 	s->rodata->follow_children = cfg->follow_children;
 	s->rodata->trace_all = cfg->trace_all;
+	s->rodata->per_cgroup = cfg->cgroup_entries > 0;
 	s->rodata->rmap_has_vma = hk->rmap_has_vma;
 	s->rodata->wp_from_fault_tp = hk->h[LH_WP].chosen >= 0 && hk->h[LH_FAULT].chosen >= 0 &&
 				      !hook_is_function(hk, LH_WP);
@@ -85,6 +86,9 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 		/* distinct stacks are far fewer than (mm, stack) pairs */
 		bpf_map__set_max_entries(s->maps.stack_frames, cfg->stack_entries / 4 + 1024);
 	}
+	/* unused without per_cgroup: one entry each, not the default thousands */
+	bpf_map__set_max_entries(s->maps.cgroups, cfg->cgroup_entries ? cfg->cgroup_entries : 1);
+	bpf_map__set_max_entries(s->maps.cgroup_peaks, cfg->cgroup_entries ? cfg->cgroup_entries : 1);
 	hooks_configure(hk, s->obj);
 	/* the iterators run on demand, not at attach */
 	bpf_program__set_autoattach(s->progs.seed_task, false);
@@ -157,6 +161,20 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn
 	if (!t->rb)
 		return -errno ? -errno : -EINVAL;
 	return 0;
+}
+
+int tracer_start_all(struct tracer *t, struct tracer_config *cfg, record_fn fn, void *ctx, const char **what)
+{
+	int err;
+
+	cfg->trace_all = true;
+	cfg->follow_children = true;
+	err = tracer_start(t, cfg, fn, ctx, what);
+	if (err)
+		return err;
+	/* every existing process at once: one pass of the task iterator */
+	*what = "read the existing processes";
+	return tracer_seed(t);
 }
 
 int tracer_add_tgid(struct tracer *t, int tgid, int ppid)
@@ -343,6 +361,65 @@ void tracer_tree(struct tracer *t, struct tree_state *out)
 void tracer_losses(struct tracer *t, struct loss_counters *out)
 {
 	*out = t->skel->bss->loss;
+}
+
+int tracer_poll_fd(struct tracer *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}
+
+uint64_t tracer_map_capacity(struct tracer *t, enum tracer_map m)
+{
+	struct bpf_map *maps[] = { t->skel->maps.mms, t->skel->maps.traced, t->skel->maps.cgroups };
+
+	return bpf_map__max_entries(maps[m]);
+}
+
+/* How many cgroup records the per-CPU map read needs: one value per possible CPU. */
+static int cgroup_recs_per_key(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 ? n : 1;
+}
+
+int tracer_close_window(struct tracer *t, struct cgroup_window *out, uint32_t max)
+{
+	int acct_fd = bpf_map__fd(t->skel->maps.cgroups);
+	int peak_fd = bpf_map__fd(t->skel->maps.cgroup_peaks);
+	int ncpus = cgroup_recs_per_key();
+	struct cgroup_peak_rec *recs = calloc(ncpus, sizeof(*recs));
+	uint64_t old, key, next, *prev = NULL;
+	uint32_t n = 0;
+
+	if (!recs)
+		return -ENOMEM;
+	/* close the window first: events from now on belong to the next one */
+	old = __atomic_fetch_add(&t->skel->bss->peak_epoch, 1, __ATOMIC_SEQ_CST);
+	while (n < max && !bpf_map_get_next_key(acct_fd, prev, &next)) {
+		struct cgroup_window *w = &out[n];
+		struct cgroup_acct acct;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(acct_fd, &key, &acct))
+			continue; /* never deleted: cannot happen, but do not use garbage */
+		memset(w, 0, sizeof(*w));
+		w->id = key;
+		memcpy(w->cur, acct.cur, sizeof(w->cur));
+		if (!bpf_map_lookup_elem(peak_fd, &key, recs)) {
+			for (int c = 0; c < ncpus; c++) {
+				int64_t p = recs[c].epoch == old ? recs[c].peak :
+					    recs[c].prev_epoch == old ? recs[c].prev_peak : 0;
+
+				if (p > w->window_peak)
+					w->window_peak = p;
+			}
+		}
+		n++;
+	}
+	free(recs);
+	return (int)n;
 }
 
 uint64_t tracer_approx_reads(struct tracer *t)

@@ -29,6 +29,7 @@ struct tracer_config {
 	bool trace_all; /* every process (rsstrace top) */
 	uint32_t map_entries;
 	uint32_t ringbuf_bytes;
+	uint32_t cgroup_entries; /* > 0: per-cgroup totals and window peaks (rsstrace serve) */
 	struct hooks *hooks; /* chosen by hooks_choose(); cause hooks may be dropped */
 	bool stacks;	     /* --stacks: charge growth to user stacks */
 	bool kernel_stacks;  /* --kernel-stacks: and to kernel stacks */
@@ -39,6 +40,11 @@ struct tracer_config {
  * step failed (for the one-line error). */
 int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
 		 const char **what);
+
+/* Every process on the system (rsstrace top and serve): tracer_start() with
+ * trace_all and follow_children set in *cfg, then every existing process
+ * seeded in one pass of the task iterator. Returns 0 or -errno, with *what. */
+int tracer_start_all(struct tracer *t, struct tracer_config *cfg, record_fn fn, void *ctx, const char **what);
 
 /* Marks a thread group as traced (ppid: for its rows, 0 = read at seeding).
  * Returns 0, -EEXIST, or -errno (map full). */
@@ -89,6 +95,23 @@ uint64_t tracer_approx_reads(struct tracer *t);
 
 /* The fd of one of the BPF maps, by name (-1 if there is none). */
 int tracer_map_fd(struct tracer *t, const char *name);
+/* The ring buffer's epoll fd: wait on it without holding what tracer_poll needs. */
+int tracer_poll_fd(struct tracer *t);
+
+enum tracer_map { TMAP_MMS, TMAP_TRACED, TMAP_CGROUPS };
+uint64_t tracer_map_capacity(struct tracer *t, enum tracer_map m);
+
+/* One cgroup at the close of a scrape window (pages). */
+struct cgroup_window {
+	uint64_t id;
+	int64_t cur[RSS_NR_MEMBERS];
+	int64_t window_peak;	/* largest FILE+ANON+SHMEM an event produced in the window, 0: no event */
+};
+
+/* Closes the open scrape window (a new one starts at once) and reads every
+ * cgroup's totals and peak in the window just closed. Returns how many (up to
+ * max), or -errno. One window at a time: callers serialise. */
+int tracer_close_window(struct tracer *t, struct cgroup_window *out, uint32_t max);
 
 /* Detaches every program and frees everything. Safe to call twice. */
 void tracer_stop(struct tracer *t);

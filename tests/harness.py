@@ -131,6 +131,14 @@ def assert_tree_peak_sane(run):
     assert s["lost_events"] == 0, f"events lost: {s}"
 
 
+def exact_counters():
+    """6.2+: /proc shows exact counters. Up to 6.1 (struct mm_rss_stat in BTF)
+    each task caches its RSS changes and folds them in every 64 faults."""
+    p = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
+                       capture_output=True, text=True)
+    return "STRUCT 'mm_rss_stat'" not in p.stdout
+
+
 def wait_for_line(stream, needle, timeout=30):
     """Reads the raw pipe (no Python buffering, so select() tells the truth)
     until needle appears; bounded by timeout. Returns what was read from the

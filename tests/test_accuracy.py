@@ -13,19 +13,11 @@ import pytest
 import json
 import tempfile
 
-from harness import (ROOT, RSSTRACE, assert_row_matches_status, assert_tree_peak_sane, need_root,
+from harness import (ROOT, RSSTRACE, assert_row_matches_status, assert_tree_peak_sane, exact_counters, need_root,
                      own_peak, trace, wl)
 
 MIB_KB = 1024
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def exact_counters():
-    """6.2+: /proc shows exact counters. Up to 6.1 (struct mm_rss_stat in BTF)
-    each task caches its RSS changes and folds them in every 64 faults."""
-    p = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
-                       capture_output=True, text=True)
-    return "STRUCT 'mm_rss_stat'" not in p.stdout
 
 
 @pytest.fixture(autouse=True)

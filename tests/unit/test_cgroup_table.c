@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests: what `rsstrace serve` keeps per cgroup (src/cgroup_table.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cgroup_table.h"
+
+static void entries_sorted_and_found(void **state)
+{
+	struct cg_table t = { 0 };
+	uint64_t ids[] = { 50, 3, 900, 1, 77 };
+
+	for (size_t i = 0; i < 5; i++)
+		assert_non_null(cg_get(&t, ids[i]));
+	assert_non_null(cg_get(&t, 3)); /* existing: no duplicate */
+	assert_int_equal(t.n, 5);
+	for (uint32_t i = 1; i < t.n; i++)
+		assert_true(t.cgs[i - 1].id < t.cgs[i].id);
+	assert_int_equal(cg_find(&t, 900)->id, 900);
+	assert_null(cg_find(&t, 2));
+	for (int i = 0; i < 200; i++) /* past the first growth */
+		cg_get(&t, 1000 + (uint64_t)i * 7);
+	assert_int_equal(t.n, 205);
+	assert_int_equal(cg_find(&t, 1000 + 199 * 7)->id, 1000 + 199 * 7);
+	cg_table_free(&t);
+}
+
+/* Prometheus (A) and a curl (B): a spike between A's scrapes stays A's even
+ * when B scrapes in between; the level counts even without events. */
+static void each_scraper_sees_peaks_since_its_own_scrape(void **state)
+{
+	struct cg_table t = { 0 };
+	struct cg_entry *e = cg_get(&t, 42);
+	int a = cg_scraper(&t, "127.0.0.1 Prometheus/2.42.0");
+
+	assert_int_equal(cg_close_window(&t, e, a, 0, 10), 10); /* no event: the level */
+	t.scrapers[a].last_ns = 1;
+	/* a spike to 100, then B's first scrape at level 10 */
+	int b = cg_scraper(&t, "127.0.0.1 curl/7.88.1");
+
+	assert_int_not_equal(a, b);
+	assert_int_equal(cg_close_window(&t, e, b, 100, 10), 100);
+	t.scrapers[b].last_ns = 2;
+	/* A's next scrape: its window covered the spike, closed by B's scrape */
+	assert_int_equal(cg_scraper(&t, "127.0.0.1 Prometheus/2.42.0"), a);
+	assert_int_equal(cg_close_window(&t, e, a, 0, 10), 100);
+	/* and then only the level again, for both */
+	assert_int_equal(cg_close_window(&t, e, a, 0, 10), 10);
+	assert_int_equal(cg_close_window(&t, e, b, 0, 10), 10);
+	/* a level of 50 dropping to 20 without an event between: 50 */
+	e->level = 50;
+	assert_int_equal(cg_close_window(&t, e, a, 0, 20), 50);
+	cg_table_free(&t);
+}
+
+static void least_recent_scraper_is_forgotten(void **state)
+{
+	struct cg_table t = { 0 };
+	struct cg_entry *e = cg_get(&t, 1);
+	char key[32];
+	int k;
+
+	for (int i = 0; i < CG_MAX_SCRAPERS; i++) {
+		snprintf(key, sizeof(key), "10.0.0.%d x", i);
+		k = cg_scraper(&t, key);
+		assert_int_equal(k, i);
+		t.scrapers[k].last_ns = 100 + (uint64_t)i;
+	}
+	t.scrapers[5].last_ns = 1; /* the least recent */
+	e->since[5] = 999;
+	k = cg_scraper(&t, "10.0.0.99 y");
+	assert_int_equal(k, 5);
+	assert_int_equal(e->since[5], 0); /* starts with nothing remembered */
+	assert_int_equal(t.scrapers[5].last_ns, 0);
+	cg_table_free(&t);
+}
+
+static void counters_never_go_down(void **state)
+{
+	struct cg_entry e = { 0 };
+
+	e.ended[MC_FAULTS] = 10;
+	e.live[MC_FAULTS] = 5;
+	assert_int_equal(cg_counter(&e, MC_FAULTS), 15);
+	/* an address space ended but its record is not read yet: 5 vanish for a moment */
+	e.live[MC_FAULTS] = 0;
+	assert_int_equal(cg_counter(&e, MC_FAULTS), 15);
+	e.ended[MC_FAULTS] = 16;
+	assert_int_equal(cg_counter(&e, MC_FAULTS), 16);
+}
+
+/* Ids are the inode numbers of the cgroups' directories: any directory tree works. */
+static void paths_from_inode_numbers(void **state)
+{
+	char root[] = "/tmp/cgroup_table_XXXXXX", sub[128], subsub[128];
+	struct cg_table t = { 0 };
+	struct stat st;
+	uint64_t id_sub, id_subsub;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(sub, sizeof(sub), "%s/a", root);
+	snprintf(subsub, sizeof(subsub), "%s/a/b c", root);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(mkdir(subsub, 0700), 0);
+	assert_int_equal(stat(sub, &st), 0);
+	id_sub = st.st_ino;
+	assert_int_equal(stat(subsub, &st), 0);
+	id_subsub = st.st_ino;
+	assert_int_equal(stat(root, &st), 0);
+	cg_get(&t, st.st_ino);
+	cg_get(&t, id_subsub);
+	cg_get(&t, 1ULL << 62); /* no such directory: removed */
+	cg_resolve_paths(&t, root);
+	assert_string_equal(cg_label(cg_find(&t, st.st_ino)), "/");
+	assert_string_equal(cg_label(cg_find(&t, id_subsub)), "/a/b c");
+	assert_string_equal(cg_label(cg_find(&t, 1ULL << 62)), "(removed cgroup 4611686018427387904)");
+	/* one walk per new id: a later one finds the new one only */
+	cg_get(&t, id_sub);
+	cg_resolve_paths(&t, root);
+	assert_string_equal(cg_label(cg_find(&t, id_sub)), "/a");
+	rmdir(subsub);
+	rmdir(sub);
+	rmdir(root);
+	cg_table_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(entries_sorted_and_found),
+		cmocka_unit_test(each_scraper_sees_peaks_since_its_own_scrape),
+		cmocka_unit_test(least_recent_scraper_is_forgotten),
+		cmocka_unit_test(counters_never_go_down),
+		cmocka_unit_test(paths_from_inode_numbers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests: `rsstrace serve --listen` addresses (src/listen_addr.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "listen_addr.h"
+
+static void loopback_v4_and_v6(void **state)
+{
+	struct listen_addr a;
+
+	assert_int_equal(parse_listen_addr("127.0.0.1:9464", &a), 0);
+	assert_true(a.loopback);
+	assert_int_equal(a.ss.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&a.ss)->sin_port), 9464);
+	assert_int_equal(parse_listen_addr("127.1.2.3:1", &a), 0);
+	assert_true(a.loopback);
+	assert_int_equal(parse_listen_addr("[::1]:65535", &a), 0);
+	assert_true(a.loopback);
+	assert_int_equal(a.ss.ss_family, AF_INET6);
+}
+
+static void other_addresses_are_not_loopback(void **state)
+{
+	struct listen_addr a;
+
+	assert_int_equal(parse_listen_addr("0.0.0.0:9464", &a), 0);
+	assert_false(a.loopback);
+	assert_int_equal(parse_listen_addr("10.0.0.1:80", &a), 0);
+	assert_false(a.loopback);
+	assert_int_equal(parse_listen_addr("[::]:9464", &a), 0);
+	assert_false(a.loopback);
+	/* mapped IPv4 loopback is treated as remote: refused unless allowed */
+	assert_int_equal(parse_listen_addr("[::ffff:127.0.0.1]:9464", &a), 0);
+	assert_false(a.loopback);
+}
+
+static void malformed(void **state)
+{
+	struct listen_addr a;
+	const char *bad[] = { "", ":", "9464", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
+			      "127.0.0.1:94x", "localhost:9464", "::1:9464", "[::1]", "[::1:9464", "[]:9464",
+			      "1.2.3.4.5:80", "127.0.0.1:-1" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse_listen_addr(bad[i], &a), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(loopback_v4_and_v6),
+		cmocka_unit_test(other_addresses_are_not_loopback),
+		cmocka_unit_test(malformed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
