@@ -53,14 +53,6 @@ struct app {
 	const char *fp_unavailable; /* --footprint: why not on the rmap hooks */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns() */
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void on_signal(int sig)
 {
 	stop_signal = sig;
@@ -262,7 +254,7 @@ static void print_live(struct app *a)
 	tracer_tree(&a->t, &tree);
 	tracer_losses(&a->t, &l);
 	tracer_foreach_live(&a->t, pick_largest, &largest);
-	report_live(&a->r, &tree, largest.tgid ? &largest : NULL, now_ns(),
+	report_live(&a->r, &tree, largest.tgid ? &largest : NULL, tracer_now_ns(),
 		    l.ringbuf_full + l.mms_full + l.tasks_full, &sh);
 }
 
@@ -287,11 +279,11 @@ static void add_to_cgroup_sample(void *ctx, const struct mm_state *st)
 /* --cgroup: read the traced processes' cgroups now (near the peak, or at the end). */
 static void sample_cgroups(struct app *a, int64_t tree_peak, bool at_end)
 {
-	uint64_t now = now_ns();
+	uint64_t now = tracer_now_ns();
 
 	cgroup_watch_begin(&a->cgw, tree_peak, now, at_end);
 	tracer_foreach_live(&a->t, add_to_cgroup_sample, a);
-	cgroup_watch_end(&a->cgw, now_ns(), at_end);
+	cgroup_watch_end(&a->cgw, tracer_now_ns(), at_end);
 }
 
 /* Traces until every traced process is gone, a signal, or the duration. */
@@ -306,20 +298,20 @@ static void trace_loop(struct app *a, uint64_t t0)
 	if (getenv("RSSTRACE_TEST_STALL_MS"))
 		usleep(1000 * atoi(getenv("RSSTRACE_TEST_STALL_MS")));
 	for (;;) {
-		tracer_poll(&a->t, observers_wait_ms(&a->ob, now_ns(), 50));
+		tracer_poll(&a->t, observers_wait_ms(&a->ob, tracer_now_ns(), 50));
 		report_flush(&a->r, false);
 		if (stop_signal || ferror(a->r.out))
 			return;
 		reap_cmd(a, WNOHANG);
-		if (deadline && now_ns() >= deadline)
+		if (deadline && tracer_now_ns() >= deadline)
 			return;
 		tracer_tree(&a->t, &tree);
-		observers_tick(&a->ob, &a->t, &tree, now_ns());
+		observers_tick(&a->ob, &a->t, &tree, tracer_now_ns());
 		if (tree.live_tgids <= 0 && tree.live_mms <= 0)
 			return;
-		if (a->o.cgroup && cgroup_watch_due(&a->cgw, tree.rss, tree.peak, now_ns()))
+		if (a->o.cgroup && cgroup_watch_due(&a->cgw, tree.rss, tree.peak, tracer_now_ns()))
 			sample_cgroups(a, tree.peak, false);
-		if (step && now_ns() >= next_live) {
+		if (step && tracer_now_ns() >= next_live) {
 			print_live(a);
 			next_live += step;
 		}
@@ -333,7 +325,7 @@ static void add_detached(void *ctx, const struct mm_state *st)
 
 	a->mms_at_end++;
 	s.end_reason = END_DETACH;
-	s.end_ns = now_ns();
+	s.end_ns = tracer_now_ns();
 	report_add_row(&a->r, &s);
 }
 
@@ -489,7 +481,7 @@ int main(int argc, char **argv)
 	}
 	if (a.o.footprint)
 		start_footprint(&a);
-	t0 = now_ns();
+	t0 = tracer_now_ns();
 	err = observers_start(&a.ob, &a.t, t0, (uint64_t)sysconf(_SC_PAGESIZE) / 1024,
 			      (uint32_t)a.o.map_entries);
 	if (err) {
@@ -529,7 +521,7 @@ int main(int argc, char **argv)
 		kill(a.l.pid, SIGTERM);
 		stop_signal = 0;
 		a.o.duration = 1;
-		trace_loop(&a, now_ns());
+		trace_loop(&a, tracer_now_ns());
 	}
 
 	/* What is still alive gets its current state as its row. */
@@ -540,12 +532,12 @@ int main(int argc, char **argv)
 		char title[sizeof(a.target) + 32];
 
 		snprintf(title, sizeof(title), "rsstrace: RSS of %s", a.target);
-		if (observers_finish(&a.ob, &a.t, now_ns(), title, &what))
+		if (observers_finish(&a.ob, &a.t, tracer_now_ns(), title, &what))
 			elog("writing %s failed", what);
 	}
 	tracer_foreach_live(&a.t, add_detached, &a);
 	tracer_poll(&a.t, 0);
-	sum.end_ns = now_ns();
+	sum.end_ns = tracer_now_ns();
 	tracer_tree(&a.t, &sum.tree);
 	tracer_losses(&a.t, &sum.loss);
 	sum.approx_reads = tracer_approx_reads(&a.t);

@@ -80,14 +80,6 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static const char usage[] =
 	"Usage: rsstrace serve [--listen ADDR:PORT [--allow-remote]] [--top-processes N]\n"
 	"\n"
@@ -386,7 +378,7 @@ static int scrape(struct serve *s, enum metrics_format fmt, const char *who, cha
 	nlive = tracer_read_live(&s->t, s->live, s->live_cap);
 	if (nlive < 0)
 		return nlive;
-	now = now_ns();
+	now = tracer_now_ns();
 	if (top_build(s->ts, s->live, (uint32_t)nlive, now, &s->f))
 		return -ENOMEM;
 	cgs = calloc(nwin ? nwin : 1, sizeof(*cgs));
@@ -654,7 +646,7 @@ int serve_main(int argc, char **argv)
 		free_state(&s);
 		return ret;
 	}
-	s.last_close_ns = now_ns();
+	s.last_close_ns = tracer_now_ns();
 	d = start_http(&s, fd);
 	if (!d) {
 		elog("cannot start the HTTP server on %s", s.o.listen);

@@ -60,14 +60,6 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static const char usage[] =
 	"Usage: rsstrace top [-d SECONDS] [-b [-n COUNT] [--json]] [--no-faults]\n"
 	"\n"
@@ -147,7 +139,7 @@ static void on_record(void *ctx, const void *data, size_t len)
 	struct top *tp = ctx;
 
 	if (len >= sizeof(struct mm_end_record) && *(const uint32_t *)data == REC_MM_END)
-		top_note_ended(tp->ts, &((const struct mm_end_record *)data)->st, now_ns());
+		top_note_ended(tp->ts, &((const struct mm_end_record *)data)->st, tracer_now_ns());
 	if (len >= sizeof(struct oom_kill_record) && *(const uint32_t *)data == REC_OOM_KILL) {
 		oom_note_init(&tp->last_oom, data);
 		tp->nooms++;
@@ -167,7 +159,7 @@ static int next_frame(struct top *tp)
 	n = tracer_read_live(&tp->t, tp->live, tp->live_cap);
 	if (n < 0)
 		return n;
-	if (top_build(tp->ts, tp->live, (uint32_t)n, now_ns(), &tp->f))
+	if (top_build(tp->ts, tp->live, (uint32_t)n, tracer_now_ns(), &tp->f))
 		return -ENOMEM;
 	top_arrange(&tp->f, &tp->flt, tp->sort, tp->tree);
 	return 0;
@@ -487,13 +479,13 @@ static int run_interactive(struct top *tp)
 		case '?': draw_help(); timeout(-1); getch(); timeout(100); redraw = true; break;
 		case KEY_RESIZE: redraw = true; break;
 		}
-		if (!tp->paused && now_ns() >= next) {
+		if (!tp->paused && tracer_now_ns() >= next) {
 			if (next_frame(tp)) {
 				endwin();
 				elog("top: cannot read the accounting maps");
 				return EXIT_FAIL;
 			}
-			next = now_ns() + (uint64_t)(tp->o.delay * 1e9);
+			next = tracer_now_ns() + (uint64_t)(tp->o.delay * 1e9);
 			redraw = true;
 		} else if (redraw && ch != ERR) {
 			top_arrange(&tp->f, &tp->flt, tp->sort, tp->tree);
@@ -545,7 +537,7 @@ int top_main(int argc, char **argv)
 		tracer_stop(&tp.t);
 		return EXIT_FAIL;
 	}
-	tp.t0 = now_ns();
+	tp.t0 = tracer_now_ns();
 	next_frame(&tp); /* the baseline for growth and rates */
 	ret = tp.o.batch ? run_batch(&tp) : run_interactive(&tp);
 	tracer_stop(&tp.t);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "rsstrace.h"
 
@@ -61,6 +62,16 @@ int tracer_run_iter(struct tracer *t, struct bpf_program *prog, enum iter_mode m
 int tracer_seed(struct tracer *t);
 /* Re-reads the counters and hiwater marks of every live row. */
 int tracer_refresh(struct tracer *t);
+
+/* Now on CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns(): comparable with
+ * every timestamp the BPF side records. */
+static inline uint64_t tracer_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 /* Orders tgids (uint32_t), for qsort()/bsearch() on tracer_owners(). */
 static inline int tracer_cmp_tgid(const void *a, const void *b)
