@@ -20,7 +20,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(AR
 	      -Wall -Wno-unused-function
 
 # user-space logic that needs no BPF (unit-tested without root)
-LIB_SRCS := src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c \
+LIB_SRCS := src/array.c src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c \
 	    src/sharing.c src/timeline.c src/svg_chart.c src/report.c src/oom_report.c src/cgroup_mem.c \
 	    src/cgroup_watch.c src/cgroup_report.c src/footprint_report.c src/metrics.c src/listen_addr.c \
 	    src/cgroup_table.c

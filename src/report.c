@@ -9,6 +9,7 @@
 
 #include "cgroup_report.h"
 #include "footprint_report.h"
+#include "array.h"
 #include "json_writer.h"
 #include "log.h"
 #include "proc_status.h"
@@ -37,22 +38,6 @@ void report_free(struct report *r)
 	r->nrows = r->npending = 0;
 }
 
-static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 64;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return false;
-	*arr = p;
-	*cap = ncap;
-	return true;
-}
-
 static uint64_t vm_hwm_pages(const struct mm_state *st);
 static void print_row_json(struct report *r, const struct mm_state *st);
 
@@ -63,7 +48,7 @@ static void keep_row(struct report *r, const struct mm_state *st)
 	size_t min = 0;
 
 	if (!r->keep || r->nrows < r->keep) {
-		if (!grow((void **)&r->rows, &r->rows_cap, r->nrows, sizeof(*r->rows))) {
+		if (!array_grow((void **)&r->rows, &r->rows_cap, r->nrows, sizeof(*r->rows))) {
 			r->oom = true;
 			return;
 		}
@@ -111,7 +96,7 @@ void report_add_row(struct report *r, const struct mm_state *st)
 	if (s.end_reason == END_EXIT && s.exit_code < 0)
 		s.exit_code = recent_exit(r, &s);
 	if (s.end_reason == END_EXIT && s.exit_code < 0) {
-		if (!grow((void **)&r->pending, &r->pending_cap, r->npending, sizeof(*r->pending))) {
+		if (!array_grow((void **)&r->pending, &r->pending_cap, r->npending, sizeof(*r->pending))) {
 			r->oom = true;
 			return;
 		}

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "symbolize.h"
 
+#include "array.h"
+
 #include <dirent.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
@@ -141,17 +143,10 @@ void symbolizer_add_file(struct symbolizer *s, const char *path)
 		f.phdrs = NULL;
 		f.nphdrs = 0;
 	}
-	if (s->nfiles == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		void *n = realloc(s->files, cap * sizeof(*s->files));
-
-		if (!n) {
-			free(f.path);
-			free(f.phdrs);
-			return;
-		}
-		s->files = n;
-		s->cap = cap;
+	if (!array_grow((void **)&s->files, &s->cap, s->nfiles, sizeof(*s->files))) {
+		free(f.path);
+		free(f.phdrs);
+		return;
 	}
 	s->files[s->nfiles++] = f;
 }
@@ -285,13 +280,8 @@ static void load_kallsyms(struct symbolizer *s)
 			continue;
 		if (type != 't' && type != 'T')
 			continue;
-		if (s->nksyms == cap) {
-			void *n = realloc(s->ksyms, (cap = cap ? cap * 2 : 4096) * sizeof(*s->ksyms));
-
-			if (!n)
-				break;
-			s->ksyms = n;
-		}
+		if (!array_grow((void **)&s->ksyms, &cap, s->nksyms, sizeof(*s->ksyms)))
+			break;
 		s->ksyms[s->nksyms].addr = addr;
 		s->ksyms[s->nksyms].name = strdup(name);
 		if (s->ksyms[s->nksyms].name)

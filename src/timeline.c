@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "timeline.h"
 
+#include "array.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,16 +92,9 @@ static void keep_point(struct timeline *tl, const struct timeline_point *p)
 		return;
 	if (tl->npts >= TIMELINE_MAX_POINTS)
 		thin(tl);
-	if (tl->npts == tl->pts_cap) {
-		size_t cap = tl->pts_cap ? tl->pts_cap * 2 : 256;
-		void *n = realloc(tl->pts, cap * sizeof(*tl->pts));
-
-		if (!n) {
-			tl->oom = true;
-			return;
-		}
-		tl->pts = n;
-		tl->pts_cap = cap;
+	if (!array_grow((void **)&tl->pts, &tl->pts_cap, tl->npts, sizeof(*tl->pts))) {
+		tl->oom = true;
+		return;
 	}
 	tl->pts[tl->npts++] = *p;
 }
@@ -108,16 +103,9 @@ static void keep_proc_point(struct timeline *tl, const struct timeline_proc_poin
 {
 	if (!tl->keep)
 		return;
-	if (tl->npp == tl->pp_cap) {
-		size_t cap = tl->pp_cap ? tl->pp_cap * 2 : 1024;
-		void *n = realloc(tl->pp, cap * sizeof(*tl->pp));
-
-		if (!n) {
-			tl->oom = true;
-			return;
-		}
-		tl->pp = n;
-		tl->pp_cap = cap;
+	if (!array_grow((void **)&tl->pp, &tl->pp_cap, tl->npp, sizeof(*tl->pp))) {
+		tl->oom = true;
+		return;
 	}
 	tl->pp[tl->npp++] = *p;
 }

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Growable arrays: the one realloc-doubling step every table here needs. */
+#ifndef ARRAY_H
+#define ARRAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Makes room for element n of *arr (elements of elem bytes, *cap of them
+ * allocated): doubles the capacity (from 64) when n reaches it. Returns
+ * false, leaving *arr and *cap as they were, if memory ran out. */
+bool array_grow(void **arr, size_t *cap, size_t n, size_t elem);
+
+#endif
