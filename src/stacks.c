@@ -9,9 +9,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "json_writer.h"
 #include "symbolize.h"
 #include "units.h"
+
+/* A stack as printed: distinct raw stacks that symbolize alike (return
+ * addresses at different lines of one function) are one. */
+struct named_stack {
+	char *folded; /* "comm;outer;...;inner" */
+	uint64_t at_peak[RSS_NR_MEMBERS];
+	uint64_t grown[RSS_NR_MEMBERS];
+	uint32_t procs;
+};
 
 int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel)
 {
@@ -29,6 +39,9 @@ int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel)
 
 void stacks_free(struct stacks *s)
 {
+	for (long i = 0; i < s->nnamed; i++)
+		free(s->named[i].folded);
+	free(s->named);
 	for (size_t i = 0; i < s->aggs_cap; i++)
 		free(s->aggs[i].frames);
 	free(s->aggs);
@@ -59,16 +72,9 @@ void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended)
 {
 	struct stack_mm *m;
 
-	if (s->nmms == s->mms_cap) {
-		size_t cap = s->mms_cap ? s->mms_cap * 2 : 256;
-		void *n = realloc(s->mms, cap * sizeof(*s->mms));
-
-		if (!n) {
-			s->harvest_errors++;
-			return;
-		}
-		s->mms = n;
-		s->mms_cap = cap;
+	if (!array_grow((void **)&s->mms, &s->mms_cap, s->nmms, sizeof(*s->mms))) {
+		s->harvest_errors++;
+		return;
 	}
 	m = &s->mms[s->nmms++];
 	memset(m, 0, sizeof(*m));
@@ -215,13 +221,8 @@ int stacks_harvest(struct stacks *s, bool final)
 		fold(s, &key, &c, m);
 		if (final)
 			continue;
-		if (ndone == done_cap) {
-			void *n = realloc(done, (done_cap = done_cap ? done_cap * 2 : 256) * sizeof(*done));
-
-			if (!n)
-				break;
-			done = n;
-		}
+		if (!array_grow((void **)&done, &done_cap, ndone, sizeof(*done)))
+			break;
 		done[ndone++] = key;
 	}
 	/* deleted after the walk: deleting under get_next_key restarts it */
@@ -341,14 +342,6 @@ static void find_missing_files(struct stacks *s)
 	}
 }
 
-/* A stack as printed: distinct raw stacks that symbolize alike (return
- * addresses at different lines of one function) are one. */
-struct named_stack {
-	char *folded; /* "comm;outer;...;inner" */
-	uint64_t at_peak[RSS_NR_MEMBERS];
-	uint64_t grown[RSS_NR_MEMBERS];
-	uint32_t procs;
-};
 
 static int cmp_name(const void *pa, const void *pb)
 {
@@ -367,16 +360,17 @@ static int cmp_weight(const void *pa, const void *pb)
 	return strcmp(a->folded, b->folded);
 }
 
-/* Every stack, named and merged, heaviest first. Returns how many (*out
- * malloc'ed, free with free_named), or -ENOMEM. */
-static long named_stacks(struct stacks *s, struct named_stack **out)
+/* Every stack, named and merged (*out malloc'ed), heaviest first. Returns
+ * how many, or -ENOMEM. */
+static long name_stacks(struct stacks *s, struct named_stack **out)
 {
 	struct named_stack *v = calloc(s->naggs ? s->naggs : 1, sizeof(*v));
 	char *line = malloc(65536);
 	size_t n = 0, w = 0;
 
-	*out = v;
+	*out = NULL;
 	if (!v || !line) {
+		free(v);
 		free(line);
 		return -ENOMEM;
 	}
@@ -414,14 +408,18 @@ static long named_stacks(struct stacks *s, struct named_stack **out)
 	}
 	if (w)
 		qsort(v, w, sizeof(*v), cmp_weight);
+	*out = v;
 	return (long)w;
 }
 
-static void free_named(struct named_stack *v, long n)
+/* Every stack, named and merged, heaviest first: computed once (the folded
+ * file and the summary both need it). Returns how many, or -ENOMEM. */
+static long named_stacks(struct stacks *s, struct named_stack **out)
 {
-	for (long i = 0; i < n; i++)
-		free(v[i].folded);
-	free(v);
+	if (!s->named)
+		s->nnamed = name_stacks(s, &s->named);
+	*out = s->named;
+	return s->nnamed;
 }
 
 int stacks_write_folded(struct stacks *s, FILE *out)
@@ -429,14 +427,11 @@ int stacks_write_folded(struct stacks *s, FILE *out)
 	struct named_stack *v;
 	long n = named_stacks(s, &v);
 
-	if (n < 0) {
-		free(v);
+	if (n < 0)
 		return (int)n;
-	}
 	for (long i = 0; i < n; i++)
 		if (total(v[i].at_peak))
 			fprintf(out, "%s %llu\n", v[i].folded, (unsigned long long)total(v[i].at_peak));
-	free_named(v, n);
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -472,7 +467,6 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 	struct json_obj j;
 
 	if (n < 0) {
-		free(v);
 		fprintf(out, "WARNING: out of memory: stacks not shown\n");
 		return;
 	}
@@ -501,7 +495,6 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 		json_uint(&j, "unreadable_stacks", loss->stack_errors);
 		json_uint(&j, "unmatched_entries", s->unmatched + s->harvest_errors);
 		json_end(&j);
-		free_named(v, n);
 		return;
 	}
 	fprintf(out, "\nWhere the memory came from (--stacks): pages each stack faulted in, up to\n"
@@ -533,5 +526,4 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 	if (loss->stack_errors)
 		fprintf(out, "  %llu user stacks could not be read (charged to [no user stack])\n",
 			(unsigned long long)loss->stack_errors);
-	free_named(v, n);
 }

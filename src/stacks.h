@@ -22,6 +22,7 @@
 #define STACKS_TOP 10 /* stacks in the text summary */
 
 struct symbolizer;
+struct named_stack;
 
 /* An address space with stack entries: what is needed to read them. */
 struct stack_mm {
@@ -58,6 +59,8 @@ struct stacks {
 	uint64_t peak_pages;	/* sum of each address space's peak RSS */
 	uint64_t unmatched;	/* entries whose address space was never known */
 	uint64_t harvest_errors;
+	struct named_stack *named; /* symbolized once, after the final harvest */
+	long nnamed;
 };
 
 int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel);
