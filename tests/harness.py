@@ -31,6 +31,13 @@ def need_root():
         pytest.skip("needs root to load BPF programs")
 
 
+def hooks():
+    """rsstrace --hooks --json: each logical hook's choice on this kernel."""
+    p = subprocess.run([str(RSSTRACE), "--hooks", "--json"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return {o["hook"]: o for o in map(json.loads, p.stdout.splitlines())}
+
+
 def wl(name):
     return str(WORKLOADS / name)
 

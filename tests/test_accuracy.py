@@ -13,11 +13,10 @@ import pytest
 import json
 import tempfile
 
-from harness import (ROOT, RSSTRACE, assert_row_matches_status, assert_tree_peak_sane, exact_counters, need_root,
+from harness import (PAGE_KB, ROOT, RSSTRACE, assert_row_matches_status, assert_tree_peak_sane, exact_counters, need_root,
                      own_peak, trace, wl)
 
 MIB_KB = 1024
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 @pytest.fixture(autouse=True)

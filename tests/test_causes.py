@@ -7,27 +7,17 @@ independently of rsstrace (kprobe support, kallsyms): on a kernel with kprobes
 and their counters must move; where they cannot attach (this 6.18 host), the
 fallbacks must be chosen and what has no hook must read as null, never 0."""
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from harness import RSSTRACE, assert_row_matches_status, need_root, trace, wl
+from harness import PAGE_KB, assert_row_matches_status, hooks, need_root, trace, wl
 
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 @pytest.fixture(autouse=True)
 def _root():
     need_root()
-
-
-def hooks():
-    p = subprocess.run([str(RSSTRACE), "--hooks", "--json"], capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    return {o["hook"]: o for o in map(json.loads, p.stdout.splitlines())}
 
 
 def kernel_has_kprobes():

@@ -79,7 +79,7 @@ def test_cgroup_counts_page_cache_and_shared_files_once(memory_cgroup):
     output, reports, truth = run_mix(cg, True)
     objs = [json.loads(l) for l in output.splitlines()]
     ends = [o for o in objs if o["type"] == "cgroup" and o["when"] == "end" and o["path"] == cg.path]
-    assert len(ends) == 1, (err, objs)
+    assert len(ends) == 1, objs
     end = ends[0]
     assert end["version"] == (1 if cg.v1 else 2) and end["traced_processes"] == 2, end
     # the tree's part: what the two processes' /proc/PID/status said

@@ -15,13 +15,12 @@ import os
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from harness import RSSTRACE, ROOT, need_root, parse_reports, run_rsstrace, wait_for_line, wl
-from test_cgroup import read_until, wait_for_file
+from harness import RSSTRACE, ROOT, hooks, need_root, parse_reports, run_rsstrace, wait_for_line, wl
+from test_cgroup import wait_for_file
 
 MIB, CHILDREN, DIRTIERS, FILE_MIB = 128, 6, 3, 16
 SCALE = float(os.environ.get("RSSTRACE_TEST_SCALE", "1"))
@@ -30,12 +29,6 @@ SCALE = float(os.environ.get("RSSTRACE_TEST_SCALE", "1"))
 @pytest.fixture(autouse=True)
 def _root():
     need_root()
-
-
-def hooks():
-    p = subprocess.run([str(RSSTRACE), "--hooks", "--json"], capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    return {o["hook"]: o for o in map(json.loads, p.stdout.splitlines())}
 
 
 def rmap_hooks_attach():
