@@ -15,22 +15,29 @@ VERSION := 0.1
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Isrc -I$(BUILD) \
 	  -DRSSTRACE_VERSION='"$(VERSION)"'
+DEPFLAGS = -MMD -MP
 LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw -lmicrohttpd -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf \
 	      -Wall -Wno-unused-function
 
-# user-space logic that needs no BPF (unit-tested without root)
-LIB_SRCS := src/array.c src/units.c src/json_writer.c src/options.c src/proc_status.c src/smaps_rollup.c \
-	    src/sharing.c src/timeline.c src/svg_chart.c src/report.c src/oom_report.c src/cgroup_mem.c \
-	    src/cgroup_watch.c src/cgroup_report.c src/footprint_report.c src/metrics.c src/listen_addr.c \
-	    src/cgroup_table.c
-APP_SRCS := src/main.c src/observers.c src/stacks.c src/symbolize.c src/tracer.c src/footprint_loader.c \
-	    src/launch.c src/hooks.c src/preflight.c src/top.c src/top_frame.c src/serve.c
-LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
-APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/%.o)
+# The folders are the architecture (docs/architecture.md): core/ (tracer
+# lifecycle, hooks, the live view, utilities), proc/ (readers of /proc and
+# cgroupfs), output/ (printers), and one folder per subcommand.
+# LIB_SRCS: user-space logic that needs no BPF (unit-tested without root).
+LIB_SRCS := $(addprefix src/,core/array.c core/units.c core/json_writer.c \
+	    proc/proc_status.c proc/smaps_rollup.c proc/cgroup_mem.c \
+	    output/report.c output/oom_report.c output/cgroup_report.c output/footprint_report.c \
+	    output/svg_chart.c \
+	    trace/options.c trace/sharing.c trace/timeline.c trace/cgroup_watch.c \
+	    serve/metrics.c serve/listen_addr.c serve/cgroup_table.c)
+APP_SRCS := $(filter-out $(LIB_SRCS),$(wildcard src/*.c src/*/*.c))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/obj/%.o)
 BPF_HDRS := $(wildcard bpf/*.bpf.h) include/rsstrace.h include/footprint.h
 WORKLOADS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(wildcard tests/workloads/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+SKELS := $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_compat.skel.h $(BUILD)/rss_account_nofetch.skel.h \
+	 $(BUILD)/footprint.skel.h
 
 .PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench
 all: rsstrace
@@ -59,10 +66,12 @@ $(BUILD)/footprint.bpf.o: bpf/footprint.bpf.c $(BPF_HDRS) | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/footprint_loader.o $(BUILD)/san/footprint_loader.o: $(BUILD)/footprint.skel.h $(BUILD)/rss_account.skel.h
-$(BUILD)/tracer.o: $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_compat.skel.h $(BUILD)/rss_account_nofetch.skel.h
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/rsstrace.h include/footprint.h | $(BUILD)
-	$(CC) $(CFLAGS) -c $< -o $@
+# Objects mirror src/'s folders; -MMD records which headers each includes.
+# The skeletons are generated headers: every object waits for them (the
+# first build cannot know from .d files yet who includes one).
+$(BUILD)/obj/%.o: src/%.c | $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 rsstrace: $(APP_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -74,31 +83,31 @@ $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h Makefile | 
 workloads: $(WORKLOADS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/unit
-	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ -lcmocka -lm
+	$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) -o $@ -lcmocka -lm
 
 # Sanitizer builds of the user-space code (make check runs them): AddressSanitizer
 # + UndefinedBehaviorSanitizer, and libFuzzer targets for every parser of
 # external text (tests/fuzz/).
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-SAN_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/san/%.o)
-SAN_APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/san/%.o)
+SAN_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/san/obj/%.o)
+SAN_APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/san/obj/%.o)
 SAN_UNITS := $(patsubst tests/unit/%.c,$(BUILD)/san/unit/%,$(wildcard tests/unit/test_*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(BUILD)/san $(BUILD)/san/unit $(BUILD)/fuzz:
 	mkdir -p $@
 
-$(BUILD)/san/tracer.o: $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_compat.skel.h $(BUILD)/rss_account_nofetch.skel.h
-$(BUILD)/san/%.o: src/%.c $(wildcard src/*.h) include/rsstrace.h | $(BUILD)/san
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+$(BUILD)/san/obj/%.o: src/%.c | $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/san/unit/%: tests/unit/%.c $(SAN_LIB_OBJS) | $(BUILD)/san/unit
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_LIB_OBJS) -o $@ -lcmocka -lm
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) $< $(SAN_LIB_OBJS) -o $@ -lcmocka -lm
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*.h) | $(BUILD)/fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*/*.h) | $(BUILD)/fuzz
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $< $(LIB_SRCS) -o $@ -lm
 
 sanitize: $(BUILD)/san/rsstrace $(SAN_UNITS)
@@ -159,3 +168,5 @@ vmlinux:
 
 clean:
 	rm -rf $(BUILD) rsstrace
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -19,19 +19,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup_watch.h"
-#include "footprint_loader.h"
-#include "hooks.h"
-#include "launch.h"
-#include "log.h"
-#include "observers.h"
-#include "options.h"
-#include "preflight.h"
-#include "serve.h"
-#include "top.h"
-#include "proc_status.h"
-#include "report.h"
-#include "tracer.h"
+#include "trace/cgroup_watch.h"
+#include "trace/footprint_loader.h"
+#include "core/hooks.h"
+#include "trace/launch.h"
+#include "core/log.h"
+#include "trace/observers.h"
+#include "trace/options.h"
+#include "core/preflight.h"
+#include "serve/serve.h"
+#include "top/top.h"
+#include "proc/proc_status.h"
+#include "output/report.h"
+#include "core/tracer.h"
 
 bool log_verbose;
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup_mem.h"
+#include "proc/cgroup_mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

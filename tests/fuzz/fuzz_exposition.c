@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listen_addr.h"
-#include "metrics.h"
+#include "serve/listen_addr.h"
+#include "serve/metrics.h"
 
 static void check_render(const char *s, size_t size)
 {

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cgroup_mem.h"
-#include "cgroup_report.h"
+#include "proc/cgroup_mem.h"
+#include "output/cgroup_report.h"
 
 static void memory_line_of_v1_wins(void **state)
 {

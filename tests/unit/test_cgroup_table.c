@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cgroup_table.h"
+#include "serve/cgroup_table.h"
 
 static void entries_sorted_and_found(void **state)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "json_writer.h"
+#include "core/json_writer.h"
 
 static const char *esc(const char *s, size_t len)
 {

@@ -8,7 +8,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
-#include "listen_addr.h"
+#include "serve/listen_addr.h"
 
 static void loopback_v4_and_v6(void **state)
 {

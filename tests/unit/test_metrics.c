@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "metrics.h"
+#include "serve/metrics.h"
 
 static struct metrics_cgroup cgs[2];
 static struct metrics_process procs[1];

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "options.h"
+#include "trace/options.h"
 
 static int parse(struct options *o, ...)
 {

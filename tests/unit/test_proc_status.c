@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "proc_status.h"
+#include "proc/proc_status.h"
 
 static void stat_with_hostile_comm(void **state)
 {

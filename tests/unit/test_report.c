@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "report.h"
+#include "output/report.h"
 
 #define NS 1000000ULL /* 1 ms */
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "smaps_rollup.h"
+#include "proc/smaps_rollup.h"
 
 /* As printed by 6.18 for a process sharing most of its memory with a parent. */
 static const char *rollup_6_18 =

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "svg_chart.h"
-#include "timeline.h"
+#include "output/svg_chart.h"
+#include "trace/timeline.h"
 
 #define T0 1000000000ULL
 #define MS 1000000ULL

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "units.h"
+#include "core/units.h"
 
 static void size_valid(void **state)
 {

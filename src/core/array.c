@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "core/array.h"
+
+#include <stdlib.h>
+
+bool array_grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	ncap = *cap ? *cap * 2 : 64;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return false;
+	*arr = p;
+	*cap = ncap;
+	return true;
+}

@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "core/hooks.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "core/json_writer.h"
+
+struct candidate {
+	enum logical_hook hook;
+	enum hook_kind kind;
+	const char *target; /* tracepoint, "category/tracepoint", or function */
+	const char *prog;   /* program in bpf/rss_account.bpf.c; NULL: derived */
+};
+
+/*
+ * Every attach point rsstrace knows, best first per logical hook. The first
+ * one that this kernel accepts is used. Function names change across kernels:
+ * page_remove_rmap became folio_remove_rmap_ptes/_pmd in 6.8; remove_vma_list
+ * was inlined (5.10) and is gone since 6.1, its work done per VMA by remove_vma.
+ */
+static const struct candidate table[] = {
+	/* logical hook  kind           target                           program */
+	{ LH_RSS,      HK_TP_BTF,     "rss_stat",                      "rss_stat_btf" },
+	{ LH_RSS,      HK_RAW_TP,     "rss_stat",                      "rss_stat_raw" },
+	{ LH_FORK,     HK_TP_BTF,     "sched_process_fork",            "fork_btf" },
+	{ LH_FORK,     HK_RAW_TP,     "sched_process_fork",            "fork_raw" },
+	{ LH_EXEC,     HK_TP_BTF,     "sched_process_exec",            "exec_btf" },
+	{ LH_EXEC,     HK_RAW_TP,     "sched_process_exec",            "exec_raw" },
+	{ LH_EXIT,     HK_TP_BTF,     "sched_process_exit",            "exit_btf" },
+	{ LH_EXIT,     HK_RAW_TP,     "sched_process_exit",            "exit_raw" },
+	{ LH_TEARDOWN, HK_TP_BTF,     "exit_mmap",                     "exit_mmap_btf" },
+	{ LH_TEARDOWN, HK_DERIVED,    "rss_stat with mm_users == 0",   NULL },
+	{ LH_FAULT,    HK_FENTRY,     "handle_mm_fault",               "fault_fentry" },
+	{ LH_FAULT,    HK_KPROBE,     "handle_mm_fault",               "fault_kprobe" },
+	{ LH_FAULT,    HK_TP_BTF,     "page_fault_user",               "fault_tp_btf" },
+	{ LH_FAULT,    HK_TRACEPOINT, "exceptions/page_fault_user",    "fault_tp" },
+	{ LH_WP,       HK_FENTRY,     "do_wp_page",                    "wp_fentry" },
+	{ LH_WP,       HK_KPROBE,     "do_wp_page",                    "wp_kprobe" },
+	{ LH_WP,       HK_DERIVED,    "page_fault_user error_code",    NULL },
+	{ LH_RMAP,     HK_FENTRY,     "folio_remove_rmap_ptes",        "rmap_folio_fentry" },
+	{ LH_RMAP,     HK_FENTRY,     "page_remove_rmap",              "rmap_page_fentry" },
+	{ LH_RMAP,     HK_KPROBE,     "folio_remove_rmap_ptes",        "rmap_folio_kprobe" },
+	{ LH_RMAP,     HK_KPROBE,     "page_remove_rmap",              "rmap_page_kprobe" },
+	{ LH_RMAP_PMD, HK_FENTRY,     "folio_remove_rmap_pmd",         "rmap_pmd_fentry" },
+	{ LH_RMAP_PMD, HK_KPROBE,     "folio_remove_rmap_pmd",         "rmap_pmd_kprobe" },
+	{ LH_VMA,      HK_FENTRY,     "remove_vma",                    "vma_fentry" },
+	{ LH_VMA,      HK_KPROBE,     "remove_vma",                    "vma_kprobe" },
+	{ LH_VMA,      HK_TRACEPOINT, "syscalls/sys_enter_munmap",     "munmap_tp" },
+	{ LH_SWAPIN,   HK_FENTRY,     "do_swap_page",                  "swapin_fentry" },
+	{ LH_SWAPIN,   HK_KPROBE,     "do_swap_page",                  "swapin_kprobe" },
+	/* --footprint: the rmap functions, folio ones (6.8+) first */
+	{ LH_FP_NEW,   HK_FENTRY,     "folio_add_new_anon_rmap",       "fp_new_folio_fentry" },
+	{ LH_FP_NEW,   HK_FENTRY,     "page_add_new_anon_rmap",        "fp_new_page_fentry" },
+	{ LH_FP_NEW,   HK_KPROBE,     "folio_add_new_anon_rmap",       "fp_new_folio_kprobe" },
+	{ LH_FP_NEW,   HK_KPROBE,     "page_add_new_anon_rmap",        "fp_new_page_kprobe" },
+	{ LH_FP_ANON,  HK_FENTRY,     "folio_add_anon_rmap_ptes",      "fp_anon_ptes_fentry" },
+	{ LH_FP_ANON,  HK_FENTRY,     "do_page_add_anon_rmap",         "fp_do_anon_page_fentry" },
+	{ LH_FP_ANON,  HK_FENTRY,     "page_add_anon_rmap",            "fp_anon_page_fentry" },
+	{ LH_FP_ANON,  HK_KPROBE,     "folio_add_anon_rmap_ptes",      "fp_anon_ptes_kprobe" },
+	{ LH_FP_ANON,  HK_KPROBE,     "do_page_add_anon_rmap",         "fp_do_anon_page_kprobe" },
+	{ LH_FP_ANON,  HK_KPROBE,     "page_add_anon_rmap",            "fp_anon_page_kprobe" },
+	{ LH_FP_ANON_PMD, HK_FENTRY,  "folio_add_anon_rmap_pmd",       "fp_anon_pmd_fentry" },
+	{ LH_FP_ANON_PMD, HK_KPROBE,  "folio_add_anon_rmap_pmd",       "fp_anon_pmd_kprobe" },
+	{ LH_FP_FILE,  HK_FENTRY,     "folio_add_file_rmap_ptes",      "fp_file_ptes_fentry" },
+	{ LH_FP_FILE,  HK_FENTRY,     "page_add_file_rmap",            "fp_file_page_fentry" },
+	{ LH_FP_FILE,  HK_KPROBE,     "folio_add_file_rmap_ptes",      "fp_file_ptes_kprobe" },
+	{ LH_FP_FILE,  HK_KPROBE,     "page_add_file_rmap",            "fp_file_page_kprobe" },
+	{ LH_FP_FILE_PMD, HK_FENTRY,  "folio_add_file_rmap_pmd",       "fp_file_pmd_fentry" },
+	{ LH_FP_FILE_PMD, HK_KPROBE,  "folio_add_file_rmap_pmd",       "fp_file_pmd_kprobe" },
+	{ LH_FP_REMOVE, HK_FENTRY,    "folio_remove_rmap_ptes",        "fp_remove_ptes_fentry" },
+	{ LH_FP_REMOVE, HK_FENTRY,    "page_remove_rmap",              "fp_remove_page_fentry" },
+	{ LH_FP_REMOVE, HK_KPROBE,    "folio_remove_rmap_ptes",        "fp_remove_ptes_kprobe" },
+	{ LH_FP_REMOVE, HK_KPROBE,    "page_remove_rmap",              "fp_remove_page_kprobe" },
+	{ LH_FP_REMOVE_PMD, HK_FENTRY, "folio_remove_rmap_pmd",        "fp_remove_pmd_fentry" },
+	{ LH_FP_REMOVE_PMD, HK_KPROBE, "folio_remove_rmap_pmd",        "fp_remove_pmd_kprobe" },
+	/* mark_victim passes the task since 6.8 (a pid before: see tp_passes_task) */
+	{ LH_OOM,      HK_TP_BTF,     "mark_victim",                   "oom_btf" },
+	{ LH_OOM,      HK_FENTRY,     "mark_oom_victim",               "oom_fentry" },
+	{ LH_OOM,      HK_KPROBE,     "mark_oom_victim",               "oom_kprobe" },
+	{ LH_OOM,      HK_TRACEPOINT, "oom/mark_victim",               "oom_tp" },
+};
+#define NCAND (int)(sizeof(table) / sizeof(table[0]))
+
+static const char *const names[LH_COUNT] = {
+	"rss change", "fork", "exec", "exit", "teardown",
+	"fault", "cow/wp fault", "rmap removal", "rmap (huge)", "vma removal", "swap-in",
+	"oom kill", "fp new anon", "fp anon", "fp anon pmd", "fp file", "fp file pmd",
+	"fp remove", "fp remove pmd",
+};
+static const char *const keys[LH_COUNT] = {
+	"rss_change", "fork", "exec", "exit", "teardown",
+	"fault", "wp_fault", "rmap_removal", "rmap_removal_pmd", "vma_removal", "swap_in",
+	"oom_kill", "footprint_new_anon", "footprint_anon", "footprint_anon_pmd", "footprint_file",
+	"footprint_file_pmd", "footprint_remove", "footprint_remove_pmd",
+};
+static const char *const kinds[] = { "tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe", "derived" };
+
+const char *hook_name(enum logical_hook h)
+{
+	return names[h];
+}
+
+const char *hook_key(enum logical_hook h)
+{
+	return keys[h];
+}
+
+static bool optional(enum logical_hook h)
+{
+	return h >= LH_FAULT;
+}
+
+/* The --causes hooks (the other optional ones are wanted for other reasons). */
+static bool cause_hook(enum logical_hook h)
+{
+	return h >= LH_FAULT && h <= LH_SWAPIN;
+}
+
+static bool footprint_hook(enum logical_hook h)
+{
+	return h >= LH_FP_NEW && h <= LH_FP_REMOVE_PMD;
+}
+
+/* A PMD hook needed only where the PTE one is a folio function (6.8+): the
+ * older page functions take a `compound` argument instead. */
+static enum logical_hook pmd_partner(enum logical_hook h)
+{
+	switch (h) {
+	case LH_RMAP_PMD: return LH_RMAP;
+	case LH_FP_ANON_PMD: return LH_FP_ANON;
+	case LH_FP_FILE_PMD: return LH_FP_FILE;
+	case LH_FP_REMOVE_PMD: return LH_FP_REMOVE;
+	default: return LH_COUNT;
+	}
+}
+
+/* ---- probes: what this kernel really offers ---------------------------------------------- */
+
+struct probe_ctx {
+	struct btf *vmlinux;
+	bool tracefs_tried;
+	const char *tracefs; /* mount point, or NULL */
+	bool kallsyms_read;
+	char *kallsyms;	     /* "\n name\n" list of text symbols */
+};
+
+static int trial_load(enum bpf_prog_type type, enum bpf_attach_type attach, int btf_id)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach,
+		    .attach_btf_id = btf_id);
+	int fd = bpf_prog_load(type, NULL, "GPL", insns, 2, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Load a do-nothing program for this attach point and attach it for real. */
+static int trial_attach(enum bpf_attach_type attach, int btf_id, char *why, size_t len)
+{
+	int fd = trial_load(BPF_PROG_TYPE_TRACING, attach, btf_id), link;
+
+	if (fd < 0) {
+		snprintf(why, len, "trial load failed: %s", strerror(-fd));
+		return -1;
+	}
+	link = bpf_raw_tracepoint_open(NULL, fd);
+	if (link < 0) {
+		snprintf(why, len, "trial attach failed: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(link);
+	close(fd);
+	return 0;
+}
+
+static const char *tracefs(struct probe_ctx *p)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+
+	if (p->tracefs_tried)
+		return p->tracefs;
+	p->tracefs_tried = true;
+	for (int i = 0; i < 2; i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/events", dirs[i]);
+		if (!access(path, F_OK))
+			return p->tracefs = dirs[i];
+	}
+	/* not mounted: mount it where the kernel provides the mount point */
+	if (!mount("tracefs", dirs[0], "tracefs", 0, NULL))
+		return p->tracefs = dirs[0];
+	return NULL;
+}
+
+static bool in_kallsyms(struct probe_ctx *p, const char *sym)
+{
+	char needle[160];
+
+	if (!p->kallsyms_read) {
+		FILE *f = fopen("/proc/kallsyms", "re");
+		size_t cap = 1 << 20, len = 1;
+		char line[512], name[256], type;
+		unsigned long long addr;
+
+		p->kallsyms_read = true;
+		p->kallsyms = malloc(cap);
+		if (!f || !p->kallsyms) {
+			if (f)
+				fclose(f);
+			return false;
+		}
+		p->kallsyms[0] = '\n';
+		while (fgets(line, sizeof(line), f)) {
+			size_t n;
+
+			if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 ||
+			    (type != 't' && type != 'T') || strchr(line, '['))
+				continue; /* text symbols of the kernel image only */
+			n = strlen(name);
+			if (len + n + 2 > cap) {
+				char *bigger = realloc(p->kallsyms, cap *= 2);
+
+				if (!bigger)
+					break;
+				p->kallsyms = bigger;
+			}
+			memcpy(p->kallsyms + len, name, n);
+			len += n;
+			p->kallsyms[len++] = '\n';
+		}
+		p->kallsyms[len] = 0;
+		fclose(f);
+	}
+	if (!p->kallsyms)
+		return false;
+	snprintf(needle, sizeof(needle), "\n%s\n", sym);
+	return strstr(p->kallsyms, needle) != NULL;
+}
+
+/* Returns true if candidate c can be used; else writes why not. */
+static bool probe(struct probe_ctx *p, const struct candidate *c, char *why, size_t len)
+{
+	char name[160];
+	int id;
+
+	switch (c->kind) {
+	case HK_TP_BTF:
+	case HK_RAW_TP:
+		snprintf(name, sizeof(name), "btf_trace_%s", c->target);
+		id = p->vmlinux ? btf__find_by_name_kind(p->vmlinux, name, BTF_KIND_TYPEDEF) : -1;
+		if (id <= 0) {
+			snprintf(why, len, "no such tracepoint in this kernel");
+			return false;
+		}
+		if (c->kind == HK_TP_BTF)
+			return trial_attach(BPF_TRACE_RAW_TP, id, why, len) == 0;
+		return true;
+	case HK_TRACEPOINT:
+		if (!tracefs(p)) {
+			snprintf(why, len, "tracefs not mounted and not mountable");
+			return false;
+		}
+		snprintf(name, sizeof(name), "%s/events/%s/id", tracefs(p), c->target);
+		if (access(name, F_OK)) {
+			snprintf(why, len, "no such tracepoint in this kernel");
+			return false;
+		}
+		return true;
+	case HK_FENTRY:
+		id = p->vmlinux ? btf__find_by_name_kind(p->vmlinux, c->target, BTF_KIND_FUNC) : -1;
+		if (id <= 0) {
+			snprintf(why, len, "not in BTF (inlined, renamed or absent)");
+			return false;
+		}
+		return trial_attach(BPF_TRACE_FENTRY, id, why, len) == 0;
+	case HK_KPROBE:
+		if (access("/sys/bus/event_source/devices/kprobe/type", F_OK)) {
+			snprintf(why, len, "no kprobe support in this kernel (CONFIG_KPROBES)");
+			return false;
+		}
+		if (!in_kallsyms(p, c->target)) {
+			snprintf(why, len, "not in kallsyms (inlined, renamed or absent)");
+			return false;
+		}
+		return true;
+	case HK_DERIVED:
+		return true; /* decided by the caller */
+	}
+	return false;
+}
+
+/* page_remove_rmap(page, vma, compound) since 5.18; (page, compound) before. */
+static bool rmap_second_arg_is_vma(const struct btf *vmlinux)
+{
+	const struct btf_type *fn, *proto;
+	const struct btf_param *params;
+	int id;
+
+	id = vmlinux ? btf__find_by_name_kind(vmlinux, "page_remove_rmap", BTF_KIND_FUNC) : -1;
+	if (id <= 0)
+		return false;
+	fn = btf__type_by_id(vmlinux, id);
+	proto = btf__type_by_id(vmlinux, fn->type);
+	if (!proto || btf_vlen(proto) < 3)
+		return false;
+	params = btf_params(proto);
+	return !strcmp(btf__name_by_offset(vmlinux, params[1].name_off), "vma");
+}
+
+/* How many parameters a kernel function has (BTF), -1 if unknown. */
+static int func_params(const struct btf *vmlinux, const char *name)
+{
+	const struct btf_type *fn, *proto;
+	int id = vmlinux ? btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) : -1;
+
+	if (id <= 0)
+		return -1;
+	fn = btf__type_by_id(vmlinux, id);
+	proto = btf__type_by_id(vmlinux, fn->type);
+	return proto ? btf_vlen(proto) : -1;
+}
+
+/* page_add_anon_rmap(page, vma, address, rmap_t flags) since 6.0; a bool before. */
+static bool anon_rmap_takes_flags(const struct btf *vmlinux)
+{
+	const struct btf_type *fn, *proto, *last;
+	int id;
+
+	id = vmlinux ? btf__find_by_name_kind(vmlinux, "page_add_anon_rmap", BTF_KIND_FUNC) : -1;
+	if (id <= 0)
+		return false;
+	fn = btf__type_by_id(vmlinux, id);
+	proto = btf__type_by_id(vmlinux, fn->type);
+	if (!proto || btf_vlen(proto) < 4)
+		return false;
+	last = btf__type_by_id(vmlinux, btf_params(proto)[3].type);
+	return last && !strcmp(btf__name_by_offset(vmlinux, last->name_off), "rmap_t");
+}
+
+/* Whether the raw tracepoint's first argument (after the context) is a task. */
+static bool tp_passes_task(const struct btf *vmlinux, const char *tp)
+{
+	const struct btf_type *t, *ptr;
+	const struct btf_param *params;
+	char name[96];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = vmlinux ? btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) : -1;
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(vmlinux, id);		/* typedef */
+	t = btf__type_by_id(vmlinux, t->type);		/* pointer */
+	t = t ? btf__type_by_id(vmlinux, t->type) : NULL; /* func proto */
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
+		return false;
+	params = btf_params(t);
+	ptr = btf__type_by_id(vmlinux, params[1].type);
+	if (!ptr || !btf_is_ptr(ptr))
+		return false;
+	t = btf__type_by_id(vmlinux, ptr->type);
+	return t && btf_is_struct(t) && !strcmp(btf__name_by_offset(vmlinux, t->name_off), "task_struct");
+}
+
+/* The kernel's BTF, parsed once at start-up (several MB: parsing it again
+ * and again was most of rsstrace's own peak memory), released once loaded. */
+static struct btf *btf_cache;
+static bool btf_tried;
+
+const struct btf *vmlinux_btf(void)
+{
+	if (!btf_tried) {
+		btf_tried = true;
+		btf_cache = btf__load_vmlinux_btf();
+	}
+	return btf_cache;
+}
+
+void vmlinux_btf_release(void)
+{
+	btf__free(btf_cache);
+	btf_cache = NULL;
+	btf_tried = false;
+}
+
+int hooks_choose(struct hooks *hk, bool causes, bool footprint, const char **missing)
+{
+	struct probe_ctx p = { .vmlinux = (struct btf *)vmlinux_btf() };
+	int ret = 0;
+
+	memset(hk, 0, sizeof(*hk));
+	for (int h = 0; h < LH_COUNT; h++) {
+		struct hook_choice *ch = &hk->h[h];
+
+		ch->chosen = -1;
+		ch->wanted = cause_hook(h) ? causes : footprint_hook(h) ? footprint : true;
+		if (!ch->wanted)
+			continue;
+		for (int i = 0; i < NCAND && ch->chosen < 0; i++) {
+			char why[HOOK_REASON_LEN] = "";
+			bool ok;
+
+			if (table[i].hook != (enum logical_hook)h)
+				continue;
+			if (pmd_partner(h) != LH_COUNT && hk->h[pmd_partner(h)].chosen >= 0 &&
+			    !strstr(table[hk->h[pmd_partner(h)].chosen].target, "folio")) {
+				ok = false;
+				snprintf(why, sizeof(why), "not needed: %s covers huge pages",
+					 table[hk->h[pmd_partner(h)].chosen].target);
+			} else if (h == LH_OOM && table[i].kind == HK_TP_BTF &&
+				   !tp_passes_task(p.vmlinux, table[i].target)) {
+				ok = false;
+				snprintf(why, sizeof(why), "passes only a pid on this kernel (before 6.8)");
+			} else if (h == LH_WP && table[i].kind == HK_DERIVED) {
+				int f = hk->h[LH_FAULT].chosen;
+
+				ok = f >= 0 && strstr(table[f].target, "page_fault_user");
+				if (!ok)
+					snprintf(why, sizeof(why), "needs the page_fault_user fault hook");
+			} else {
+				ok = probe(&p, &table[i], why, sizeof(why));
+			}
+			if (ok) {
+				ch->chosen = i;
+			} else if (ch->nrejected < 8) {
+				ch->rejected[ch->nrejected] = i;
+				snprintf(ch->reasons[ch->nrejected++], HOOK_REASON_LEN, "%s", why);
+			}
+		}
+		if (ch->chosen < 0 && !optional(h) && h != LH_TEARDOWN) {
+			*missing = names[h];
+			ret = -1;
+		}
+	}
+	hk->rmap_has_vma = rmap_second_arg_is_vma(p.vmlinux);
+	hk->anon_rmap_flags = anon_rmap_takes_flags(p.vmlinux);
+	hk->new_anon_has_compound = func_params(p.vmlinux, "page_add_new_anon_rmap") >= 4;
+	free(p.kallsyms);
+	return ret;
+}
+
+bool hooks_footprint_ready(const struct hooks *hk)
+{
+	return hk->h[LH_FP_NEW].chosen >= 0 && hk->h[LH_FP_ANON].chosen >= 0 &&
+	       hk->h[LH_FP_FILE].chosen >= 0 && hk->h[LH_FP_REMOVE].chosen >= 0;
+}
+
+void hooks_drop_footprint(struct hooks *hk, const char *why)
+{
+	for (int h = LH_FP_NEW; h <= LH_FP_REMOVE_PMD; h++) {
+		struct hook_choice *ch = &hk->h[h];
+
+		if (ch->chosen >= 0 && ch->nrejected < 8) {
+			ch->rejected[ch->nrejected] = ch->chosen;
+			snprintf(ch->reasons[ch->nrejected++], HOOK_REASON_LEN, "%s", why);
+		}
+		ch->chosen = -1;
+	}
+}
+
+bool hook_is_function(const struct hooks *hk, enum logical_hook h)
+{
+	int i = hk->h[h].chosen;
+
+	return i >= 0 && (table[i].kind == HK_FENTRY || table[i].kind == HK_KPROBE);
+}
+
+bool hooks_drop_causes(struct hooks *hk)
+{
+	bool any = false;
+
+	for (int h = LH_FAULT; h <= LH_OOM; h++) {
+		struct hook_choice *ch = &hk->h[h];
+
+		if (ch->chosen >= 0 && table[ch->chosen].prog) {
+			if (ch->nrejected < 8) {
+				ch->rejected[ch->nrejected] = ch->chosen;
+				snprintf(ch->reasons[ch->nrejected++], HOOK_REASON_LEN,
+					 "the BPF object failed to load with it");
+			}
+			any = true;
+		}
+		ch->chosen = -1;
+	}
+	return any;
+}
+
+void hooks_configure(const struct hooks *hk, struct bpf_object *obj)
+{
+	for (int i = 0; i < NCAND; i++) {
+		struct bpf_program *prog;
+
+		if (!table[i].prog)
+			continue;
+		prog = bpf_object__find_program_by_name(obj, table[i].prog);
+		if (prog)
+			bpf_program__set_autoload(prog, hk->h[table[i].hook].chosen == i);
+	}
+}
+
+static void candidate_name(int i, char *buf, size_t len)
+{
+	if (table[i].kind == HK_DERIVED)
+		snprintf(buf, len, "derived: %s", table[i].target);
+	else
+		snprintf(buf, len, "%s/%s", kinds[table[i].kind], table[i].target);
+}
+
+const char *hook_in_use(const struct hooks *hk, enum logical_hook h, char *buf, size_t len)
+{
+	int i = hk->h[h].chosen;
+
+	if (i < 0)
+		return NULL;
+	candidate_name(i, buf, len);
+	return buf;
+}
+
+void hooks_print(const struct hooks *hk, FILE *out, bool json)
+{
+	struct utsname u;
+	char buf[128];
+
+	uname(&u);
+	if (!json)
+		fprintf(out, "Kernel %s: logical hook -> attach point in use (rejected candidates)\n\n",
+			u.release);
+	for (int h = 0; h < LH_COUNT; h++) {
+		const struct hook_choice *ch = &hk->h[h];
+		const char *use = hook_in_use(hk, h, buf, sizeof(buf));
+		struct json_obj j;
+
+		if (json) {
+			json_begin(&j, out);
+			json_str(&j, "type", "hook");
+			json_str(&j, "kernel", u.release);
+			json_str(&j, "hook", keys[h]);
+			if (use)
+				json_str(&j, "in_use", use);
+			else
+				json_null(&j, "in_use");
+			json_bool(&j, "optional", optional(h));
+			for (int k = 0; k < ch->nrejected; k++) {
+				char key[32], name[128];
+
+				candidate_name(ch->rejected[k], name, sizeof(name));
+				snprintf(key, sizeof(key), "rejected_%d", k + 1);
+				json_str(&j, key, name);
+				snprintf(key, sizeof(key), "reason_%d", k + 1);
+				json_str(&j, key, ch->reasons[k]);
+			}
+			json_end(&j);
+			continue;
+		}
+		fprintf(out, "%-13s -> %s\n", names[h],
+			use ? use : optional(h) ? "UNAVAILABLE (its counters are reported as n/a)" : "none");
+		for (int k = 0; k < ch->nrejected; k++) {
+			char name[128];
+
+			candidate_name(ch->rejected[k], name, sizeof(name));
+			fprintf(out, "%16s rejected %s: %s\n", "", name, ch->reasons[k]);
+		}
+	}
+	if (!json)
+		fprintf(out, "\nOptional hooks: fault to swap-in are used with --causes, the fp ones with\n"
+			     "--footprint, oom kill always.\n");
+}
+
+const char *tracefs_dir(void)
+{
+	static struct probe_ctx p;
+
+	return tracefs(&p);
+}
+
+bool probe_fetch_atomics(void)
+{
+	/* r1 = 0; *(u64 *)(r10 - 8) = r1; r1 = 1;
+	 * r1 = atomic_fetch_add((u64 *)(r10 - 8), r1); r0 = 0; exit */
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 0 },
+		{ .code = BPF_STX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_1, .off = -8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_1,
+		  .off = -8, .imm = BPF_ADD | BPF_FETCH },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", insns, 6, NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}

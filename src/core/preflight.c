@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "core/preflight.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/exit_status.h"
+
+/* Root, or CAP_BPF + CAP_PERFMON (5.8+), or CAP_SYS_ADMIN. */
+static bool has_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	uint64_t eff;
+
+	if (geteuid() == 0)
+		return true;
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	eff = data[0].effective | ((uint64_t)data[1].effective << 32);
+#define HAS(cap) (eff & (1ULL << (cap)))
+	return HAS(CAP_SYS_ADMIN) || (HAS(39 /* CAP_BPF */) && HAS(38 /* CAP_PERFMON */));
+#undef HAS
+}
+
+int preflight(void)
+{
+	if (!has_privileges()) {
+		elog("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs: run it with sudo");
+		return EXIT_FAIL;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		elog("this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); rsstrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+		     strerror(errno));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "core/tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/hooks.h"
+#include "core/log.h"
+#include "rss_account.skel.h"
+#include "rss_account_compat.skel.h"
+#include "rss_account_nofetch.skel.h"
+
+/* Both skeletons come from one source and differ only in the embedded object:
+ * the rest of the code drives either through struct rss_account_bpf. */
+_Static_assert(sizeof(struct rss_account_bpf) == sizeof(struct rss_account_nofetch_bpf) &&
+		       sizeof(struct rss_account_bpf) == sizeof(struct rss_account_compat_bpf),
+	       "the skeletons must have the same layout");
+
+static int ringbuf_cb(void *ctx, void *data, size_t len)
+{
+	struct tracer *t = ctx;
+
+	t->on_record(t->ctx, data, len);
+	return 0;
+}
+
+static bool in_vmlinux_btf(const char *name, int kind)
+{
+	const struct btf *vmlinux = vmlinux_btf();
+
+	return vmlinux && btf__find_by_name_kind(vmlinux, name, kind) > 0;
+}
+
+/* up to 6.1: struct mm_rss_stat of atomics (see bpf/core_fixes.bpf.h) */
+static bool counters_are_percpu(void)
+{
+	return !in_vmlinux_btf("mm_rss_stat", BTF_KIND_STRUCT);
+}
+
+static int open_and_load(struct tracer *t, const struct tracer_config *cfg, const char **what)
+{
+	struct rss_account_bpf *s;
+	struct hooks *hk = cfg->hooks;
+	bool percpu, exec_view;
+	int ncpus, err;
+
+	*what = "open the BPF object";
+	if (!probe_fetch_atomics()) {
+		vlog("this kernel has no fetch-atomics (5.12+): using the build without them; "
+		     "the tree totals can drift when two CPUs change one counter at once");
+		s = (struct rss_account_bpf *)rss_account_nofetch_bpf__open();
+	} else if (counters_are_percpu() && in_vmlinux_btf("bpf_rdonly_cast", BTF_KIND_FUNC)) {
+		s = rss_account_bpf__open();
+	} else {
+		vlog("using the build without the bpf_rdonly_cast kfunc");
+		s = (struct rss_account_bpf *)rss_account_compat_bpf__open();
+	}
+	if (!s)
+		return -errno ? -errno : -EINVAL;
+	t->skel = s;
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		*what = "count the possible CPUs";
+		return ncpus ? ncpus : -EINVAL;
+	}
+	s->rodata->nr_cpus = (uint32_t)ncpus;
+	s->rodata->follow_children = cfg->follow_children;
+	s->rodata->trace_all = cfg->trace_all;
+	s->rodata->per_cgroup = cfg->cgroup_entries > 0;
+	s->rodata->rmap_has_vma = hk->rmap_has_vma;
+	s->rodata->wp_from_fault_tp = hk->h[LH_WP].chosen >= 0 && hk->h[LH_FAULT].chosen >= 0 &&
+				      !hook_is_function(hk, LH_WP);
+	s->rodata->break_verifier = getenv("RSSTRACE_TEST_BREAK_VERIFIER") != NULL;
+	bpf_map__set_max_entries(s->maps.mms, cfg->map_entries);
+	bpf_map__set_max_entries(s->maps.traced, cfg->map_entries);
+	bpf_map__set_max_entries(s->maps.records, cfg->ringbuf_bytes);
+	s->rodata->stacks_on = cfg->stacks;
+	s->rodata->kernel_stacks_on = cfg->stacks && cfg->kernel_stacks;
+	if (cfg->stacks) {
+		bpf_map__set_max_entries(s->maps.stack_counts, cfg->stack_entries);
+		/* distinct stacks are far fewer than (mm, stack) pairs */
+		bpf_map__set_max_entries(s->maps.stack_frames, cfg->stack_entries / 4 + 1024);
+	}
+	/* unused without per_cgroup: one entry each, not the default thousands */
+	bpf_map__set_max_entries(s->maps.cgroups, cfg->cgroup_entries ? cfg->cgroup_entries : 1);
+	bpf_map__set_max_entries(s->maps.cgroup_peaks, cfg->cgroup_entries ? cfg->cgroup_entries : 1);
+	hooks_configure(hk, s->obj);
+	/* the iterators run on demand, not at attach */
+	bpf_program__set_autoattach(s->progs.seed_task, false);
+	bpf_program__set_autoattach(s->progs.init_cpu_offsets, false);
+	percpu = counters_are_percpu();
+	bpf_program__set_autoload(s->progs.init_cpu_offsets, percpu);
+	/* up to 6.1: /proc's view at execve() entry (bpf/rss_account.bpf.c) */
+	exec_view = false;
+	if (!percpu && tracefs_dir()) {
+		char path[160];
+
+		snprintf(path, sizeof(path), "%s/events/syscalls/sys_enter_execve/id", tracefs_dir());
+		exec_view = !access(path, F_OK);
+	}
+	bpf_program__set_autoload(s->progs.execve_enter, exec_view);
+	bpf_program__set_autoload(s->progs.execveat_enter, exec_view);
+	bpf_program__set_autoload(s->progs.execve_exit, exec_view);
+	bpf_program__set_autoload(s->progs.execveat_exit, exec_view);
+	if (!percpu)
+		vlog("per-task RSS caches (<= 6.1): rows agree with /proc, lag included%s",
+		     exec_view ? "" : "; no execve tracepoints, so an exec's row may include a late fold");
+
+	*what = "load the BPF programs";
+	err = rss_account_bpf__load(s);
+	return err;
+}
+
+int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
+		 const char **what)
+{
+	struct rss_account_bpf *s;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->on_record = fn;
+	t->ctx = ctx;
+	err = open_and_load(t, cfg, what);
+	if (err && hooks_drop_causes(cfg->hooks)) {
+		/* an optional hook may have broken the load: try without them, and
+		 * say so only if that was it */
+		int first = err;
+
+		rss_account_bpf__destroy(t->skel);
+		t->skel = NULL;
+		err = open_and_load(t, cfg, what);
+		if (!err)
+			wlog("the optional hooks (--causes, oom kill) could not be loaded (%s); tracing without them",
+			     strerror(-first));
+	}
+	vmlinux_btf_release();
+	if (err)
+		return err;
+	s = t->skel;
+
+	if (bpf_program__autoload(s->progs.init_cpu_offsets)) {
+		*what = "measure the per-CPU offsets";
+		err = tracer_run_iter(t, s->progs.init_cpu_offsets, ITER_SEED);
+		if (err)
+			return err;
+		if (!s->bss->cpu_off_ready)
+			wlog("per-CPU counter offsets unknown: counts are approximate (within the kernel's per-CPU batch)");
+	}
+	*what = "attach the BPF programs";
+	err = rss_account_bpf__attach(s);
+	if (err)
+		return err;
+
+	*what = "set up the ring buffer";
+	t->rb = ring_buffer__new(bpf_map__fd(s->maps.records), ringbuf_cb, t, NULL);
+	if (!t->rb)
+		return -errno ? -errno : -EINVAL;
+	return 0;
+}
+
+int tracer_start_all(struct tracer *t, struct tracer_config *cfg, record_fn fn, void *ctx, const char **what)
+{
+	int err;
+
+	cfg->trace_all = true;
+	cfg->follow_children = true;
+	err = tracer_start(t, cfg, fn, ctx, what);
+	if (err)
+		return err;
+	/* every existing process at once: one pass of the task iterator */
+	*what = "read the existing processes";
+	return tracer_seed(t);
+}
+
+int tracer_add_tgid(struct tracer *t, int tgid, int ppid)
+{
+	struct traced_task tt = { .next_exec_seq = 0, .ppid = (uint32_t)ppid };
+	uint32_t key = (uint32_t)tgid;
+
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &key, &tt, BPF_NOEXIST))
+		return -errno;
+	__sync_fetch_and_add(&t->skel->bss->tree.live_tgids, 1);
+	__sync_fetch_and_add(&t->skel->bss->tree.tgids_seen, 1);
+	return 0;
+}
+
+bool tracer_drop_tgid(struct tracer *t, int tgid)
+{
+	uint32_t key = (uint32_t)tgid;
+
+	if (bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key))
+		return false;
+	__sync_fetch_and_add(&t->skel->bss->tree.live_tgids, -1);
+	__sync_fetch_and_add(&t->skel->bss->tree.tgids_seen, -1);
+	return true;
+}
+
+int tracer_run_iter(struct tracer *t, struct bpf_program *prog, enum iter_mode mode)
+{
+	struct bpf_link *link;
+	char buf[64];
+	int fd, n, err = 0;
+
+	t->skel->bss->iter_mode = mode;
+	link = bpf_program__attach_iter(prog, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			;
+		if (n < 0)
+			err = -errno;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	return err;
+}
+
+int tracer_foreach_live(struct tracer *t, void (*fn)(void *ctx, const struct mm_state *st),
+			void *ctx)
+{
+	int fd = bpf_map__fd(t->skel->maps.mms);
+	uint64_t key, next;
+	struct mm_state st;
+	uint64_t *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &st))
+			fn(ctx, &st);
+	}
+	return 0;
+}
+
+int tracer_read_live(struct tracer *t, struct mm_state *out, uint32_t max)
+{
+	int fd = bpf_map__fd(t->skel->maps.mms);
+	static uint64_t keys[1 << 16];
+	uint64_t batch = 0;
+	uint32_t n = 0;
+	bool first = true;
+	int err;
+
+	/* one syscall per chunk (5.6+); element by element otherwise */
+	while (n < max) {
+		uint32_t count = max - n < (1 << 16) ? max - n : (1 << 16);
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, out + n, &count, &opts);
+		first = false;
+		n += count;
+		if (err) {
+			if (errno == ENOENT)
+				return (int)n; /* done */
+			if (errno == EINVAL || errno == EOPNOTSUPP || errno == 524 /* ENOTSUPP */)
+				break;
+			return -errno;
+		}
+	}
+	if (n >= max)
+		return (int)n;
+	/* fallback */
+	{
+		uint64_t key, next, *prev = NULL;
+
+		n = 0;
+		while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+			key = next;
+			prev = &key;
+			if (!bpf_map_lookup_elem(fd, &key, &out[n]))
+				n++;
+		}
+	}
+	return (int)n;
+}
+
+uint64_t tracer_count_tasks(struct tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.traced);
+	uint32_t key, next, *prev = NULL;
+	uint64_t n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+int tracer_owners(struct tracer *t, uint32_t **tgids)
+{
+	uint32_t cap = bpf_map__max_entries(t->skel->maps.mms);
+	struct mm_state *live = calloc(cap, sizeof(*live));
+	int n;
+
+	*tgids = NULL;
+	if (!live)
+		return -ENOMEM;
+	n = tracer_read_live(t, live, cap);
+	if (n >= 0) {
+		*tgids = malloc((n ? n : 1) * sizeof(**tgids));
+		if (!*tgids) {
+			n = -ENOMEM;
+		} else {
+			for (int i = 0; i < n; i++)
+				(*tgids)[i] = live[i].tgid;
+			qsort(*tgids, n, sizeof(**tgids), tracer_cmp_tgid);
+		}
+	}
+	free(live);
+	return n;
+}
+
+int tracer_poll(struct tracer *t, int timeout_ms)
+{
+	/* The BPF side wakes us only when the buffer fills up (it saves an IPI
+	 * per record): after the wait, always read what is there. */
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	return ring_buffer__consume(t->rb);
+}
+
+void tracer_tree(struct tracer *t, struct tree_state *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct tree_peak_rec *recs;
+	uint32_t zero = 0;
+
+	*out = t->skel->bss->tree;
+	out->rss = out->cur[RSS_FILE] + out->cur[RSS_ANON] + out->cur[RSS_SHMEM];
+	out->peak = 0;
+	/* the tree peak: the largest of the per-CPU records */
+	recs = ncpus > 0 ? calloc(ncpus, sizeof(*recs)) : NULL;
+	if (!recs)
+		return;
+	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.tree_peaks), &zero, recs)) {
+		for (int c = 0; c < ncpus; c++) {
+			if (recs[c].peak <= out->peak)
+				continue;
+			out->peak = recs[c].peak;
+			memcpy(out->peak_part, recs[c].part, sizeof(out->peak_part));
+			out->peak_ns = recs[c].ns;
+			out->peak_procs = recs[c].procs;
+		}
+	}
+	free(recs);
+}
+
+void tracer_losses(struct tracer *t, struct loss_counters *out)
+{
+	*out = t->skel->bss->loss;
+}
+
+int tracer_poll_fd(struct tracer *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}
+
+uint64_t tracer_map_capacity(struct tracer *t, enum tracer_map m)
+{
+	struct bpf_map *maps[] = { t->skel->maps.mms, t->skel->maps.traced, t->skel->maps.cgroups };
+
+	return bpf_map__max_entries(maps[m]);
+}
+
+/* How many cgroup records the per-CPU map read needs: one value per possible CPU. */
+static int cgroup_recs_per_key(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 ? n : 1;
+}
+
+int tracer_close_window(struct tracer *t, struct cgroup_window *out, uint32_t max)
+{
+	int acct_fd = bpf_map__fd(t->skel->maps.cgroups);
+	int peak_fd = bpf_map__fd(t->skel->maps.cgroup_peaks);
+	int ncpus = cgroup_recs_per_key();
+	struct cgroup_peak_rec *recs = calloc(ncpus, sizeof(*recs));
+	uint64_t old, key, next, *prev = NULL;
+	uint32_t n = 0;
+
+	if (!recs)
+		return -ENOMEM;
+	/* close the window first: events from now on belong to the next one */
+	old = __atomic_fetch_add(&t->skel->bss->peak_epoch, 1, __ATOMIC_SEQ_CST);
+	while (n < max && !bpf_map_get_next_key(acct_fd, prev, &next)) {
+		struct cgroup_window *w = &out[n];
+		struct cgroup_acct acct;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(acct_fd, &key, &acct))
+			continue; /* never deleted: cannot happen, but do not use garbage */
+		memset(w, 0, sizeof(*w));
+		w->id = key;
+		memcpy(w->cur, acct.cur, sizeof(w->cur));
+		if (!bpf_map_lookup_elem(peak_fd, &key, recs)) {
+			for (int c = 0; c < ncpus; c++) {
+				int64_t p = recs[c].epoch == old ? recs[c].peak :
+					    recs[c].prev_epoch == old ? recs[c].prev_peak : 0;
+
+				if (p > w->window_peak)
+					w->window_peak = p;
+			}
+		}
+		n++;
+	}
+	free(recs);
+	return (int)n;
+}
+
+uint64_t tracer_approx_reads(struct tracer *t)
+{
+	return t->skel->bss->approx_reads;
+}
+
+int tracer_map_fd(struct tracer *t, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(t->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -1;
+}
+
+void tracer_stop(struct tracer *t)
+{
+	ring_buffer__free(t->rb);
+	t->rb = NULL;
+	rss_account_bpf__destroy(t->skel);
+	t->skel = NULL;
+}
+
+int tracer_seed(struct tracer *t)
+{
+	return tracer_run_iter(t, t->skel->progs.seed_task, ITER_SEED);
+}
+
+int tracer_refresh(struct tracer *t)
+{
+	return tracer_run_iter(t, t->skel->progs.seed_task, ITER_REFRESH);
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "serve/metrics.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum metrics_format metrics_negotiate(const char *accept)
+{
+	return accept && strstr(accept, "application/openmetrics-text") ? MF_OPENMETRICS : MF_PROMETHEUS;
+}
+
+const char *metrics_content_type(enum metrics_format f)
+{
+	return f == MF_OPENMETRICS ? "application/openmetrics-text; version=1.0.0; charset=utf-8" :
+				     "text/plain; version=0.0.4; charset=utf-8";
+}
+
+struct out {
+	FILE *f;
+	enum metrics_format fmt;
+};
+
+/*
+ * A family's header. Counters are named without "_total" in OpenMetrics'
+ * TYPE line and with it in the Prometheus text format (the sample names are
+ * the same in both). unit: OpenMetrics' UNIT line, the name's last word.
+ */
+static void family(struct out *o, const char *name, const char *type, const char *unit, const char *help)
+{
+	bool counter = !strcmp(type, "counter");
+	const char *total = counter && o->fmt == MF_PROMETHEUS ? "_total" : "";
+
+	fprintf(o->f, "# HELP %s%s %s\n", name, total, help);
+	fprintf(o->f, "# TYPE %s%s %s\n", name, total, type);
+	if (unit && o->fmt == MF_OPENMETRICS)
+		fprintf(o->f, "# UNIT %s %s\n", name, unit);
+}
+
+/* A label value: \, " and newline escaped as both formats require; bytes
+ * outside printable ASCII (a comm or path is not necessarily UTF-8) become '?'
+ * so that every response is valid UTF-8. */
+static void label(struct out *o, const char *key, const char *v, size_t max, bool first)
+{
+	fprintf(o->f, "%s%s=\"", first ? "" : ",", key);
+	for (size_t i = 0; i < max && v[i]; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c == '\\' || c == '"')
+			fprintf(o->f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", o->f);
+		else
+			fputc(c >= 0x20 && c < 0x7f ? c : '?', o->f);
+	}
+	fputc('"', o->f);
+}
+
+static void cg_sample(struct out *o, const char *name, const struct metrics_cgroup *c, const char *type,
+		      uint64_t v)
+{
+	fprintf(o->f, "%s{", name);
+	label(o, "cgroup", c->path, SIZE_MAX, true);
+	if (type)
+		label(o, "type", type, SIZE_MAX, false);
+	fprintf(o->f, "} %llu\n", (unsigned long long)v);
+}
+
+static void cgroup_families(struct out *o, const struct metrics_snapshot *s)
+{
+	static const struct {
+		int member;
+		const char *type;
+	} rss[] = { { RSS_ANON, "anon" }, { RSS_FILE, "file" }, { RSS_SHMEM, "shmem" } };
+	static const struct {
+		const char *name, *unit, *help;
+	} causes[MC_COUNT] = {
+		[MC_FORK_BYTES] = { "rsstrace_cgroup_fork_inherited_bytes", "bytes",
+				    "Resident and swapped memory new address spaces inherited at fork" },
+		[MC_UNMAPPED_BYTES] = { "rsstrace_cgroup_unmapped_bytes", "bytes",
+					"Resident memory that left address spaces before their teardown (munmap, MADV_DONTNEED, reclaim)" },
+		[MC_SWAPOUT_BYTES] = { "rsstrace_cgroup_swapped_out_bytes", "bytes", "Memory swapped out" },
+		[MC_FAULTS] = { "rsstrace_cgroup_page_faults", NULL, "User page faults" },
+		[MC_COW_FAULTS] = { "rsstrace_cgroup_cow_faults", NULL, "Write-protect (copy-on-write) faults" },
+		[MC_SWAPIN_FAULTS] = { "rsstrace_cgroup_swapin_faults", NULL, "Faults that read a page back from swap" },
+	};
+	char total[96];
+
+	family(o, "rsstrace_cgroup_rss_bytes", "gauge", "bytes",
+	       "Resident memory of the cgroup's processes by type (the sum of their VmRSS parts), exact");
+	for (uint32_t i = 0; i < s->ncgroups; i++)
+		for (size_t k = 0; k < sizeof(rss) / sizeof(rss[0]); k++)
+			cg_sample(o, "rsstrace_cgroup_rss_bytes", &s->cgroups[i], rss[k].type,
+				  s->cgroups[i].bytes[rss[k].member]);
+	family(o, "rsstrace_cgroup_swap_bytes", "gauge", "bytes",
+	       "Swapped-out memory of the cgroup's processes (VmSwap)");
+	for (uint32_t i = 0; i < s->ncgroups; i++)
+		cg_sample(o, "rsstrace_cgroup_swap_bytes", &s->cgroups[i], NULL, s->cgroups[i].bytes[RSS_SWAP]);
+	family(o, "rsstrace_cgroup_rss_peak_bytes", "gauge", "bytes",
+	       "Largest RSS of the cgroup since this scraper's previous scrape (same address and User-Agent), "
+	       "from every RSS change");
+	for (uint32_t i = 0; i < s->ncgroups; i++)
+		cg_sample(o, "rsstrace_cgroup_rss_peak_bytes", &s->cgroups[i], NULL, s->cgroups[i].peak_bytes);
+	family(o, "rsstrace_cgroup_processes", "gauge", NULL, "Address spaces (processes) accounted to the cgroup");
+	for (uint32_t i = 0; i < s->ncgroups; i++)
+		cg_sample(o, "rsstrace_cgroup_processes", &s->cgroups[i], NULL, s->cgroups[i].processes);
+	for (int c = 0; c < MC_COUNT; c++) {
+		if (!s->cause_available[c])
+			continue; /* no hook: absent, not 0 (rsstrace_hook_info says why) */
+		family(o, causes[c].name, "counter", causes[c].unit, causes[c].help);
+		snprintf(total, sizeof(total), "%s_total", causes[c].name);
+		for (uint32_t i = 0; i < s->ncgroups; i++)
+			cg_sample(o, total, &s->cgroups[i], NULL, s->cgroups[i].causes[c]);
+	}
+}
+
+static void proc_sample(struct out *o, const char *name, const struct metrics_process *p, uint64_t v)
+{
+	char pid[16];
+
+	snprintf(pid, sizeof(pid), "%u", p->pid);
+	fprintf(o->f, "%s{", name);
+	label(o, "pid", pid, SIZE_MAX, true);
+	label(o, "comm", p->comm, RSS_COMM_LEN, false);
+	label(o, "cgroup", p->cgroup, SIZE_MAX, false);
+	fprintf(o->f, "} %llu\n", (unsigned long long)v);
+}
+
+static void process_families(struct out *o, const struct metrics_snapshot *s)
+{
+	family(o, "rsstrace_process_rss_bytes", "gauge", "bytes",
+	       "RSS of the processes with the largest RSS or peak (--top-processes; pids are unbounded)");
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		proc_sample(o, "rsstrace_process_rss_bytes", &s->procs[i], s->procs[i].rss_bytes);
+	family(o, "rsstrace_process_rss_peak_bytes", "gauge", "bytes",
+	       "Largest RSS of the same processes since they started (VmHWM, or the exact peak if higher)");
+	for (uint32_t i = 0; i < s->nprocs; i++)
+		proc_sample(o, "rsstrace_process_rss_peak_bytes", &s->procs[i], s->procs[i].peak_bytes);
+}
+
+static void self_families(struct out *o, const struct metrics_snapshot *s)
+{
+	static const char *const loss[ML_COUNT] = { "ringbuf_full", "mms_map_full", "traced_map_full",
+						    "cgroups_map_full" };
+	static const char *const maps[MM_COUNT] = { "mms", "traced", "cgroups" };
+
+	family(o, "rsstrace_build_info", "gauge", NULL, "rsstrace's version");
+	fprintf(o->f, "rsstrace_build_info{");
+	label(o, "version", s->version, SIZE_MAX, true);
+	fprintf(o->f, "} 1\n");
+	family(o, "rsstrace_hook_info", "gauge", NULL,
+	       "Kernel attach point in use for each logical hook; a hook not listed is unavailable");
+	for (uint32_t i = 0; i < s->nhooks; i++) {
+		fprintf(o->f, "rsstrace_hook_info{");
+		label(o, "hook", s->hooks[i].hook, SIZE_MAX, true);
+		label(o, "attach", s->hooks[i].attach, SIZE_MAX, false);
+		fprintf(o->f, "} 1\n");
+	}
+	family(o, "rsstrace_events", "counter", NULL, "RSS change events accounted");
+	fprintf(o->f, "rsstrace_events_total %llu\n", (unsigned long long)s->events);
+	family(o, "rsstrace_lost_events", "counter", NULL,
+	       "Events or records the accounting could not keep, by reason; non-zero means numbers are incomplete");
+	for (int i = 0; i < ML_COUNT; i++)
+		fprintf(o->f, "rsstrace_lost_events_total{reason=\"%s\"} %llu\n", loss[i],
+			(unsigned long long)s->lost[i]);
+	family(o, "rsstrace_bpf_map_entries", "gauge", NULL, "Entries in use in each BPF map");
+	for (int i = 0; i < MM_COUNT; i++)
+		fprintf(o->f, "rsstrace_bpf_map_entries{map=\"%s\"} %llu\n", maps[i],
+			(unsigned long long)s->map_entries[i]);
+	family(o, "rsstrace_bpf_map_max_entries", "gauge", NULL, "Capacity of each BPF map");
+	for (int i = 0; i < MM_COUNT; i++)
+		fprintf(o->f, "rsstrace_bpf_map_max_entries{map=\"%s\"} %llu\n", maps[i],
+			(unsigned long long)s->map_capacity[i]);
+	family(o, "rsstrace_address_spaces", "gauge", NULL, "Address spaces accounted now");
+	fprintf(o->f, "rsstrace_address_spaces %llu\n", (unsigned long long)s->address_spaces);
+	family(o, "rsstrace_peak_window_seconds", "gauge", "seconds",
+	       "Time the peaks of this response cover (since this scraper's previous scrape)");
+	fprintf(o->f, "rsstrace_peak_window_seconds %.6f\n", s->window_seconds);
+	family(o, "rsstrace_scrapes", "counter", NULL, "Responses to /metrics, this one included");
+	fprintf(o->f, "rsstrace_scrapes_total %llu\n", (unsigned long long)s->scrapes);
+}
+
+int metrics_render(const struct metrics_snapshot *s, enum metrics_format f, char **text, size_t *len)
+{
+	struct out o = { .fmt = f };
+
+	*text = NULL;
+	*len = 0;
+	o.f = open_memstream(text, len);
+	if (!o.f)
+		return -ENOMEM;
+	cgroup_families(&o, s);
+	process_families(&o, s);
+	self_families(&o, s);
+	if (f == MF_OPENMETRICS)
+		fputs("# EOF\n", o.f);
+	if (fclose(o.f) || !*text) { /* fclose flushes: ENOMEM shows here */
+		free(*text);
+		*text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
