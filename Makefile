@@ -89,6 +89,8 @@ $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/unit
 # + UndefinedBehaviorSanitizer, and libFuzzer targets for every parser of
 # external text (tests/fuzz/).
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# the test build: also the test-only switches (RSSTRACE_TEST_* variables)
+SAN_CFLAGS := $(SAN_FLAGS) -DRSSTRACE_TEST_HOOKS
 SAN_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/san/obj/%.o)
 SAN_APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/san/obj/%.o)
 SAN_UNITS := $(patsubst tests/unit/%.c,$(BUILD)/san/unit/%,$(wildcard tests/unit/test_*.c))
@@ -99,7 +101,7 @@ $(BUILD)/san $(BUILD)/san/unit $(BUILD)/fuzz:
 
 $(BUILD)/san/obj/%.o: src/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)

@@ -3,10 +3,16 @@
 #ifndef LOG_H
 #define LOG_H
 
+#include <bpf/libbpf.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
-extern bool log_verbose;
+extern bool log_verbose; /* -v */
+
+/* libbpf's messages (libbpf_set_print): warnings and the verifier's log
+ * with -v only; its debug level never. */
+int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list args);
 
 #define elog(fmt, ...) fprintf(stderr, "rsstrace: " fmt "\n", ##__VA_ARGS__)
 #define wlog(fmt, ...) fprintf(stderr, "rsstrace: warning: " fmt "\n", ##__VA_ARGS__)

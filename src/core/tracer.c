@@ -113,6 +113,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 
 	*what = "load the BPF programs";
 	err = rss_account_bpf__load(s);
+	t->load_refused = err != 0;
 	return err;
 }
 
@@ -450,4 +451,13 @@ int tracer_seed(struct tracer *t)
 int tracer_refresh(struct tracer *t)
 {
 	return tracer_run_iter(t, t->skel->progs.seed_task, ITER_REFRESH);
+}
+
+void tracer_print_start_error(const struct tracer *t, int err, const char *what)
+{
+	if (t->load_refused)
+		elog("the kernel refused to load the BPF programs (%s)%s", strerror(-err),
+		     log_verbose ? ": see the verifier's log above" : "; run with -v to see the verifier's log");
+	else
+		elog("cannot %s: %s", what, strerror(-err));
 }

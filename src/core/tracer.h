@@ -21,6 +21,7 @@ struct tracer {
 	struct ring_buffer *rb;
 	record_fn on_record;
 	void *ctx;
+	bool load_refused; /* tracer_start failed in the verifier, not before */
 };
 
 struct hooks;
@@ -41,6 +42,10 @@ struct tracer_config {
  * step failed (for the one-line error). */
 int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn, void *ctx,
 		 const char **what);
+
+/* The one-line error for a failed tracer_start(): a refused load points at
+ * the verifier's log (-v). */
+void tracer_print_start_error(const struct tracer *t, int err, const char *what);
 
 /* Every process on the system (rsstrace top and serve): tracer_start() with
  * trace_all and follow_children set in *cfg, then every existing process

@@ -3,17 +3,13 @@
 
 #include "core/json_writer.h"
 #include "core/units.h"
-
-static uint64_t pos(int64_t v)
-{
-	return v < 0 ? 0 : (uint64_t)v;
-}
+#include "rss_math.h"
 
 void cgroup_explain(const struct cg_sample *s, uint64_t page_kb, struct cg_diff *d)
 {
 	const struct cgroup_mem *m = &s->mem;
-	int64_t tree_file = (int64_t)(pos(s->tree[RSS_FILE]) + pos(s->tree[RSS_SHMEM])) * page_kb;
-	int64_t tree_anon = (int64_t)pos(s->tree[RSS_ANON]) * page_kb;
+	int64_t tree_file = (int64_t)(rss_clamp(s->tree[RSS_FILE]) + rss_clamp(s->tree[RSS_SHMEM])) * page_kb;
+	int64_t tree_anon = (int64_t)rss_clamp(s->tree[RSS_ANON]) * page_kb;
 
 	d->file_kb = (int64_t)(m->file / 1024) - tree_file;
 	d->anon_kb = tree_anon - (int64_t)(m->anon / 1024);
@@ -47,10 +43,10 @@ static void print_sample_text(FILE *out, const struct cg_sample *s, const char *
 		fmt_kb(m->file / 1024, c, sizeof(c)), m->has_kernel ? fmt_kb(m->kernel / 1024, e, sizeof(e)) : "n/a",
 		m->has_peak ? fmt_kb(m->peak / 1024, f, sizeof(f)) : "n/a");
 	fprintf(out, "    its %u traced: RSS %s (anon %s file %s shmem %s)", s->procs,
-		fmt_kb((pos(s->tree[RSS_ANON]) + pos(s->tree[RSS_FILE]) + pos(s->tree[RSS_SHMEM])) * page_kb, a, sizeof(a)),
-		fmt_kb(pos(s->tree[RSS_ANON]) * page_kb, b, sizeof(b)),
-		fmt_kb(pos(s->tree[RSS_FILE]) * page_kb, c, sizeof(c)),
-		fmt_kb(pos(s->tree[RSS_SHMEM]) * page_kb, e, sizeof(e)));
+		fmt_kb((rss_pages(s->tree)) * page_kb, a, sizeof(a)),
+		fmt_kb(rss_clamp(s->tree[RSS_ANON]) * page_kb, b, sizeof(b)),
+		fmt_kb(rss_clamp(s->tree[RSS_FILE]) * page_kb, c, sizeof(c)),
+		fmt_kb(rss_clamp(s->tree[RSS_SHMEM]) * page_kb, e, sizeof(e)));
 	if (s->has_footprint)
 		fprintf(out, ", footprint %s", fmt_kb(s->footprint_kb, f, sizeof(f)));
 	fputc('\n', out);
@@ -117,10 +113,10 @@ static void print_sample_json(FILE *out, const struct cg_watched *c, const struc
 	json_maybe(&j, "shmem_kb", !s->read_failed, m->shmem / 1024);
 	json_maybe(&j, "kernel_kb", !s->read_failed && m->has_kernel, m->kernel / 1024);
 	json_uint(&j, "traced_processes", s->procs);
-	json_uint(&j, "tree_rss_kb", (pos(s->tree[RSS_ANON]) + pos(s->tree[RSS_FILE]) + pos(s->tree[RSS_SHMEM])) * page_kb);
-	json_uint(&j, "tree_anon_kb", pos(s->tree[RSS_ANON]) * page_kb);
-	json_uint(&j, "tree_file_kb", pos(s->tree[RSS_FILE]) * page_kb);
-	json_uint(&j, "tree_shmem_kb", pos(s->tree[RSS_SHMEM]) * page_kb);
+	json_uint(&j, "tree_rss_kb", (rss_pages(s->tree)) * page_kb);
+	json_uint(&j, "tree_anon_kb", rss_clamp(s->tree[RSS_ANON]) * page_kb);
+	json_uint(&j, "tree_file_kb", rss_clamp(s->tree[RSS_FILE]) * page_kb);
+	json_uint(&j, "tree_shmem_kb", rss_clamp(s->tree[RSS_SHMEM]) * page_kb);
 	json_maybe(&j, "tree_footprint_kb", s->has_footprint, s->footprint_kb);
 	if (!s->read_failed) {
 		json_int(&j, "file_minus_tree_kb", d.file_kb);

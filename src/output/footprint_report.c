@@ -4,15 +4,11 @@
 #include "core/json_writer.h"
 #include "trace/sharing.h"
 #include "core/units.h"
-
-static uint64_t pg(int64_t v)
-{
-	return v < 0 ? 0 : (uint64_t)v;
-}
+#include "rss_math.h"
 
 static uint64_t total(const __s64 *v)
 {
-	return pg(v[FP_ANON]) + pg(v[FP_FILE]) + pg(v[FP_SHMEM]);
+	return rss_clamp(v[FP_ANON]) + rss_clamp(v[FP_FILE]) + rss_clamp(v[FP_SHMEM]);
 }
 
 static double secs(uint64_t ns, uint64_t t0)
@@ -27,12 +23,12 @@ void footprint_print_text(FILE *out, const struct fp_result *r, const struct fp_
 	uint64_t shown = c->rows && c->rows < r->nowners ? c->rows : r->nowners;
 
 	fprintf(out, "\nFootprint: each page once, charged to the process that mapped it first\n");
-	fprintf(out, "  peak %s at %.3f s: anon %s, file %s, shmem %s\n", fmt_kb(pg(r->peak.peak) * kb, a, 16),
-		secs(r->peak.ns, c->t0_ns), fmt_kb(pg(r->peak.part[FP_ANON]) * kb, b, 16),
-		fmt_kb(pg(r->peak.part[FP_FILE]) * kb, d, 16), fmt_kb(pg(r->peak.part[FP_SHMEM]) * kb, e, 16));
+	fprintf(out, "  peak %s at %.3f s: anon %s, file %s, shmem %s\n", fmt_kb(rss_clamp(r->peak.peak) * kb, a, 16),
+		secs(r->peak.ns, c->t0_ns), fmt_kb(rss_clamp(r->peak.part[FP_ANON]) * kb, b, 16),
+		fmt_kb(rss_clamp(r->peak.part[FP_FILE]) * kb, d, 16), fmt_kb(rss_clamp(r->peak.part[FP_SHMEM]) * kb, e, 16));
 	fprintf(out, "  at the end %s: anon %s, file %s, shmem %s\n", fmt_kb(total(r->cur) * kb, a, 16),
-		fmt_kb(pg(r->cur[FP_ANON]) * kb, b, 16), fmt_kb(pg(r->cur[FP_FILE]) * kb, d, 16),
-		fmt_kb(pg(r->cur[FP_SHMEM]) * kb, e, 16));
+		fmt_kb(rss_clamp(r->cur[FP_ANON]) * kb, b, 16), fmt_kb(rss_clamp(r->cur[FP_FILE]) * kb, d, 16),
+		fmt_kb(rss_clamp(r->cur[FP_SHMEM]) * kb, e, 16));
 	fprintf(out, "  sum of RSS: peak %s, at the end %s (shared pages in every process)\n",
 		fmt_kb(c->tree_peak_rss_kb, a, 16), fmt_kb(c->tree_rss_kb, b, 16));
 	fprintf(out, "%7s %-12s %9s %9s %8s %8s %8s\n", "PID", "COMMAND", "FIRST-NOW", "FIRST-PK", "ANON",
@@ -42,9 +38,9 @@ void footprint_print_text(FILE *out, const struct fp_result *r, const struct fp_
 		char v[5][16];
 
 		fprintf(out, "%7u %-12.12s %9s %9s %8s %8s %8s\n", o->tgid, o->comm,
-			fmt_kb(total(o->cur) * kb, v[0], 16), fmt_kb(pg(o->peak) * kb, v[1], 16),
-			fmt_kb(pg(o->cur[FP_ANON]) * kb, v[2], 16), fmt_kb(pg(o->cur[FP_FILE]) * kb, v[3], 16),
-			fmt_kb(pg(o->cur[FP_SHMEM]) * kb, v[4], 16));
+			fmt_kb(total(o->cur) * kb, v[0], 16), fmt_kb(rss_clamp(o->peak) * kb, v[1], 16),
+			fmt_kb(rss_clamp(o->cur[FP_ANON]) * kb, v[2], 16), fmt_kb(rss_clamp(o->cur[FP_FILE]) * kb, v[3], 16),
+			fmt_kb(rss_clamp(o->cur[FP_SHMEM]) * kb, v[4], 16));
 	}
 	if (shown < r->nowners)
 		fprintf(out, "... %u more processes (--rows 0 shows all)\n", r->nowners - (uint32_t)shown);
@@ -67,15 +63,15 @@ void footprint_print_json(FILE *out, const struct fp_result *r, const struct fp_
 	json_begin(&j, out);
 	json_str(&j, "type", "footprint");
 	json_str(&j, "method", "rmap first-toucher");
-	json_uint(&j, "peak_kb", pg(r->peak.peak) * kb);
+	json_uint(&j, "peak_kb", rss_clamp(r->peak.peak) * kb);
 	json_int(&j, "peak_at_ms", (int64_t)(secs(r->peak.ns, c->t0_ns) * 1000));
-	json_uint(&j, "peak_anon_kb", pg(r->peak.part[FP_ANON]) * kb);
-	json_uint(&j, "peak_file_kb", pg(r->peak.part[FP_FILE]) * kb);
-	json_uint(&j, "peak_shmem_kb", pg(r->peak.part[FP_SHMEM]) * kb);
+	json_uint(&j, "peak_anon_kb", rss_clamp(r->peak.part[FP_ANON]) * kb);
+	json_uint(&j, "peak_file_kb", rss_clamp(r->peak.part[FP_FILE]) * kb);
+	json_uint(&j, "peak_shmem_kb", rss_clamp(r->peak.part[FP_SHMEM]) * kb);
 	json_uint(&j, "footprint_kb", total(r->cur) * kb);
-	json_uint(&j, "anon_kb", pg(r->cur[FP_ANON]) * kb);
-	json_uint(&j, "file_kb", pg(r->cur[FP_FILE]) * kb);
-	json_uint(&j, "shmem_kb", pg(r->cur[FP_SHMEM]) * kb);
+	json_uint(&j, "anon_kb", rss_clamp(r->cur[FP_ANON]) * kb);
+	json_uint(&j, "file_kb", rss_clamp(r->cur[FP_FILE]) * kb);
+	json_uint(&j, "shmem_kb", rss_clamp(r->cur[FP_SHMEM]) * kb);
 	json_uint(&j, "tree_peak_rss_kb", c->tree_peak_rss_kb);
 	json_uint(&j, "tree_rss_kb", c->tree_rss_kb);
 	json_uint(&j, "max_pages", r->max_pages);
@@ -90,10 +86,10 @@ void footprint_print_json(FILE *out, const struct fp_result *r, const struct fp_
 		json_uint(&j, "pid", o->tgid);
 		json_strn(&j, "comm", o->comm, sizeof(o->comm));
 		json_uint(&j, "first_touched_kb", total(o->cur) * kb);
-		json_uint(&j, "anon_kb", pg(o->cur[FP_ANON]) * kb);
-		json_uint(&j, "file_kb", pg(o->cur[FP_FILE]) * kb);
-		json_uint(&j, "shmem_kb", pg(o->cur[FP_SHMEM]) * kb);
-		json_uint(&j, "peak_kb", pg(o->peak) * kb);
+		json_uint(&j, "anon_kb", rss_clamp(o->cur[FP_ANON]) * kb);
+		json_uint(&j, "file_kb", rss_clamp(o->cur[FP_FILE]) * kb);
+		json_uint(&j, "shmem_kb", rss_clamp(o->cur[FP_SHMEM]) * kb);
+		json_uint(&j, "peak_kb", rss_clamp(o->peak) * kb);
 		json_int(&j, "peak_at_ms", (int64_t)(secs(o->peak_ns, c->t0_ns) * 1000));
 		json_end(&j);
 	}

@@ -6,11 +6,7 @@
 #include "proc/cgroup_mem.h"
 #include "core/json_writer.h"
 #include "core/units.h"
-
-static uint64_t pg(int64_t v)
-{
-	return v < 0 ? 0 : (uint64_t)v;
-}
+#include "rss_math.h"
 
 static int64_t at_ms(uint64_t ns, uint64_t t0)
 {
@@ -43,13 +39,13 @@ void oom_print_json(FILE *out, const struct oom_note *n, uint64_t t0_ns, uint64_
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(key, sizeof(key), "%s_kb", parts[i].key);
 		if (r->has_acct)
-			json_uint(&j, key, pg(r->acct[parts[i].m]) * page_kb);
+			json_uint(&j, key, rss_clamp(r->acct[parts[i].m]) * page_kb);
 		else
 			json_null(&j, key);
 	}
 	if (r->has_acct) {
-		json_uint(&j, "rss_kb", (pg(r->acct[RSS_ANON]) + pg(r->acct[RSS_FILE]) + pg(r->acct[RSS_SHMEM])) * page_kb);
-		json_uint(&j, "peak_rss_kb", pg(r->acct_peak) * page_kb);
+		json_uint(&j, "rss_kb", (rss_clamp(r->acct[RSS_ANON]) + rss_clamp(r->acct[RSS_FILE]) + rss_clamp(r->acct[RSS_SHMEM])) * page_kb);
+		json_uint(&j, "peak_rss_kb", rss_clamp(r->acct_peak) * page_kb);
 	} else {
 		json_null(&j, "rss_kb");
 		json_null(&j, "peak_rss_kb");
@@ -66,11 +62,11 @@ void oom_print_json(FILE *out, const struct oom_note *n, uint64_t t0_ns, uint64_
 		json_uint(&j, "kernel_total_vm_kb", r->kernel_total_vm * page_kb);
 	else
 		json_null(&j, "kernel_total_vm_kb");
-	json_uint(&j, "tree_rss_kb", (pg(r->tree[RSS_ANON]) + pg(r->tree[RSS_FILE]) + pg(r->tree[RSS_SHMEM])) * page_kb);
-	json_uint(&j, "tree_anon_kb", pg(r->tree[RSS_ANON]) * page_kb);
-	json_uint(&j, "tree_file_kb", pg(r->tree[RSS_FILE]) * page_kb);
-	json_uint(&j, "tree_shmem_kb", pg(r->tree[RSS_SHMEM]) * page_kb);
-	json_uint(&j, "tree_swap_kb", pg(r->tree[RSS_SWAP]) * page_kb);
+	json_uint(&j, "tree_rss_kb", (rss_clamp(r->tree[RSS_ANON]) + rss_clamp(r->tree[RSS_FILE]) + rss_clamp(r->tree[RSS_SHMEM])) * page_kb);
+	json_uint(&j, "tree_anon_kb", rss_clamp(r->tree[RSS_ANON]) * page_kb);
+	json_uint(&j, "tree_file_kb", rss_clamp(r->tree[RSS_FILE]) * page_kb);
+	json_uint(&j, "tree_shmem_kb", rss_clamp(r->tree[RSS_SHMEM]) * page_kb);
+	json_uint(&j, "tree_swap_kb", rss_clamp(r->tree[RSS_SWAP]) * page_kb);
 	json_end(&j);
 }
 
@@ -87,11 +83,11 @@ void oom_print_text(FILE *out, const struct oom_note *n, uint64_t t0_ns, uint64_
 	if (r->has_acct)
 		fprintf(out, "  traced%s: anon %s, file %s, shmem %s, swap %s (its peak RSS %s)\n",
 			n->acct_late ? " (after the kill)" : "",
-			fmt_kb(pg(r->acct[RSS_ANON]) * page_kb, a, sizeof(a)),
-			fmt_kb(pg(r->acct[RSS_FILE]) * page_kb, b, sizeof(b)),
-			fmt_kb(pg(r->acct[RSS_SHMEM]) * page_kb, c, sizeof(c)),
-			fmt_kb(pg(r->acct[RSS_SWAP]) * page_kb, d, sizeof(d)),
-			fmt_kb(pg(r->acct_peak) * page_kb, e, sizeof(e)));
+			fmt_kb(rss_clamp(r->acct[RSS_ANON]) * page_kb, a, sizeof(a)),
+			fmt_kb(rss_clamp(r->acct[RSS_FILE]) * page_kb, b, sizeof(b)),
+			fmt_kb(rss_clamp(r->acct[RSS_SHMEM]) * page_kb, c, sizeof(c)),
+			fmt_kb(rss_clamp(r->acct[RSS_SWAP]) * page_kb, d, sizeof(d)),
+			fmt_kb(rss_clamp(r->acct_peak) * page_kb, e, sizeof(e)));
 	if (r->has_kernel)
 		fprintf(out, "  kernel: total-vm %s, anon-rss %s, file-rss %s, shmem-rss %s\n",
 			fmt_kb(r->kernel_total_vm * page_kb, a, sizeof(a)),
@@ -99,10 +95,10 @@ void oom_print_text(FILE *out, const struct oom_note *n, uint64_t t0_ns, uint64_
 			fmt_kb(r->kernel[RSS_FILE] * page_kb, c, sizeof(c)),
 			fmt_kb(r->kernel[RSS_SHMEM] * page_kb, d, sizeof(d)));
 	fprintf(out, "  tree then: anon %s, file %s, shmem %s, swap %s\n",
-		fmt_kb(pg(r->tree[RSS_ANON]) * page_kb, a, sizeof(a)),
-		fmt_kb(pg(r->tree[RSS_FILE]) * page_kb, b, sizeof(b)),
-		fmt_kb(pg(r->tree[RSS_SHMEM]) * page_kb, c, sizeof(c)),
-		fmt_kb(pg(r->tree[RSS_SWAP]) * page_kb, d, sizeof(d)));
+		fmt_kb(rss_clamp(r->tree[RSS_ANON]) * page_kb, a, sizeof(a)),
+		fmt_kb(rss_clamp(r->tree[RSS_FILE]) * page_kb, b, sizeof(b)),
+		fmt_kb(rss_clamp(r->tree[RSS_SHMEM]) * page_kb, c, sizeof(c)),
+		fmt_kb(rss_clamp(r->tree[RSS_SWAP]) * page_kb, d, sizeof(d)));
 }
 
 void oom_note_init(struct oom_note *n, const struct oom_kill_record *rec)
@@ -120,6 +116,6 @@ void oom_print_short(char *buf, size_t len, const struct oom_note *n, uint64_t n
 
 	snprintf(buf, len, "OOM kill %.0f s ago: pid %u %.*s (cgroup %s) anon %s file %s", 
 		 now_ns > r->ns ? (now_ns - r->ns) / 1e9 : 0.0, r->tgid, RSS_COMM_LEN, r->comm, n->cgroup,
-		 fmt_kb(pg(r->has_acct ? r->acct[RSS_ANON] : (int64_t)r->kernel[RSS_ANON]) * page_kb, a, sizeof(a)),
-		 fmt_kb(pg(r->has_acct ? r->acct[RSS_FILE] : (int64_t)r->kernel[RSS_FILE]) * page_kb, b, sizeof(b)));
+		 fmt_kb(rss_clamp(r->has_acct ? r->acct[RSS_ANON] : (int64_t)r->kernel[RSS_ANON]) * page_kb, a, sizeof(a)),
+		 fmt_kb(rss_clamp(r->has_acct ? r->acct[RSS_FILE] : (int64_t)r->kernel[RSS_FILE]) * page_kb, b, sizeof(b)));
 }

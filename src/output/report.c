@@ -7,13 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "output/cgroup_report.h"
-#include "output/footprint_report.h"
 #include "core/array.h"
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "proc/proc_status.h"
 #include "core/units.h"
+#include "rss_math.h"
 
 static const char *const end_names[] = { "exit", "exec", "detach" };
 
@@ -145,17 +144,6 @@ int status_to_code(int status)
 	return WEXITSTATUS(status);
 }
 
-/* Counters arrive raw; /proc clamps them at 0 (see bpf/rss_account.bpf.c). */
-static uint64_t pg(__s64 v)
-{
-	return v < 0 ? 0 : (uint64_t)v;
-}
-
-static uint64_t rss_pages(const __s64 *v)
-{
-	return pg(v[RSS_FILE]) + pg(v[RSS_ANON]) + pg(v[RSS_SHMEM]);
-}
-
 /* VmHWM exactly as /proc computes it: max(hiwater_rss, current RSS). */
 static uint64_t vm_hwm_pages(const struct mm_state *st)
 {
@@ -226,18 +214,18 @@ static void print_row_json(struct report *r, const struct mm_state *st)
 		json_null(&j, "exit_code");
 	}
 	json_uint(&j, "vm_rss_kb", rss_pages(st->cur) * kb);
-	json_uint(&j, "rss_anon_kb", pg(st->cur[RSS_ANON]) * kb);
-	json_uint(&j, "rss_file_kb", pg(st->cur[RSS_FILE]) * kb);
-	json_uint(&j, "rss_shmem_kb", pg(st->cur[RSS_SHMEM]) * kb);
-	json_uint(&j, "vm_swap_kb", pg(st->cur[RSS_SWAP]) * kb);
+	json_uint(&j, "rss_anon_kb", rss_clamp(st->cur[RSS_ANON]) * kb);
+	json_uint(&j, "rss_file_kb", rss_clamp(st->cur[RSS_FILE]) * kb);
+	json_uint(&j, "rss_shmem_kb", rss_clamp(st->cur[RSS_SHMEM]) * kb);
+	json_uint(&j, "vm_swap_kb", rss_clamp(st->cur[RSS_SWAP]) * kb);
 	json_uint(&j, "vm_hwm_kb", vm_hwm_pages(st) * kb);
 	json_uint(&j, "vm_peak_kb", vm_peak_pages(st) * kb);
 	json_uint(&j, "vm_size_kb", st->total_vm * kb);
 	json_int(&j, "hwm_at_ms", ms_since(r, st->peak_ns));
-	json_uint(&j, "hwm_anon_kb", pg(st->peak_part[RSS_ANON]) * kb);
-	json_uint(&j, "hwm_file_kb", pg(st->peak_part[RSS_FILE]) * kb);
-	json_uint(&j, "hwm_shmem_kb", pg(st->peak_part[RSS_SHMEM]) * kb);
-	json_uint(&j, "hwm_swap_kb", pg(st->peak_part[RSS_SWAP]) * kb);
+	json_uint(&j, "hwm_anon_kb", rss_clamp(st->peak_part[RSS_ANON]) * kb);
+	json_uint(&j, "hwm_file_kb", rss_clamp(st->peak_part[RSS_FILE]) * kb);
+	json_uint(&j, "hwm_shmem_kb", rss_clamp(st->peak_part[RSS_SHMEM]) * kb);
+	json_uint(&j, "hwm_swap_kb", rss_clamp(st->peak_part[RSS_SWAP]) * kb);
 	json_uint(&j, "traced_peak_kb", st->peak_rss * kb);
 	json_bool(&j, "attached", st->seeded);
 	json_uint(&j, "rss_events", st->events);
@@ -268,10 +256,10 @@ void report_live(struct report *r, const struct tree_state *t, const struct mm_s
 		json_str(&j, "type", "interval");
 		json_int(&j, "at_ms", ms_since(r, now_ns));
 		json_uint(&j, "tree_rss_kb", t->rss * kb);
-		json_uint(&j, "tree_anon_kb", pg(t->cur[RSS_ANON]) * kb);
-		json_uint(&j, "tree_file_kb", pg(t->cur[RSS_FILE]) * kb);
-		json_uint(&j, "tree_shmem_kb", pg(t->cur[RSS_SHMEM]) * kb);
-		json_uint(&j, "tree_swap_kb", pg(t->cur[RSS_SWAP]) * kb);
+		json_uint(&j, "tree_anon_kb", rss_clamp(t->cur[RSS_ANON]) * kb);
+		json_uint(&j, "tree_file_kb", rss_clamp(t->cur[RSS_FILE]) * kb);
+		json_uint(&j, "tree_shmem_kb", rss_clamp(t->cur[RSS_SHMEM]) * kb);
+		json_uint(&j, "tree_swap_kb", rss_clamp(t->cur[RSS_SWAP]) * kb);
 		json_uint(&j, "tree_peak_kb", t->peak * kb);
 		json_int(&j, "processes", t->live_mms);
 		json_uint(&j, "tracer_rss_kb", own_rss_kb());
@@ -291,10 +279,10 @@ void report_live(struct report *r, const struct tree_state *t, const struct mm_s
 	} else {
 		fprintf(r->out, "[%8.2fs] tree %s (anon %s file %s shmem %s swap %s) %lld procs, peak %s",
 			(now_ns - r->t0_ns) / 1e9, fmt_kb(t->rss * kb, a, sizeof(a)),
-			fmt_kb(pg(t->cur[RSS_ANON]) * kb, b, sizeof(b)),
-			fmt_kb(pg(t->cur[RSS_FILE]) * kb, c, sizeof(c)),
-			fmt_kb(pg(t->cur[RSS_SHMEM]) * kb, d, sizeof(d)),
-			fmt_kb(pg(t->cur[RSS_SWAP]) * kb, e, sizeof(e)), (long long)t->live_mms,
+			fmt_kb(rss_clamp(t->cur[RSS_ANON]) * kb, b, sizeof(b)),
+			fmt_kb(rss_clamp(t->cur[RSS_FILE]) * kb, c, sizeof(c)),
+			fmt_kb(rss_clamp(t->cur[RSS_SHMEM]) * kb, d, sizeof(d)),
+			fmt_kb(rss_clamp(t->cur[RSS_SWAP]) * kb, e, sizeof(e)), (long long)t->live_mms,
 			fmt_kb(t->peak * kb, f, sizeof(f)));
 		if (largest)
 			fprintf(r->out, "; top %u %.*s %s", largest->tgid, RSS_COMM_LEN, largest->comm,
@@ -352,10 +340,10 @@ static void print_table(struct report *r, const struct summary *s)
 
 		fprintf(r->out, "%7u %-12.12s %6s %6s %7s %7s %8s %6s %6s %s\n", st->tgid, st->comm,
 			fmt_kb(vm_hwm_pages(st) * kb, v[0], 16), fmt_kb(rss_pages(st->cur) * kb, v[1], 16),
-			fmt_kb(pg(st->cur[RSS_ANON]) * kb, v[2], 16),
-			fmt_kb(pg(st->cur[RSS_FILE]) * kb, v[3], 16),
-			fmt_kb(pg(st->cur[RSS_SHMEM]) * kb, v[4], 16),
-			fmt_kb(pg(st->cur[RSS_SWAP]) * kb, v[5], 16),
+			fmt_kb(rss_clamp(st->cur[RSS_ANON]) * kb, v[2], 16),
+			fmt_kb(rss_clamp(st->cur[RSS_FILE]) * kb, v[3], 16),
+			fmt_kb(rss_clamp(st->cur[RSS_SHMEM]) * kb, v[4], 16),
+			fmt_kb(rss_clamp(st->cur[RSS_SWAP]) * kb, v[5], 16),
 			fmt_kb(vm_peak_pages(st) * kb, v[6], 16), end_label(st, e, sizeof(e)));
 	}
 	if (shown < r->total_rows)
@@ -414,10 +402,10 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	json_str(&j, "target", s->target);
 	json_uint(&j, "tree_peak_kb", t->peak * kb);
 	json_int(&j, "tree_peak_at_ms", ms_since(r, t->peak_ns));
-	json_uint(&j, "tree_peak_anon_kb", pg(t->peak_part[RSS_ANON]) * kb);
-	json_uint(&j, "tree_peak_file_kb", pg(t->peak_part[RSS_FILE]) * kb);
-	json_uint(&j, "tree_peak_shmem_kb", pg(t->peak_part[RSS_SHMEM]) * kb);
-	json_uint(&j, "tree_peak_swap_kb", pg(t->peak_part[RSS_SWAP]) * kb);
+	json_uint(&j, "tree_peak_anon_kb", rss_clamp(t->peak_part[RSS_ANON]) * kb);
+	json_uint(&j, "tree_peak_file_kb", rss_clamp(t->peak_part[RSS_FILE]) * kb);
+	json_uint(&j, "tree_peak_shmem_kb", rss_clamp(t->peak_part[RSS_SHMEM]) * kb);
+	json_uint(&j, "tree_peak_swap_kb", rss_clamp(t->peak_part[RSS_SWAP]) * kb);
 	json_int(&j, "tree_peak_procs", t->peak_procs);
 	json_uint(&j, "processes", procs);
 	json_uint(&j, "address_spaces", r->total_rows);
@@ -429,10 +417,8 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	json_uint(&j, "stale_address_spaces", s->loss.stale_mms);
 	json_uint(&j, "approximate_reads", s->approx_reads);
 	json_uint(&j, "oom_kills", r->nkills);
-	if (s->footprint) {
-		json_uint(&j, "footprint_pages_not_counted", s->footprint->loss.pages_full);
-		json_uint(&j, "footprint_processes_not_itemized", s->footprint->loss.owners_full);
-	}
+	if (s->fields)
+		s->fields(s->sections_ctx, &j);
 	json_int(&j, "duration_ms", ms_since(r, s->end_ns));
 	json_uint(&j, "live_address_spaces_at_end", s->mms_at_end);
 	json_uint(&j, "live_processes_at_end", s->tasks_at_end);
@@ -469,18 +455,9 @@ bool report_summary(struct report *r, const struct summary *s)
 		qsort(r->rows, r->nrows, sizeof(*r->rows), cmp_rows);
 	sum_hwm = r->sum_hwm_pages;
 	lost = s->loss.ringbuf_full + s->loss.mms_full + s->loss.tasks_full;
-	struct fp_report_ctx fc = { .t0_ns = r->t0_ns, .page_kb = kb, .tree_peak_rss_kb = (uint64_t)t->peak * kb,
-				    .tree_rss_kb = (uint64_t)t->rss * kb, .rows = r->keep };
-
 	if (r->json) {
-		if (s->extra)
-			s->extra(s->extra_ctx, r->out, true);
-		if (s->footprint)
-			footprint_print_json(r->out, s->footprint, &fc);
-		else if (s->footprint_unavailable)
-			footprint_print_pss_json(r->out, s->footprint_pss, s->footprint_unavailable, &fc);
-		if (s->cgroups)
-			cgroup_print_json(r->out, s->cgroups, r->t0_ns, r->page_kb);
+		if (s->sections)
+			s->sections(s->sections_ctx, r->out, true);
 		print_summary_json(r, s, procs, sum_hwm, over);
 		fflush(r->out);
 		return over;
@@ -493,10 +470,10 @@ bool report_summary(struct report *r, const struct summary *s)
 		t->peak_ns > r->t0_ns ? (t->peak_ns - r->t0_ns) / 1e9 : 0.0, (long long)t->peak_procs,
 		t->peak_procs == 1 ? "" : "es");
 	fprintf(r->out, "  at that moment: anon %s, file %s, shmem %s, swap %s\n",
-		fmt_kb(pg(t->peak_part[RSS_ANON]) * kb, b, sizeof(b)),
-		fmt_kb(pg(t->peak_part[RSS_FILE]) * kb, c, sizeof(c)),
-		fmt_kb(pg(t->peak_part[RSS_SHMEM]) * kb, d, sizeof(d)),
-		fmt_kb(pg(t->peak_part[RSS_SWAP]) * kb, e, sizeof(e)));
+		fmt_kb(rss_clamp(t->peak_part[RSS_ANON]) * kb, b, sizeof(b)),
+		fmt_kb(rss_clamp(t->peak_part[RSS_FILE]) * kb, c, sizeof(c)),
+		fmt_kb(rss_clamp(t->peak_part[RSS_SHMEM]) * kb, d, sizeof(d)),
+		fmt_kb(rss_clamp(t->peak_part[RSS_SWAP]) * kb, e, sizeof(e)));
 	if (r->nrows) {
 		fprintf(r->out, "Largest process: %s, pid %u %.*s (time -v's max resident set)\n",
 			fmt_kb(vm_hwm_pages(&r->rows[0]) * kb, a, sizeof(a)), r->rows[0].tgid,
@@ -507,14 +484,8 @@ bool report_summary(struct report *r, const struct summary *s)
 	print_table(r, s);
 	if (r->avail.shown)
 		print_causes_table(r, s);
-	if (s->extra)
-		s->extra(s->extra_ctx, r->out, false);
-	if (s->footprint)
-		footprint_print_text(r->out, s->footprint, &fc);
-	else if (s->footprint_unavailable)
-		footprint_print_pss_text(r->out, s->footprint_pss, s->footprint_unavailable, &fc);
-	if (s->cgroups)
-		cgroup_print_text(r->out, s->cgroups, r->t0_ns, r->page_kb);
+	if (s->sections)
+		s->sections(s->sections_ctx, r->out, false);
 	for (uint64_t i = 0; i < r->nkills && i < MAX_OOM_NOTES; i++)
 		oom_print_text(r->out, &r->kills[i], r->t0_ns, r->page_kb);
 	if (r->nkills > MAX_OOM_NOTES)

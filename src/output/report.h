@@ -13,9 +13,7 @@
 #include "output/oom_report.h"
 #include "rsstrace.h"
 
-struct cgroup_watch;
-struct fp_result;
-struct sharing;
+struct json_obj;
 
 struct exit_note {
 	uint32_t tgid;
@@ -79,14 +77,12 @@ struct summary {
 	uint64_t tracer_cpu_ms; /* and CPU time */
 	int cmd_status;	     /* wait(2) status of CMD, -1 in -p mode or if unknown */
 	const char *target;  /* "make -j8" or "pid 1234" */
-	/* More sections (--sharing, timelines...): printed after the text
-	 * table, or before the JSON summary object, which stays the last line. */
-	void (*extra)(void *ctx, FILE *out, bool json);
-	void *extra_ctx;
-	const struct cgroup_watch *cgroups; /* --cgroup, else NULL */
-	const struct fp_result *footprint;  /* --footprint on the rmap hooks, else NULL */
-	const char *footprint_unavailable;  /* --footprint without rmap hooks: why */
-	const struct sharing *footprint_pss; /* ... and the smaps_rollup readings instead */
+	/* The run's optional sections (--stacks, --sharing, ...): printed after
+	 * the text table, or as JSON lines before the summary object, which stays
+	 * the last line; fields adds to that object. */
+	void (*sections)(void *ctx, FILE *out, bool json);
+	void (*fields)(void *ctx, struct json_obj *j);
+	void *sections_ctx;
 };
 
 void report_init(struct report *r, FILE *out, bool json, uint64_t t0_ns, uint64_t page_kb,

@@ -21,7 +21,7 @@ struct cg_sample {
 	bool read_failed;	  /* the cgroup's files could not be read (removed?) */
 	uint64_t ns;
 	struct cgroup_mem mem;
-	int64_t tree[RSS_NR_MEMBERS]; /* the traced processes in it: summed RSS, pages */
+	__s64 tree[RSS_NR_MEMBERS]; /* the traced processes in it: summed RSS, pages */
 	uint32_t procs;		  /* traced address spaces in it */
 	uint64_t footprint_kb;	  /* their unique pages, when known */
 	bool has_footprint;

@@ -2,6 +2,7 @@
 #include "trace/timeline.h"
 
 #include "core/array.h"
+#include "rss_math.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 
 static uint64_t pages_kb(int64_t pages, uint64_t page_kb)
 {
-	return pages > 0 ? (uint64_t)pages * page_kb : 0;
+	return (uint64_t)rss_clamp(pages) * page_kb;
 }
 
 void csv_field(FILE *out, const char *s, size_t maxlen)
@@ -161,8 +162,7 @@ static void peak_point(struct timeline *tl, const struct tree_state *t)
 static int cmp_rss_desc(const void *pa, const void *pb)
 {
 	const struct mm_state *a = pa, *b = pb;
-	int64_t x = a->cur[RSS_FILE] + a->cur[RSS_ANON] + a->cur[RSS_SHMEM];
-	int64_t y = b->cur[RSS_FILE] + b->cur[RSS_ANON] + b->cur[RSS_SHMEM];
+	__s64 x = rss_pages(a->cur), y = rss_pages(b->cur);
 
 	if (x != y)
 		return x < y ? 1 : -1;

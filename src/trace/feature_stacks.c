@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/* --stacks (and --kernel-stacks, --folded FILE): which code made the tree's
+ * memory resident, as a trace feature (trace/feature.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "trace/feature.h"
+#include "trace/features.h"
+#include "trace/stacks.h"
+
+struct stacks_feature {
+	struct stacks st;
+	bool started;
+	FILE *folded;
+};
+
+static bool wanted(const struct options *o)
+{
+	return o->stacks;
+}
+
+static int open_files(void *self, struct trace_run *run, const char **what)
+{
+	struct stacks_feature *f = self;
+
+	if (run->o->folded && !(f->folded = fopen(run->o->folded, "we"))) {
+		*what = run->o->folded;
+		return -errno;
+	}
+	return 0;
+}
+
+static void configure(void *self, const struct options *o, struct tracer_config *cfg)
+{
+	cfg->stacks = true;
+	cfg->kernel_stacks = o->kernel_stacks;
+	cfg->stack_entries = (uint32_t)o->stack_entries;
+}
+
+static int start(void *self, struct trace_run *run, const char **what)
+{
+	struct stacks_feature *f = self;
+	int err;
+
+	err = stacks_init(&f->st, tracer_map_fd(run->t, "stack_counts"), tracer_map_fd(run->t, "stack_frames"),
+			  run->o->kernel_stacks);
+	if (err) {
+		*what = "read the stack maps";
+		return err;
+	}
+	f->started = true;
+	f->st.last_harvest_ns = run->t0_ns;
+	return 0;
+}
+
+static void on_record(void *self, const void *data, size_t len)
+{
+	struct stacks_feature *f = self;
+	uint32_t type = len >= sizeof(uint32_t) ? *(const uint32_t *)data : 0;
+
+	if (type == REC_EXEC && len >= sizeof(struct exec_record)) {
+		const struct exec_record *e = data;
+		char name[EXEC_PATH_LEN + 1];
+
+		memcpy(name, e->filename, EXEC_PATH_LEN);
+		name[EXEC_PATH_LEN] = 0;
+		stacks_on_exec(&f->st, e->tgid, name);
+	} else if (type == REC_MM_END && len >= sizeof(struct mm_end_record)) {
+		stacks_on_mm(&f->st, &((const struct mm_end_record *)data)->st, true);
+	}
+}
+
+/* Ended address spaces leave the BPF map every STACKS_HARVEST_MS. */
+static void tick(void *self, struct trace_run *run, const struct tree_state *tree, uint64_t now_ns)
+{
+	struct stacks_feature *f = self;
+
+	if (now_ns - f->st.last_harvest_ns < STACKS_HARVEST_MS * 1000000ULL)
+		return;
+	stacks_harvest(&f->st, false);
+	f->st.last_harvest_ns = now_ns;
+}
+
+static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char **what)
+{
+	struct stacks_feature *f = self;
+	struct mm_state *live;
+	int n = trace_run_live(run, &live), err = 0;
+
+	/* the live ones end here: their peaks are as of now */
+	for (int i = 0; i < n; i++)
+		stacks_on_mm(&f->st, &live[i], false);
+	stacks_harvest(&f->st, true);
+	if (f->folded) {
+		if (stacks_write_folded(&f->st, f->folded) | fclose(f->folded)) {
+			err = -EIO;
+			*what = run->o->folded;
+		}
+		f->folded = NULL;
+	}
+	return err;
+}
+
+static void print_text(void *self, FILE *out, const struct trace_run *run, const struct trace_end *e)
+{
+	struct stacks_feature *f = self;
+
+	stacks_print(&f->st, out, false, run->page_kb, &e->loss);
+}
+
+static void print_json(void *self, FILE *out, const struct trace_run *run, const struct trace_end *e)
+{
+	struct stacks_feature *f = self;
+
+	stacks_print(&f->st, out, true, run->page_kb, &e->loss);
+}
+
+static void free_state(void *self)
+{
+	struct stacks_feature *f = self;
+
+	if (f->folded)
+		fclose(f->folded);
+	if (f->started)
+		stacks_free(&f->st);
+}
+
+const struct trace_feature feature_stacks = {
+	.name = "stacks",
+	.state_size = sizeof(struct stacks_feature),
+	.wanted = wanted,
+	.open = open_files,
+	.configure = configure,
+	.start = start,
+	.on_record = on_record,
+	.tick = tick,
+	.finish = finish,
+	.print_text = print_text,
+	.print_json = print_json,
+	.free = free_state,
+};
