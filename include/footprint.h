@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * --footprint: types shared by bpf/footprint.bpf.c and src/footprint.c.
+ * --footprint: types shared by bpf/footprint.bpf.c and its loader, src/trace/footprint_loader.c.
  * Pages are base pages (a PMD-mapped huge page counts its 512).
  */
 #ifndef FOOTPRINT_H

@@ -42,7 +42,7 @@ struct traced_task {
 /*
  * Why RSS moved, per address space. The first group comes from rss_stat itself
  * (always exact); the second from optional hooks (--causes), whose attach
- * points depend on the kernel (see src/hooks.c). A counter whose hook is not
+ * points depend on the kernel (see src/core/hooks.c). A counter whose hook is not
  * live is reported as unavailable, never as 0.
  */
 struct mm_causes {

@@ -14,11 +14,26 @@
 
 #include "core/json_writer.h"
 
+/* What decides a candidate, besides the probe of its attach point. */
+enum select_rule {
+	RULE_PROBE,	      /* the probe alone (a derived hook: always usable) */
+	RULE_PTE_IS_FOLIO,    /* a huge-page hook, needed only where the PTE hook chosen is a
+			       * folio function (6.8+): the older page functions take a
+			       * `compound` argument and cover huge pages themselves */
+	RULE_PASSES_TASK,     /* the tracepoint must pass the task, not a pid (mark_victim
+			       * passes the task since 6.8) */
+	RULE_FAULT_IS_TP,     /* derived from page_fault_user's error code: that tracepoint
+			       * must be the fault hook in use */
+};
+
 struct candidate {
 	enum logical_hook hook;
 	enum hook_kind kind;
-	const char *target; /* tracepoint, "category/tracepoint", or function */
-	const char *prog;   /* program in bpf/rss_account.bpf.c; NULL: derived */
+	const char *target;  /* tracepoint, "category/tracepoint", or function */
+	const char *prog;    /* program in bpf/ (rss_account or footprint); NULL: derived */
+	const char *serves;  /* kernels it is known to serve: chosen there by `rsstrace --hooks`
+			      * in the test tiers (host 6.18; 5.10, 6.1, 6.12 guests) */
+	enum select_rule rule;
 };
 
 /*
@@ -26,121 +41,125 @@ struct candidate {
  * one that this kernel accepts is used. Function names change across kernels:
  * page_remove_rmap became folio_remove_rmap_ptes/_pmd in 6.8; remove_vma_list
  * was inlined (5.10) and is gone since 6.1, its work done per VMA by remove_vma.
+ * On the 6.18 host fentry fails to load (EPERM) and there are no kprobes, so
+ * the function rows serve only the guests there.
  */
 static const struct candidate table[] = {
-	/* logical hook  kind           target                           program */
-	{ LH_RSS,      HK_TP_BTF,     "rss_stat",                      "rss_stat_btf" },
-	{ LH_RSS,      HK_RAW_TP,     "rss_stat",                      "rss_stat_raw" },
-	{ LH_FORK,     HK_TP_BTF,     "sched_process_fork",            "fork_btf" },
-	{ LH_FORK,     HK_RAW_TP,     "sched_process_fork",            "fork_raw" },
-	{ LH_EXEC,     HK_TP_BTF,     "sched_process_exec",            "exec_btf" },
-	{ LH_EXEC,     HK_RAW_TP,     "sched_process_exec",            "exec_raw" },
-	{ LH_EXIT,     HK_TP_BTF,     "sched_process_exit",            "exit_btf" },
-	{ LH_EXIT,     HK_RAW_TP,     "sched_process_exit",            "exit_raw" },
-	{ LH_TEARDOWN, HK_TP_BTF,     "exit_mmap",                     "exit_mmap_btf" },
-	{ LH_TEARDOWN, HK_DERIVED,    "rss_stat with mm_users == 0",   NULL },
-	{ LH_FAULT,    HK_FENTRY,     "handle_mm_fault",               "fault_fentry" },
-	{ LH_FAULT,    HK_KPROBE,     "handle_mm_fault",               "fault_kprobe" },
-	{ LH_FAULT,    HK_TP_BTF,     "page_fault_user",               "fault_tp_btf" },
-	{ LH_FAULT,    HK_TRACEPOINT, "exceptions/page_fault_user",    "fault_tp" },
-	{ LH_WP,       HK_FENTRY,     "do_wp_page",                    "wp_fentry" },
-	{ LH_WP,       HK_KPROBE,     "do_wp_page",                    "wp_kprobe" },
-	{ LH_WP,       HK_DERIVED,    "page_fault_user error_code",    NULL },
-	{ LH_RMAP,     HK_FENTRY,     "folio_remove_rmap_ptes",        "rmap_folio_fentry" },
-	{ LH_RMAP,     HK_FENTRY,     "page_remove_rmap",              "rmap_page_fentry" },
-	{ LH_RMAP,     HK_KPROBE,     "folio_remove_rmap_ptes",        "rmap_folio_kprobe" },
-	{ LH_RMAP,     HK_KPROBE,     "page_remove_rmap",              "rmap_page_kprobe" },
-	{ LH_RMAP_PMD, HK_FENTRY,     "folio_remove_rmap_pmd",         "rmap_pmd_fentry" },
-	{ LH_RMAP_PMD, HK_KPROBE,     "folio_remove_rmap_pmd",         "rmap_pmd_kprobe" },
-	{ LH_VMA,      HK_FENTRY,     "remove_vma",                    "vma_fentry" },
-	{ LH_VMA,      HK_KPROBE,     "remove_vma",                    "vma_kprobe" },
-	{ LH_VMA,      HK_TRACEPOINT, "syscalls/sys_enter_munmap",     "munmap_tp" },
-	{ LH_SWAPIN,   HK_FENTRY,     "do_swap_page",                  "swapin_fentry" },
-	{ LH_SWAPIN,   HK_KPROBE,     "do_swap_page",                  "swapin_kprobe" },
+	/* logical hook  kind           target                           program                 serves */
+	{ LH_RSS,      HK_TP_BTF,     "rss_stat",                      "rss_stat_btf",         "5.10 6.1 6.12 6.18" , RULE_PROBE },
+	{ LH_RSS,      HK_RAW_TP,     "rss_stat",                      "rss_stat_raw",         "" , RULE_PROBE },
+	{ LH_FORK,     HK_TP_BTF,     "sched_process_fork",            "fork_btf",             "5.10 6.1 6.12 6.18" , RULE_PROBE },
+	{ LH_FORK,     HK_RAW_TP,     "sched_process_fork",            "fork_raw",             "" , RULE_PROBE },
+	{ LH_EXEC,     HK_TP_BTF,     "sched_process_exec",            "exec_btf",             "5.10 6.1 6.12 6.18" , RULE_PROBE },
+	{ LH_EXEC,     HK_RAW_TP,     "sched_process_exec",            "exec_raw",             "" , RULE_PROBE },
+	{ LH_EXIT,     HK_TP_BTF,     "sched_process_exit",            "exit_btf",             "5.10 6.1 6.12 6.18" , RULE_PROBE },
+	{ LH_EXIT,     HK_RAW_TP,     "sched_process_exit",            "exit_raw",             "" , RULE_PROBE },
+	{ LH_TEARDOWN, HK_TP_BTF,     "exit_mmap",                     "exit_mmap_btf",        "6.1 6.12 6.18" , RULE_PROBE },
+	{ LH_TEARDOWN, HK_DERIVED,    "rss_stat with mm_users == 0",   NULL,                   "5.10" , RULE_PROBE },
+	{ LH_FAULT,    HK_FENTRY,     "handle_mm_fault",               "fault_fentry",         "5.10 6.1 6.12" , RULE_PROBE },
+	{ LH_FAULT,    HK_KPROBE,     "handle_mm_fault",               "fault_kprobe",         "" , RULE_PROBE },
+	{ LH_FAULT,    HK_TP_BTF,     "page_fault_user",               "fault_tp_btf",         "6.18" , RULE_PROBE },
+	{ LH_FAULT,    HK_TRACEPOINT, "exceptions/page_fault_user",    "fault_tp",             "" , RULE_PROBE },
+	{ LH_WP,       HK_FENTRY,     "do_wp_page",                    "wp_fentry",            "5.10 6.1 6.12" , RULE_PROBE },
+	{ LH_WP,       HK_KPROBE,     "do_wp_page",                    "wp_kprobe",            "" , RULE_PROBE },
+	{ LH_WP,       HK_DERIVED,    "page_fault_user error_code",    NULL,                   "6.18", RULE_FAULT_IS_TP },
+	{ LH_RMAP,     HK_FENTRY,     "folio_remove_rmap_ptes",        "rmap_folio_fentry",    "" , RULE_PROBE },
+	{ LH_RMAP,     HK_FENTRY,     "page_remove_rmap",              "rmap_page_fentry",     "5.10 6.1" , RULE_PROBE },
+	{ LH_RMAP,     HK_KPROBE,     "folio_remove_rmap_ptes",        "rmap_folio_kprobe",    "" , RULE_PROBE },
+	{ LH_RMAP,     HK_KPROBE,     "page_remove_rmap",              "rmap_page_kprobe",     "" , RULE_PROBE },
+	{ LH_RMAP_PMD, HK_FENTRY,     "folio_remove_rmap_pmd",         "rmap_pmd_fentry",      "", RULE_PTE_IS_FOLIO },
+	{ LH_RMAP_PMD, HK_KPROBE,     "folio_remove_rmap_pmd",         "rmap_pmd_kprobe",      "", RULE_PTE_IS_FOLIO },
+	{ LH_VMA,      HK_FENTRY,     "remove_vma",                    "vma_fentry",           "5.10 6.1 6.12" , RULE_PROBE },
+	{ LH_VMA,      HK_KPROBE,     "remove_vma",                    "vma_kprobe",           "" , RULE_PROBE },
+	{ LH_VMA,      HK_TRACEPOINT, "syscalls/sys_enter_munmap",     "munmap_tp",            "6.18" , RULE_PROBE },
+	{ LH_SWAPIN,   HK_FENTRY,     "do_swap_page",                  "swapin_fentry",        "5.10 6.1 6.12" , RULE_PROBE },
+	{ LH_SWAPIN,   HK_KPROBE,     "do_swap_page",                  "swapin_kprobe",        "" , RULE_PROBE },
 	/* --footprint: the rmap functions, folio ones (6.8+) first */
-	{ LH_FP_NEW,   HK_FENTRY,     "folio_add_new_anon_rmap",       "fp_new_folio_fentry" },
-	{ LH_FP_NEW,   HK_FENTRY,     "page_add_new_anon_rmap",        "fp_new_page_fentry" },
-	{ LH_FP_NEW,   HK_KPROBE,     "folio_add_new_anon_rmap",       "fp_new_folio_kprobe" },
-	{ LH_FP_NEW,   HK_KPROBE,     "page_add_new_anon_rmap",        "fp_new_page_kprobe" },
-	{ LH_FP_ANON,  HK_FENTRY,     "folio_add_anon_rmap_ptes",      "fp_anon_ptes_fentry" },
-	{ LH_FP_ANON,  HK_FENTRY,     "do_page_add_anon_rmap",         "fp_do_anon_page_fentry" },
-	{ LH_FP_ANON,  HK_FENTRY,     "page_add_anon_rmap",            "fp_anon_page_fentry" },
-	{ LH_FP_ANON,  HK_KPROBE,     "folio_add_anon_rmap_ptes",      "fp_anon_ptes_kprobe" },
-	{ LH_FP_ANON,  HK_KPROBE,     "do_page_add_anon_rmap",         "fp_do_anon_page_kprobe" },
-	{ LH_FP_ANON,  HK_KPROBE,     "page_add_anon_rmap",            "fp_anon_page_kprobe" },
-	{ LH_FP_ANON_PMD, HK_FENTRY,  "folio_add_anon_rmap_pmd",       "fp_anon_pmd_fentry" },
-	{ LH_FP_ANON_PMD, HK_KPROBE,  "folio_add_anon_rmap_pmd",       "fp_anon_pmd_kprobe" },
-	{ LH_FP_FILE,  HK_FENTRY,     "folio_add_file_rmap_ptes",      "fp_file_ptes_fentry" },
-	{ LH_FP_FILE,  HK_FENTRY,     "page_add_file_rmap",            "fp_file_page_fentry" },
-	{ LH_FP_FILE,  HK_KPROBE,     "folio_add_file_rmap_ptes",      "fp_file_ptes_kprobe" },
-	{ LH_FP_FILE,  HK_KPROBE,     "page_add_file_rmap",            "fp_file_page_kprobe" },
-	{ LH_FP_FILE_PMD, HK_FENTRY,  "folio_add_file_rmap_pmd",       "fp_file_pmd_fentry" },
-	{ LH_FP_FILE_PMD, HK_KPROBE,  "folio_add_file_rmap_pmd",       "fp_file_pmd_kprobe" },
-	{ LH_FP_REMOVE, HK_FENTRY,    "folio_remove_rmap_ptes",        "fp_remove_ptes_fentry" },
-	{ LH_FP_REMOVE, HK_FENTRY,    "page_remove_rmap",              "fp_remove_page_fentry" },
-	{ LH_FP_REMOVE, HK_KPROBE,    "folio_remove_rmap_ptes",        "fp_remove_ptes_kprobe" },
-	{ LH_FP_REMOVE, HK_KPROBE,    "page_remove_rmap",              "fp_remove_page_kprobe" },
-	{ LH_FP_REMOVE_PMD, HK_FENTRY, "folio_remove_rmap_pmd",        "fp_remove_pmd_fentry" },
-	{ LH_FP_REMOVE_PMD, HK_KPROBE, "folio_remove_rmap_pmd",        "fp_remove_pmd_kprobe" },
-	/* mark_victim passes the task since 6.8 (a pid before: see tp_passes_task) */
-	{ LH_OOM,      HK_TP_BTF,     "mark_victim",                   "oom_btf" },
-	{ LH_OOM,      HK_FENTRY,     "mark_oom_victim",               "oom_fentry" },
-	{ LH_OOM,      HK_KPROBE,     "mark_oom_victim",               "oom_kprobe" },
-	{ LH_OOM,      HK_TRACEPOINT, "oom/mark_victim",               "oom_tp" },
+	{ LH_FP_NEW,   HK_FENTRY,     "folio_add_new_anon_rmap",       "fp_new_folio_fentry",  "" , RULE_PROBE },
+	{ LH_FP_NEW,   HK_FENTRY,     "page_add_new_anon_rmap",        "fp_new_page_fentry",   "" , RULE_PROBE },
+	{ LH_FP_NEW,   HK_KPROBE,     "folio_add_new_anon_rmap",       "fp_new_folio_kprobe",  "" , RULE_PROBE },
+	{ LH_FP_NEW,   HK_KPROBE,     "page_add_new_anon_rmap",        "fp_new_page_kprobe",   "" , RULE_PROBE },
+	{ LH_FP_ANON,  HK_FENTRY,     "folio_add_anon_rmap_ptes",      "fp_anon_ptes_fentry",  "" , RULE_PROBE },
+	{ LH_FP_ANON,  HK_FENTRY,     "do_page_add_anon_rmap",         "fp_do_anon_page_fentry", "" , RULE_PROBE },
+	{ LH_FP_ANON,  HK_FENTRY,     "page_add_anon_rmap",            "fp_anon_page_fentry",  "" , RULE_PROBE },
+	{ LH_FP_ANON,  HK_KPROBE,     "folio_add_anon_rmap_ptes",      "fp_anon_ptes_kprobe",  "" , RULE_PROBE },
+	{ LH_FP_ANON,  HK_KPROBE,     "do_page_add_anon_rmap",         "fp_do_anon_page_kprobe", "" , RULE_PROBE },
+	{ LH_FP_ANON,  HK_KPROBE,     "page_add_anon_rmap",            "fp_anon_page_kprobe",  "" , RULE_PROBE },
+	{ LH_FP_ANON_PMD, HK_FENTRY,  "folio_add_anon_rmap_pmd",       "fp_anon_pmd_fentry",   "", RULE_PTE_IS_FOLIO },
+	{ LH_FP_ANON_PMD, HK_KPROBE,  "folio_add_anon_rmap_pmd",       "fp_anon_pmd_kprobe",   "", RULE_PTE_IS_FOLIO },
+	{ LH_FP_FILE,  HK_FENTRY,     "folio_add_file_rmap_ptes",      "fp_file_ptes_fentry",  "" , RULE_PROBE },
+	{ LH_FP_FILE,  HK_FENTRY,     "page_add_file_rmap",            "fp_file_page_fentry",  "" , RULE_PROBE },
+	{ LH_FP_FILE,  HK_KPROBE,     "folio_add_file_rmap_ptes",      "fp_file_ptes_kprobe",  "" , RULE_PROBE },
+	{ LH_FP_FILE,  HK_KPROBE,     "page_add_file_rmap",            "fp_file_page_kprobe",  "" , RULE_PROBE },
+	{ LH_FP_FILE_PMD, HK_FENTRY,  "folio_add_file_rmap_pmd",       "fp_file_pmd_fentry",   "", RULE_PTE_IS_FOLIO },
+	{ LH_FP_FILE_PMD, HK_KPROBE,  "folio_add_file_rmap_pmd",       "fp_file_pmd_kprobe",   "", RULE_PTE_IS_FOLIO },
+	{ LH_FP_REMOVE, HK_FENTRY,    "folio_remove_rmap_ptes",        "fp_remove_ptes_fentry", "" , RULE_PROBE },
+	{ LH_FP_REMOVE, HK_FENTRY,    "page_remove_rmap",              "fp_remove_page_fentry", "" , RULE_PROBE },
+	{ LH_FP_REMOVE, HK_KPROBE,    "folio_remove_rmap_ptes",        "fp_remove_ptes_kprobe", "" , RULE_PROBE },
+	{ LH_FP_REMOVE, HK_KPROBE,    "page_remove_rmap",              "fp_remove_page_kprobe", "" , RULE_PROBE },
+	{ LH_FP_REMOVE_PMD, HK_FENTRY, "folio_remove_rmap_pmd",        "fp_remove_pmd_fentry", "", RULE_PTE_IS_FOLIO },
+	{ LH_FP_REMOVE_PMD, HK_KPROBE, "folio_remove_rmap_pmd",        "fp_remove_pmd_kprobe", "", RULE_PTE_IS_FOLIO },
+	{ LH_OOM,      HK_TP_BTF,     "mark_victim",                   "oom_btf",              "", RULE_PASSES_TASK },
+	{ LH_OOM,      HK_FENTRY,     "mark_oom_victim",               "oom_fentry",           "" , RULE_PROBE },
+	{ LH_OOM,      HK_KPROBE,     "mark_oom_victim",               "oom_kprobe",           "" , RULE_PROBE },
+	{ LH_OOM,      HK_TRACEPOINT, "oom/mark_victim",               "oom_tp",               "" , RULE_PROBE },
 };
 #define NCAND (int)(sizeof(table) / sizeof(table[0]))
 
-static const char *const names[LH_COUNT] = {
-	"rss change", "fork", "exec", "exit", "teardown",
-	"fault", "cow/wp fault", "rmap removal", "rmap (huge)", "vma removal", "swap-in",
-	"oom kill", "fp new anon", "fp anon", "fp anon pmd", "fp file", "fp file pmd",
-	"fp remove", "fp remove pmd",
+/* Which hooks are used when (--causes, --footprint) and which must exist. */
+enum hook_group {
+	HG_REQUIRED,  /* no tracing without it */
+	HG_BACKSTOP,  /* teardown: derived from rss_stat where no tracepoint exists */
+	HG_CAUSES,    /* --causes */
+	HG_OOM,	      /* always wanted, optional */
+	HG_FOOTPRINT, /* --footprint (bpf/footprint.bpf.c) */
 };
-static const char *const keys[LH_COUNT] = {
-	"rss_change", "fork", "exec", "exit", "teardown",
-	"fault", "wp_fault", "rmap_removal", "rmap_removal_pmd", "vma_removal", "swap_in",
-	"oom_kill", "footprint_new_anon", "footprint_anon", "footprint_anon_pmd", "footprint_file",
-	"footprint_file_pmd", "footprint_remove", "footprint_remove_pmd",
+
+static const struct logical_hook_info {
+	const char *name; /* as the output shows it */
+	const char *key;  /* in JSON */
+	enum hook_group group;
+	enum logical_hook pte_hook; /* a huge-page hook's PTE hook (RULE_PTE_IS_FOLIO) */
+} info[LH_COUNT] = {
+	[LH_RSS] = { "rss change", "rss_change", HG_REQUIRED },
+	[LH_FORK] = { "fork", "fork", HG_REQUIRED },
+	[LH_EXEC] = { "exec", "exec", HG_REQUIRED },
+	[LH_EXIT] = { "exit", "exit", HG_REQUIRED },
+	[LH_TEARDOWN] = { "teardown", "teardown", HG_BACKSTOP },
+	[LH_FAULT] = { "fault", "fault", HG_CAUSES },
+	[LH_WP] = { "cow/wp fault", "wp_fault", HG_CAUSES },
+	[LH_RMAP] = { "rmap removal", "rmap_removal", HG_CAUSES },
+	[LH_RMAP_PMD] = { "rmap (huge)", "rmap_removal_pmd", HG_CAUSES, LH_RMAP },
+	[LH_VMA] = { "vma removal", "vma_removal", HG_CAUSES },
+	[LH_SWAPIN] = { "swap-in", "swap_in", HG_CAUSES },
+	[LH_OOM] = { "oom kill", "oom_kill", HG_OOM },
+	[LH_FP_NEW] = { "fp new anon", "footprint_new_anon", HG_FOOTPRINT },
+	[LH_FP_ANON] = { "fp anon", "footprint_anon", HG_FOOTPRINT },
+	[LH_FP_ANON_PMD] = { "fp anon pmd", "footprint_anon_pmd", HG_FOOTPRINT, LH_FP_ANON },
+	[LH_FP_FILE] = { "fp file", "footprint_file", HG_FOOTPRINT },
+	[LH_FP_FILE_PMD] = { "fp file pmd", "footprint_file_pmd", HG_FOOTPRINT, LH_FP_FILE },
+	[LH_FP_REMOVE] = { "fp remove", "footprint_remove", HG_FOOTPRINT },
+	[LH_FP_REMOVE_PMD] = { "fp remove pmd", "footprint_remove_pmd", HG_FOOTPRINT, LH_FP_REMOVE },
 };
-static const char *const kinds[] = { "tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe", "derived" };
+
+static const char *const kinds[] = {
+	[HK_TP_BTF] = "tp_btf", [HK_RAW_TP] = "raw_tp", [HK_TRACEPOINT] = "tracepoint",
+	[HK_FENTRY] = "fentry", [HK_KPROBE] = "kprobe", [HK_DERIVED] = "derived",
+};
 
 const char *hook_name(enum logical_hook h)
 {
-	return names[h];
+	return info[h].name;
 }
 
 const char *hook_key(enum logical_hook h)
 {
-	return keys[h];
+	return info[h].key;
 }
 
-static bool optional(enum logical_hook h)
+bool hook_optional(enum logical_hook h)
 {
-	return h >= LH_FAULT;
-}
-
-/* The --causes hooks (the other optional ones are wanted for other reasons). */
-static bool cause_hook(enum logical_hook h)
-{
-	return h >= LH_FAULT && h <= LH_SWAPIN;
-}
-
-static bool footprint_hook(enum logical_hook h)
-{
-	return h >= LH_FP_NEW && h <= LH_FP_REMOVE_PMD;
-}
-
-/* A PMD hook needed only where the PTE one is a folio function (6.8+): the
- * older page functions take a `compound` argument instead. */
-static enum logical_hook pmd_partner(enum logical_hook h)
-{
-	switch (h) {
-	case LH_RMAP_PMD: return LH_RMAP;
-	case LH_FP_ANON_PMD: return LH_FP_ANON;
-	case LH_FP_FILE_PMD: return LH_FP_FILE;
-	case LH_FP_REMOVE_PMD: return LH_FP_REMOVE;
-	default: return LH_COUNT;
-	}
+	return info[h].group != HG_REQUIRED && info[h].group != HG_BACKSTOP;
 }
 
 /* ---- probes: what this kernel really offers ---------------------------------------------- */
@@ -397,6 +416,52 @@ void vmlinux_btf_release(void)
 	btf_tried = false;
 }
 
+/* Whether candidate i can serve its hook here (its rule, then its probe);
+ * else writes why not. */
+static bool usable(struct probe_ctx *p, const struct hooks *hk, int i, char *why, size_t len)
+{
+	const struct candidate *c = &table[i];
+	int other;
+
+	switch (c->rule) {
+	case RULE_PROBE:
+		break;
+	case RULE_PTE_IS_FOLIO:
+		other = hk->h[info[c->hook].pte_hook].chosen;
+		if (other >= 0 && !strstr(table[other].target, "folio")) {
+			snprintf(why, len, "not needed: %s covers huge pages", table[other].target);
+			return false;
+		}
+		break;
+	case RULE_PASSES_TASK:
+		if (!tp_passes_task(p->vmlinux, c->target)) {
+			snprintf(why, len, "passes only a pid on this kernel (before 6.8)");
+			return false;
+		}
+		break;
+	case RULE_FAULT_IS_TP:
+		other = hk->h[LH_FAULT].chosen;
+		if (other < 0 || !strstr(table[other].target, "page_fault_user")) {
+			snprintf(why, len, "needs the page_fault_user fault hook");
+			return false;
+		}
+		return true;
+	}
+	return probe(p, c, why, len);
+}
+
+static bool wanted(enum logical_hook h, bool causes, bool footprint)
+{
+	switch (info[h].group) {
+	case HG_CAUSES:
+		return causes;
+	case HG_FOOTPRINT:
+		return footprint;
+	default:
+		return true;
+	}
+}
+
 int hooks_choose(struct hooks *hk, bool causes, bool footprint, const char **missing)
 {
 	struct probe_ctx p = { .vmlinux = (struct btf *)vmlinux_btf() };
@@ -407,42 +472,23 @@ int hooks_choose(struct hooks *hk, bool causes, bool footprint, const char **mis
 		struct hook_choice *ch = &hk->h[h];
 
 		ch->chosen = -1;
-		ch->wanted = cause_hook(h) ? causes : footprint_hook(h) ? footprint : true;
+		ch->wanted = wanted(h, causes, footprint);
 		if (!ch->wanted)
 			continue;
 		for (int i = 0; i < NCAND && ch->chosen < 0; i++) {
 			char why[HOOK_REASON_LEN] = "";
-			bool ok;
 
 			if (table[i].hook != (enum logical_hook)h)
 				continue;
-			if (pmd_partner(h) != LH_COUNT && hk->h[pmd_partner(h)].chosen >= 0 &&
-			    !strstr(table[hk->h[pmd_partner(h)].chosen].target, "folio")) {
-				ok = false;
-				snprintf(why, sizeof(why), "not needed: %s covers huge pages",
-					 table[hk->h[pmd_partner(h)].chosen].target);
-			} else if (h == LH_OOM && table[i].kind == HK_TP_BTF &&
-				   !tp_passes_task(p.vmlinux, table[i].target)) {
-				ok = false;
-				snprintf(why, sizeof(why), "passes only a pid on this kernel (before 6.8)");
-			} else if (h == LH_WP && table[i].kind == HK_DERIVED) {
-				int f = hk->h[LH_FAULT].chosen;
-
-				ok = f >= 0 && strstr(table[f].target, "page_fault_user");
-				if (!ok)
-					snprintf(why, sizeof(why), "needs the page_fault_user fault hook");
-			} else {
-				ok = probe(&p, &table[i], why, sizeof(why));
-			}
-			if (ok) {
+			if (usable(&p, hk, i, why, sizeof(why))) {
 				ch->chosen = i;
 			} else if (ch->nrejected < 8) {
 				ch->rejected[ch->nrejected] = i;
 				snprintf(ch->reasons[ch->nrejected++], HOOK_REASON_LEN, "%s", why);
 			}
 		}
-		if (ch->chosen < 0 && !optional(h) && h != LH_TEARDOWN) {
-			*missing = names[h];
+		if (ch->chosen < 0 && info[h].group == HG_REQUIRED) {
+			*missing = info[h].name;
 			ret = -1;
 		}
 	}
@@ -461,9 +507,11 @@ bool hooks_footprint_ready(const struct hooks *hk)
 
 void hooks_drop_footprint(struct hooks *hk, const char *why)
 {
-	for (int h = LH_FP_NEW; h <= LH_FP_REMOVE_PMD; h++) {
+	for (int h = 0; h < LH_COUNT; h++) {
 		struct hook_choice *ch = &hk->h[h];
 
+		if (info[h].group != HG_FOOTPRINT)
+			continue;
 		if (ch->chosen >= 0 && ch->nrejected < 8) {
 			ch->rejected[ch->nrejected] = ch->chosen;
 			snprintf(ch->reasons[ch->nrejected++], HOOK_REASON_LEN, "%s", why);
@@ -483,9 +531,11 @@ bool hooks_drop_causes(struct hooks *hk)
 {
 	bool any = false;
 
-	for (int h = LH_FAULT; h <= LH_OOM; h++) {
+	for (int h = 0; h < LH_COUNT; h++) {
 		struct hook_choice *ch = &hk->h[h];
 
+		if (info[h].group != HG_CAUSES && info[h].group != HG_OOM)
+			continue;
 		if (ch->chosen >= 0 && table[ch->chosen].prog) {
 			if (ch->nrejected < 8) {
 				ch->rejected[ch->nrejected] = ch->chosen;
@@ -548,12 +598,12 @@ void hooks_print(const struct hooks *hk, FILE *out, bool json)
 			json_begin(&j, out);
 			json_str(&j, "type", "hook");
 			json_str(&j, "kernel", u.release);
-			json_str(&j, "hook", keys[h]);
+			json_str(&j, "hook", info[h].key);
 			if (use)
 				json_str(&j, "in_use", use);
 			else
 				json_null(&j, "in_use");
-			json_bool(&j, "optional", optional(h));
+			json_bool(&j, "optional", hook_optional(h));
 			for (int k = 0; k < ch->nrejected; k++) {
 				char key[32], name[128];
 
@@ -566,8 +616,8 @@ void hooks_print(const struct hooks *hk, FILE *out, bool json)
 			json_end(&j);
 			continue;
 		}
-		fprintf(out, "%-13s -> %s\n", names[h],
-			use ? use : optional(h) ? "UNAVAILABLE (its counters are reported as n/a)" : "none");
+		fprintf(out, "%-13s -> %s\n", info[h].name,
+			use ? use : hook_optional(h) ? "UNAVAILABLE (its counters are reported as n/a)" : "none");
 		for (int k = 0; k < ch->nrejected; k++) {
 			char name[128];
 

@@ -85,6 +85,8 @@ const char *hook_in_use(const struct hooks *hk, enum logical_hook h, char *buf, 
 const char *hook_name(enum logical_hook h);
 /* Its key in JSON ("fault", "rmap_removal"). */
 const char *hook_key(enum logical_hook h);
+/* Whether tracing goes on without it (its counters are then n/a). */
+bool hook_optional(enum logical_hook h);
 
 /* `rsstrace --hooks`: each logical hook, the attach point in use, and why the
  * better candidates were rejected. */

@@ -13,7 +13,8 @@
 struct rss_account_bpf;
 struct ring_buffer;
 
-/* Called for each record from the kernel (struct mm_end_record / exit_record). */
+/* Called for each record from the kernel: enum record_type in rsstrace.h
+ * (REC_MM_END, REC_EXIT, REC_EXEC, REC_OOM_KILL); records start with the type. */
 typedef void (*record_fn)(void *ctx, const void *data, size_t len);
 
 struct tracer {

@@ -322,7 +322,7 @@ static void describe_hooks(struct trace_app *a, struct summary *s)
 	for (int h = 0; h < LH_COUNT && h < MAX_HOOKS; h++) {
 		s->hooks[h].key = hook_key(h);
 		s->hooks[h].use = hook_in_use(hk, h, use[h], sizeof(use[h]));
-		s->hooks[h].optional = h >= LH_FAULT;
+		s->hooks[h].optional = hook_optional(h);
 		if (s->hooks[h].use)
 			vlog("hook: %-13s -> %s", hook_name(h), s->hooks[h].use);
 	}

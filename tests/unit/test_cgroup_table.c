@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests: what `rsstrace serve` keeps per cgroup (src/cgroup_table.c). */
+/* Unit tests: what `rsstrace serve` keeps per cgroup (src/serve/cgroup_table.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

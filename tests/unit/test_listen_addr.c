@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests: `rsstrace serve --listen` addresses (src/listen_addr.c). */
+/* Unit tests: `rsstrace serve --listen` addresses (src/serve/listen_addr.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests: the exposition text of `rsstrace serve` (src/metrics.c). */
+/* Unit tests: the exposition text of `rsstrace serve` (src/serve/metrics.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
