@@ -13,6 +13,8 @@
 #include "trace/features.h"
 #include "trace/footprint_loader.h"
 
+extern const struct trace_feature feature_footprint; /* defined below */
+
 struct footprint_feature {
 	struct fp_state fp;
 	struct fp_result result;

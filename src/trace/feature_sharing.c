@@ -7,6 +7,8 @@
 #include "trace/features.h"
 #include "trace/sharing.h"
 
+extern const struct trace_feature feature_sharing; /* defined below */
+
 struct sharing_feature {
 	struct sharing sh;
 	bool active;		/* --sharing, or --footprint's fallback */

@@ -7,6 +7,9 @@
 
 #include "trace/features.h"
 
+extern const struct trace_feature feature_stacks, feature_sharing, feature_timeline, feature_footprint,
+	feature_cgroup;
+
 /* The order is that of the summary's sections; --footprint comes after
  * --sharing, whose readings are its fallback. */
 const struct trace_feature *const trace_features[] = {

@@ -6,9 +6,6 @@
 
 #include "trace/feature.h"
 
-extern const struct trace_feature feature_stacks, feature_sharing, feature_timeline, feature_footprint,
-	feature_cgroup;
-
 /* Every feature, in the order of their hooks and of their summary sections. */
 extern const struct trace_feature *const trace_features[];
 extern const int trace_nfeatures;
