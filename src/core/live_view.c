@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proc/proc_status.h"
+#include "rss_math.h"
 
 /* What we remember of a process between frames, keyed by (pid, start): pids
  * are reused, the pair is not. */
@@ -163,21 +164,16 @@ static void read_cgroup(uint32_t pid, char *buf, size_t len)
 	snprintf(buf, len, "%s", p);
 }
 
-static uint64_t pg(int64_t v)
-{
-	return v < 0 ? 0 : (uint64_t)v;
-}
-
 static void fill_values(struct top_state *ts, struct top_row *r)
 {
 	const struct mm_state *st = &r->st;
 	uint64_t kb = ts->page_kb, hw;
 
-	r->anon_kb = pg(st->cur[RSS_ANON]) * kb;
-	r->file_kb = pg(st->cur[RSS_FILE]) * kb;
-	r->shmem_kb = pg(st->cur[RSS_SHMEM]) * kb;
-	r->swap_kb = pg(st->cur[RSS_SWAP]) * kb;
-	r->rss_kb = r->anon_kb + r->file_kb + r->shmem_kb;
+	r->anon_kb = (uint64_t)rss_clamp(st->cur[RSS_ANON]) * kb;
+	r->file_kb = (uint64_t)rss_clamp(st->cur[RSS_FILE]) * kb;
+	r->shmem_kb = (uint64_t)rss_clamp(st->cur[RSS_SHMEM]) * kb;
+	r->swap_kb = (uint64_t)rss_clamp(st->cur[RSS_SWAP]) * kb;
+	r->rss_kb = (uint64_t)rss_pages(st->cur) * kb;
 	/* the kernel's VmHWM as read at seeding, and every exact peak since */
 	hw = st->hiwater_rss > st->peak_rss ? st->hiwater_rss : st->peak_rss;
 	r->hwm_kb = hw * kb > r->rss_kb ? hw * kb : r->rss_kb;
@@ -276,7 +272,7 @@ int top_build(struct top_state *ts, const struct mm_state *live, uint32_t nlive,
 		r->st = live[i];
 		fill_values(ts, r);
 		for (int m = 0; m < RSS_NR_MEMBERS; m++)
-			f->total_kb[m] += pg(live[i].cur[m]) * ts->page_kb;
+			f->total_kb[m] += (uint64_t)rss_clamp(live[i].cur[m]) * ts->page_kb;
 		s = lookup_seen(ts, live[i].tgid, live[i].start_ns, &fresh);
 		if (fresh) {
 			read_cgroup(live[i].tgid, s->cgroup, sizeof(s->cgroup));

@@ -47,6 +47,7 @@
 #include "core/live_view.h"
 #include "core/tracer.h"
 #include "core/units.h"
+#include "rss_math.h"
 
 struct serve_opts {
 	const char *listen;
@@ -227,11 +228,6 @@ static void on_record(void *ctx, const void *data, size_t len)
 
 /* ---- one scrape ----------------------------------------------------------------- */
 
-static uint64_t pages(int64_t v)
-{
-	return v < 0 ? 0 : (uint64_t)v;
-}
-
 /* Largest first; ties by pid, so that the series chosen do not flap. */
 static int desc_then_pid(uint64_t va, uint64_t vb, const struct top_row *a, const struct top_row *b)
 {
@@ -336,19 +332,21 @@ static uint32_t fill_cgroups(struct serve *s, int nwin, int nlive, int k, struct
 		const struct cgroup_window *w = &s->win[i];
 		struct cg_entry *e = cg_find(t, w->id);
 		struct metrics_cgroup *m = &out[n];
-		int64_t now = (int64_t)(pages(w->cur[RSS_FILE]) + pages(w->cur[RSS_ANON]) + pages(w->cur[RSS_SHMEM]));
+		__s64 cur[RSS_NR_MEMBERS]; /* the type rss_math.h takes */
 		int64_t peak;
 
 		if (!e)
 			continue; /* out of memory when it was added */
-		peak = cg_close_window(t, e, k, w->window_peak, now);
+		for (int c = 0; c < RSS_NR_MEMBERS; c++)
+			cur[c] = w->cur[c];
+		peak = cg_close_window(t, e, k, w->window_peak, rss_pages(cur));
 		/* a removed cgroup keeps its (empty) map entry: leave it out */
 		if (!e->path && !e->processes)
 			continue;
 		memset(m, 0, sizeof(*m));
 		m->path = cg_label(e);
 		for (int c = 0; c < RSS_NR_MEMBERS; c++)
-			m->bytes[c] = pages(w->cur[c]) * s->page_bytes;
+			m->bytes[c] = (uint64_t)rss_clamp(cur[c]) * s->page_bytes;
 		m->peak_bytes = (uint64_t)peak * s->page_bytes;
 		m->processes = e->processes;
 		for (int c = 0; c < MC_COUNT; c++)
