@@ -25,7 +25,7 @@
 #include "output/oom_report.h"
 #include "core/exit_status.h"
 #include "core/preflight.h"
-#include "proc/proc_status.h"
+#include "proc/meminfo.h"
 #include "core/live_view.h"
 #include "core/tracer.h"
 #include "core/units.h"
@@ -166,26 +166,6 @@ static int next_frame(struct top *tp)
 }
 
 /* ---- header values ---------------------------------------------------------------- */
-
-struct meminfo {
-	long long total, avail, swap_total, swap_free;
-};
-
-static void read_meminfo(struct meminfo *m)
-{
-	char buf[4096];
-	FILE *f = fopen("/proc/meminfo", "re");
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-
-	if (f)
-		fclose(f);
-	buf[n] = 0;
-	memset(m, 0, sizeof(*m));
-	parse_status_field(buf, "MemTotal", &m->total);
-	parse_status_field(buf, "MemAvailable", &m->avail);
-	parse_status_field(buf, "SwapTotal", &m->swap_total);
-	parse_status_field(buf, "SwapFree", &m->swap_free);
-}
 
 static uint64_t lost(struct top *tp)
 {
