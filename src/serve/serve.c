@@ -44,6 +44,7 @@
 #include "serve/metrics.h"
 #include "core/exit_status.h"
 #include "core/preflight.h"
+#include "core/stop_signal.h"
 #include "core/live_view.h"
 #include "core/tracer.h"
 #include "core/units.h"
@@ -73,13 +74,6 @@ struct serve {
 	uint64_t last_close_ns;
 	char cgroup_root[512]; /* the cgroup2 mount */
 };
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	stop = sig;
-}
 
 static const char usage[] =
 	"Usage: rsstrace serve [--listen ADDR:PORT [--allow-remote]] [--top-processes N]\n"
@@ -604,7 +598,7 @@ static void run(struct serve *s)
 {
 	struct pollfd p = { .fd = tracer_poll_fd(&s->t), .events = POLLIN };
 
-	while (!stop) {
+	while (!stop_requested()) {
 		poll(&p, 1, 200); /* woken when records pile up; else every 200 ms */
 		pthread_mutex_lock(&s->lock);
 		tracer_poll(&s->t, 0);
@@ -615,7 +609,6 @@ static void run(struct serve *s)
 int serve_main(int argc, char **argv)
 {
 	static struct serve s = { .lock = PTHREAD_MUTEX_INITIALIZER };
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: poll returns */
 	struct MHD_Daemon *d;
 	int ret, fd;
 
@@ -625,10 +618,7 @@ int serve_main(int argc, char **argv)
 	ret = preflight();
 	if (ret)
 		return ret;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	stop_on_signals();
 	/* bind before loading anything: a busy port is the commonest failure */
 	fd = listen_socket(&s.o);
 	if (fd < 0) {
@@ -656,6 +646,6 @@ int serve_main(int argc, char **argv)
 	run(&s);
 	MHD_stop_daemon(d); /* waits for requests in progress; closes fd */
 	free_state(&s);
-	vlog("stopped by signal %d", (int)stop);
+	vlog("stopped by signal %d", stop_requested());
 	return 0;
 }

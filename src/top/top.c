@@ -11,7 +11,6 @@
 #include <curses.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 #include "output/oom_report.h"
 #include "core/exit_status.h"
 #include "core/preflight.h"
+#include "core/stop_signal.h"
 #include "proc/meminfo.h"
 #include "core/live_view.h"
 #include "core/tracer.h"
@@ -52,13 +52,6 @@ struct top {
 	struct oom_note last_oom;	/* the latest OOM kill, shown under the table */
 	uint64_t nooms, nooms_printed;	/* JSON: each kill once, with the next frame */
 };
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	stop = sig;
-}
 
 static const char usage[] =
 	"Usage: rsstrace top [-d SECONDS] [-b [-n COUNT] [--json]] [--no-faults]\n"
@@ -311,9 +304,9 @@ static int run_batch(struct top *tp)
 {
 	uint64_t frames = 0;
 
-	while (!stop) {
+	while (!stop_requested()) {
 		usleep((useconds_t)(tp->o.delay * 1e6));
-		if (stop)
+		if (stop_requested())
 			break;
 		if (next_frame(tp))
 			return EXIT_FAIL;
@@ -440,7 +433,7 @@ static int run_interactive(struct top *tp)
 		init_pair(1, COLOR_RED, COLOR_BLACK);
 	}
 	timeout(100);
-	while (!stop) {
+	while (!stop_requested()) {
 		int ch = getch();
 
 		if (ch == 'q' || ch == 'Q')
@@ -491,9 +484,7 @@ int top_main(int argc, char **argv)
 	ret = preflight();
 	if (ret)
 		return ret;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	stop_on_signals();
 	if (hooks_choose(&tp.hooks, tp.o.faults, false, &what)) {
 		elog("this kernel offers no way to see the '%s' event (rsstrace --hooks tells why)", what);
 		return EXIT_FAIL;
