@@ -24,11 +24,12 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(AR
 # lifecycle, hooks, the live view, utilities), proc/ (readers of /proc and
 # cgroupfs), output/ (printers), and one folder per subcommand.
 # LIB_SRCS: user-space logic that needs no BPF (unit-tested without root).
-LIB_SRCS := $(addprefix src/,core/array.c core/units.c core/json_writer.c \
+LIB_SRCS := $(addprefix src/,core/array.c core/units.c core/json_writer.c core/usage_error.c \
 	    proc/proc_status.c proc/smaps_rollup.c proc/cgroup_mem.c proc/meminfo.c \
 	    output/report.c output/oom_report.c output/cgroup_report.c output/footprint_report.c \
 	    output/svg_chart.c \
 	    trace/options.c trace/sharing.c trace/timeline.c trace/cgroup_watch.c \
+	    top/cli.c \
 	    serve/metrics.c serve/listen_addr.c serve/cgroup_table.c)
 APP_SRCS := $(filter-out $(LIB_SRCS),$(wildcard src/*.c src/*/*.c))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)

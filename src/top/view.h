@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What one frame of `rsstrace top` shows: the rows and recent peaks
+ * (core/live_view.h) and the lines around them. The loop (top.c) fills it;
+ * the interactive screen (screen.c) and the batch printers (batch.c) show it.
+ */
+#ifndef TOP_VIEW_H
+#define TOP_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/live_view.h"
+#include "output/oom_report.h"
+#include "proc/meminfo.h"
+
+struct top_view {
+	const struct top_frame *f;
+	uint64_t t0;		    /* when tracing started: frame times count from it */
+	uint64_t lost;		    /* events lost so far */
+	struct meminfo mem;	    /* read for this frame */
+	uint64_t page_kb;
+	const struct oom_note *oom; /* the latest OOM kill, valid if nooms */
+	uint64_t nooms;		    /* OOM kills so far */
+	bool oom_is_new;	    /* the latest came since the previous frame */
+};
+
+/* The GROW cell: "0", "+1.50M", "-976K". */
+void top_growth_cell(int64_t kb, char *buf, size_t len);
+
+/* The FLT/s cell: faults per second, or "n/a" without a fault hook. */
+void top_faults_cell(const struct top_row *r, char *buf, size_t len);
+
+#endif
