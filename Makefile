@@ -29,7 +29,7 @@ LIB_SRCS := $(addprefix src/,core/array.c core/units.c core/json_writer.c core/u
 	    output/report.c output/oom_report.c output/cgroup_report.c output/footprint_report.c \
 	    output/svg_chart.c \
 	    trace/options.c trace/sharing.c trace/timeline.c trace/cgroup_watch.c \
-	    top/cli.c \
+	    top/cli.c serve/cli.c \
 	    serve/metrics.c serve/listen_addr.c serve/cgroup_table.c)
 APP_SRCS := $(filter-out $(LIB_SRCS),$(wildcard src/*.c src/*/*.c))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)

@@ -16,4 +16,9 @@ struct listen_addr {
  * is checked for loopback is what gets bound. Returns 0 or -1. */
 int parse_listen_addr(const char *s, struct listen_addr *out);
 
+/* A listening TCP socket on the address (SO_REUSEADDR, close-on-exec), made
+ * here rather than by the HTTP library so that a failure says exactly why.
+ * Returns the descriptor, or -errno. */
+int listen_addr_bind(const struct listen_addr *a);
+
 #endif

@@ -4,6 +4,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
@@ -51,12 +54,34 @@ static void malformed(void **state)
 		assert_int_equal(parse_listen_addr(bad[i], &a), -1);
 }
 
+static void bind_listens_or_says_why(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	struct listen_addr a;
+	char addr[32];
+	int busy, fd;
+
+	/* a port someone listens on: the error is the kernel's, as -errno */
+	busy = listen_addr_bind(&(struct listen_addr){ .ss.ss_family = AF_INET, .len = sizeof(sin) });
+	assert_true(busy >= 0); /* 0.0.0.0, any free port */
+	assert_int_equal(getsockname(busy, (struct sockaddr *)&sin, &len), 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sin.sin_port));
+	assert_int_equal(parse_listen_addr(addr, &a), 0);
+	assert_int_equal(listen_addr_bind(&a), -EADDRINUSE);
+	close(busy);
+	fd = listen_addr_bind(&a);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(loopback_v4_and_v6),
 		cmocka_unit_test(other_addresses_are_not_loopback),
 		cmocka_unit_test(malformed),
+		cmocka_unit_test(bind_listens_or_says_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
