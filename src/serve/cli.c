@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "serve/cli.h"
 
-#include <getopt.h>
-#include <stdio.h>
-
+#include "core/cli.h"
 #include "core/units.h"
-#include "core/usage_error.h"
 
-#define PROG "rsstrace serve"
 #define USAGE "Usage: rsstrace serve [--listen ADDR:PORT [--allow-remote]] [--top-processes N]\n"
 
 static const char help_text[] =
@@ -56,59 +52,58 @@ static const struct option long_opts[] = {
 	{ 0 },
 };
 
+static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
+{
+	struct serve_opts *o = opts;
+
+	switch (opt) {
+	case 'l':
+		o->listen = arg;
+		break;
+	case OPT_ALLOW_REMOTE:
+		o->allow_remote = true;
+		break;
+	case 'n':
+		if (parse_uint(arg, 0, 1000, &o->top_processes))
+			return cli_error(c, "invalid number of processes '%s' (0 to 1000)", arg);
+		break;
+	case OPT_NO_CAUSES:
+		o->causes = false;
+		break;
+	case OPT_MAX_PROCS:
+		if (parse_uint(arg, 1, 1 << 24, &o->map_entries))
+			return cli_error(c, "invalid process limit '%s'", arg);
+		break;
+	case OPT_MAX_CGROUPS:
+		if (parse_uint(arg, 1, 1 << 20, &o->cgroup_entries))
+			return cli_error(c, "invalid cgroup limit '%s'", arg);
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	}
+	return 0;
+}
+
+static const struct cli serve_cli = {
+	.prog = "rsstrace serve", .usage = USAGE, .help = help_text,
+	.shorts = "+l:n:vh", .longs = long_opts, .on_option = on_option,
+};
+
 int serve_parse_options(int argc, char **argv, struct serve_opts *o)
 {
-	int c;
+	int ret;
 
 	*o = (struct serve_opts){ .listen = "127.0.0.1:9464", .causes = true, .top_processes = 5,
 				  .map_entries = 65536, .cgroup_entries = 4096 };
-	optind = 0; /* a fresh scan, whatever was parsed before */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+l:n:vh", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			o->listen = optarg;
-			break;
-		case OPT_ALLOW_REMOTE:
-			o->allow_remote = true;
-			break;
-		case 'n':
-			if (parse_uint(optarg, 0, 1000, &o->top_processes))
-				return report_usage_error(PROG, USAGE, "invalid number of processes '%s' (0 to 1000)",
-							  optarg);
-			break;
-		case OPT_NO_CAUSES:
-			o->causes = false;
-			break;
-		case OPT_MAX_PROCS:
-			if (parse_uint(optarg, 1, 1 << 24, &o->map_entries))
-				return report_usage_error(PROG, USAGE, "invalid process limit '%s'", optarg);
-			break;
-		case OPT_MAX_CGROUPS:
-			if (parse_uint(optarg, 1, 1 << 20, &o->cgroup_entries))
-				return report_usage_error(PROG, USAGE, "invalid cgroup limit '%s'", optarg);
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			fputs(help_text, stdout);
-			return -1;
-		case '?':
-		default:
-			return report_usage_error(PROG, USAGE, "unknown option or missing value: '%s'",
-						  argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return report_usage_error(PROG, USAGE, "unexpected argument '%s'", argv[optind]);
+	ret = cli_parse(&serve_cli, argc, argv, o);
+	if (ret)
+		return ret;
 	if (parse_listen_addr(o->listen, &o->addr))
-		return report_usage_error(PROG, USAGE,
-					  "invalid listen address '%s' (expected IP:PORT, e.g. 127.0.0.1:9464 or [::1]:9464)",
-					  o->listen);
+		return cli_error(&serve_cli, "invalid listen address '%s' (expected IP:PORT, e.g. 127.0.0.1:9464 or [::1]:9464)",
+				 o->listen);
 	if (!o->addr.loopback && !o->allow_remote)
-		return report_usage_error(PROG, USAGE,
-					  "'%s' is not a loopback address: anyone who can reach it would read every "
-					  "cgroup and process name; add --allow-remote if that is intended", o->listen);
+		return cli_error(&serve_cli, "'%s' is not a loopback address: anyone who can reach it would read every "
+				 "cgroup and process name; add --allow-remote if that is intended", o->listen);
 	return 0;
 }

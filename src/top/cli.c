@@ -1,14 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "top/cli.h"
 
-#include <getopt.h>
-#include <stdio.h>
-
-#include "core/exit_status.h"
+#include "core/cli.h"
 #include "core/units.h"
-#include "core/usage_error.h"
 
-#define PROG "rsstrace top"
 #define USAGE "Usage: rsstrace top [-d SECONDS] [-b [-n COUNT] [--json]] [--no-faults]\n"
 
 const char top_help[] =
@@ -45,51 +40,51 @@ static const struct option long_opts[] = {
 	{ 0 },
 };
 
+static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
+{
+	struct top_opts *o = opts;
+
+	switch (opt) {
+	case 'd':
+		if (parse_seconds(arg, &o->delay) || o->delay < 0.05)
+			return cli_error(c, "invalid delay '%s' (seconds >= 0.05)", arg);
+		break;
+	case 'b':
+		o->batch = true;
+		break;
+	case 'n':
+		if (parse_uint(arg, 1, 1000000000, &o->count))
+			return cli_error(c, "invalid count '%s'", arg);
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_NO_FAULTS:
+		o->faults = false;
+		break;
+	case OPT_MAX_PROCS:
+		if (parse_uint(arg, 1, 1 << 24, &o->map_entries))
+			return cli_error(c, "invalid process limit '%s'", arg);
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	}
+	return 0;
+}
+
+static const struct cli top_cli = {
+	.prog = "rsstrace top", .usage = USAGE, .help = top_help,
+	.shorts = "+d:bn:vh", .longs = long_opts, .on_option = on_option,
+};
+
 int top_parse_options(int argc, char **argv, struct top_opts *o)
 {
-	int c;
+	int ret;
 
 	*o = (struct top_opts){ .delay = 1, .faults = true, .map_entries = 65536 };
-	optind = 0; /* a fresh scan, whatever was parsed before */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+d:bn:vh", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (parse_seconds(optarg, &o->delay) || o->delay < 0.05)
-				return report_usage_error(PROG, USAGE, "invalid delay '%s' (seconds >= 0.05)", optarg);
-			break;
-		case 'b':
-			o->batch = true;
-			break;
-		case 'n':
-			if (parse_uint(optarg, 1, 1000000000, &o->count))
-				return report_usage_error(PROG, USAGE, "invalid count '%s'", optarg);
-			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_NO_FAULTS:
-			o->faults = false;
-			break;
-		case OPT_MAX_PROCS:
-			if (parse_uint(optarg, 1, 1 << 24, &o->map_entries))
-				return report_usage_error(PROG, USAGE, "invalid process limit '%s'", optarg);
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			fputs(top_help, stdout);
-			return -1;
-		case '?':
-		default:
-			return report_usage_error(PROG, USAGE, "unknown option or missing value: '%s'",
-						  argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return report_usage_error(PROG, USAGE, "unexpected argument '%s'", argv[optind]);
-	if (o->json && !o->batch)
-		return report_usage_error(PROG, USAGE, "--json needs -b (batch mode)");
-	return 0;
+	ret = cli_parse(&top_cli, argc, argv, o);
+	if (!ret && o->json && !o->batch)
+		return cli_error(&top_cli, "--json needs -b (batch mode)");
+	return ret;
 }

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "core/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "core/exit_status.h"
+
+int cli_error(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%sTry '%s --help' for more information.\n", c->usage, c->prog);
+	return EXIT_USAGE;
+}
+
+int cli_parse(const struct cli *c, int argc, char **argv, void *opts)
+{
+	int opt, err;
+
+	optind = 0; /* a fresh scan, whatever was parsed before */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, c->shorts, c->longs, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(c->help, stdout);
+			return -1;
+		}
+		if (opt == '?')
+			return cli_error(c, "unknown option or missing value: '%s'", argv[optind - 1]);
+		err = c->on_option(c, opt, optarg, opts);
+		if (err)
+			return err;
+	}
+	if (optind < argc)
+		return cli_error(c, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
