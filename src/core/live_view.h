@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The model behind `rsstrace top`: one frame = every live address space (read
- * from the BPF map in one batch), plus those that ended in the last seconds,
- * with growth and fault rates against the previous frame, filtered, sorted,
- * optionally as a tree with subtree sums; and the largest peaks of the last
- * minute, including processes that lived for milliseconds.
+ * The live view of every address space, shared by `rsstrace top` (its rows)
+ * and `rsstrace serve` (its top processes): one frame = every live address
+ * space (read from the BPF map in one batch), plus those that ended in the
+ * last seconds, with growth and fault rates against the previous frame,
+ * filtered, sorted, optionally as a tree with subtree sums; and the largest
+ * peaks of the last minute, including processes that lived for milliseconds.
  */
 #ifndef LIVE_VIEW_H
 #define LIVE_VIEW_H
