@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "proc/proc_status.h"
 #include "rss_math.h"
 
@@ -30,9 +31,11 @@ struct top_state {
 	uint32_t nused;
 	uint64_t gen;
 	uint64_t prev_ns;
-	struct mm_state *ended; /* recently ended, kept TOP_EXITED_KEEP_NS */
-	uint64_t *ended_ns;
-	uint32_t nended, ended_cap;
+	struct ended {
+		struct mm_state st;
+		uint64_t at_ns;
+	} *ended; /* recently ended, kept TOP_EXITED_KEEP_NS */
+	size_t nended, ended_cap;
 	uint64_t ended_events; /* rss_stat events of address spaces that ended since the last frame */
 	struct top_peak peaks[64]; /* candidates for the recent peaks */
 	int npeaks;
@@ -61,7 +64,6 @@ void top_state_free(struct top_state *ts)
 		return;
 	free(ts->seen);
 	free(ts->ended);
-	free(ts->ended_ns);
 	free(ts);
 }
 
@@ -216,35 +218,15 @@ void top_note_ended(struct top_state *ts, const struct mm_state *st, uint64_t no
 
 	consider_peak(ts, st, peak * ts->page_kb, st->peak_ns, true);
 	ts->ended_events += st->events;
-	if (ts->nended == ts->ended_cap) {
-		uint32_t cap = ts->ended_cap ? ts->ended_cap * 2 : 64;
-		struct mm_state *e = realloc(ts->ended, cap * sizeof(*e));
-		uint64_t *n = e ? realloc(ts->ended_ns, cap * sizeof(*n)) : NULL;
-
-		if (!e || !n) {
-			if (e)
-				ts->ended = e;
-			return; /* the row just does not linger on screen */
-		}
-		ts->ended = e;
-		ts->ended_ns = n;
-		ts->ended_cap = cap;
-	}
-	ts->ended[ts->nended] = *st;
-	ts->ended_ns[ts->nended++] = now_ns;
+	if (!array_grow((void **)&ts->ended, &ts->ended_cap, ts->nended, sizeof(*ts->ended)))
+		return; /* the row just does not linger on screen */
+	ts->ended[ts->nended++] = (struct ended){ .st = *st, .at_ns = now_ns };
 }
 
 static struct top_row *add_row(struct top_frame *f)
 {
-	if (f->nrows == f->cap) {
-		uint32_t cap = f->cap ? f->cap * 2 : 256;
-		struct top_row *r = realloc(f->rows, cap * sizeof(*r));
-
-		if (!r)
-			return NULL;
-		f->rows = r;
-		f->cap = cap;
-	}
+	if (!array_grow((void **)&f->rows, &f->cap, f->nrows, sizeof(*f->rows)))
+		return NULL;
 	memset(&f->rows[f->nrows], 0, sizeof(f->rows[0]));
 	return &f->rows[f->nrows++];
 }
@@ -254,7 +236,7 @@ int top_build(struct top_state *ts, const struct mm_state *live, uint32_t nlive,
 {
 	double secs = ts->prev_ns ? (now_ns - ts->prev_ns) / 1e9 : 0;
 	uint64_t events = 0;
-	uint32_t keep = 0;
+	size_t keep = 0;
 
 	f->nrows = 0;
 	f->at_ns = now_ns;
@@ -292,17 +274,16 @@ int top_build(struct top_state *ts, const struct mm_state *live, uint32_t nlive,
 		consider_peak(ts, &live[i], r->hwm_kb, live[i].peak_ns, false);
 	}
 	/* ended ones linger, marked */
-	for (uint32_t i = 0; i < ts->nended; i++) {
+	for (size_t i = 0; i < ts->nended; i++) {
 		struct top_row *r;
 
-		if (now_ns - ts->ended_ns[i] > TOP_EXITED_KEEP_NS)
+		if (now_ns - ts->ended[i].at_ns > TOP_EXITED_KEEP_NS)
 			continue;
-		ts->ended[keep] = ts->ended[i];
-		ts->ended_ns[keep++] = ts->ended_ns[i];
+		ts->ended[keep++] = ts->ended[i];
 		r = add_row(f);
 		if (!r)
 			return -1;
-		r->st = ts->ended[i];
+		r->st = ts->ended[i].st;
 		fill_values(ts, r);
 		r->exited = true;
 		r->faults_per_s = -1;

@@ -11,6 +11,7 @@
 #define LIVE_VIEW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "rsstrace.h"
@@ -50,7 +51,8 @@ struct top_filter {
 
 struct top_frame {
 	struct top_row *rows;
-	uint32_t nrows, cap;
+	uint32_t nrows;
+	size_t cap;
 	struct top_peak peaks[TOP_MAX_PEAKS];
 	int npeaks;
 	uint64_t total_kb[RSS_NR_MEMBERS]; /* system-wide, by member */

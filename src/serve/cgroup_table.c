@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/array.h"
+
 struct cg_entry *cg_find(struct cg_table *t, uint64_t id)
 {
 	uint32_t lo = 0, hi = t->n;
@@ -32,15 +34,8 @@ struct cg_entry *cg_get(struct cg_table *t, uint64_t id)
 
 	if (e)
 		return e;
-	if (t->n == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 64;
-		struct cg_entry *n = realloc(t->cgs, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		t->cgs = n;
-		t->cap = cap;
-	}
+	if (!array_grow((void **)&t->cgs, &t->cap, t->n, sizeof(*t->cgs)))
+		return NULL;
 	while (at < t->n && t->cgs[at].id < id)
 		at++;
 	memmove(&t->cgs[at + 1], &t->cgs[at], (t->n - at) * sizeof(*t->cgs));

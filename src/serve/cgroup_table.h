@@ -9,6 +9,7 @@
 #define CGROUP_TABLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "serve/metrics.h"
@@ -34,7 +35,8 @@ struct cg_scraper {
 
 struct cg_table {
 	struct cg_entry *cgs; /* sorted by id; pointers are valid until the next cg_get() */
-	uint32_t n, cap;
+	uint32_t n;
+	size_t cap;
 	struct cg_scraper scrapers[CG_MAX_SCRAPERS];
 };
 
