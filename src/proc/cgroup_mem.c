@@ -60,8 +60,7 @@ int cgroup_of_pid(int pid, char *path, size_t len, bool *v1)
 	return parse_proc_cgroup(buf, path, len, v1);
 }
 
-/* Where the v1 memory hierarchy (v1) or the v2 hierarchy is mounted. */
-static int mount_point(bool v1, char *out, size_t len)
+int cgroup_mount_point(bool v1, char *out, size_t len)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[1024];
@@ -164,7 +163,7 @@ int cgroup_mem_read(struct cgroup_mem *cg)
 {
 	char mnt[512], dir[CG_PATH_LEN + 520];
 	static char stat[16384];
-	int err = mount_point(cg->v1, mnt, sizeof(mnt));
+	int err = cgroup_mount_point(cg->v1, mnt, sizeof(mnt));
 
 	if (err)
 		return err;
@@ -204,7 +203,7 @@ int cgroup_path_by_id(uint64_t id, char *path, size_t len)
 	char mnt[512];
 
 	for (int v1 = 1; v1 >= 0; v1--) {
-		if (mount_point(v1, mnt, sizeof(mnt)))
+		if (cgroup_mount_point(v1, mnt, sizeof(mnt)))
 			continue;
 		want_id = id;
 		found_path = path;

@@ -41,6 +41,10 @@ int parse_proc_cgroup(const char *text, char *path, size_t len, bool *v1);
 /* Parses one key of memory.stat ("file 123"); -1 if absent. */
 int cgroup_stat_field(const char *text, const char *key, uint64_t *val);
 
+/* Where the v1 memory hierarchy (v1) or the v2 hierarchy is mounted (the
+ * first such mount in /proc/self/mountinfo). Returns 0, or -errno. */
+int cgroup_mount_point(bool v1, char *out, size_t len);
+
 /* Reads the cgroup's files now. Returns 0, or -errno. */
 int cgroup_mem_read(struct cgroup_mem *cg);
 

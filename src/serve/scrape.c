@@ -7,33 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proc/cgroup_mem.h"
 #include "rss_math.h"
 
 #ifndef RSSTRACE_VERSION
 #define RSSTRACE_VERSION "0.1"
 #endif
-
-/* Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or .../unified
- * on hybrid systems). */
-static void find_cgroup_root(char *buf, size_t len)
-{
-	char line[1024], mnt[400];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-
-	snprintf(buf, len, "/sys/fs/cgroup");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *sep = strstr(line, " - cgroup2 ");
-
-		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ..." */
-		if (sep && sscanf(line, "%*s %*s %*s %*s %399s", mnt) == 1) {
-			snprintf(buf, len, "%s", mnt);
-			break;
-		}
-	}
-	fclose(f);
-}
 
 int scrape_state_init(struct scrape_state *s, struct tracer *t, const struct hooks *hooks,
 		      uint32_t map_entries, uint32_t cgroup_entries, uint32_t top_processes)
@@ -41,7 +20,8 @@ int scrape_state_init(struct scrape_state *s, struct tracer *t, const struct hoo
 	*s = (struct scrape_state){ .t = t, .hooks = hooks, .top_processes = top_processes,
 				    .page_bytes = (uint64_t)sysconf(_SC_PAGESIZE),
 				    .live_cap = map_entries, .win_cap = cgroup_entries };
-	find_cgroup_root(s->cgroup_root, sizeof(s->cgroup_root));
+	if (cgroup_mount_point(false, s->cgroup_root, sizeof(s->cgroup_root)))
+		snprintf(s->cgroup_root, sizeof(s->cgroup_root), "/sys/fs/cgroup");
 	s->ts = top_state_new(s->page_bytes / 1024, hooks->h[LH_FAULT].chosen >= 0);
 	s->live = calloc(s->live_cap, sizeof(*s->live));
 	s->win = calloc(s->win_cap, sizeof(*s->win));
