@@ -10,10 +10,6 @@
 #include "proc/cgroup_mem.h"
 #include "rss_math.h"
 
-#ifndef RSSTRACE_VERSION
-#define RSSTRACE_VERSION "0.1"
-#endif
-
 int scrape_state_init(struct scrape_state *s, struct tracer *t, const struct hooks *hooks,
 		      uint32_t map_entries, uint32_t cgroup_entries, uint32_t top_processes)
 {
