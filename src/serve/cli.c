@@ -100,7 +100,8 @@ int serve_parse_options(int argc, char **argv, struct serve_opts *o)
 	if (ret)
 		return ret;
 	if (parse_listen_addr(o->listen, &o->addr))
-		return cli_error(&serve_cli, "invalid listen address '%s' (expected IP:PORT, e.g. 127.0.0.1:9464 or [::1]:9464)",
+		return cli_error(&serve_cli,
+				 "invalid listen address '%s' (expected IP:PORT, e.g. 127.0.0.1:9464 or [::1]:9464)",
 				 o->listen);
 	if (!o->addr.loopback && !o->allow_remote)
 		return cli_error(&serve_cli, "'%s' is not a loopback address: anyone who can reach it would read every "

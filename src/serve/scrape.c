@@ -198,7 +198,7 @@ int scrape(struct scrape_state *s, enum metrics_format fmt, const char *who, cha
 	struct metrics_process *procs = NULL;
 	struct loss_counters l;
 	struct tree_state tree;
-	uint64_t now, events = s->ended_events;
+	uint64_t now, prev, events = s->ended_events;
 	int nwin, nlive, err, k;
 
 	tracer_poll(s->t, 0); /* records first: an ended mm is then in `ended`, not lost */
@@ -229,7 +229,10 @@ int scrape(struct scrape_state *s, enum metrics_format fmt, const char *who, cha
 	snap.cause_available[MC_FAULTS] = s->hooks->h[LH_FAULT].chosen >= 0;
 	snap.cause_available[MC_COW_FAULTS] = s->hooks->h[LH_WP].chosen >= 0;
 	snap.cause_available[MC_SWAPIN_FAULTS] = s->hooks->h[LH_SWAPIN].chosen >= 0;
-	snap.window_seconds = (now - (s->cgs.scrapers[k].last_ns ? s->cgs.scrapers[k].last_ns : s->last_close_ns)) / 1e9;
+	/* the peak covers the time since this scraper's previous scrape (a new
+	 * scraper: since anyone's) */
+	prev = s->cgs.scrapers[k].last_ns ? s->cgs.scrapers[k].last_ns : s->last_close_ns;
+	snap.window_seconds = (now - prev) / 1e9;
 	s->cgs.scrapers[k].last_ns = now;
 	s->last_close_ns = now;
 	for (int i = 0; i < nlive; i++)
