@@ -40,6 +40,10 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/te
 SKELS := $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_compat.skel.h $(BUILD)/rss_account_nofetch.skel.h \
 	 $(BUILD)/footprint.skel.h
 
+# generated headers and objects stay (else make deletes them as intermediates
+# and rebuilds everything that includes them next time)
+.SECONDARY:
+
 .PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench
 all: rsstrace
 
