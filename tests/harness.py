@@ -15,7 +15,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RSSTRACE = ROOT / "rsstrace"
@@ -24,11 +23,6 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 # The exit path itself may fault in a few file pages after the workload's last
 # reading (the issue allows "within a few pages for file").
 FILE_TOLERANCE_KB = 8 * PAGE_KB
-
-
-def need_root():
-    if os.geteuid() != 0:
-        pytest.skip("needs root to load BPF programs")
 
 
 def hooks():

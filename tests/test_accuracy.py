@@ -13,15 +13,13 @@ import pytest
 import json
 import tempfile
 
-from harness import (PAGE_KB, ROOT, RSSTRACE, assert_row_matches_status, assert_tree_peak_sane, exact_counters, need_root,
+from harness import (PAGE_KB, ROOT, RSSTRACE, assert_row_matches_status, assert_tree_peak_sane, exact_counters,
                      own_peak, trace, wl)
 
 MIB_KB = 1024
 
 
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
+pytestmark = pytest.mark.root
 
 
 def test_anon_spike_freed_within_milliseconds():

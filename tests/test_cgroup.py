@@ -17,14 +17,12 @@ from pathlib import Path
 import pytest
 
 from cgroups import memory_cgroup  # noqa: F401 (fixture)
-from harness import FILE_TOLERANCE_KB, RSSTRACE, ROOT, need_root, parse_reports, run_rsstrace, wl
+from harness import FILE_TOLERANCE_KB, RSSTRACE, ROOT, parse_reports, run_rsstrace, wl
 
 CACHE_MIB, SHARED_MIB = 32, 8
 
 
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
+pytestmark = pytest.mark.root
 
 
 def file_dir():

@@ -19,16 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import RSSTRACE, ROOT, hooks, need_root, parse_reports, run_rsstrace, wait_for_line, wl
+from harness import RSSTRACE, ROOT, hooks, parse_reports, run_rsstrace, wait_for_line, wl
 from test_cgroup import wait_for_file
 
 MIB, CHILDREN, DIRTIERS, FILE_MIB = 128, 6, 3, 16
 SCALE = float(os.environ.get("RSSTRACE_TEST_SCALE", "1"))
 
 
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
+pytestmark = pytest.mark.root
 
 
 def rmap_hooks_attach():

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from harness import (RSSTRACE, assert_row_matches_status, need_root, parse_json_lines, parse_reports,
+from harness import (RSSTRACE, assert_row_matches_status, parse_json_lines, parse_reports,
                      run_rsstrace, trace, wait_for_line, wl)
 
 # Inside the software-emulated VM guests everything is ~20x slower: scale down.
@@ -19,9 +19,7 @@ SCALE = float(os.environ.get("RSSTRACE_TEST_SCALE", "1"))
 OUR_PROGRAMS = ("rss_stat_btf", "rss_stat_raw", "fork_btf", "exec_btf", "exit_btf", "seed_task")
 
 
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
+pytestmark = pytest.mark.root
 
 
 def our_programs_loaded():

@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from harness import ROOT, need_root, parse_json_lines, wl
+from harness import ROOT, parse_json_lines, wl
 
 SAN = ROOT / "build" / "san"
 FUZZ = ROOT / "build" / "fuzz"
@@ -50,8 +50,8 @@ def test_unit_tests_under_asan_ubsan(unit):
     ["--kernel-stacks", "--folded", "/dev/null", "--sharing", "--csv", "/dev/null", "--svg", "/dev/null",
      "-i", "0.05", "--", wl("fork_cow"), "2", "8"],
 ], ids=["json-fork", "causes-exec-interval", "text-burst", "stacks-sharing-timeline"])
+@pytest.mark.root
 def test_full_run_under_asan_ubsan(args):
-    need_root()
     exe = SAN / "rsstrace"
     need(exe)
     with tempfile.NamedTemporaryFile("r") as f:
@@ -71,8 +71,8 @@ def test_full_run_under_asan_ubsan(args):
     ["--causes"],
     ["--kernel-stacks", "--sharing", "--csv", "/dev/null", "--svg", "/dev/null", "--folded", "/dev/null"],
 ], ids=["causes", "stacks-sharing-timeline"])
+@pytest.mark.root
 def test_valgrind_memcheck_full_run_no_leak(opts):
-    need_root()
     with tempfile.NamedTemporaryFile("r") as f:
         p = subprocess.run(["valgrind", f"--suppressions={ROOT}/tests/valgrind.supp", "--leak-check=full",
                             "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect",

@@ -22,16 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import FILE_TOLERANCE_KB, PAGE_KB, ROOT, RSSTRACE, exact_counters, need_root, parse_reports, wl
+from harness import FILE_TOLERANCE_KB, PAGE_KB, ROOT, RSSTRACE, exact_counters, parse_reports, wl
 
 OPENMETRICS = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
 SAN_ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86",
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87")
 
 
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
+pytestmark = pytest.mark.root
 
 
 def free_port():

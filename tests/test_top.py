@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import RSSTRACE, need_root, wait_for_line, wl
+from harness import RSSTRACE, wait_for_line, wl
 
 
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
+pytestmark = pytest.mark.root
 
 
 def start_idle(mib):
