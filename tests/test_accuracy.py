@@ -4,20 +4,14 @@
 Each workload reads /proc/self/status just before it exits (or execs); the
 row rsstrace reports for that address space must show the same values."""
 
-import os
+import json
 import subprocess
-from pathlib import Path
+import tempfile
 
 import pytest
 
-import json
-import tempfile
-
-from harness import (PAGE_KB, ROOT, RSSTRACE, assert_row_matches_status, assert_tree_peak_sane, exact_counters,
-                     own_peak, trace, wl)
-
-MIB_KB = 1024
-
+from harness import (MIB_KB, PAGE_KB, RSSTRACE, assert_row_matches_status, assert_tree_peak_sane, exact_counters,
+                     file_dir, own_peak, trace, wl)
 
 pytestmark = pytest.mark.root
 
@@ -78,7 +72,7 @@ def test_posix_spawn_child_is_its_own_row_after_exec():
 
 def test_private_and_shared_file_mappings():
     mib = 16
-    d = Path(os.environ.get("RSSTRACE_TEST_FILEDIR", ROOT / "build"))
+    d = file_dir()
     fs = subprocess.run(["stat", "-f", "-c", "%T", str(d)], capture_output=True, text=True).stdout.strip()
     if fs in ("tmpfs", "ramfs"):
         pytest.skip(f"{d} is {fs}: its mappings would count as shmem, not file")

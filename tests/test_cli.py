@@ -1,9 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """The command line: modes, exit statuses, options and every documented error."""
 
-import json
 import os
-import select
 import subprocess
 import time
 from pathlib import Path
@@ -11,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness import (RSSTRACE, assert_row_matches_status, parse_json_lines,
-                     parse_reports, run_rsstrace, trace, wait_for_line, wl)
+                     parse_reports, proc_status, run_rsstrace, start_idle, trace, wait_for_line, wl)
 
 
 def rsstrace(*args, **kw):
@@ -226,12 +224,6 @@ def test_json_comm_escaping():
 
 # ---- -p attach -------------------------------------------------------------------------
 
-def start_idle(mib=24):
-    p = subprocess.Popen([wl("idle"), str(mib)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert p.stdout.readline() == "ready\n"
-    return p
-
-
 @pytest.mark.root
 def test_attach_to_running_process_that_then_does_nothing(tmp_path):
     idle = start_idle(24)
@@ -263,7 +255,7 @@ def test_attach_and_detach_with_duration():
     idle = start_idle(16)
     try:
         run = run_rsstrace(["-p", str(idle.pid), "-d", "0.3"])
-        status = parse_reports("@@status pid=0 tag=x\n" + Path(f"/proc/{idle.pid}/status").read_text() + "@@end\n")[0]["status"]
+        status = proc_status(idle.pid)
     finally:
         idle.kill()
         idle.wait()

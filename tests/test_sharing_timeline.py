@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import RSSTRACE, run_rsstrace, trace, wait_for_line, wl
+from harness import MIB_KB, RSSTRACE, run_rsstrace, trace, wait_for_line, wl
 
 pytestmark = pytest.mark.root
 
-MIB_KB = 1024
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 

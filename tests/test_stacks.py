@@ -7,11 +7,9 @@ import re
 
 import pytest
 
-from harness import PAGE_KB, run_rsstrace, trace, wl
+from harness import MIB_KB, PAGE_KB, run_rsstrace, trace, wl
 
 pytestmark = pytest.mark.root
-
-MIB_KB = 1024
 
 
 def stack_objs(run, kind="stack"):
