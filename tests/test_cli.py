@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import (RSSTRACE, assert_row_matches_status, parse_json_lines,
+from harness import (RSSTRACE, TEST_BUILD, assert_row_matches_status, hooked_env, parse_json_lines,
                      parse_reports, proc_status, run_rsstrace, start_idle, trace, wait_for_line, wl)
 
 
@@ -271,8 +271,8 @@ def test_attach_and_detach_with_duration():
 def test_pid_exits_while_attaching():
     gone = start_idle(4)
     stay = start_idle(4)
-    env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
-    tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-d", "0.2", "-p", f"{gone.pid},{stay.pid}"],
+    env = hooked_env(RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
+    tracer = subprocess.Popen([str(TEST_BUILD), "-v", "--json", "-d", "0.2", "-p", f"{gone.pid},{stay.pid}"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         wait_for_line(tracer.stderr, "PIDs checked")  # the widened window begins
@@ -291,8 +291,8 @@ def test_pid_exits_while_attaching():
 @pytest.mark.root
 def test_only_pid_exits_while_attaching_is_an_error():
     gone = start_idle(4)
-    env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
-    tracer = subprocess.Popen([str(RSSTRACE), "-v", "-p", str(gone.pid)], stdout=subprocess.PIPE,
+    env = hooked_env(RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
+    tracer = subprocess.Popen([str(TEST_BUILD), "-v", "-p", str(gone.pid)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env)
     wait_for_line(tracer.stderr, "PIDs checked")
     gone.kill()

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from harness import (RSSTRACE, SCALE, assert_row_matches_status, parse_json_lines,
+from harness import (RSSTRACE, SCALE, TEST_BUILD, assert_row_matches_status, hooked_env, parse_json_lines,
                      parse_reports, run_rsstrace, start_idle, trace, wait_for_line, wait_until, wl)
 
 pytestmark = pytest.mark.root
@@ -62,12 +62,13 @@ def test_churn_counts_exact_maps_empty_memory_flat():
 
 
 def test_ring_buffer_loss_is_counted_and_shown():
-    env = dict(os.environ, RSSTRACE_TEST_STALL_MS="2000")
-    run = run_rsstrace(["--ringbuf-size", "4096", "--", wl("burst"), "40", "1"], env=env)
+    env = hooked_env(RSSTRACE_TEST_STALL_MS="2000")
+    run = run_rsstrace(["--ringbuf-size", "4096", "--", wl("burst"), "40", "1"], env=env, exe=TEST_BUILD)
     assert run.code == 0, run.stderr
     assert run.summary["lost_ringbuf"] > 0 and run.summary["lost_events"] >= run.summary["lost_ringbuf"]
     assert len(run.rows) < 41
-    human = run_rsstrace(["--ringbuf-size", "4096", "--", wl("burst"), "40", "1"], json_out=False, env=env)
+    human = run_rsstrace(["--ringbuf-size", "4096", "--", wl("burst"), "40", "1"], json_out=False, env=env,
+                         exe=TEST_BUILD)
     assert "WARNING: data lost:" in human.output and "ring buffer full" in human.output, human.output
 
 
@@ -84,8 +85,8 @@ def test_map_full_is_counted_and_shown():
 def test_sigint_before_attach_finished_leaves_nothing_attached():
     idle = start_idle(4)
     try:
-        env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
-        tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-p", str(idle.pid)],
+        env = hooked_env(RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
+        tracer = subprocess.Popen([str(TEST_BUILD), "-v", "--json", "-p", str(idle.pid)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         wait_for_line(tracer.stderr, "PIDs checked")  # programs loaded, attach not finished
         tracer.send_signal(signal.SIGINT)
