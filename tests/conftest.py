@@ -20,9 +20,12 @@ def pytest_configure(config):
     config.addinivalue_line("markers", f"root: {ROOT_REASON} (skipped otherwise)")
 
 
-def pytest_runtest_setup(item):
-    if item.get_closest_marker("root") and os.geteuid() != 0:
-        pytest.skip(ROOT_REASON)
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() == 0:
+        return
+    for item in items:
+        if item.get_closest_marker("root"):
+            item.add_marker(pytest.mark.skip(reason=ROOT_REASON))
 
 
 def pytest_unconfigure(config):
