@@ -13,6 +13,7 @@ import subprocess
 import time
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,36 @@ def file_dir():
     """Where workloads create the files they map: a real file system (in the VM
     guests a small ext4 one, tests/vm/in-guest; the repository is on 9p there)."""
     return Path(os.environ.get("RSSTRACE_TEST_FILEDIR", ROOT / "build"))
+
+
+@lru_cache(maxsize=None)
+def run_tap(exe, env=None, timeout=60):
+    """Runs a test binary that prints TAP (cmocka's with CMOCKA_MESSAGE_OUTPUT=TAP,
+    tests/bpf/bpftest.h's) once per session; returns ({case: ok}, its output),
+    or (None, why) if it is not built. env: a tuple of (name, value) pairs."""
+    if not exe.exists():
+        return None, f"{exe} not built (make check builds it)"
+    p = subprocess.run([str(exe)], capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, **dict(env or ())))
+    results = {}
+    for m in re.finditer(r"^(not ok|ok) \d+ - (\S+)", p.stdout, re.M):
+        results[m.group(2)] = m.group(1) == "ok"
+    return results, p.stdout + p.stderr
+
+
+def tap_cases(sources, pattern):
+    """One pytest parameter (binary, case) per case a C source lists: pattern
+    is a regular expression whose group is a case's name."""
+    return [pytest.param(src.stem, name, id=f"{src.stem}.{name}")
+            for src in sources for name in re.findall(pattern, src.read_text())]
+
+
+def assert_tap_case(run, binary, case):
+    """The outcome of one case in run_tap()'s result."""
+    results, log = run
+    assert results is not None, log
+    assert case in results, f"{binary} did not report {case} (crash?):\n{log}"
+    assert results[case], f"{binary}: {case} failed:\n{log}"
 
 
 def hooks():
