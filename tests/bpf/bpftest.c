@@ -4,6 +4,7 @@
 #include "bpftest.h"
 
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -18,7 +19,22 @@
  * ever define it itself, that one wins). */
 __attribute__((weak)) bool log_verbose;
 
-bool bpftest_case_failed;
+static bool case_failed;
+
+bool bpftest_check(bool ok, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		return true;
+	case_failed = true;
+	printf("# %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	return false;
+}
 
 /* Every record the ring buffer delivered, in order. */
 union record {
@@ -87,10 +103,10 @@ int bpftest_main(int argc, char **argv, const struct bpftest_case *cases, size_t
 		return 1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		bpftest_case_failed = false;
+		case_failed = false;
 		cases[i].fn(&t);
-		printf("%sok %zu - %s\n", bpftest_case_failed ? "not " : "", i + 1, cases[i].name);
-		failed += bpftest_case_failed;
+		printf("%sok %zu - %s\n", case_failed ? "not " : "", i + 1, cases[i].name);
+		failed += case_failed;
 	}
 	tracer_stop(&t);
 	return failed ? 1 : 0;
@@ -128,59 +144,57 @@ long long mib_to_pages(long long mib)
 	return kb_to_pages(mib * 1024);
 }
 
+/* The child's side: fault in mib MiB, say so on ready, hold it until told to go. */
+static void __attribute__((noreturn)) hold_memory(int ready, int go, long mib, int exit_code)
+{
+	size_t len = (size_t)mib << 20, page = (size_t)sysconf(_SC_PAGESIZE);
+	char *p, b;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(120);
+	/* small pages only: khugepaged must not collapse them while the test reads */
+	madvise(p, len, MADV_NOHUGEPAGE);
+	for (size_t off = 0; off < len; off += page)
+		p[off] = 1;
+	if (write(ready, "r", 1) != 1)
+		_exit(121);
+	/* held until the test says go (or goes away: EOF) */
+	while (read(go, &b, 1) < 0 && errno == EINTR)
+		;
+	_exit(exit_code);
+}
+
+static void close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 int hold_child_start(struct held_child *c, long mib, int exit_code)
 {
-	int ready[2], go[2], status;
-	char b = 0;
+	/* ready: child -> test; go: test -> child */
+	int fds[4] = { -1, -1, -1, -1 }, *ready = fds, *go = fds + 2, status, err;
+	char b;
 	ssize_t r;
 
-	if (pipe2(ready, O_CLOEXEC))
-		return -errno;
-	if (pipe2(go, O_CLOEXEC)) {
-		r = -errno;
-		close(ready[0]);
-		close(ready[1]);
-		return (int)r;
+	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC) || (c->pid = fork()) < 0) {
+		err = -errno;
+		close_fds(fds, 4);
+		return err;
 	}
-	c->pid = fork();
-	if (c->pid < 0) {
-		r = -errno;
-		close(ready[0]);
-		close(ready[1]);
-		close(go[0]);
-		close(go[1]);
-		return (int)r;
-	}
-	if (c->pid == 0) {
-		size_t len = (size_t)mib << 20, page = (size_t)sysconf(_SC_PAGESIZE);
-		char *p;
-
-		close(ready[0]);
-		close(go[1]);
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			_exit(120);
-		/* small pages only: khugepaged must not collapse them while the test reads */
-		madvise(p, len, MADV_NOHUGEPAGE);
-		for (size_t off = 0; off < len; off += page)
-			p[off] = 1;
-		if (write(ready[1], "r", 1) != 1)
-			_exit(121);
-		/* held until the test says go (or goes away: EOF) */
-		while (read(go[0], &b, 1) < 0 && errno == EINTR)
-			;
-		_exit(exit_code);
-	}
-	close(ready[1]);
-	close(go[0]);
+	if (c->pid == 0)
+		hold_memory(ready[1], go[0], mib, exit_code);
+	c->go_fd = go[1];
+	c->exit_code = exit_code;
+	go[1] = -1;
 	do
 		r = read(ready[0], &b, 1);
 	while (r < 0 && errno == EINTR);
-	close(ready[0]);
-	c->go_fd = go[1];
-	c->exit_code = exit_code;
+	close_fds(fds, 4);
 	if (r != 1) { /* it died before holding its memory */
-		close(go[1]);
+		close(c->go_fd);
 		waitpid(c->pid, &status, 0);
 		return -ECHILD;
 	}

@@ -21,7 +21,6 @@
 #ifndef BPFTEST_H
 #define BPFTEST_H
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,17 +29,15 @@
 
 #include "core/tracer.h"
 
-extern bool bpftest_case_failed;
+/* Prints "# file:line: message" and marks the running case failed unless ok.
+ * Returns ok. */
+bool bpftest_check(bool ok, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #define ASSERT_OP(got, op, want, name) ({					\
 	long long ___got = (long long)(got), ___want = (long long)(want);	\
-	bool ___ok = ___got op ___want;						\
-	if (!___ok) {								\
-		printf("# %s:%d: %s: expected %s %lld, got %lld (%s)\n",	\
-		       __FILE__, __LINE__, (name), #op, ___want, ___got, #got);	\
-		bpftest_case_failed = true;					\
-	}									\
-	___ok;									\
+	bpftest_check(___got op ___want, __FILE__, __LINE__,			\
+		      "%s: expected %s %lld, got %lld (%s)", (name), #op, ___want, ___got, #got); \
 })
 #define ASSERT_EQ(got, want, name) ASSERT_OP(got, ==, want, name)
 #define ASSERT_NEQ(got, want, name) ASSERT_OP(got, !=, want, name)
@@ -48,25 +45,15 @@ extern bool bpftest_case_failed;
 #define ASSERT_GT(got, want, name) ASSERT_OP(got, >, want, name)
 #define ASSERT_LE(got, want, name) ASSERT_OP(got, <=, want, name)
 
-/* err: 0, or -errno / -1 with errno set. */
+/* err: 0, or -errno (every helper here returns that). */
 #define ASSERT_OK(err, name) ({							\
 	long long ___err = (long long)(err);					\
-	if (___err)								\
-		printf("# %s:%d: %s: expected success, got %lld (%s)\n",	\
-		       __FILE__, __LINE__, (name), ___err, strerror(___err < -1 ? (int)-___err : errno)); \
-	if (___err)								\
-		bpftest_case_failed = true;					\
-	!___err;								\
+	bpftest_check(!___err, __FILE__, __LINE__, "%s: expected success, got %lld (%s)", \
+		      (name), ___err, strerror(___err < 0 ? (int)-___err : 0));	\
 })
 
-#define ASSERT_TRUE(cond, name) ({						\
-	bool ___ok = (cond);							\
-	if (!___ok) {								\
-		printf("# %s:%d: %s: expected true: %s\n", __FILE__, __LINE__, (name), #cond); \
-		bpftest_case_failed = true;					\
-	}									\
-	___ok;									\
-})
+#define ASSERT_TRUE(cond, name) \
+	bpftest_check(!!(cond), __FILE__, __LINE__, "%s: expected true: %s", (name), #cond)
 
 struct bpftest_case {
 	const char *name;
