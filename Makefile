@@ -140,6 +140,9 @@ $(BUILD)/bpftest/%: tests/bpf/%.c tests/bpf/bpftest.c tests/bpf/bpftest.h $(BUIL
 check-bpf: $(BPF_TESTS)
 	@for t in $(BPF_TESTS); do $$t || exit 1; done
 
+# The tests' own shared headers (the rules above name only their sources).
+$(FUZZERS): tests/fuzz/fuzz.h
+
 # Everything: this kernel's suite, then the same suite inside the VM kernels.
 # The last line counts both: "N passed, N failed, N skipped".
 check: deps
