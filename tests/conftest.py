@@ -15,6 +15,9 @@ import pytest
 
 ROOT_REASON = "needs root to load BPF programs"
 
+# harness.py's asserts show the values compared too, as the tests' own do.
+pytest.register_assert_rewrite("harness")
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", f"root: {ROOT_REASON} (skipped otherwise)")
