@@ -130,18 +130,38 @@ demo: deps
 check-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do $$t || exit 1; done
 
+# The BPF tier (tests/bpf/, run as root by tests/test_bpf.py): programs in the
+# kernel selftests' style that load the real skeleton through the tracer API,
+# trigger events and check maps and globals against /proc. They link what they
+# use from an archive of every object but main.o.
+.PHONY: check-bpf
+BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/bpftest/%,$(wildcard tests/bpf/test_*.c))
+
+$(BUILD)/bpftest/librsstrace.a: $(filter-out $(BUILD)/obj/main.o,$(APP_OBJS)) $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/bpftest/%: tests/bpf/%.c tests/bpf/bpftest.c tests/bpf/bpftest.h $(BUILD)/bpftest/librsstrace.a
+	$(CC) $(CFLAGS) -Itests/bpf $< tests/bpf/bpftest.c $(BUILD)/bpftest/librsstrace.a -o $@ $(LDLIBS)
+
+check-bpf: $(BPF_TESTS)
+	@for t in $(BPF_TESTS); do $$t || exit 1; done
+
+# The tests' own shared headers (the rules above name only their sources).
+$(FUZZERS): tests/fuzz/fuzz.h
+
 # Everything: this kernel's suite, then the same suite inside the VM kernels.
 # The last line counts both: "N passed, N failed, N skipped".
 check: deps
-	$(MAKE) rsstrace workloads $(UNIT_TESTS) sanitize fuzzers
+	$(MAKE) rsstrace workloads $(UNIT_TESTS) $(BPF_TESTS) sanitize fuzzers
 	scripts/check-all
 
 check-host: deps
-	$(MAKE) rsstrace workloads $(UNIT_TESTS) sanitize fuzzers
+	$(MAKE) rsstrace workloads $(UNIT_TESTS) $(BPF_TESTS) sanitize fuzzers
 	$(PYTHON) -m pytest -q -rs -p no:cacheprovider tests
 
 check-vm: deps
-	$(MAKE) rsstrace workloads
+	$(MAKE) rsstrace workloads $(BPF_TESTS) sanitize
 	tests/vm/setup
 	tests/vm/suite
 

@@ -1,9 +1,34 @@
 # SPDX-License-Identifier: GPL-2.0
-"""pytest configuration: the harness lives in harness.py; this file only
-prints the suite's last line, `N passed, N failed, N skipped`, after pytest's
-own summary (CI and people read that line)."""
+"""pytest configuration. The harness lives in harness.py; this file holds the
+suite-wide rules:
 
+- `@pytest.mark.root` (or `pytestmark = pytest.mark.root` for a whole file):
+  the test loads BPF programs, so it is skipped, with that reason, when not run
+  as root. `pytest -m "not root" tests` runs the tier that needs no root.
+- after pytest's own summary, the suite's last line,
+  `N passed, N failed, N skipped` (CI and people read that line)."""
+
+import os
 import sys
+
+import pytest
+
+ROOT_REASON = "needs root to load BPF programs"
+
+# harness.py's asserts show the values compared too, as the tests' own do.
+pytest.register_assert_rewrite("harness")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"root: {ROOT_REASON} (skipped otherwise)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() == 0:
+        return
+    for item in items:
+        if item.get_closest_marker("root"):
+            item.add_marker(pytest.mark.skip(reason=ROOT_REASON))
 
 
 def pytest_unconfigure(config):

@@ -13,22 +13,90 @@ import subprocess
 import time
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 RSSTRACE = ROOT / "rsstrace"
+# The test build: AddressSanitizer + UndefinedBehaviorSanitizer, and the only
+# build compiled with -DRSSTRACE_TEST_HOOKS, which reads the RSSTRACE_TEST_*
+# variables (the production ./rsstrace ignores them). `make sanitize` builds it.
+TEST_BUILD = ROOT / "build" / "san" / "rsstrace"
+# Sanitizer findings exit with a status of their own (86, 87), not the tool's.
+SAN_ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87")
+# valgrind memcheck as a wrapper: definite and indirect leaks are errors (99).
+VALGRIND = ["valgrind", f"--suppressions={ROOT}/tests/valgrind.supp", "--leak-check=full",
+            "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect",
+            "--error-exitcode=99", "-q"]
 WORKLOADS = ROOT / "build" / "workloads"
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+MIB_KB = 1024
+# tests/vm/in-guest sets these: inside the software-emulated VM guests
+# everything is ~20x slower, so the churn tests scale down.
+IN_VM = os.environ.get("RSSTRACE_IN_VM") == "1"
+SCALE = float(os.environ.get("RSSTRACE_TEST_SCALE", "1"))
 # The exit path itself may fault in a few file pages after the workload's last
 # reading (the issue allows "within a few pages for file").
 FILE_TOLERANCE_KB = 8 * PAGE_KB
 
 
-def need_root():
-    if os.geteuid() != 0:
-        pytest.skip("needs root to load BPF programs")
+def built(path, how="`make sanitize fuzzers`"):
+    """path, or the test fails saying how to build it (make check does)."""
+    if not path.exists():
+        pytest.fail(f"{path} not built: {how} (make check does it)")
+    return path
+
+
+def hooked_env(**hooks):
+    """The environment for TEST_BUILD: the sanitizers' options plus the given
+    test hooks (RSSTRACE_TEST_ATTACH_DELAY_MS="1500", ...)."""
+    built(TEST_BUILD, "`make sanitize`")
+    return dict(SAN_ENV, **hooks)
+
+
+def valgrind_errors(stderr):
+    """valgrind's complaints, without its notes about the bpf() calls it
+    cannot follow (for an assertion message)."""
+    return "\n".join(l for l in stderr.splitlines() if "unhandled eBPF" not in l)[-4000:]
+
+
+def file_dir():
+    """Where workloads create the files they map: a real file system (in the VM
+    guests a small ext4 one, tests/vm/in-guest; the repository is on 9p there)."""
+    return Path(os.environ.get("RSSTRACE_TEST_FILEDIR", ROOT / "build"))
+
+
+@lru_cache(maxsize=None)
+def run_tap(exe, env=None, timeout=60):
+    """Runs a test binary that prints TAP (cmocka's with CMOCKA_MESSAGE_OUTPUT=TAP,
+    tests/bpf/bpftest.h's) once per session; returns ({case: ok}, its output),
+    or (None, why) if it is not built. env: a tuple of (name, value) pairs."""
+    if not exe.exists():
+        return None, f"{exe} not built (make check builds it)"
+    p = subprocess.run([str(exe)], capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, **dict(env or ())))
+    results = {}
+    for m in re.finditer(r"^(not ok|ok) \d+ - (\S+)", p.stdout, re.M):
+        results[m.group(2)] = m.group(1) == "ok"
+    return results, p.stdout + p.stderr
+
+
+def tap_cases(sources, pattern):
+    """One pytest parameter (binary, case) per case a C source lists: pattern
+    is a regular expression whose group is a case's name."""
+    return [pytest.param(src.stem, name, id=f"{src.stem}.{name}")
+            for src in sources for name in re.findall(pattern, src.read_text())]
+
+
+def assert_tap_case(run, binary, case):
+    """The outcome of one case in run_tap()'s result."""
+    results, log = run
+    assert results is not None, log
+    assert case in results, f"{binary} did not report {case} (crash?):\n{log}"
+    assert results[case], f"{binary}: {case} failed:\n{log}"
 
 
 def hooks():
@@ -64,16 +132,26 @@ class Run:
         return found[-1]
 
 
+def parse_status(text):
+    """/proc/PID/status text as {field: int (the leading number) or str}."""
+    fields = {}
+    for line in text.splitlines():
+        k, _, v = line.partition(":")
+        v = v.strip()
+        num = re.match(r"^(-?\d+)", v)
+        fields[k] = int(num.group(1)) if num else v
+    return fields
+
+
+def proc_status(pid):
+    """The kernel's numbers for pid now, read by the test itself."""
+    return parse_status(Path(f"/proc/{pid}/status").read_text())
+
+
 def parse_reports(text):
     out = []
     for m in re.finditer(r"@@status pid=(\d+) tag=(\S+)\n(.*?)@@end\n", text, re.S):
-        fields = {}
-        for line in m.group(3).splitlines():
-            k, _, v = line.partition(":")
-            v = v.strip()
-            num = re.match(r"^(-?\d+)", v)
-            fields[k] = int(num.group(1)) if num else v
-        out.append({"pid": int(m.group(1)), "tag": m.group(2), "status": fields})
+        out.append({"pid": int(m.group(1)), "tag": m.group(2), "status": parse_status(m.group(3))})
     return out
 
 
@@ -87,10 +165,11 @@ def parse_json_lines(text):
     return rows, summaries[0], intervals
 
 
-def run_rsstrace(args, json_out=True, timeout=120, stdin=None, env=None):
-    """Runs rsstrace with -o to a temp file; parses it if json_out."""
+def run_rsstrace(args, json_out=True, timeout=120, stdin=None, env=None, exe=RSSTRACE):
+    """Runs rsstrace (exe: TEST_BUILD for the test hooks) with -o to a temp
+    file; parses it if json_out."""
     with tempfile.NamedTemporaryFile("r", suffix=".out") as f:
-        cmd = [str(RSSTRACE), "-o", f.name] + (["--json"] if json_out else []) + list(args)
+        cmd = [str(exe), "-o", f.name] + (["--json"] if json_out else []) + list(args)
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            errors="replace", timeout=timeout, stdin=stdin, env=env)
         output = Path(f.name).read_text(errors="replace")
@@ -146,22 +225,52 @@ def exact_counters():
     return "STRUCT 'mm_rss_stat'" not in p.stdout
 
 
-def wait_for_line(stream, needle, timeout=30):
-    """Reads the raw pipe (no Python buffering, so select() tells the truth)
-    until needle appears; bounded by timeout. Returns what was read from the
-    line holding needle on (text)."""
-    fd = stream.fileno()
+def start_idle(mib):
+    """tests/workloads/idle holding mib MiB, once it says it is ready; it
+    reports its status and exits when its stdin closes."""
+    p = subprocess.Popen([wl("idle"), str(mib)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "ready\n"
+    return p
+
+
+def wait_until(pred, what, timeout=60, step=0.1):
+    """pred()'s first true value, polled every step seconds; fails after
+    timeout, saying what (a string, or a function that tells the state then)."""
     deadline = time.monotonic() + timeout
-    seen = b""
-    while not re.search(re.escape(needle.encode()) + b"[^\n]*\n", seen):
-        left = deadline - time.monotonic()
-        r, _, _ = select.select([fd], [], [], max(left, 0))
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what() if callable(what) else what}: not within {timeout} s")
+        time.sleep(step)
+
+
+def wait_for_file(path, needle, timeout=60):
+    """Until rsstrace has written needle to its output file (bounded)."""
+    wait_until(lambda: needle in path.read_text(errors="replace"), f"{needle} in {path}", timeout, step=0.02)
+
+
+def read_until(stream, done, what, timeout=30):
+    """Reads the raw pipe (no Python buffering, so select() tells the truth)
+    until done(all text read so far) is true; bounded by timeout. Returns that
+    text."""
+    fd, seen = stream.fileno(), b""
+    deadline = time.monotonic() + timeout
+    while not done(seen.decode(errors="replace")):
+        r, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
         if not r:
-            raise AssertionError(f"{needle!r} not seen in {timeout} s; got {seen!r}")
+            raise AssertionError(f"{what} not seen in {timeout} s; got {seen!r}")
         chunk = os.read(fd, 4096)
         if not chunk:
-            raise AssertionError(f"{needle!r} not seen before EOF; got {seen!r}")
+            raise AssertionError(f"{what} not seen before EOF; got {seen!r}")
         seen += chunk
-    text = seen.decode(errors="replace")
+    return seen.decode(errors="replace")
+
+
+def wait_for_line(stream, needle, timeout=30):
+    """Reads the pipe until a whole line holds needle. Returns what was read
+    from that line on (text)."""
+    text = read_until(stream, lambda s: re.search(re.escape(needle) + r"[^\n]*\n", s), repr(needle), timeout)
     start = text.rfind("\n", 0, text.find(needle)) + 1
     return text[start:]

@@ -4,24 +4,16 @@
 Each workload reads /proc/self/status just before it exits (or execs); the
 row rsstrace reports for that address space must show the same values."""
 
-import os
+import json
 import subprocess
-from pathlib import Path
+import tempfile
 
 import pytest
 
-import json
-import tempfile
+from harness import (MIB_KB, PAGE_KB, RSSTRACE, assert_row_matches_status, assert_tree_peak_sane, exact_counters,
+                     file_dir, own_peak, trace, wl)
 
-from harness import (PAGE_KB, ROOT, RSSTRACE, assert_row_matches_status, assert_tree_peak_sane, exact_counters, need_root,
-                     own_peak, trace, wl)
-
-MIB_KB = 1024
-
-
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
+pytestmark = pytest.mark.root
 
 
 def test_anon_spike_freed_within_milliseconds():
@@ -80,7 +72,7 @@ def test_posix_spawn_child_is_its_own_row_after_exec():
 
 def test_private_and_shared_file_mappings():
     mib = 16
-    d = Path(os.environ.get("RSSTRACE_TEST_FILEDIR", ROOT / "build"))
+    d = file_dir()
     fs = subprocess.run(["stat", "-f", "-c", "%T", str(d)], capture_output=True, text=True).stdout.strip()
     if fs in ("tmpfs", "ramfs"):
         pytest.skip(f"{d} is {fs}: its mappings would count as shmem, not file")

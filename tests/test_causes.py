@@ -11,13 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import PAGE_KB, assert_row_matches_status, hooks, need_root, trace, wl
+from harness import PAGE_KB, assert_row_matches_status, hooks, trace, wl
 
-
-
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
+pytestmark = pytest.mark.root
 
 
 def kernel_has_kprobes():

@@ -5,49 +5,20 @@ the cgroup's memory.stat itself (the ground truth) while the workload holds
 its memory, then stops tracing with SIGINT (the "end" reading)."""
 
 import json
-import os
 import re
-import select
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from cgroups import memory_cgroup  # noqa: F401 (fixture)
-from harness import FILE_TOLERANCE_KB, RSSTRACE, ROOT, need_root, parse_reports, run_rsstrace, wl
+from harness import FILE_TOLERANCE_KB, RSSTRACE, file_dir, parse_reports, read_until, wait_for_file, wl
+
+pytestmark = pytest.mark.root
 
 CACHE_MIB, SHARED_MIB = 32, 8
-
-
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
-
-
-def file_dir():
-    return Path(os.environ.get("RSSTRACE_TEST_FILEDIR", ROOT / "build"))
-
-
-def read_until(stream, done, timeout=60):
-    fd, seen = stream.fileno(), b""
-    deadline = time.monotonic() + timeout
-    while not done(seen.decode(errors="replace")):
-        r, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
-        assert r, f"workload not ready in {timeout} s: {seen!r}"
-        chunk = os.read(fd, 4096)
-        assert chunk, f"EOF before the workload was ready: {seen!r}"
-        seen += chunk
-    return seen.decode(errors="replace")
-
-
-def wait_for_file(path, needle, timeout=60):
-    deadline = time.monotonic() + timeout
-    while needle not in path.read_text(errors="replace"):
-        assert time.monotonic() < deadline, f"{needle} not in {path} after {timeout} s"
-        time.sleep(0.02)  # polling a condition, bounded by the deadline
 
 
 def run_mix(cg, json_out):
@@ -58,7 +29,8 @@ def run_mix(cg, json_out):
                              ["--"] + cg.enter_cmd([wl("cgroup_mix"), str(file_dir()), str(CACHE_MIB), str(SHARED_MIB)]),
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            seen = read_until(p.stdout, lambda s: "@@ready" in s and len(parse_reports(s)) == 2)
+            seen = read_until(p.stdout, lambda s: "@@ready" in s and len(parse_reports(s)) == 2,
+                              "the workload's readiness", timeout=60)
             truth = cg.stat()  # the kernel's own figures while everything is in place
             p.send_signal(signal.SIGINT)
             # rsstrace reads the cgroup, writes its summary, then waits for

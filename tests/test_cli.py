@@ -1,17 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 """The command line: modes, exit statuses, options and every documented error."""
 
-import json
 import os
-import select
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from harness import (RSSTRACE, assert_row_matches_status, need_root, parse_json_lines,
-                     parse_reports, run_rsstrace, trace, wait_for_line, wl)
+from harness import (RSSTRACE, TEST_BUILD, assert_row_matches_status, hooked_env, parse_json_lines,
+                     parse_reports, proc_status, run_rsstrace, start_idle, trace, wait_for_line, wl)
 
 
 def rsstrace(*args, **kw):
@@ -68,8 +66,8 @@ def test_not_root_says_how_to_run_it():
 
 # ---- errors that need root ----------------------------------------------------------
 
+@pytest.mark.root
 def test_no_btf_is_a_clear_error():
-    need_root()
     p = subprocess.run(["unshare", "-m", "sh", "-c",
                         f"mount -t tmpfs none /sys/kernel/btf && exec {RSSTRACE} -- true"],
                        capture_output=True, text=True, timeout=30)
@@ -77,8 +75,8 @@ def test_no_btf_is_a_clear_error():
     assert "no BTF" in one_line_error(p)
 
 
+@pytest.mark.root
 def test_works_without_tracefs_mounted():
-    need_root()
     # rsstrace uses tp_btf and iter programs only: no tracefs needed
     p = subprocess.run(["unshare", "-m", "sh", "-c",
                         "umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null; "
@@ -96,30 +94,30 @@ def free_pid():
     return pid
 
 
+@pytest.mark.root
 def test_unknown_pid():
-    need_root()
     pid = free_pid()
     p = rsstrace("-p", str(pid))
     assert p.returncode == 1
     assert f"no process with PID {pid}" in one_line_error(p)
 
 
+@pytest.mark.root
 def test_kernel_thread_pid():
-    need_root()
     p = rsstrace("-p", "2")  # kthreadd
     assert p.returncode == 1
     assert "kernel thread" in one_line_error(p)
 
 
+@pytest.mark.root
 def test_command_not_found_is_127():
-    need_root()
     run = trace(["/nonexistent/command-xyz"])
     assert run.code == 127
     assert "command not found" in run.stderr
 
 
+@pytest.mark.root
 def test_command_not_executable_is_126(tmp_path):
-    need_root()
     f = tmp_path / "notexec.sh"
     f.write_text("#!/bin/sh\nexit 0\n")
     f.chmod(0o644)
@@ -130,9 +128,9 @@ def test_command_not_executable_is_126(tmp_path):
 
 # ---- exit status passthrough and budget ----------------------------------------------
 
+@pytest.mark.root
 @pytest.mark.parametrize("script,code", [("exit 0", 0), ("exit 7", 7), ("kill -9 $$", 137), ("kill -15 $$", 143)])
 def test_exit_status_passthrough(script, code):
-    need_root()
     run = trace(["sh", "-c", script])
     assert run.code == code, run.stderr
     row = [r for r in run.rows if r["exec_seq"] == 0][0]
@@ -142,8 +140,8 @@ def test_exit_status_passthrough(script, code):
     assert run.summary["exit_code"] == code
 
 
+@pytest.mark.root
 def test_max_rss_exceeded_exits_99():
-    need_root()
     run = trace([wl("spike"), "96", "8"], "--max-rss", "64M")
     assert run.code == 99, run.stderr
     assert run.summary["over_budget"] is True and run.summary["max_rss_kb"] == 64 * 1024
@@ -151,8 +149,8 @@ def test_max_rss_exceeded_exits_99():
     assert human.code == 99 and "EXCEEDED" in human.output
 
 
+@pytest.mark.root
 def test_max_rss_held_keeps_command_status():
-    need_root()
     run = trace(["sh", "-c", "exit 3"], "--max-rss", "1G")
     assert run.code == 3
     assert run.summary["over_budget"] is False
@@ -160,16 +158,16 @@ def test_max_rss_held_keeps_command_status():
 
 # ---- options ----------------------------------------------------------------------------
 
+@pytest.mark.root
 def test_output_file_keeps_command_stdout_clean():
-    need_root()
     run = run_rsstrace(["--", "echo", "hello"], json_out=False)
     assert run.code == 0
     assert run.stdout == "hello\n"
     assert "Tree peak RSS" in run.output and "VmHWM" in run.output
 
 
+@pytest.mark.root
 def test_human_summary_reads_well():
-    need_root()
     run = run_rsstrace(["--", wl("fork_cow"), "2", "16"], json_out=False)
     assert run.code == 0
     lines = run.output.splitlines()
@@ -184,8 +182,8 @@ def test_human_summary_reads_well():
     assert row, f"no row for the parent {parent['pid']}:\n{run.output}"
 
 
+@pytest.mark.root
 def test_no_children_traces_only_the_command():
-    need_root()
     run = trace([wl("fork_cow"), "3", "8"], "--no-children")
     assert run.code == 0
     parent = run.report("parent")
@@ -193,8 +191,8 @@ def test_no_children_traces_only_the_command():
     assert_row_matches_status(run.rows[0], parent["status"])
 
 
+@pytest.mark.root
 def test_interval_lines():
-    need_root()
     run = trace(["sleep", "1.2"], "-i", "0.2")
     assert run.code == 0
     assert len(run.intervals) >= 3, run.intervals
@@ -205,8 +203,8 @@ def test_interval_lines():
     assert sum(1 for l in human.output.splitlines() if l.startswith("[")) >= 2, human.output
 
 
+@pytest.mark.root
 def test_duration_stops_tracing_and_waits_for_the_command():
-    need_root()
     t = time.monotonic()
     run = trace(["sh", "-c", "sleep 1.5; exit 4"], "-d", "0.3")
     assert run.code == 4, "after -d, the command's status is still passed through"
@@ -215,8 +213,8 @@ def test_duration_stops_tracing_and_waits_for_the_command():
     assert any(r["end_reason"] == "detach" for r in run.rows), run.rows
 
 
+@pytest.mark.root
 def test_json_comm_escaping():
-    need_root()
     # /proc/PID/comm may be set to any bytes: quotes, control characters, invalid UTF-8
     run = trace(["sh", "-c", r"printf 'a\042b\134\001\377z' > /proc/$$/comm; exit 0"])
     assert run.code == 0
@@ -226,14 +224,8 @@ def test_json_comm_escaping():
 
 # ---- -p attach -------------------------------------------------------------------------
 
-def start_idle(mib=24):
-    p = subprocess.Popen([wl("idle"), str(mib)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert p.stdout.readline() == "ready\n"
-    return p
-
-
+@pytest.mark.root
 def test_attach_to_running_process_that_then_does_nothing(tmp_path):
-    need_root()
     idle = start_idle(24)
     out = tmp_path / "out.json"
     tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-o", str(out), "-p", str(idle.pid)],
@@ -258,12 +250,12 @@ def test_attach_to_running_process_that_then_does_nothing(tmp_path):
     assert summary["tree_peak_kb"] >= row["vm_rss_kb"] - 64
 
 
+@pytest.mark.root
 def test_attach_and_detach_with_duration():
-    need_root()
     idle = start_idle(16)
     try:
         run = run_rsstrace(["-p", str(idle.pid), "-d", "0.3"])
-        status = parse_reports("@@status pid=0 tag=x\n" + Path(f"/proc/{idle.pid}/status").read_text() + "@@end\n")[0]["status"]
+        status = proc_status(idle.pid)
     finally:
         idle.kill()
         idle.wait()
@@ -275,12 +267,12 @@ def test_attach_and_detach_with_duration():
     assert run.summary["tree_peak_kb"] == row["vm_rss_kb"]
 
 
+@pytest.mark.root
 def test_pid_exits_while_attaching():
-    need_root()
     gone = start_idle(4)
     stay = start_idle(4)
-    env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
-    tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-d", "0.2", "-p", f"{gone.pid},{stay.pid}"],
+    env = hooked_env(RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
+    tracer = subprocess.Popen([str(TEST_BUILD), "-v", "--json", "-d", "0.2", "-p", f"{gone.pid},{stay.pid}"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         wait_for_line(tracer.stderr, "PIDs checked")  # the widened window begins
@@ -296,11 +288,11 @@ def test_pid_exits_while_attaching():
     assert [r["pid"] for r in rows] == [stay.pid]
 
 
+@pytest.mark.root
 def test_only_pid_exits_while_attaching_is_an_error():
-    need_root()
     gone = start_idle(4)
-    env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
-    tracer = subprocess.Popen([str(RSSTRACE), "-v", "-p", str(gone.pid)], stdout=subprocess.PIPE,
+    env = hooked_env(RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
+    tracer = subprocess.Popen([str(TEST_BUILD), "-v", "-p", str(gone.pid)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env)
     wait_for_line(tracer.stderr, "PIDs checked")
     gone.kill()
@@ -310,8 +302,8 @@ def test_only_pid_exits_while_attaching_is_an_error():
     assert "exited while rsstrace was attaching" in err
 
 
+@pytest.mark.root
 def test_bpf_load_failure_shows_verifier_log_with_v():
-    need_root()
     env = dict(os.environ, RSSTRACE_TEST_BREAK_VERIFIER="1")
     p = rsstrace("--", "true", env=env)
     assert p.returncode == 1
@@ -326,8 +318,8 @@ def test_bpf_load_failure_shows_verifier_log_with_v():
 
 # ---- signals ---------------------------------------------------------------------------
 
+@pytest.mark.root
 def test_sigterm_prints_summary_once_and_ends_the_command(tmp_path):
-    need_root()
     out = tmp_path / "out.json"
     tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-o", str(out), "--", "sleep", "30"],
                               stderr=subprocess.PIPE, text=True)
@@ -345,8 +337,8 @@ def test_sigterm_prints_summary_once_and_ends_the_command(tmp_path):
     assert summary["exit_code"] == 143
 
 
+@pytest.mark.root
 def test_sigint_in_pid_mode_detaches_with_status_0():
-    need_root()
     idle = start_idle(8)
     tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-p", str(idle.pid)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

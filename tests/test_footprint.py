@@ -11,7 +11,6 @@ they cannot (this 6.18 host), the PSS fallback must be chosen, said, and be
 within 10%."""
 
 import json
-import os
 import signal
 import subprocess
 import tempfile
@@ -19,26 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from harness import RSSTRACE, ROOT, hooks, need_root, parse_reports, run_rsstrace, wait_for_line, wl
-from test_cgroup import wait_for_file
+from harness import RSSTRACE, file_dir, hooks, parse_reports, run_rsstrace, wait_for_file, wait_for_line, wl
+
+pytestmark = pytest.mark.root
 
 MIB, CHILDREN, DIRTIERS, FILE_MIB = 128, 6, 3, 16
-SCALE = float(os.environ.get("RSSTRACE_TEST_SCALE", "1"))
-
-
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
 
 
 def rmap_hooks_attach():
     hk = hooks()
     return all(hk[k]["in_use"] for k in ("footprint_new_anon", "footprint_anon", "footprint_file",
                                           "footprint_remove"))
-
-
-def file_dir():
-    return Path(os.environ.get("RSSTRACE_TEST_FILEDIR", ROOT / "build"))
 
 
 def run_prefork(*opts):

@@ -13,17 +13,14 @@ import subprocess
 import pytest
 
 from cgroups import memory_cgroup  # noqa: F401 (fixture)
-from harness import PAGE_KB, RSSTRACE, need_root, run_rsstrace, trace, wait_for_line, wl
+from harness import PAGE_KB, RSSTRACE, run_rsstrace, trace, wait_for_line, wl
+
+pytestmark = pytest.mark.root
 
 LIMIT = 48 << 20
 # get_mm_counter() (the "Killed process" line) reads the counter without the
 # per-CPU deltas since 6.2: off by up to the per-CPU batch on each CPU.
 BATCH_KB = max(32, 2 * os.cpu_count()) * os.cpu_count() * PAGE_KB
-
-
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
 
 
 def oom_records(run):

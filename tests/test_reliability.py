@@ -7,21 +7,15 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
-from harness import (RSSTRACE, assert_row_matches_status, need_root, parse_json_lines, parse_reports,
-                     run_rsstrace, trace, wait_for_line, wl)
+from harness import (RSSTRACE, SCALE, TEST_BUILD, assert_row_matches_status, hooked_env, parse_json_lines,
+                     parse_reports, run_rsstrace, start_idle, trace, wait_for_line, wait_until, wl)
 
-# Inside the software-emulated VM guests everything is ~20x slower: scale down.
-SCALE = float(os.environ.get("RSSTRACE_TEST_SCALE", "1"))
+pytestmark = pytest.mark.root
+
 OUR_PROGRAMS = ("rss_stat_btf", "rss_stat_raw", "fork_btf", "exec_btf", "exit_btf", "seed_task")
-
-
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
 
 
 def our_programs_loaded():
@@ -33,10 +27,7 @@ def our_programs_loaded():
 def assert_nothing_attached(timeout=10):
     """The kernel frees programs asynchronously (RCU) after their last fd and
     link close: wait until they are gone, bounded."""
-    deadline = time.monotonic() + timeout
-    while our_programs_loaded():
-        assert time.monotonic() < deadline, f"still loaded: {our_programs_loaded()}"
-        time.sleep(0.1)
+    wait_until(lambda: not our_programs_loaded(), lambda: f"still loaded: {our_programs_loaded()}", timeout)
 
 
 def churn(n, par=4):
@@ -71,12 +62,13 @@ def test_churn_counts_exact_maps_empty_memory_flat():
 
 
 def test_ring_buffer_loss_is_counted_and_shown():
-    env = dict(os.environ, RSSTRACE_TEST_STALL_MS="2000")
-    run = run_rsstrace(["--ringbuf-size", "4096", "--", wl("burst"), "40", "1"], env=env)
+    env = hooked_env(RSSTRACE_TEST_STALL_MS="2000")
+    run = run_rsstrace(["--ringbuf-size", "4096", "--", wl("burst"), "40", "1"], env=env, exe=TEST_BUILD)
     assert run.code == 0, run.stderr
     assert run.summary["lost_ringbuf"] > 0 and run.summary["lost_events"] >= run.summary["lost_ringbuf"]
     assert len(run.rows) < 41
-    human = run_rsstrace(["--ringbuf-size", "4096", "--", wl("burst"), "40", "1"], json_out=False, env=env)
+    human = run_rsstrace(["--ringbuf-size", "4096", "--", wl("burst"), "40", "1"], json_out=False, env=env,
+                         exe=TEST_BUILD)
     assert "WARNING: data lost:" in human.output and "ring buffer full" in human.output, human.output
 
 
@@ -91,11 +83,10 @@ def test_map_full_is_counted_and_shown():
 
 
 def test_sigint_before_attach_finished_leaves_nothing_attached():
-    idle = subprocess.Popen([wl("idle"), "4"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    idle = start_idle(4)
     try:
-        assert idle.stdout.readline() == "ready\n"
-        env = dict(os.environ, RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
-        tracer = subprocess.Popen([str(RSSTRACE), "-v", "--json", "-p", str(idle.pid)],
+        env = hooked_env(RSSTRACE_TEST_ATTACH_DELAY_MS="1500")
+        tracer = subprocess.Popen([str(TEST_BUILD), "-v", "--json", "-p", str(idle.pid)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         wait_for_line(tracer.stderr, "PIDs checked")  # programs loaded, attach not finished
         tracer.send_signal(signal.SIGINT)

@@ -10,23 +10,15 @@ import tempfile
 
 import pytest
 
-from harness import ROOT, need_root, parse_json_lines, wl
+from harness import IN_VM, ROOT, RSSTRACE, SAN_ENV, TEST_BUILD, VALGRIND, built, parse_json_lines, valgrind_errors, wl
 
 SAN = ROOT / "build" / "san"
 FUZZ = ROOT / "build" / "fuzz"
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87")
 FUZZ_SECONDS = int(os.environ.get("RSSTRACE_FUZZ_SECONDS", "10"))
 
 # These test the user-space code, which does not depend on the kernel: they run
 # on the host, not again inside every (software-emulated) VM guest.
-pytestmark = pytest.mark.skipif(os.environ.get("RSSTRACE_IN_VM") == "1",
-                                reason="user-space sanitizers and fuzzers run on the host suite")
-
-
-def need(path):
-    if not path.exists():
-        pytest.fail(f"{path} not built: `make sanitize fuzzers` (make check does it)")
+pytestmark = pytest.mark.skipif(IN_VM, reason="user-space sanitizers and fuzzers run on the host suite")
 
 
 def assert_clean(p):
@@ -36,8 +28,7 @@ def assert_clean(p):
 
 @pytest.mark.parametrize("unit", sorted(p.stem for p in (ROOT / "tests" / "unit").glob("test_*.c")))
 def test_unit_tests_under_asan_ubsan(unit):
-    exe = SAN / "unit" / unit
-    need(exe)
+    exe = built(SAN / "unit" / unit)
     p = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120, env=SAN_ENV)
     assert_clean(p)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
@@ -50,10 +41,9 @@ def test_unit_tests_under_asan_ubsan(unit):
     ["--kernel-stacks", "--folded", "/dev/null", "--sharing", "--csv", "/dev/null", "--svg", "/dev/null",
      "-i", "0.05", "--", wl("fork_cow"), "2", "8"],
 ], ids=["json-fork", "causes-exec-interval", "text-burst", "stacks-sharing-timeline"])
+@pytest.mark.root
 def test_full_run_under_asan_ubsan(args):
-    need_root()
-    exe = SAN / "rsstrace"
-    need(exe)
+    exe = built(TEST_BUILD)
     with tempfile.NamedTemporaryFile("r") as f:
         p = subprocess.run([str(exe), "-o", f.name] + args, capture_output=True, text=True, timeout=120,
                            env=SAN_ENV)
@@ -71,23 +61,20 @@ def test_full_run_under_asan_ubsan(args):
     ["--causes"],
     ["--kernel-stacks", "--sharing", "--csv", "/dev/null", "--svg", "/dev/null", "--folded", "/dev/null"],
 ], ids=["causes", "stacks-sharing-timeline"])
+@pytest.mark.root
 def test_valgrind_memcheck_full_run_no_leak(opts):
-    need_root()
     with tempfile.NamedTemporaryFile("r") as f:
-        p = subprocess.run(["valgrind", f"--suppressions={ROOT}/tests/valgrind.supp", "--leak-check=full",
-                            "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect",
-                            "--error-exitcode=99", "-q", str(ROOT / "rsstrace"), "-o", f.name, "--json"] + opts +
+        p = subprocess.run(VALGRIND + [str(RSSTRACE), "-o", f.name, "--json"] + opts +
                            ["--", wl("fork_cow"), "2", "8"],
                            capture_output=True, text=True, timeout=600)
         rows, summary, _ = parse_json_lines(open(f.name).read())
-    assert p.returncode == 0, "\n".join(l for l in p.stderr.splitlines() if "unhandled eBPF" not in l)[-4000:]
+    assert p.returncode == 0, valgrind_errors(p.stderr)
     assert summary["processes"] == 3
 
 
 @pytest.mark.parametrize("target", sorted(p.stem for p in (ROOT / "tests" / "fuzz").glob("fuzz_*.c")))
 def test_fuzz_parser(target, tmp_path):
-    exe = FUZZ / target
-    need(exe)
+    exe = built(FUZZ / target)
     p = subprocess.run([str(exe), f"-max_total_time={FUZZ_SECONDS}", "-rss_limit_mb=1024", "-timeout=10",
                         f"-artifact_prefix={tmp_path}/", str(tmp_path)],
                        capture_output=True, text=True, timeout=FUZZ_SECONDS + 120)

@@ -22,16 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import FILE_TOLERANCE_KB, PAGE_KB, ROOT, RSSTRACE, exact_counters, need_root, parse_reports, wl
+from harness import (FILE_TOLERANCE_KB, IN_VM, PAGE_KB, RSSTRACE, SAN_ENV, TEST_BUILD, built, exact_counters,
+                     parse_reports, valgrind_errors, VALGRIND, wait_until, wl)
+
+pytestmark = pytest.mark.root
 
 OPENMETRICS = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
-SAN_ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=87")
-
-
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
 
 
 def free_port():
@@ -47,17 +43,6 @@ def assert_peak_is_spike(peak, spike, what=""):
     lag = 0 if exact_counters() else 64 * PAGE_KB * 1024
     tol = FILE_TOLERANCE_KB * 1024
     assert -tol <= peak - spike["VmRSS"] * 1024 <= tol + lag, f"{what} peak={peak} spike VmRSS={spike['VmRSS']} kB"
-
-
-def wait_until(pred, what, timeout=60, step=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(step)
 
 
 def http_get(url, accept=None, timeout=30, agent=None):
@@ -583,13 +568,9 @@ def check_consistent(text):
     return value(fams, "rsstrace_scrapes_total")
 
 
-@pytest.mark.skipif(os.environ.get("RSSTRACE_IN_VM") == "1",
-                    reason="user-space sanitizers run on the host suite (as in test_sanitizers.py)")
+@pytest.mark.skipif(IN_VM, reason="user-space sanitizers run on the host suite (as in test_sanitizers.py)")
 def test_fifty_concurrent_scrapes_during_a_fork_storm_under_asan():
-    exe = ROOT / "build" / "san" / "rsstrace"
-    if not exe.exists():
-        pytest.fail(f"{exe} not built: `make sanitize` (make check does it)")
-    s = Serve(exe=exe, env=SAN_ENV)
+    s = Serve(exe=built(TEST_BUILD, "`make sanitize`"), env=SAN_ENV)
     storm = subprocess.Popen([wl("churn"), "3000", "4", "256"], stdout=subprocess.PIPE, text=True)
     seen, idle = [], None
     try:
@@ -614,16 +595,13 @@ def test_fifty_concurrent_scrapes_during_a_fork_storm_under_asan():
     assert sorted(seen) == list(range(1, 151)), seen
 
 
-@pytest.mark.skipif(os.environ.get("RSSTRACE_IN_VM") == "1",
-                    reason="user-space memory checks run on the host suite (as in test_sanitizers.py)")
+@pytest.mark.skipif(IN_VM, reason="user-space memory checks run on the host suite (as in test_sanitizers.py)")
 def test_valgrind_memcheck_serve_no_leak():
     """What each scrape and each ended process allocate must be freed: a leak
     there grows with time (checked: dropping one free() in scrape() fails this
     test and the ASan one). State kept for the server's lifetime is reachable
     from static storage, so it would not count as lost."""
-    s = Serve(wrapper=["valgrind", f"--suppressions={ROOT}/tests/valgrind.supp", "--leak-check=full",
-                       "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect",
-                       "--error-exitcode=99", "-q"])
+    s = Serve(wrapper=VALGRIND)
     try:
         subprocess.run([wl("churn"), "200", "4", "64"], stdout=subprocess.DEVNULL, check=True, timeout=120)
         for agent in ("prometheus", "curl", "prometheus"):
@@ -631,4 +609,4 @@ def test_valgrind_memcheck_serve_no_leak():
         assert s.scrape(accept=None)[1].startswith("# HELP")
     finally:
         code, err = s.stop()
-    assert code == 0, "\n".join(l for l in err.splitlines() if "unhandled eBPF" not in l)[-4000:]
+    assert code == 0, valgrind_errors(err)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import RSSTRACE, need_root, run_rsstrace, trace, wait_for_line, wl
+from harness import MIB_KB, RSSTRACE, run_rsstrace, trace, wait_for_line, wl
 
-MIB_KB = 1024
+pytestmark = pytest.mark.root
+
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
@@ -54,7 +55,6 @@ def test_sharing_prefork_footprint_against_smaps(tmp_path):
     """-p on a live prefork tree: the footprint is close to what was really
     allocated while the sum of RSS is several times larger, and each process's
     PSS/USS is the kernel's own smaps_rollup."""
-    need_root()
     pf = Prefork()
     try:
         run = run_rsstrace(["--sharing", "-d", "0.5", "-p", ",".join(map(str, pf.pids))])
@@ -99,7 +99,6 @@ def test_sharing_reading_near_the_peak_in_cmd_mode(tmp_path):
     near its peak, again every second (copy-on-write changes no RSS counter);
     the live footprint reaches the real allocation, and the reading kept as
     "peak" is that one, not one of the tree on its way out."""
-    need_root()
     out = tmp_path / "out.json"
     pf = Prefork(under_rsstrace=["--sharing", "--json", "-i", "0.05", "-o", str(out)])
     want = pf.expected_footprint_kb
@@ -128,7 +127,6 @@ def test_sharing_reading_near_the_peak_in_cmd_mode(tmp_path):
 
 
 def test_sharing_text_report():
-    need_root()
     pf = Prefork(nchild=2, shared_mib=32, dirtiers=1)
     try:
         run = run_rsstrace(["--sharing", "-d", "0.3", "-p", ",".join(map(str, pf.pids))],
@@ -150,7 +148,6 @@ def csv_rows(path):
 def test_csv_peak_equals_summary_peak(tmp_path):
     """A spike shorter than the sampling interval: the CSV still holds the
     exact tree peak, equal to the summary's, breakdown included."""
-    need_root()
     path = tmp_path / "t.csv"
     run = trace([wl("spike"), "96", "8"], "--csv", str(path), "--timeline-interval", "0.5")
     assert run.code == 0, run.stderr
@@ -178,7 +175,6 @@ def test_csv_peak_equals_summary_peak(tmp_path):
 def test_csv_per_process_rows_match_rows(tmp_path):
     """Per-process samples of a fork tree: the last sample of each child is
     never above its own peak, and every traced child appears."""
-    need_root()
     path = tmp_path / "t.csv"
     run = trace([wl("burst"), "4", "16"], "--csv", str(path), "--timeline-interval", "0.01",
                 "--timeline-procs", "0")
@@ -193,7 +189,6 @@ def test_csv_per_process_rows_match_rows(tmp_path):
 
 
 def test_svg_is_xml_with_peak_marker(tmp_path):
-    need_root()
     path = tmp_path / "t.svg"
     run = trace([wl("spike"), "64", "8"], "--svg", str(path))
     assert run.code == 0, run.stderr
@@ -212,7 +207,6 @@ def test_svg_is_xml_with_peak_marker(tmp_path):
 
 
 def test_timeline_bad_path_is_a_usage_error(tmp_path):
-    need_root()
     run = run_rsstrace(["--csv", str(tmp_path / "no" / "such" / "dir.csv"), "--", "true"], json_out=False)
     assert run.code == 2
     err = run.stderr.strip().splitlines()

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from harness import PAGE_KB, need_root, run_rsstrace, trace, wl
+from harness import MIB_KB, PAGE_KB, run_rsstrace, trace, wl
 
-MIB_KB = 1024
+pytestmark = pytest.mark.root
 
 
 def stack_objs(run, kind="stack"):
@@ -27,7 +27,6 @@ def near(value, want, tol=0.05):
 
 
 def test_two_allocation_sites_named_with_their_sizes(tmp_path):
-    need_root()
     folded = tmp_path / "f.txt"
     run = trace([wl("two_sites"), "48", "16"], "--folded", str(folded))
     assert run.code == 0, run.stderr
@@ -59,7 +58,6 @@ def test_two_allocation_sites_named_with_their_sizes(tmp_path):
 def test_pages_after_the_peak_are_not_at_the_peak():
     """alpha is freed before beta runs: the peak holds alpha's pages only;
     beta grew after it (counted in grown_kb, not at the peak)."""
-    need_root()
     run = trace([wl("two_sites"), "48", "16", "free"], "--stacks")
     assert run.code == 0, run.stderr
     stacks = stack_objs(run)
@@ -72,7 +70,6 @@ def test_pages_after_the_peak_are_not_at_the_peak():
 def test_short_lived_exec_child_is_symbolized():
     """The traced tree runs two_sites through a shell: it is gone long before
     the summary, and its frames are still named."""
-    need_root()
     run = trace(["/bin/sh", "-c", f"{wl('two_sites')} 16 8; true"], "--stacks")
     assert run.code == 0, run.stderr
     stacks = stack_objs(run)
@@ -81,7 +78,6 @@ def test_short_lived_exec_child_is_symbolized():
 
 
 def test_kernel_stacks_show_the_fault_path_without_tracing_glue(tmp_path):
-    need_root()
     folded = tmp_path / "k.txt"
     run = trace([wl("two_sites"), "16", "8"], "--kernel-stacks", "--folded", str(folded))
     assert run.code == 0, run.stderr
@@ -95,7 +91,6 @@ def test_kernel_stacks_show_the_fault_path_without_tracing_glue(tmp_path):
 
 
 def test_text_summary_lists_top_stacks():
-    need_root()
     run = trace([wl("two_sites"), "32", "8"], "--stacks", json_out=False)
     assert run.code == 0, run.stderr
     out = run.output
@@ -105,7 +100,6 @@ def test_text_summary_lists_top_stacks():
 
 
 def test_stack_map_overflow_is_counted_and_reported():
-    need_root()
     # two_sites has at least its two sites and the loader's stacks: > 2
     run = trace([wl("two_sites"), "8", "4"], "--stacks", "--stack-entries", "2")
     assert run.code == 0, run.stderr
@@ -116,7 +110,6 @@ def test_stack_map_overflow_is_counted_and_reported():
 
 
 def test_no_stacks_without_the_option():
-    need_root()
     run = trace([wl("two_sites"), "8", "4"])
     assert run.code == 0
     assert not stack_objs(run) and not stack_objs(run, "stacks")

@@ -11,27 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import RSSTRACE, need_root, wait_for_line, wl
+from harness import RSSTRACE, proc_status, start_idle, wait_for_line, wl
 
-
-@pytest.fixture(autouse=True)
-def _root():
-    need_root()
-
-
-def start_idle(mib):
-    p = subprocess.Popen([wl("idle"), str(mib)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert p.stdout.readline() == "ready\n"
-    return p
-
-
-def status(pid):
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        k, _, v = line.partition(":")
-        if v.strip().endswith("kB"):
-            out[k] = int(v.split()[0])
-    return out
+pytestmark = pytest.mark.root
 
 
 def frames(text):
@@ -55,7 +37,7 @@ def test_batch_json_shows_a_process_with_its_kernel_numbers():
     try:
         p = subprocess.run([str(RSSTRACE), "top", "-b", "-n", "2", "-d", "0.3", "--json"],
                            capture_output=True, text=True, timeout=120)
-        st = status(idle.pid)
+        st = proc_status(idle.pid)
     finally:
         idle.kill()
         idle.wait()

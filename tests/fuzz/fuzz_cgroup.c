@@ -6,18 +6,17 @@
 #include <string.h>
 
 #include "proc/cgroup_mem.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cgroup_mem cg = { 0 };
-	char *s = malloc(size + 1), path[CG_PATH_LEN];
+	char *s = fuzz_cstr(data, size), path[CG_PATH_LEN];
 	uint64_t v;
 	bool v1;
 
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	parse_proc_cgroup(s, path, sizeof(path), &v1);
 	cgroup_stat_field(s, "file", &v);
 	cgroup_mem_parse_stat(&cg, s);

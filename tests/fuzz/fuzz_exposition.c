@@ -11,6 +11,7 @@
 
 #include "serve/listen_addr.h"
 #include "serve/metrics.h"
+#include "fuzz.h"
 
 static void check_render(const char *s, size_t size)
 {
@@ -51,13 +52,11 @@ static void check_render(const char *s, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstr(data, size);
 	struct listen_addr a;
 
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	if (!parse_listen_addr(s, &a)) {
 		in_port_t port = a.ss.ss_family == AF_INET ? ((struct sockaddr_in *)&a.ss)->sin_port :
 			       a.ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a.ss)->sin6_port : 0;

@@ -5,18 +5,17 @@
 #include <string.h>
 
 #include "proc/proc_status.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstr(data, size);
 	unsigned long flags;
 	long long v;
 	int ppid;
 
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	parse_proc_stat(s, &ppid, &flags);
 	parse_status_field(s, "VmHWM", &v);
 	parse_status_field(s, "Tgid", &v);

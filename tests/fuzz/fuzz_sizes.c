@@ -7,17 +7,16 @@
 #include <string.h>
 
 #include "core/units.h"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1), buf[16];
+	char *s = fuzz_cstr(data, size), buf[16];
 	uint64_t v;
 	double d;
 
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	if (!parse_size(s, &v) && (v == 0 || strlen(fmt_kb(v / 1024, buf, sizeof(buf))) > 6))
 		abort();
 	if (!parse_seconds(s, &d) && !(d > 0))

@@ -16,10 +16,8 @@ int main(int argc, char **argv)
 	if (pipe(ready) || pipe(go))
 		wl_die("pipe");
 	for (int i = 0; i < n; i++) {
-		pid_t pid = fork();
+		pid_t pid = wl_fork();
 
-		if (pid < 0)
-			wl_die("fork");
 		if (pid == 0) {
 			close(go[1]);
 			wl_anon(bytes);

@@ -52,9 +52,7 @@ int main(int argc, char **argv)
 		wl_die("mmap");
 	for (size_t off = 0; off < shared; off += 4096)
 		sum += p[off];
-	child = fork();
-	if (child < 0)
-		wl_die("fork");
+	child = wl_fork();
 	if (child == 0) {
 		/* fork does not copy shared file PTEs: touch them again */
 		for (size_t off = 0; off < shared; off += 4096)

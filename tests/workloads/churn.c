@@ -14,10 +14,8 @@ int main(int argc, char **argv)
 
 	while (started < n || running) {
 		while (running < par && started < n) {
-			pid_t pid = fork();
+			pid_t pid = wl_fork();
 
-			if (pid < 0)
-				wl_die("fork");
 			if (pid == 0) {
 				char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 					       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

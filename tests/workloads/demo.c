@@ -29,10 +29,8 @@ int main(int argc, char **argv)
 	}
 	table = wl_anon(64 * MIB);
 	for (int i = 0; i < 4; i++) {
-		pid_t pid = fork();
+		pid_t pid = wl_fork();
 
-		if (pid < 0)
-			wl_die("fork");
 		if (pid == 0) {
 			char name[16];
 

@@ -14,10 +14,8 @@ int main(int argc, char **argv)
 	wl_prefault();
 	p = wl_anon(shared);
 	for (int i = 0; i < n; i++) {
-		pid_t pid = fork();
+		pid_t pid = wl_fork();
 
-		if (pid < 0)
-			wl_die("fork");
 		if (pid == 0) {
 			/* child i dirties (i+1)/(n+1) of the shared pages */
 			size_t dirty = shared / (n + 1) * (i + 1);

@@ -72,9 +72,7 @@ int main(int argc, char **argv)
 		read_pages(file, file_bytes);
 	}
 	for (int i = 0; i < n; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
-			wl_die("fork");
+		pids[i] = wl_fork();
 		if (pids[i] == 0) {
 			close(hold[1]);
 			if (i < dirtiers)

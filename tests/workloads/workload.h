@@ -46,6 +46,16 @@ static inline void wl_die(const char *what)
 	exit(111);
 }
 
+/* fork(2), or die saying so. */
+static inline pid_t wl_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		wl_die("fork");
+	return pid;
+}
+
 /* Writes the report; touches no new memory (the buffer is in .bss and was
  * touched by an earlier call to wl_prefault()). */
 static inline void wl_report(const char *tag)
