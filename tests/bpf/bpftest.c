@@ -15,10 +15,6 @@
 #include "core/hooks.h"
 #include "core/log.h"
 
-/* Defined by src/main.c, which the tests do not link (weak: should the loader
- * ever define it itself, that one wins). */
-__attribute__((weak)) bool log_verbose;
-
 static bool case_failed;
 
 bool bpftest_check(bool ok, const char *file, int line, const char *fmt, ...)
