@@ -35,6 +35,8 @@ int cli_parse(const struct cli *c, int argc, char **argv, void *opts)
 		if (err)
 			return err;
 	}
+	if (c->on_operands)
+		return c->on_operands(c, argv + optind, argc - optind, opts);
 	if (optind < argc)
 		return cli_error(c, "unexpected argument '%s'", argv[optind]);
 	return 0;

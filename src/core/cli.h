@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the command lines of the subcommands (top, serve) have in common:
+ * What the command lines of rsstrace and its subcommands have in common:
  * getopt_long with '+' (options first), -h/--help, and usage errors said
  * one way: one line on stderr saying what is wrong, the usage line and a
  * hint, exit status EXIT_USAGE.
@@ -17,15 +17,18 @@ struct cli {
 	const char *shorts; /* getopt's optstring, with "h" */
 	const struct option *longs; /* with "help" as 'h' */
 	/* Takes one option other than -h (arg: its value or NULL). Returns 0,
-	 * or cli_error()'s EXIT_USAGE. */
+	 * -1 to stop with exit status 0 (--version), or cli_error()'s EXIT_USAGE. */
 	int (*on_option)(const struct cli *c, int opt, const char *arg, void *opts);
+	/* Takes what follows the options (n may be 0) and checks the whole;
+	 * NULL: no operands are taken. Returns 0 or cli_error()'s EXIT_USAGE. */
+	int (*on_operands)(const struct cli *c, char **operands, int n, void *opts);
 };
 
 /* Says a bad command line of c (printf-style). Returns EXIT_USAGE. */
 int cli_error(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Parses argv (argv[0]: the subcommand's name) into opts through
- * c->on_option; no operands are taken. Returns 0 to go on, -1 after --help
+/* Parses argv (argv[0]: the command's name) into opts through c->on_option
+ * and c->on_operands. Returns 0 to go on, -1 after --help or --version
  * (exit 0), or EXIT_USAGE after a usage error. */
 int cli_parse(const struct cli *c, int argc, char **argv, void *opts);
 

@@ -6,20 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cli.h"
 #include "core/units.h"
 
 #ifndef RSSTRACE_VERSION
 #define RSSTRACE_VERSION "0.1"
 #endif
 
-static const char usage_text[] =
-	"Usage: rsstrace [OPTIONS] -- CMD [ARGS...]\n"
-	"       rsstrace [OPTIONS] -p PID[,PID...]\n"
-	"       rsstrace --hooks [--json]\n"
-	"       rsstrace top [OPTIONS]     every process, live (rsstrace top --help)\n"
-	"       rsstrace serve [OPTIONS]   a Prometheus exporter (rsstrace serve --help)\n";
+#define USAGE                                                                       \
+	"Usage: rsstrace [OPTIONS] -- CMD [ARGS...]\n"                                \
+	"       rsstrace [OPTIONS] -p PID[,PID...]\n"                                 \
+	"       rsstrace --hooks [--json]\n"                                          \
+	"       rsstrace top [OPTIONS]     every process, live (rsstrace top --help)\n" \
+	"       rsstrace serve [OPTIONS]   a Prometheus exporter (rsstrace serve --help)\n"
 
 static const char help_text[] =
+	USAGE
 	"\n"
 	"Trace the resident memory (RSS) of a command and all its descendants, or of\n"
 	"running processes, exactly and live: every change of the kernel's RSS\n"
@@ -179,14 +181,6 @@ static const struct option long_opts[] = {
 	{ 0 },
 };
 
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "rsstrace: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%sTry 'rsstrace --help' for more information.\n", usage_text);
-	return EXIT_USAGE;
-}
-
 static int parse_pids(const char *arg, struct options *o)
 {
 	char *copy = strdup(arg), *rest = copy, *tok;
@@ -207,11 +201,138 @@ static int parse_pids(const char *arg, struct options *o)
 	return err;
 }
 
+static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
+{
+	struct options *o = opts;
+	uint64_t v;
+
+	switch (opt) {
+	case 'p':
+		if (parse_pids(arg, o))
+			return cli_error(c, "invalid PID list '%s' (expected PID[,PID...], PIDs > 0)", arg);
+		break;
+	case 'd':
+		if (parse_seconds(arg, &o->duration))
+			return cli_error(c, "invalid duration '%s' (expected seconds > 0, e.g. 10 or 0.5)", arg);
+		break;
+	case 'i':
+		if (parse_seconds(arg, &o->interval) || o->interval < 0.01)
+			return cli_error(c, "invalid interval '%s' (expected seconds >= 0.01)", arg);
+		break;
+	case 'o':
+		if (!*arg)
+			return cli_error(c, "empty output file name");
+		o->output = arg;
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_NO_CHILDREN:
+		o->follow_children = false;
+		break;
+	case OPT_MAX_RSS:
+		if (parse_size(arg, &o->max_rss))
+			return cli_error(c, "invalid size '%s' (expected e.g. 512M, 2G, 1.5G)", arg);
+		break;
+	case OPT_ROWS:
+		if (parse_uint(arg, 0, 1000000000, &o->rows))
+			return cli_error(c, "invalid row count '%s'", arg);
+		break;
+	case OPT_MAX_PROCS:
+		if (parse_uint(arg, 1, 1 << 24, &v))
+			return cli_error(c, "invalid process limit '%s' (1 to 16777216)", arg);
+		o->map_entries = v;
+		break;
+	case OPT_RINGBUF:
+		if (parse_size(arg, &v) || v < 4096 || v > (1ULL << 30) || (v & (v - 1)))
+			return cli_error(c, "invalid ring buffer size '%s' (a power of 2, 4K to 1G)", arg);
+		o->ringbuf_bytes = v;
+		break;
+	case OPT_CAUSES:
+		o->causes = true;
+		break;
+	case OPT_HOOKS:
+		o->list_hooks = true;
+		break;
+	case OPT_CGROUP:
+		o->cgroup = true;
+		break;
+	case OPT_FOOTPRINT:
+		o->footprint = true;
+		break;
+	case OPT_FOOTPRINT_PAGES:
+		if (parse_uint(arg, 1, 1ULL << 28, &v))
+			return cli_error(c, "invalid page count '%s' (1 to 268435456)", arg);
+		o->footprint_pages = v;
+		o->footprint = true;
+		break;
+	case OPT_SHARING:
+		o->sharing = true;
+		break;
+	case OPT_CSV:
+	case OPT_SVG:
+		if (!*arg)
+			return cli_error(c, "empty file name for --%s", opt == OPT_CSV ? "csv" : "svg");
+		*(opt == OPT_CSV ? &o->csv : &o->svg) = arg;
+		break;
+	case OPT_TL_INTERVAL:
+		if (parse_seconds(arg, &o->timeline_interval) || o->timeline_interval < 0.01)
+			return cli_error(c, "invalid timeline interval '%s' (expected seconds >= 0.01)", arg);
+		break;
+	case OPT_STACKS:
+		o->stacks = true;
+		break;
+	case OPT_KSTACKS:
+		o->stacks = o->kernel_stacks = true;
+		break;
+	case OPT_FOLDED:
+		if (!*arg)
+			return cli_error(c, "empty file name for --folded");
+		o->folded = arg;
+		o->stacks = true;
+		break;
+	case OPT_STACK_ENTRIES:
+		if (parse_uint(arg, 1, 1 << 24, &o->stack_entries))
+			return cli_error(c, "invalid stack entry count '%s' (1 to 16777216)", arg);
+		break;
+	case OPT_TL_PROCS:
+		if (parse_uint(arg, 0, 1000000, &o->timeline_procs))
+			return cli_error(c, "invalid process count '%s' (0 to 1000000)", arg);
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case 'V':
+		printf("rsstrace %s\n", RSSTRACE_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+/* "rsstrace ls -l" works too, as with time(1) and strace(1) */
+static int on_operands(const struct cli *c, char **operands, int n, void *opts)
+{
+	struct options *o = opts;
+
+	if (n > 0)
+		o->cmd = operands;
+	if (o->list_hooks)
+		return o->cmd || o->npids ? cli_error(c, "--hooks takes no PID or command") : 0;
+	if (o->cmd && o->npids)
+		return cli_error(c, "give either -p PID or -- CMD, not both");
+	if (!o->cmd && !o->npids)
+		return cli_error(c, "nothing to trace: give -- CMD [ARGS...] or -p PID");
+	return 0;
+}
+
+/* '+': stop at the first non-option, so CMD's own options stay CMD's */
+static const struct cli trace_cli = {
+	.prog = "rsstrace", .usage = USAGE, .help = help_text,
+	.shorts = "+p:d:i:o:vhV", .longs = long_opts, .on_option = on_option, .on_operands = on_operands,
+};
+
 int parse_options(int argc, char **argv, struct options *o)
 {
-	uint64_t v;
-	int c;
-
 	memset(o, 0, sizeof(*o));
 	o->follow_children = true;
 	o->rows = 25;
@@ -221,124 +342,5 @@ int parse_options(int argc, char **argv, struct options *o)
 	o->timeline_interval = 0.1;
 	o->timeline_procs = 20;
 	o->stack_entries = 65536;
-	opterr = 0;
-	/* '+': stop at the first non-option, so CMD's own options stay CMD's */
-	while ((c = getopt_long(argc, argv, "+p:d:i:o:vhV", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_pids(optarg, o))
-				return usage_error("invalid PID list '%s' (expected PID[,PID...], PIDs > 0)", optarg);
-			break;
-		case 'd':
-			if (parse_seconds(optarg, &o->duration))
-				return usage_error("invalid duration '%s' (expected seconds > 0, e.g. 10 or 0.5)", optarg);
-			break;
-		case 'i':
-			if (parse_seconds(optarg, &o->interval) || o->interval < 0.01)
-				return usage_error("invalid interval '%s' (expected seconds >= 0.01)", optarg);
-			break;
-		case 'o':
-			if (!*optarg)
-				return usage_error("empty output file name%s", "");
-			o->output = optarg;
-			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_NO_CHILDREN:
-			o->follow_children = false;
-			break;
-		case OPT_MAX_RSS:
-			if (parse_size(optarg, &o->max_rss))
-				return usage_error("invalid size '%s' (expected e.g. 512M, 2G, 1.5G)", optarg);
-			break;
-		case OPT_ROWS:
-			if (parse_uint(optarg, 0, 1000000000, &o->rows))
-				return usage_error("invalid row count '%s'", optarg);
-			break;
-		case OPT_MAX_PROCS:
-			if (parse_uint(optarg, 1, 1 << 24, &v))
-				return usage_error("invalid process limit '%s' (1 to 16777216)", optarg);
-			o->map_entries = v;
-			break;
-		case OPT_RINGBUF:
-			if (parse_size(optarg, &v) || v < 4096 || v > (1ULL << 30) || (v & (v - 1)))
-				return usage_error("invalid ring buffer size '%s' (a power of 2, 4K to 1G)", optarg);
-			o->ringbuf_bytes = v;
-			break;
-		case OPT_CAUSES:
-			o->causes = true;
-			break;
-		case OPT_HOOKS:
-			o->list_hooks = true;
-			break;
-		case OPT_CGROUP:
-			o->cgroup = true;
-			break;
-		case OPT_FOOTPRINT:
-			o->footprint = true;
-			break;
-		case OPT_FOOTPRINT_PAGES:
-			if (parse_uint(optarg, 1, 1ULL << 28, &v))
-				return usage_error("invalid page count '%s' (1 to 268435456)", optarg);
-			o->footprint_pages = v;
-			o->footprint = true;
-			break;
-		case OPT_SHARING:
-			o->sharing = true;
-			break;
-		case OPT_CSV:
-		case OPT_SVG:
-			if (!*optarg)
-				return usage_error("empty file name for --%s", c == OPT_CSV ? "csv" : "svg");
-			*(c == OPT_CSV ? &o->csv : &o->svg) = optarg;
-			break;
-		case OPT_TL_INTERVAL:
-			if (parse_seconds(optarg, &o->timeline_interval) || o->timeline_interval < 0.01)
-				return usage_error("invalid timeline interval '%s' (expected seconds >= 0.01)", optarg);
-			break;
-		case OPT_STACKS:
-			o->stacks = true;
-			break;
-		case OPT_KSTACKS:
-			o->stacks = o->kernel_stacks = true;
-			break;
-		case OPT_FOLDED:
-			if (!*optarg)
-				return usage_error("empty file name for --folded%s", "");
-			o->folded = optarg;
-			o->stacks = true;
-			break;
-		case OPT_STACK_ENTRIES:
-			if (parse_uint(optarg, 1, 1 << 24, &o->stack_entries))
-				return usage_error("invalid stack entry count '%s' (1 to 16777216)", optarg);
-			break;
-		case OPT_TL_PROCS:
-			if (parse_uint(optarg, 0, 1000000, &o->timeline_procs))
-				return usage_error("invalid process count '%s' (0 to 1000000)", optarg);
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			printf("%s%s", usage_text, help_text);
-			return -1;
-		case 'V':
-			printf("rsstrace %s\n", RSSTRACE_VERSION);
-			return -1;
-		case '?':
-		default:
-			return usage_error("unknown option or missing value: '%s'", argv[optind - 1]);
-		}
-	}
-	/* "rsstrace ls -l" works too, as with time(1) and strace(1) */
-	if (optind < argc)
-		o->cmd = &argv[optind];
-	if (o->list_hooks)
-		return o->cmd || o->npids ? usage_error("--hooks takes no PID or command%s", "") : 0;
-	if (o->cmd && o->npids)
-		return usage_error("give either -p PID or -- CMD, not both%s", "");
-	if (!o->cmd && !o->npids)
-		return usage_error("nothing to trace: give -- CMD [ARGS...] or -p PID%s", "");
-	return 0;
+	return cli_parse(&trace_cli, argc, argv, o);
 }
