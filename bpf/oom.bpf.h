@@ -52,7 +52,7 @@ static __always_inline void fill_victim(struct oom_kill_record *rec, struct task
 		rec->has_kernel = 1;
 		rec->kernel_total_vm = BPF_CORE_READ(mm, total_vm);
 		for (int m = 0; m < RSS_NR_MEMBERS; m++)
-			rec->kernel[m] = pos(mm_counter_exact(mm, m));
+			rec->kernel[m] = rss_clamp(mm_counter_exact(mm, m));
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "rsstrace.h"
+#include "rss_math.h"
 #include "mm_counters.bpf.h"
 #include "atomics.bpf.h"
 
@@ -101,18 +102,10 @@ static __always_inline __u64 member_idx(int member)
 	return idx;
 }
 
-static __always_inline __s64 pos(__s64 v)
-{
-	return v < 0 ? 0 : v;
-}
-
 /* Counters are kept raw (up to 6.1 they can be transiently negative, while a
  * task's cached increments are not folded in yet) so that deltas add up; what
- * is shown is clamped at 0, as /proc does. */
-static __always_inline __s64 rss_of(const __s64 *v)
-{
-	return pos(v[RSS_FILE]) + pos(v[RSS_ANON]) + pos(v[RSS_SHMEM]);
-}
+ * is shown is clamped at 0, as /proc does: rss_clamp() and rss_pages() from
+ * include/rss_math.h, which user space uses too. */
 
 /*
  * Apply a change of one member to the tree totals; if the total is above this
@@ -123,7 +116,7 @@ static __always_inline __s64 rss_of(const __s64 *v)
 static __always_inline void tree_add(int member, __s64 delta)
 {
 	struct tree_peak_rec *rec;
-	__s64 f, a, sh, rss;
+	__s64 v[RSS_NR_MEMBERS], rss;
 	__u32 zero = 0;
 
 	if (!delta)
@@ -131,18 +124,19 @@ static __always_inline void tree_add(int member, __s64 delta)
 	__sync_fetch_and_add(&tree.cur[member_idx(member)], delta);
 	if (member == RSS_SWAP || delta < 0)
 		return;
-	f = pos(tree.cur[RSS_FILE]);
-	a = pos(tree.cur[RSS_ANON]);
-	sh = pos(tree.cur[RSS_SHMEM]);
-	rss = f + a + sh;
+	/* each total read once: the breakdown recorded is the one summed */
+	v[RSS_FILE] = tree.cur[RSS_FILE];
+	v[RSS_ANON] = tree.cur[RSS_ANON];
+	v[RSS_SHMEM] = tree.cur[RSS_SHMEM];
+	rss = rss_pages(v);
 	rec = bpf_map_lookup_elem(&tree_peaks, &zero);
 	if (!rec || rss <= rec->peak)
 		return;
 	rec->peak = rss;
-	rec->part[RSS_FILE] = f;
-	rec->part[RSS_ANON] = a;
-	rec->part[RSS_SHMEM] = sh;
-	rec->part[RSS_SWAP] = pos(tree.cur[RSS_SWAP]);
+	rec->part[RSS_FILE] = rss_clamp(v[RSS_FILE]);
+	rec->part[RSS_ANON] = rss_clamp(v[RSS_ANON]);
+	rec->part[RSS_SHMEM] = rss_clamp(v[RSS_SHMEM]);
+	rec->part[RSS_SWAP] = rss_clamp(tree.cur[RSS_SWAP]);
 	rec->ns = bpf_ktime_get_ns();
 	rec->procs = tree.live_mms;
 }
@@ -180,7 +174,7 @@ static __always_inline void cgroup_add(__u64 cgid, int member, __s64 delta)
 	__sync_fetch_and_add(&cg->cur[member_idx(member)], delta);
 	if (member == RSS_SWAP || delta < 0)
 		return;
-	rss = pos(cg->cur[RSS_FILE]) + pos(cg->cur[RSS_ANON]) + pos(cg->cur[RSS_SHMEM]);
+	rss = rss_pages(cg->cur);
 	rec = lookup_or_zero(&cgroup_peaks, &cgid, &zero_rec);
 	if (!rec) {
 		__sync_fetch_and_add(&loss.cgroups_full, 1);
@@ -206,7 +200,7 @@ static __always_inline void account(struct mm_state *st, int member, __s64 delta
 
 static __always_inline void note_peak(struct mm_state *st)
 {
-	__u64 rss = rss_of(st->cur);
+	__u64 rss = rss_pages(st->cur);
 
 	if (rss <= st->peak_rss)
 		return;
@@ -214,7 +208,7 @@ static __always_inline void note_peak(struct mm_state *st)
 	st->peak_ns = bpf_ktime_get_ns();
 	st->peak_seq++;
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
-		st->peak_part[m] = pos(st->cur[m]);
+		st->peak_part[m] = rss_clamp(st->cur[m]);
 }
 
 /* What a change of one member says about why RSS moved (before teardown). */
@@ -306,7 +300,7 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 
 	st->end_ns = bpf_ktime_get_ns();
 	st->end_reason = reason;
-	st->causes.teardown_pages = rss_of(st->cur);
+	st->causes.teardown_pages = rss_pages(st->cur);
 	read_vm_marks(mm, st);
 	/* the name may have changed since the mm began (prctl, /proc/PID/comm);
 	 * during an exit or exec the owner itself is current */
@@ -348,11 +342,11 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	BPF_CORE_READ_STR_INTO(&st->comm, owner, group_leader, comm);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
 		st->cur[m] = mm_counter_exact(mm, m);
-		st->peak_part[m] = pos(st->cur[m]);
+		st->peak_part[m] = rss_clamp(st->cur[m]);
 	}
-	st->peak_rss = rss_of(st->cur);
+	st->peak_rss = rss_pages(st->cur);
 	if (forked)
-		st->causes.fork_pages = st->peak_rss + pos(st->cur[RSS_SWAP]);
+		st->causes.fork_pages = st->peak_rss + rss_clamp(st->cur[RSS_SWAP]);
 	read_vm_marks(mm, st);
 
 	/* A pointer still in the map belongs to an mm whose end we missed: report

@@ -14,6 +14,7 @@
 #include "rss_account.skel.h"
 #include "rss_account_compat.skel.h"
 #include "rss_account_nofetch.skel.h"
+#include "rss_math.h"
 
 /* Both skeletons come from one source and differ only in the embedded object:
  * the rest of the code drives either through struct rss_account_bpf. */
@@ -340,7 +341,7 @@ void tracer_tree(struct tracer *t, struct tree_state *out)
 	uint32_t zero = 0;
 
 	*out = t->skel->bss->tree;
-	out->rss = out->cur[RSS_FILE] + out->cur[RSS_ANON] + out->cur[RSS_SHMEM];
+	out->rss = rss_pages(out->cur);
 	out->peak = 0;
 	/* the tree peak: the largest of the per-CPU records */
 	recs = ncpus > 0 ? calloc(ncpus, sizeof(*recs)) : NULL;
