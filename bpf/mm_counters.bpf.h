@@ -2,18 +2,21 @@
 /*
  * Exact reads of an address space's RSS counters.
  *
- * Since 6.2 each counter is a percpu_counter: `count` plus a per-CPU delta of
- * up to the batch size on every CPU. `count` alone (what get_mm_counter() and a
- * naive BPF read return) was seen 56 kB off on this machine; /proc/PID/status
- * (6.16+) and the classic kmem:rss_stat tracepoint show the exact sum. We sum
- * the per-CPU deltas ourselves: much cheaper than enabling the classic
- * tracepoint, which takes the counter's lock on every event.
+ * Since 6.2 (f1a7941243c1 "mm: convert mm's rss stats into percpu_counter")
+ * each counter is a percpu_counter: `count` plus a per-CPU delta of up to the
+ * batch size on every CPU. `count` alone (what get_mm_counter() and a naive
+ * BPF read return) was seen 56 kB off on this machine; /proc/PID/status (6.16+:
+ * "mm: fix the inaccurate memory statistics issue for users") and the classic
+ * kmem:rss_stat tracepoint show the exact sum. We sum the per-CPU deltas
+ * ourselves: much cheaper than enabling the classic tracepoint, which takes
+ * the counter's lock on every event.
  *
  * The per-CPU area of CPU n is at `counters + __per_cpu_offset[n]`. Neither
  * that array nor `this_cpu_off` can be resolved without CONFIG_KALLSYMS_ALL
  * (not set on this machine), so we measure the offsets: a BPF per-CPU array's
  * element for CPU n lives at its per-CPU base (`bpf_array.pptrs[0]`) plus
- * exactly that offset, and bpf_map_lookup_percpu_elem() returns it.
+ * exactly that offset, and bpf_map_lookup_percpu_elem() (5.19+, 07343110b293
+ * "bpf: add bpf_map_lookup_percpu_elem for percpu map") returns it.
  */
 #ifndef MM_COUNTERS_BPF_H
 #define MM_COUNTERS_BPF_H
@@ -72,7 +75,8 @@ static __always_inline void discover_cpu_offsets(void)
 
 #ifdef RSS_RDONLY_CAST
 /*
- * 6.2+ build: bpf_rdonly_cast() (a kfunc, 6.2+) turns an address into a
+ * 6.2+ build: bpf_rdonly_cast() (a kfunc, 6.2+: a35b9af4ec2c "bpf: Add a kfunc
+ * for generic type cast") turns an address into a
  * read-only, untrusted typed pointer whose loads are plain fault-safe loads,
  * several times cheaper than a bpf_probe_read_kernel() call each (measured
  * here: ~50 ns per helper call, most of the cost of an event). It casts only
