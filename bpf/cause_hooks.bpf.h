@@ -42,19 +42,19 @@ static __always_inline struct mm_struct *vmf_mm(struct vm_fault *vmf)
 	return BPF_CORE_READ(vmf, vma, vm_mm);
 }
 
-enum { C_FAULT, C_WP, C_RMAP, C_SWAPIN };
+enum cause { C_FAULT, C_WP, C_RMAP, C_SWAPIN };
 
-static __always_inline void count(struct mm_struct *mm, int what, __u64 n)
+static __always_inline void count(struct mm_struct *mm, enum cause what, __u64 n)
 {
 	struct mm_causes *c = causes_of(mm);
 
 	if (!c)
 		return;
 	switch (what) {
-	case 0: __sync_fetch_and_add(&c->faults, n); break;
-	case 1: __sync_fetch_and_add(&c->wp_faults, n); break;
-	case 2: __sync_fetch_and_add(&c->rmap_pages, n); break;
-	case 3: __sync_fetch_and_add(&c->swapin_faults, n); break;
+	case C_FAULT: __sync_fetch_and_add(&c->faults, n); break;
+	case C_WP: __sync_fetch_and_add(&c->wp_faults, n); break;
+	case C_RMAP: __sync_fetch_and_add(&c->rmap_pages, n); break;
+	case C_SWAPIN: __sync_fetch_and_add(&c->swapin_faults, n); break;
 	}
 }
 
