@@ -12,15 +12,28 @@
 #include "core/hooks.h"
 #include "core/log.h"
 #include "rss_account.skel.h"
-#include "rss_account_compat.skel.h"
-#include "rss_account_nofetch.skel.h"
 #include "rss_math.h"
 
-/* Both skeletons come from one source and differ only in the embedded object:
- * the rest of the code drives either through struct rss_account_bpf. */
-_Static_assert(sizeof(struct rss_account_bpf) == sizeof(struct rss_account_nofetch_bpf) &&
-		       sizeof(struct rss_account_bpf) == sizeof(struct rss_account_compat_bpf),
-	       "the skeletons must have the same layout");
+/*
+ * The rss_account BPF object comes in flavours (Makefile BPF_FLAVOURS): the
+ * same programs, maps and variables compiled for what different kernels
+ * accept. The build checks that every flavour's skeleton equals the default
+ * one's but for the embedded bytes, so one skeleton type, struct
+ * rss_account_bpf (generated from the default flavour, whose bytes it
+ * carries), drives them all; only the ELF bytes it opens differ, chosen here.
+ * The other flavours' bytes are embedded by src/core/bpf_flavour.S.
+ */
+struct flavour {
+	const char *start, *end; /* NULL: the skeleton's own bytes (default) */
+};
+
+#define EMBEDDED_FLAVOUR(f)                                                  \
+	extern const char rss_account_bpf_##f[], rss_account_bpf_##f##_end[]; \
+	static const struct flavour flavour_##f = { rss_account_bpf_##f, rss_account_bpf_##f##_end }
+
+static const struct flavour flavour_default = { NULL, NULL };
+EMBEDDED_FLAVOUR(compat);
+EMBEDDED_FLAVOUR(nofetch);
 
 static int ringbuf_cb(void *ctx, void *data, size_t len)
 {
@@ -37,10 +50,47 @@ static bool in_vmlinux_btf(const char *name, int kind)
 	return vmlinux && btf__find_by_name_kind(vmlinux, name, kind) > 0;
 }
 
-/* up to 6.1: struct mm_rss_stat of atomics (see bpf/core_fixes.bpf.h) */
+/* up to 6.1: struct mm_rss_stat of atomics (see bpf/lib/core_fixes.bpf.h) */
 static bool counters_are_percpu(void)
 {
 	return !in_vmlinux_btf("mm_rss_stat", BTF_KIND_STRUCT);
+}
+
+/* Which flavour this kernel takes: decided by probing, never by version. */
+static const struct flavour *choose_flavour(void)
+{
+	if (!probe_fetch_atomics()) {
+		vlog("this kernel has no fetch-atomics (5.12+): using the build without them; "
+		     "the tree totals can drift when two CPUs change one counter at once");
+		return &flavour_nofetch;
+	}
+	if (counters_are_percpu() && in_vmlinux_btf("bpf_rdonly_cast", BTF_KIND_FUNC))
+		return &flavour_default;
+	vlog("using the build without the bpf_rdonly_cast kfunc");
+	return &flavour_compat;
+}
+
+/* rss_account_bpf__open(), on the chosen flavour's bytes. */
+static struct rss_account_bpf *open_flavour(const struct flavour *f)
+{
+	struct rss_account_bpf *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return NULL;
+	err = rss_account_bpf__create_skeleton(s);
+	if (!err && f->start) {
+		s->skeleton->data = (void *)f->start;
+		s->skeleton->data_sz = (size_t)(f->end - f->start);
+	}
+	if (!err)
+		err = bpf_object__open_skeleton(s->skeleton, NULL);
+	if (err) {
+		rss_account_bpf__destroy(s);
+		errno = -err;
+		return NULL;
+	}
+	return s;
 }
 
 static int open_and_load(struct tracer *t, const struct tracer_config *cfg, const char **what)
@@ -51,16 +101,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	int ncpus, err;
 
 	*what = "open the BPF object";
-	if (!probe_fetch_atomics()) {
-		vlog("this kernel has no fetch-atomics (5.12+): using the build without them; "
-		     "the tree totals can drift when two CPUs change one counter at once");
-		s = (struct rss_account_bpf *)rss_account_nofetch_bpf__open();
-	} else if (counters_are_percpu() && in_vmlinux_btf("bpf_rdonly_cast", BTF_KIND_FUNC)) {
-		s = rss_account_bpf__open();
-	} else {
-		vlog("using the build without the bpf_rdonly_cast kfunc");
-		s = (struct rss_account_bpf *)rss_account_compat_bpf__open();
-	}
+	s = open_flavour(choose_flavour());
 	if (!s)
 		return -errno ? -errno : -EINVAL;
 	t->skel = s;
@@ -96,7 +137,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	bpf_program__set_autoattach(s->progs.init_cpu_offsets, false);
 	percpu = counters_are_percpu();
 	bpf_program__set_autoload(s->progs.init_cpu_offsets, percpu);
-	/* up to 6.1: /proc's view at execve() entry (bpf/rss_account.bpf.c) */
+	/* up to 6.1: /proc's view at execve() entry (bpf/account.bpf.c) */
 	exec_view = false;
 	if (!percpu && tracefs_dir()) {
 		char path[160];

@@ -8,6 +8,10 @@
  * task (or none) is current. An mm enters the `mms` map when a traced process
  * gets it (fork, exec, or -p attach) and leaves it when its teardown begins,
  * with a record to user space carrying the values it had just before.
+ *
+ * This file defines the maps and globals the others share (declared in
+ * bpf/lib/account.bpf.h); the Makefile links it with causes.bpf.c, oom.bpf.c,
+ * stacks.bpf.c and mm_counters.bpf.c into one object per flavour.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,9 +19,12 @@
 #include <bpf/bpf_core_read.h>
 #include "rsstrace.h"
 #include "rss_math.h"
-#include "mm_counters.bpf.h"
-#include "atomics.bpf.h"
+#include "lib/account.bpf.h"
+#include "lib/atomics.bpf.h"
+#include "lib/mm_counters.bpf.h"
+#include "lib/stacks.bpf.h"
 
+/* One license for the linked object. */
 char LICENSE[] SEC("license") = "GPL";
 
 /* Trace new children of traced processes (off with --no-children). */
@@ -31,24 +38,9 @@ const volatile bool per_cgroup = false;
  * test suite can check how a load failure is reported. */
 const volatile bool break_verifier = false;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, __u64);	    /* struct mm_struct * */
-	__type(value, struct mm_state);
-} mms SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, __u32);	    /* tgid */
-	__type(value, struct traced_task);
-} traced SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22); /* resized by the loader */
-} records SEC(".maps");
+struct mms_map mms SEC(".maps");
+struct traced_map traced SEC(".maps");
+struct records_map records SEC(".maps");
 
 /* Scratch space for building a new mm_state (too large for comfort on the stack). */
 struct {
@@ -83,24 +75,6 @@ struct tree_state tree; /* cur[] and the live counts; the peak is in tree_peaks 
 __u64 peak_epoch; /* the scrape window now open (bumped by user space) */
 struct loss_counters loss;
 __u32 iter_mode; /* enum iter_mode, set by the loader before running the iterator */
-
-/* The accounting state of an address space, NULL if it is not traced. */
-static __always_inline struct mm_state *state_of(struct mm_struct *mm)
-{
-	__u64 key = (__u64)mm;
-
-	return mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
-}
-
-/* A member index the verifier can see is in bounds (clang otherwise widens and
- * shifts the masked value in ways the verifier cannot follow). */
-static __always_inline __u64 member_idx(int member)
-{
-	__u64 idx = (__u64)member & 3;
-
-	asm volatile("%0 &= 3" : "+r"(idx));
-	return idx;
-}
 
 /* Counters are kept raw (up to 6.1 they can be transiently negative, while a
  * task's cached increments are not folded in yet) so that deltas add up; what
@@ -366,8 +340,6 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 		account(st, m, st->cur[m]);
 }
 
-#include "stacks.bpf.h"
-
 /* ---- the RSS counter changed ------------------------------------------------ */
 
 /*
@@ -573,9 +545,6 @@ int BPF_PROG(exit_mmap_btf, struct mm_struct *mm)
 	return 0;
 }
 
-#include "cause_hooks.bpf.h"
-#include "oom.bpf.h"
-
 /* ---- up to 6.1: /proc's view at the start of an execve() ---------------------- */
 
 /*
@@ -646,15 +615,6 @@ int execveat_exit(struct syscall_exit_args *args)
 }
 
 /* ---- state of processes that existed before tracing, and of live ones at the end ---- */
-
-/* Run once by the loader before anything is attached (per-CPU counters only). */
-SEC("iter/task")
-int init_cpu_offsets(struct bpf_iter__task *ctx)
-{
-	if (!cpu_off_ready)
-		discover_cpu_offsets();
-	return 0;
-}
 
 SEC("iter/task")
 int seed_task(struct bpf_iter__task *ctx)

@@ -75,7 +75,7 @@ static __noinline __s64 atomic_counter(struct mm_struct *mm, int member)
  * and is still there in 6.18 (vmlinux/x86/vmlinux.h), but TOMOYO is its only
  * user in the kernel: it is read behind a field-existence check, so a kernel
  * without it loses only this backstop (the execve() syscall tracepoints in
- * rss_account.bpf.c remain).
+ * account.bpf.c remain).
  */
 struct task_struct___in_execve {
 	unsigned int in_execve : 1;
