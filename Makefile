@@ -60,10 +60,15 @@ BPF_LINKED := stacks mm_counters account causes oom
 #            (bpf/lib/mm_counters.bpf.h)
 #   compat   5.12 - 6.1: without that kfunc
 #   nofetch  before 5.12: also without fetch-atomics (bpf/lib/atomics.bpf.h)
+# Test-only flavours, embedded only in the test build (build/san/rsstrace):
+#   broken   fork_btf does not verify (RSSTRACE_TEST_BREAK_VERIFIER=1); built on
+#            nofetch, which every kernel takes, so that is the only failure
 BPF_FLAVOURS := default compat nofetch
+BPF_TEST_FLAVOURS := broken
 BPF_DEFS_default := -DRSS_RDONLY_CAST
 BPF_DEFS_compat :=
 BPF_DEFS_nofetch := -DRSS_NO_FETCH_ATOMICS
+BPF_DEFS_broken := -DRSS_NO_FETCH_ATOMICS -DRSS_TEST_BREAK_VERIFIER
 
 # bpf/<concern>.bpf.c -> $(BUILD)/bpf/<flavour>/<concern>.o, with the flavour's
 # defines; -MMD records the headers each includes.
@@ -96,6 +101,7 @@ $(BUILD)/rss_account.skel.h: $(BUILD)/bpf/default.skel.h
 
 # A flavour's bytes in the binary: src/core/bpf_flavour.S, once per flavour.
 BPF_EMBED := $(patsubst %,$(BUILD)/flavours/%.o,$(filter-out default,$(BPF_FLAVOURS)))
+BPF_TEST_EMBED := $(BPF_TEST_FLAVOURS:%=$(BUILD)/flavours/%.o)
 $(BUILD)/flavours/%.o: src/core/bpf_flavour.S $(BUILD)/bpf/%.bpf.o $(BUILD)/bpf/%.same
 	@mkdir -p $(@D)
 	$(CC) -c -DFLAVOUR=$* -DFLAVOUR_OBJ='"$(BUILD)/bpf/$*.bpf.o"' $< -o $@
@@ -148,7 +154,7 @@ $(BUILD)/san/obj/%.o: src/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS) $(BPF_EMBED)
+$(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS) $(BPF_EMBED) $(BPF_TEST_EMBED)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/san/unit/%: tests/unit/%.c $(SAN_LIB_OBJS) | $(BUILD)/san/unit

@@ -34,9 +34,6 @@ const volatile bool trace_all = false;
 /* `rsstrace serve`: keep per-cgroup totals and scrape-window peaks too. Off
  * elsewhere, so the verifier drops that code and the tracer pays nothing. */
 const volatile bool per_cgroup = false;
-/* Test hook (RSSTRACE_TEST_BREAK_VERIFIER): makes fork_btf unverifiable, so the
- * test suite can check how a load failure is reported. */
-const volatile bool break_verifier = false;
 
 struct mms_map mms SEC(".maps");
 struct traced_map traced SEC(".maps");
@@ -400,8 +397,12 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	struct mm_struct *cmm = BPF_CORE_READ(child, mm);
 	struct traced_task t = { .next_exec_seq = 1, .ppid = ptgid };
 
-	if (break_verifier)
-		return *(volatile int *)(long)ptgid; /* a scalar used as a pointer */
+#ifdef RSS_TEST_BREAK_VERIFIER
+	/* The test-only "broken" flavour (Makefile BPF_TEST_FLAVOURS): a scalar
+	 * used as a pointer, so that the suite can check how a load failure is
+	 * reported. Never in the production binary. */
+	return *(volatile int *)(long)ptgid;
+#endif
 	if (!bpf_map_lookup_elem(&traced, &ptgid))
 		return 0;
 	if (ctgid == ptgid) /* a thread: same mm, same row */

@@ -34,6 +34,11 @@ struct flavour {
 static const struct flavour flavour_default = { NULL, NULL };
 EMBEDDED_FLAVOUR(compat);
 EMBEDDED_FLAVOUR(nofetch);
+#ifdef RSSTRACE_TEST_HOOKS
+/* Test build only (make sanitize): fork_btf does not verify, so that the suite
+ * can check how a load failure is reported. */
+EMBEDDED_FLAVOUR(broken);
+#endif
 
 static int ringbuf_cb(void *ctx, void *data, size_t len)
 {
@@ -59,6 +64,10 @@ static bool counters_are_percpu(void)
 /* Which flavour this kernel takes: decided by probing, never by version. */
 static const struct flavour *choose_flavour(void)
 {
+#ifdef RSSTRACE_TEST_HOOKS
+	if (getenv("RSSTRACE_TEST_BREAK_VERIFIER"))
+		return &flavour_broken;
+#endif
 	if (!probe_fetch_atomics()) {
 		vlog("this kernel has no fetch-atomics (5.12+): using the build without them; "
 		     "the tree totals can drift when two CPUs change one counter at once");
@@ -117,7 +126,6 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	s->rodata->rmap_has_vma = hk->rmap_has_vma;
 	s->rodata->wp_from_fault_tp = hk->h[LH_WP].chosen >= 0 && hk->h[LH_FAULT].chosen >= 0 &&
 				      !hook_is_function(hk, LH_WP);
-	s->rodata->break_verifier = getenv("RSSTRACE_TEST_BREAK_VERIFIER") != NULL;
 	bpf_map__set_max_entries(s->maps.mms, cfg->map_entries);
 	bpf_map__set_max_entries(s->maps.traced, cfg->map_entries);
 	bpf_map__set_max_entries(s->maps.records, cfg->ringbuf_bytes);
