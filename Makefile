@@ -34,11 +34,9 @@ LIB_SRCS := $(addprefix src/,core/array.c core/units.c core/json_writer.c core/c
 APP_SRCS := $(filter-out $(LIB_SRCS),$(wildcard src/*.c src/*/*.c))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 APP_OBJS := $(APP_SRCS:src/%.c=$(BUILD)/obj/%.o)
-BPF_HDRS := $(wildcard bpf/*.bpf.h) include/rsstrace.h include/footprint.h
 WORKLOADS := $(patsubst tests/workloads/%.c,$(BUILD)/workloads/%,$(wildcard tests/workloads/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
-SKELS := $(BUILD)/rss_account.skel.h $(BUILD)/rss_account_compat.skel.h $(BUILD)/rss_account_nofetch.skel.h \
-	 $(BUILD)/footprint.skel.h
+SKELS := $(BUILD)/rss_account.skel.h $(BUILD)/footprint.skel.h
 
 # generated headers and objects stay (else make deletes them as intermediates
 # and rebuilds everything that includes them next time)
@@ -50,26 +48,79 @@ all: rsstrace
 $(BUILD) $(BUILD)/workloads $(BUILD)/unit:
 	mkdir -p $@
 
-# The same programs three times, because older kernels reject some
-# instructions even on branches never taken: the default for 6.2+ (per-CPU
-# counters read through the bpf_rdonly_cast kfunc, bpf/mm_counters.bpf.h);
-# "compat" without that kfunc (5.12 - 6.1); "nofetch" also without
-# fetch-atomics (before 5.12, bpf/atomics.bpf.h). The loader picks by probing.
-$(BUILD)/rss_account.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -DRSS_RDONLY_CAST -c $< -o $@
+# The BPF side: one .bpf.c per concern (bpf/lib/ holds their helper-only
+# headers), compiled separately and linked by libbpf's static linker
+# (`bpftool gen object`) into one object, the "rss_account" one. The order
+# matters to Debian 12's libbpf 1.1: a file that defines a map must come
+# before the files that declare it extern (else the linked BTF keeps that
+# map at offset 0 and the object does not open: "map relo failed to find map
+# for section '.maps'"; the skeleton step below fails on it). Extern
+# variables resolve in any order.
+BPF_LINKED := stacks mm_counters account causes oom
 
-$(BUILD)/rss_account_compat.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+# Flavours of that object: the same programs, maps and variables compiled with
+# other defines, because older kernels reject some instructions even on
+# branches never taken. src/core/tracer.c chooses one by probing.
+#   default  6.2+: per-CPU counters read through the bpf_rdonly_cast kfunc
+#            (bpf/lib/mm_counters.bpf.h)
+#   compat   5.12 - 6.1: without that kfunc
+#   nofetch  before 5.12: also without fetch-atomics (bpf/lib/atomics.bpf.h)
+# Test-only flavours, embedded only in the test build (build/san/rsstrace):
+#   broken   fork_btf does not verify (RSSTRACE_TEST_BREAK_VERIFIER=1); built on
+#            nofetch, which every kernel takes, so that is the only failure
+BPF_FLAVOURS := default compat nofetch
+BPF_TEST_FLAVOURS := broken
+BPF_DEFS_default := -DRSS_RDONLY_CAST
+BPF_DEFS_compat :=
+BPF_DEFS_nofetch := -DRSS_NO_FETCH_ATOMICS
+BPF_DEFS_broken := -DRSS_NO_FETCH_ATOMICS -DRSS_TEST_BREAK_VERIFIER
 
-$(BUILD)/rss_account_nofetch.bpf.o: bpf/rss_account.bpf.c $(BPF_HDRS) | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -DRSS_NO_FETCH_ATOMICS -c $< -o $@
+# bpf/<concern>.bpf.c -> $(BUILD)/bpf/<flavour>/<concern>.o, with the flavour's
+# defines; -MMD records the headers each includes.
+.SECONDEXPANSION:
+$(BUILD)/bpf/%.o: bpf/$$(*F).bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) $(BPF_DEFS_$(*D)) $(DEPFLAGS) -c $< -o $@
+
+# <flavour>.bpf.o: the concerns linked (extern maps and variables resolved)
+$(BUILD)/bpf/%.bpf.o: $(foreach c,$(BPF_LINKED),$(BUILD)/bpf/%/$(c).o)
+	$(BPFTOOL) gen object $@ $^
+
+# One skeleton type for every flavour: struct rss_account_bpf, generated from
+# the default flavour (it embeds that one's bytes); the other flavours' bytes
+# are embedded next to it and chosen at open (src/core/tracer.c). That is
+# type-safe because every flavour's skeleton must equal the default's but for
+# the embedded bytes: same maps, programs and variables, same layout.
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name rss_account_bpf > $@.tmp && mv $@.tmp $@
+
+SKEL_SHAPE = sed '/__elf_bytes(size_t \*sz)$$/,/^}/d'
+$(BUILD)/bpf/%.same: $(BUILD)/bpf/%.skel.h $(BUILD)/bpf/default.skel.h
+	@$(SKEL_SHAPE) $< > $@.a && $(SKEL_SHAPE) $(BUILD)/bpf/default.skel.h > $@.b
+	@cmp -s $@.b $@.a || { diff -u $@.b $@.a | head -40; \
+		echo "BPF flavour $* differs from the default one (above): not one skeleton type" >&2; exit 1; }
+	@rm -f $@.a $@.b && touch $@
+
+$(BUILD)/rss_account.skel.h: $(BUILD)/bpf/default.skel.h
+	cp $< $@
+
+# A flavour's bytes in the binary: src/core/bpf_flavour.S, once per flavour.
+BPF_EMBED := $(patsubst %,$(BUILD)/flavours/%.o,$(filter-out default,$(BPF_FLAVOURS)))
+BPF_TEST_EMBED := $(BPF_TEST_FLAVOURS:%=$(BUILD)/flavours/%.o)
+$(BUILD)/flavours/%.o: src/core/bpf_flavour.S $(BUILD)/bpf/%.bpf.o $(BUILD)/bpf/%.same
+	@mkdir -p $(@D)
+	$(CC) -c -DFLAVOUR=$* -DFLAVOUR_OBJ='"$(BUILD)/bpf/$*.bpf.o"' $< -o $@
 
 # --footprint's programs: a separate object, loaded only when asked for.
-$(BUILD)/footprint.bpf.o: bpf/footprint.bpf.c $(BPF_HDRS) | $(BUILD)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/footprint.bpf.o: bpf/footprint.bpf.c | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+$(BUILD)/footprint.skel.h: $(BUILD)/footprint.bpf.o
+	$(BPFTOOL) gen skeleton $< name footprint_bpf > $@.tmp && mv $@.tmp $@
+
+# Generated files are kept (not removed as intermediates): make rebuilds
+# nothing when nothing changed.
+.SECONDARY:
 
 # Objects mirror src/'s folders; -MMD records which headers each includes.
 # The skeletons are generated headers: every object waits for them (the
@@ -78,7 +129,7 @@ $(BUILD)/obj/%.o: src/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-rsstrace: $(APP_OBJS) $(LIB_OBJS)
+rsstrace: $(APP_OBJS) $(LIB_OBJS) $(BPF_EMBED)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # frame pointers: --stacks walks them (tests/test_stacks.py)
@@ -108,7 +159,7 @@ $(BUILD)/san/obj/%.o: src/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS)
+$(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS) $(BPF_EMBED) $(BPF_TEST_EMBED)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/san/unit/%: tests/unit/%.c $(SAN_LIB_OBJS) | $(BUILD)/san/unit
@@ -137,7 +188,7 @@ check-unit: $(UNIT_TESTS)
 .PHONY: check-bpf
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/bpftest/%,$(wildcard tests/bpf/test_*.c))
 
-$(BUILD)/bpftest/librsstrace.a: $(filter-out $(BUILD)/obj/main.o,$(APP_OBJS)) $(LIB_OBJS)
+$(BUILD)/bpftest/librsstrace.a: $(filter-out $(BUILD)/obj/main.o,$(APP_OBJS)) $(LIB_OBJS) $(BPF_EMBED)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 

@@ -12,10 +12,11 @@
  *
  * The per-page map is bounded (--footprint-pages); a page that does not fit
  * is counted in fp_loss.pages_full, never silently dropped. A separate object
- * from rss_account.bpf.c: nothing here is loaded unless --footprint is asked
- * for, and then it shares the `mms` map (the traced address spaces).
+ * from the rss_account one (bpf/account.bpf.c and the files linked with it):
+ * nothing here is loaded unless --footprint is asked for, and then it shares
+ * the `mms` map (the traced address spaces; same type, bpf/lib/account.bpf.h).
  *
- * Hooks (chosen by src/hooks.c; absent ones are not loaded):
+ * Hooks (chosen by src/core/hooks.c; absent ones are not loaded):
  *   6.8+:  folio_add_new_anon_rmap(folio, vma, addr, flags)
  *          folio_add_anon_rmap_ptes(folio, page, nr, vma, addr, flags) / _pmd(folio, page, vma, ...)
  *          folio_add_file_rmap_ptes(folio, page, nr, vma) / _pmd(folio, page, vma)
@@ -31,6 +32,8 @@
 #include <bpf/bpf_core_read.h>
 #include "rsstrace.h"
 #include "footprint.h"
+#include "lib/account.bpf.h"
+#include "lib/kernel.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -43,18 +46,13 @@ const volatile bool anon_rmap_flags = false;
 const volatile bool new_anon_has_compound = false;
 
 #define RMAP_COMPOUND_FLAG 0x2 /* RMAP_COMPOUND in include/linux/rmap.h (5.8 - 6.7) */
-#define HPAGE_PMD_PAGES 512    /* x86-64 */
 #define PMD_KEY_TAG 1ULL       /* struct pages are aligned: bit 0 marks a PMD mapping */
 #define EEXIST 17
 #define E2BIG 7
 
-/* The traced address spaces: rss_account's map, shared by the loader. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct mm_state);
-} mms SEC(".maps");
+/* The traced address spaces: rss_account's map, shared by the loader
+ * (bpf_map__reuse_fd), so the same type. */
+struct mms_map mms SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -78,13 +76,8 @@ struct {
 	__type(value, struct fp_peak);
 } fp_peaks SEC(".maps");
 
-/* A place to turn a typed pointer into a plain number (per CPU: no races). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} fp_scratch SEC(".maps");
+/* as_number()'s (bpf/lib/kernel.bpf.h): fentry's typed pointers as numbers. */
+struct ptr_scratch_map ptr_scratch SEC(".maps");
 
 __s64 fp_cur[FP_NR_TYPES];
 struct fp_loss fp_loss;
@@ -104,23 +97,6 @@ struct folio___entire {
 struct folio___nr {
 	unsigned int _folio_nr_pages;
 } __attribute__((preserve_access_index));
-
-/*
- * fentry hands us typed (trusted) pointers, on which the verifier allows no
- * arithmetic (page + i, folio | tag). Struct pages are only read here, and
- * through bpf_probe_read_kernel(): as plain numbers they are fine. A round
- * trip through a map value makes the number (allowed for root).
- */
-static __always_inline __u64 as_number(const void *p)
-{
-	__u32 zero = 0;
-	__u64 *slot = bpf_map_lookup_elem(&fp_scratch, &zero);
-
-	if (!slot)
-		return 0;
-	*(volatile __u64 *)slot = (__u64)p;
-	return *(volatile __u64 *)slot;
-}
 
 /* -1: not mapped by any page table; n: mapped n + 1 times. */
 static __always_inline int pte_mapcount(__u64 p)
@@ -271,13 +247,6 @@ static __always_inline void uncharge(__u64 key)
 	__sync_fetch_and_add(&fp_cur[copy.type & 3], -(__s64)copy.nr);
 }
 
-static __always_inline const struct mm_state *traced_mm(struct mm_struct *mm)
-{
-	__u64 key = (__u64)mm;
-
-	return mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
-}
-
 /* nr pages from first are being mapped into mm (fresh ones: need_unmapped false). */
 /*
  * nr pages from first, of the folio head, are being mapped by PTEs into mm
@@ -288,7 +257,7 @@ static __always_inline const struct mm_state *traced_mm(struct mm_struct *mm)
 static __always_inline void add_ptes(__u64 head, __u64 first, __u32 nr, struct mm_struct *mm, __u32 type,
 				     bool fresh)
 {
-	const struct mm_state *st = traced_mm(mm);
+	const struct mm_state *st = state_of(mm);
 
 	if (!st || (!fresh && pmd_mapped(head)))
 		return;
@@ -305,7 +274,7 @@ static __always_inline void add_ptes(__u64 head, __u64 first, __u32 nr, struct m
 
 static __always_inline void add_pmd(__u64 head, __u32 nr, struct mm_struct *mm, __u32 type, bool fresh)
 {
-	const struct mm_state *st = traced_mm(mm);
+	const struct mm_state *st = state_of(mm);
 
 	if (st && (fresh || pmd_mapcount(head) == -1))
 		charge(head | PMD_KEY_TAG, nr, type, st);
@@ -334,16 +303,6 @@ static __always_inline void remove_pmd(__u64 head)
 {
 	if (pmd_mapcount(head) == 0)
 		uncharge(head | PMD_KEY_TAG);
-}
-
-static __always_inline struct mm_struct *vma_mm(void *vma)
-{
-	return BPF_CORE_READ((struct vm_area_struct *)vma, vm_mm);
-}
-
-static __always_inline struct mm_struct *current_mm(void)
-{
-	return BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), mm);
 }
 
 /* ---- 6.8+: folio functions ------------------------------------------------------ */
@@ -473,7 +432,7 @@ static __always_inline bool anon_compound(__u64 last)
 	return anon_rmap_flags ? last & RMAP_COMPOUND_FLAG : last & 1;
 }
 
-/* Written on the raw context (as rmap_page_fentry in cause_hooks.bpf.h): the
+/* Written on the raw context (as rmap_page_fentry in causes.bpf.c): the
  * verifier refuses a read of an argument the function does not have. */
 SEC("fentry/page_add_new_anon_rmap")
 int fp_new_page_fentry(unsigned long long *ctx)

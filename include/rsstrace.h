@@ -85,7 +85,7 @@ struct mm_state {
 	struct mm_causes causes;
 	/* Up to 6.1 only: what /proc showed when the owner began to exit or exec,
 	 * before the kernel folded its per-task RSS cache into the mm (see
-	 * bpf/core_fixes.bpf.h); reported as the end values. */
+	 * bpf/lib/core_fixes.bpf.h); reported as the end values. */
 	__s64 proc_view[RSS_NR_MEMBERS];
 	__u32 proc_view_frozen;
 	__u32 uid;		/* the owner's real uid when the mm began */

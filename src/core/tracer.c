@@ -12,14 +12,33 @@
 #include "core/hooks.h"
 #include "core/log.h"
 #include "rss_account.skel.h"
-#include "rss_account_compat.skel.h"
-#include "rss_account_nofetch.skel.h"
+#include "rss_math.h"
 
-/* Both skeletons come from one source and differ only in the embedded object:
- * the rest of the code drives either through struct rss_account_bpf. */
-_Static_assert(sizeof(struct rss_account_bpf) == sizeof(struct rss_account_nofetch_bpf) &&
-		       sizeof(struct rss_account_bpf) == sizeof(struct rss_account_compat_bpf),
-	       "the skeletons must have the same layout");
+/*
+ * The rss_account BPF object comes in flavours (Makefile BPF_FLAVOURS): the
+ * same programs, maps and variables compiled for what different kernels
+ * accept. The build checks that every flavour's skeleton equals the default
+ * one's but for the embedded bytes, so one skeleton type, struct
+ * rss_account_bpf (generated from the default flavour, whose bytes it
+ * carries), drives them all; only the ELF bytes it opens differ, chosen here.
+ * The other flavours' bytes are embedded by src/core/bpf_flavour.S.
+ */
+struct flavour {
+	const char *start, *end; /* NULL: the skeleton's own bytes (default) */
+};
+
+#define EMBEDDED_FLAVOUR(f)                                                  \
+	extern const char rss_account_bpf_##f[], rss_account_bpf_##f##_end[]; \
+	static const struct flavour flavour_##f = { rss_account_bpf_##f, rss_account_bpf_##f##_end }
+
+static const struct flavour flavour_default = { NULL, NULL };
+EMBEDDED_FLAVOUR(compat);
+EMBEDDED_FLAVOUR(nofetch);
+#ifdef RSSTRACE_TEST_HOOKS
+/* Test build only (make sanitize): fork_btf does not verify, so that the suite
+ * can check how a load failure is reported. */
+EMBEDDED_FLAVOUR(broken);
+#endif
 
 static int ringbuf_cb(void *ctx, void *data, size_t len)
 {
@@ -36,10 +55,51 @@ static bool in_vmlinux_btf(const char *name, int kind)
 	return vmlinux && btf__find_by_name_kind(vmlinux, name, kind) > 0;
 }
 
-/* up to 6.1: struct mm_rss_stat of atomics (see bpf/core_fixes.bpf.h) */
+/* up to 6.1: struct mm_rss_stat of atomics (see bpf/lib/core_fixes.bpf.h) */
 static bool counters_are_percpu(void)
 {
 	return !in_vmlinux_btf("mm_rss_stat", BTF_KIND_STRUCT);
+}
+
+/* Which flavour this kernel takes: decided by probing, never by version. */
+static const struct flavour *choose_flavour(void)
+{
+#ifdef RSSTRACE_TEST_HOOKS
+	if (getenv("RSSTRACE_TEST_BREAK_VERIFIER"))
+		return &flavour_broken;
+#endif
+	if (!probe_fetch_atomics()) {
+		vlog("this kernel has no fetch-atomics (5.12+): using the build without them; "
+		     "the tree totals can drift when two CPUs change one counter at once");
+		return &flavour_nofetch;
+	}
+	if (counters_are_percpu() && in_vmlinux_btf("bpf_rdonly_cast", BTF_KIND_FUNC))
+		return &flavour_default;
+	vlog("using the build without the bpf_rdonly_cast kfunc");
+	return &flavour_compat;
+}
+
+/* rss_account_bpf__open(), on the chosen flavour's bytes. */
+static struct rss_account_bpf *open_flavour(const struct flavour *f)
+{
+	struct rss_account_bpf *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return NULL;
+	err = rss_account_bpf__create_skeleton(s);
+	if (!err && f->start) {
+		s->skeleton->data = (void *)f->start;
+		s->skeleton->data_sz = (size_t)(f->end - f->start);
+	}
+	if (!err)
+		err = bpf_object__open_skeleton(s->skeleton, NULL);
+	if (err) {
+		rss_account_bpf__destroy(s);
+		errno = -err;
+		return NULL;
+	}
+	return s;
 }
 
 static int open_and_load(struct tracer *t, const struct tracer_config *cfg, const char **what)
@@ -50,16 +110,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	int ncpus, err;
 
 	*what = "open the BPF object";
-	if (!probe_fetch_atomics()) {
-		vlog("this kernel has no fetch-atomics (5.12+): using the build without them; "
-		     "the tree totals can drift when two CPUs change one counter at once");
-		s = (struct rss_account_bpf *)rss_account_nofetch_bpf__open();
-	} else if (counters_are_percpu() && in_vmlinux_btf("bpf_rdonly_cast", BTF_KIND_FUNC)) {
-		s = rss_account_bpf__open();
-	} else {
-		vlog("using the build without the bpf_rdonly_cast kfunc");
-		s = (struct rss_account_bpf *)rss_account_compat_bpf__open();
-	}
+	s = open_flavour(choose_flavour());
 	if (!s)
 		return -errno ? -errno : -EINVAL;
 	t->skel = s;
@@ -75,7 +126,6 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	s->rodata->rmap_has_vma = hk->rmap_has_vma;
 	s->rodata->wp_from_fault_tp = hk->h[LH_WP].chosen >= 0 && hk->h[LH_FAULT].chosen >= 0 &&
 				      !hook_is_function(hk, LH_WP);
-	s->rodata->break_verifier = getenv("RSSTRACE_TEST_BREAK_VERIFIER") != NULL;
 	bpf_map__set_max_entries(s->maps.mms, cfg->map_entries);
 	bpf_map__set_max_entries(s->maps.traced, cfg->map_entries);
 	bpf_map__set_max_entries(s->maps.records, cfg->ringbuf_bytes);
@@ -95,7 +145,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	bpf_program__set_autoattach(s->progs.init_cpu_offsets, false);
 	percpu = counters_are_percpu();
 	bpf_program__set_autoload(s->progs.init_cpu_offsets, percpu);
-	/* up to 6.1: /proc's view at execve() entry (bpf/rss_account.bpf.c) */
+	/* up to 6.1: /proc's view at execve() entry (bpf/account.bpf.c) */
 	exec_view = false;
 	if (!percpu && tracefs_dir()) {
 		char path[160];
@@ -340,7 +390,7 @@ void tracer_tree(struct tracer *t, struct tree_state *out)
 	uint32_t zero = 0;
 
 	*out = t->skel->bss->tree;
-	out->rss = out->cur[RSS_FILE] + out->cur[RSS_ANON] + out->cur[RSS_SHMEM];
+	out->rss = rss_pages(out->cur);
 	out->peak = 0;
 	/* the tree peak: the largest of the per-CPU records */
 	recs = ncpus > 0 ? calloc(ncpus, sizeof(*recs)) : NULL;

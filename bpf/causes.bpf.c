@@ -1,9 +1,9 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * Why RSS moves: optional hooks (--causes) on the kernel functions the design
  * names, with a thin program per attach flavour and one handler body per
  * logical event. Which program is loaded, and on which symbol, is decided by
- * the loader (src/hooks.c) by probing this kernel; the rest are not loaded.
+ * the loader (src/core/hooks.c) by probing this kernel; the rest are not loaded.
  *
  *   fault        fentry|kprobe handle_mm_fault, else tp_btf|tracepoint page_fault_user
  *   cow/wp       fentry|kprobe do_wp_page, else page_fault_user's error_code
@@ -11,10 +11,16 @@
  *   vma removal  fentry|kprobe remove_vma, else syscalls:sys_enter_munmap (requests)
  *   swap-in      fentry|kprobe do_swap_page
  *
- * Included by rss_account.bpf.c (one skeleton shares the maps).
+ * Linked into the rss_account object: the counters live in the `mms` rows
+ * (bpf/lib/account.bpf.h).
  */
-#ifndef CAUSE_HOOKS_BPF_H
-#define CAUSE_HOOKS_BPF_H
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "rsstrace.h"
+#include "lib/account.bpf.h"
+#include "lib/kernel.bpf.h"
 
 /* page_remove_rmap() gained a vma argument in 5.18 (its 2nd); before, the
  * unmapping task's mm stands in. Set by the loader from the function's BTF. */
@@ -32,29 +38,24 @@ static __always_inline struct mm_causes *causes_of(struct mm_struct *mm)
 	return st ? &st->causes : NULL;
 }
 
-static __always_inline struct mm_struct *vma_mm(struct vm_area_struct *vma)
-{
-	return BPF_CORE_READ(vma, vm_mm);
-}
-
 static __always_inline struct mm_struct *vmf_mm(struct vm_fault *vmf)
 {
 	return BPF_CORE_READ(vmf, vma, vm_mm);
 }
 
-enum { C_FAULT, C_WP, C_RMAP, C_SWAPIN };
+enum cause { C_FAULT, C_WP, C_RMAP, C_SWAPIN };
 
-static __always_inline void count(struct mm_struct *mm, int what, __u64 n)
+static __always_inline void count(struct mm_struct *mm, enum cause what, __u64 n)
 {
 	struct mm_causes *c = causes_of(mm);
 
 	if (!c)
 		return;
 	switch (what) {
-	case 0: __sync_fetch_and_add(&c->faults, n); break;
-	case 1: __sync_fetch_and_add(&c->wp_faults, n); break;
-	case 2: __sync_fetch_and_add(&c->rmap_pages, n); break;
-	case 3: __sync_fetch_and_add(&c->swapin_faults, n); break;
+	case C_FAULT: __sync_fetch_and_add(&c->faults, n); break;
+	case C_WP: __sync_fetch_and_add(&c->wp_faults, n); break;
+	case C_RMAP: __sync_fetch_and_add(&c->rmap_pages, n); break;
+	case C_SWAPIN: __sync_fetch_and_add(&c->swapin_faults, n); break;
 	}
 }
 
@@ -72,7 +73,7 @@ static __always_inline void on_vma_removed(struct vm_area_struct *vma)
 /* A user-mode fault seen by the exceptions tracepoint: current's mm. */
 static __always_inline void on_user_fault(unsigned long error_code)
 {
-	struct mm_struct *mm = BPF_CORE_READ(current_task(), mm);
+	struct mm_struct *mm = current_mm();
 
 	count(mm, C_FAULT, 1);
 	/* a write to a present page: copy-on-write or write-notify */
@@ -146,9 +147,6 @@ int BPF_KPROBE(rmap_folio_kprobe, struct folio *folio, struct page *page, int nr
 	return 0;
 }
 
-/* A PMD-mapped transparent huge page: HPAGE_PMD_NR base pages (x86-64). */
-#define HPAGE_PMD_PAGES 512
-
 /* folio_remove_rmap_pmd(folio, page, vma): 6.8+, huge pages */
 SEC("fentry/folio_remove_rmap_pmd")
 int BPF_PROG(rmap_pmd_fentry, struct folio *folio, struct page *page, struct vm_area_struct *vma)
@@ -176,7 +174,7 @@ static __always_inline void on_page_remove_rmap(__u64 second, __u64 third)
 		mm = vma_mm((void *)second);
 		compound = third & 1;
 	} else {
-		mm = BPF_CORE_READ(current_task(), mm);
+		mm = current_mm();
 		compound = second & 1;
 	}
 	count(mm, C_RMAP, compound ? HPAGE_PMD_PAGES : 1);
@@ -227,7 +225,7 @@ struct sys_enter_munmap_args {
 SEC("tracepoint/syscalls/sys_enter_munmap")
 int munmap_tp(struct sys_enter_munmap_args *args)
 {
-	struct mm_causes *c = causes_of(BPF_CORE_READ(current_task(), mm));
+	struct mm_causes *c = causes_of(current_mm());
 
 	if (c)
 		__sync_fetch_and_add(&c->unmapped_bytes, args->len);
@@ -247,5 +245,3 @@ int BPF_KPROBE(swapin_kprobe, struct vm_fault *vmf)
 	count(vmf_mm(vmf), C_SWAPIN, 1);
 	return 0;
 }
-
-#endif

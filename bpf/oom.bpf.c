@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
  * OOM kills: when the kernel marks a victim, send user space the victim's
  * breakdown at that moment, from our own accounting of its address space
@@ -10,10 +10,17 @@
  *   fentry|kprobe mark_oom_victim(struct task_struct *) (every kernel)
  *   tracepoint/oom/mark_victim (pid only before 6.8; its RSS fields after)
  *
- * Included by rss_account.bpf.c (shares the maps). The loader chooses one.
+ * Linked into the rss_account object (it reads the `mms` rows and the tree's
+ * totals; bpf/lib/account.bpf.h). The loader chooses one program.
  */
-#ifndef OOM_BPF_H
-#define OOM_BPF_H
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "rsstrace.h"
+#include "rss_math.h"
+#include "lib/account.bpf.h"
+#include "lib/mm_counters.bpf.h"
 
 /* The victim's memory cgroup (cgroup v1's memory hierarchy, or v2). */
 static __always_inline struct kernfs_node *memcg_kn(struct task_struct *t)
@@ -52,7 +59,7 @@ static __always_inline void fill_victim(struct oom_kill_record *rec, struct task
 		rec->has_kernel = 1;
 		rec->kernel_total_vm = BPF_CORE_READ(mm, total_vm);
 		for (int m = 0; m < RSS_NR_MEMBERS; m++)
-			rec->kernel[m] = pos(mm_counter_exact(mm, m));
+			rec->kernel[m] = rss_clamp(mm_counter_exact(mm, m));
 	}
 }
 
@@ -145,5 +152,3 @@ int oom_tp(struct trace_event_raw_mark_victim *ctx)
 	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
-
-#endif

@@ -13,29 +13,37 @@
  * as (build id, file offset) pairs, which user space symbolizes after the
  * process is gone. Everything here is dead code unless the loader sets
  * stacks_on: plain tracing pays nothing for it.
+ *
+ * The charge is made from the rss_stat handler (bpf/account.bpf.c), so it is
+ * an inline helper here (a global BPF function taking these pointers would
+ * not verify on 5.10); the maps and switches it uses are bpf/stacks.bpf.c's.
  */
 #ifndef STACKS_BPF_H
 #define STACKS_BPF_H
 
+#include "lib/account.bpf.h"
+#include "lib/core_fixes.bpf.h"
+
 #define RSS_EEXIST 17
 
-const volatile bool stacks_on = false;
-const volatile bool kernel_stacks_on = false;
+/* Set by the loader (--stacks, --kernel-stacks); defined in bpf/stacks.bpf.c. */
+extern const volatile bool stacks_on;
+extern const volatile bool kernel_stacks_on;
 
-struct {
+struct stack_counts_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1); /* the loader sizes it with --stacks */
 	__type(key, struct stack_key);
 	__type(value, struct stack_count);
-} stack_counts SEC(".maps");
+};
 
-struct {
+struct stack_frames_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC); /* 1.8 kB each: only what is used */
 	__uint(max_entries, 1);
 	__type(key, __u64);
 	__type(value, struct stack_frames);
-} stack_frames SEC(".maps");
+};
 
 struct stack_scratch {
 	__u64 ips[STACK_USER_DEPTH + STACK_KERNEL_DEPTH];
@@ -43,12 +51,16 @@ struct stack_scratch {
 	struct stack_count count;
 };
 
-struct {
+struct stack_scratch_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct stack_scratch);
-} stack_scratch SEC(".maps");
+};
+
+extern struct stack_counts_map stack_counts SEC(".maps");
+extern struct stack_frames_map stack_frames SEC(".maps");
+extern struct stack_scratch_map stack_scratch SEC(".maps");
 
 /* FNV-1a over the instruction pointers, one 64-bit word at a time. */
 static __always_inline __u64 hash_ips(const __u64 *ips, int n)

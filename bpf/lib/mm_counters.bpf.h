@@ -2,77 +2,43 @@
 /*
  * Exact reads of an address space's RSS counters.
  *
- * Since 6.2 each counter is a percpu_counter: `count` plus a per-CPU delta of
- * up to the batch size on every CPU. `count` alone (what get_mm_counter() and a
- * naive BPF read return) was seen 56 kB off on this machine; /proc/PID/status
- * (6.16+) and the classic kmem:rss_stat tracepoint show the exact sum. We sum
- * the per-CPU deltas ourselves: much cheaper than enabling the classic
- * tracepoint, which takes the counter's lock on every event.
+ * Since 6.2 (f1a7941243c1 "mm: convert mm's rss stats into percpu_counter")
+ * each counter is a percpu_counter: `count` plus a per-CPU delta of up to the
+ * batch size on every CPU. `count` alone (what get_mm_counter() and a naive
+ * BPF read return) was seen 56 kB off on this machine; /proc/PID/status (6.16+:
+ * "mm: fix the inaccurate memory statistics issue for users") and the classic
+ * kmem:rss_stat tracepoint show the exact sum. We sum the per-CPU deltas
+ * ourselves: much cheaper than enabling the classic tracepoint, which takes
+ * the counter's lock on every event.
  *
  * The per-CPU area of CPU n is at `counters + __per_cpu_offset[n]`. Neither
  * that array nor `this_cpu_off` can be resolved without CONFIG_KALLSYMS_ALL
  * (not set on this machine), so we measure the offsets: a BPF per-CPU array's
  * element for CPU n lives at its per-CPU base (`bpf_array.pptrs[0]`) plus
- * exactly that offset, and bpf_map_lookup_percpu_elem() returns it.
+ * exactly that offset, and bpf_map_lookup_percpu_elem() (5.19+, 07343110b293
+ * "bpf: add bpf_map_lookup_percpu_elem for percpu map") returns it. That
+ * happens once, in bpf/mm_counters.bpf.c (init_cpu_offsets), which also
+ * defines the state declared here.
  */
 #ifndef MM_COUNTERS_BPF_H
 #define MM_COUNTERS_BPF_H
 
-#include "core_fixes.bpf.h"
+#include "lib/core_fixes.bpf.h"
 
 #define MAX_CPUS 1024
 
 /* Possible CPUs (libbpf_num_possible_cpus()), set by the loader. */
-const volatile __u32 nr_cpus = 1;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} cpu_probe SEC(".maps");
-
-__u64 cpu_off[MAX_CPUS];
-__u32 cpu_off_ready;
-__u64 ptr_scratch;
-
-/* The verifier forbids arithmetic on map pointers; a round trip through a
- * global turns a pointer into a plain number (allowed for root). */
-static __always_inline __u64 as_number(void *p)
-{
-	*(volatile __u64 *)&ptr_scratch = (__u64)p;
-	return *(volatile __u64 *)&ptr_scratch;
-}
-
+extern const volatile __u32 nr_cpus;
+/* __per_cpu_offset[], as measured; valid once cpu_off_ready is set. */
+extern __u64 cpu_off[MAX_CPUS];
+extern __u32 cpu_off_ready;
 /* Counters read without the per-CPU sum (offsets unknown). */
-__u64 approx_reads;
-
-/* Fills cpu_off[]; run once by the loader (through the task iterator) before
- * any other program is attached. */
-static __always_inline void discover_cpu_offsets(void)
-{
-	struct bpf_array *arr = (void *)&cpu_probe;
-	__u64 base = 0, addr = as_number(arr);
-	__u32 zero = 0;
-
-	if (bpf_probe_read_kernel(&base, sizeof(base), (void *)(addr + bpf_core_field_offset(arr->pptrs))) ||
-	    !base)
-		return;
-	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
-		void *p;
-
-		if (cpu >= nr_cpus)
-			break;
-		p = bpf_map_lookup_percpu_elem(&cpu_probe, &zero, cpu);
-		if (p)
-			cpu_off[cpu] = as_number(p) - base;
-	}
-	cpu_off_ready = 1;
-}
+extern __u64 approx_reads;
 
 #ifdef RSS_RDONLY_CAST
 /*
- * 6.2+ build: bpf_rdonly_cast() (a kfunc, 6.2+) turns an address into a
+ * The default flavour (6.2+): bpf_rdonly_cast() (a kfunc, 6.2+: a35b9af4ec2c
+ * "bpf: Add a kfunc for generic type cast") turns an address into a
  * read-only, untrusted typed pointer whose loads are plain fault-safe loads,
  * several times cheaper than a bpf_probe_read_kernel() call each (measured
  * here: ~50 ns per helper call, most of the cost of an event). It casts only

@@ -8,15 +8,23 @@
  * task (or none) is current. An mm enters the `mms` map when a traced process
  * gets it (fork, exec, or -p attach) and leaves it when its teardown begins,
  * with a record to user space carrying the values it had just before.
+ *
+ * This file defines the maps and globals the others share (declared in
+ * bpf/lib/account.bpf.h); the Makefile links it with causes.bpf.c, oom.bpf.c,
+ * stacks.bpf.c and mm_counters.bpf.c into one object per flavour.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "rsstrace.h"
-#include "mm_counters.bpf.h"
-#include "atomics.bpf.h"
+#include "rss_math.h"
+#include "lib/account.bpf.h"
+#include "lib/atomics.bpf.h"
+#include "lib/mm_counters.bpf.h"
+#include "lib/stacks.bpf.h"
 
+/* One license for the linked object. */
 char LICENSE[] SEC("license") = "GPL";
 
 /* Trace new children of traced processes (off with --no-children). */
@@ -26,28 +34,10 @@ const volatile bool trace_all = false;
 /* `rsstrace serve`: keep per-cgroup totals and scrape-window peaks too. Off
  * elsewhere, so the verifier drops that code and the tracer pays nothing. */
 const volatile bool per_cgroup = false;
-/* Test hook (RSSTRACE_TEST_BREAK_VERIFIER): makes fork_btf unverifiable, so the
- * test suite can check how a load failure is reported. */
-const volatile bool break_verifier = false;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, __u64);	    /* struct mm_struct * */
-	__type(value, struct mm_state);
-} mms SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536); /* resized by the loader */
-	__type(key, __u32);	    /* tgid */
-	__type(value, struct traced_task);
-} traced SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22); /* resized by the loader */
-} records SEC(".maps");
+struct mms_map mms SEC(".maps");
+struct traced_map traced SEC(".maps");
+struct records_map records SEC(".maps");
 
 /* Scratch space for building a new mm_state (too large for comfort on the stack). */
 struct {
@@ -83,36 +73,10 @@ __u64 peak_epoch; /* the scrape window now open (bumped by user space) */
 struct loss_counters loss;
 __u32 iter_mode; /* enum iter_mode, set by the loader before running the iterator */
 
-/* The accounting state of an address space, NULL if it is not traced. */
-static __always_inline struct mm_state *state_of(struct mm_struct *mm)
-{
-	__u64 key = (__u64)mm;
-
-	return mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
-}
-
-/* A member index the verifier can see is in bounds (clang otherwise widens and
- * shifts the masked value in ways the verifier cannot follow). */
-static __always_inline __u64 member_idx(int member)
-{
-	__u64 idx = (__u64)member & 3;
-
-	asm volatile("%0 &= 3" : "+r"(idx));
-	return idx;
-}
-
-static __always_inline __s64 pos(__s64 v)
-{
-	return v < 0 ? 0 : v;
-}
-
 /* Counters are kept raw (up to 6.1 they can be transiently negative, while a
  * task's cached increments are not folded in yet) so that deltas add up; what
- * is shown is clamped at 0, as /proc does. */
-static __always_inline __s64 rss_of(const __s64 *v)
-{
-	return pos(v[RSS_FILE]) + pos(v[RSS_ANON]) + pos(v[RSS_SHMEM]);
-}
+ * is shown is clamped at 0, as /proc does: rss_clamp() and rss_pages() from
+ * include/rss_math.h, which user space uses too. */
 
 /*
  * Apply a change of one member to the tree totals; if the total is above this
@@ -123,7 +87,7 @@ static __always_inline __s64 rss_of(const __s64 *v)
 static __always_inline void tree_add(int member, __s64 delta)
 {
 	struct tree_peak_rec *rec;
-	__s64 f, a, sh, rss;
+	__s64 v[RSS_NR_MEMBERS], rss;
 	__u32 zero = 0;
 
 	if (!delta)
@@ -131,18 +95,19 @@ static __always_inline void tree_add(int member, __s64 delta)
 	__sync_fetch_and_add(&tree.cur[member_idx(member)], delta);
 	if (member == RSS_SWAP || delta < 0)
 		return;
-	f = pos(tree.cur[RSS_FILE]);
-	a = pos(tree.cur[RSS_ANON]);
-	sh = pos(tree.cur[RSS_SHMEM]);
-	rss = f + a + sh;
+	/* each total read once: the breakdown recorded is the one summed */
+	v[RSS_FILE] = tree.cur[RSS_FILE];
+	v[RSS_ANON] = tree.cur[RSS_ANON];
+	v[RSS_SHMEM] = tree.cur[RSS_SHMEM];
+	rss = rss_pages(v);
 	rec = bpf_map_lookup_elem(&tree_peaks, &zero);
 	if (!rec || rss <= rec->peak)
 		return;
 	rec->peak = rss;
-	rec->part[RSS_FILE] = f;
-	rec->part[RSS_ANON] = a;
-	rec->part[RSS_SHMEM] = sh;
-	rec->part[RSS_SWAP] = pos(tree.cur[RSS_SWAP]);
+	rec->part[RSS_FILE] = rss_clamp(v[RSS_FILE]);
+	rec->part[RSS_ANON] = rss_clamp(v[RSS_ANON]);
+	rec->part[RSS_SHMEM] = rss_clamp(v[RSS_SHMEM]);
+	rec->part[RSS_SWAP] = rss_clamp(tree.cur[RSS_SWAP]);
 	rec->ns = bpf_ktime_get_ns();
 	rec->procs = tree.live_mms;
 }
@@ -180,7 +145,7 @@ static __always_inline void cgroup_add(__u64 cgid, int member, __s64 delta)
 	__sync_fetch_and_add(&cg->cur[member_idx(member)], delta);
 	if (member == RSS_SWAP || delta < 0)
 		return;
-	rss = pos(cg->cur[RSS_FILE]) + pos(cg->cur[RSS_ANON]) + pos(cg->cur[RSS_SHMEM]);
+	rss = rss_pages(cg->cur);
 	rec = lookup_or_zero(&cgroup_peaks, &cgid, &zero_rec);
 	if (!rec) {
 		__sync_fetch_and_add(&loss.cgroups_full, 1);
@@ -206,7 +171,7 @@ static __always_inline void account(struct mm_state *st, int member, __s64 delta
 
 static __always_inline void note_peak(struct mm_state *st)
 {
-	__u64 rss = rss_of(st->cur);
+	__u64 rss = rss_pages(st->cur);
 
 	if (rss <= st->peak_rss)
 		return;
@@ -214,7 +179,7 @@ static __always_inline void note_peak(struct mm_state *st)
 	st->peak_ns = bpf_ktime_get_ns();
 	st->peak_seq++;
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
-		st->peak_part[m] = pos(st->cur[m]);
+		st->peak_part[m] = rss_clamp(st->cur[m]);
 }
 
 /* What a change of one member says about why RSS moved (before teardown). */
@@ -306,7 +271,7 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 
 	st->end_ns = bpf_ktime_get_ns();
 	st->end_reason = reason;
-	st->causes.teardown_pages = rss_of(st->cur);
+	st->causes.teardown_pages = rss_pages(st->cur);
 	read_vm_marks(mm, st);
 	/* the name may have changed since the mm began (prctl, /proc/PID/comm);
 	 * during an exit or exec the owner itself is current */
@@ -348,11 +313,11 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	BPF_CORE_READ_STR_INTO(&st->comm, owner, group_leader, comm);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
 		st->cur[m] = mm_counter_exact(mm, m);
-		st->peak_part[m] = pos(st->cur[m]);
+		st->peak_part[m] = rss_clamp(st->cur[m]);
 	}
-	st->peak_rss = rss_of(st->cur);
+	st->peak_rss = rss_pages(st->cur);
 	if (forked)
-		st->causes.fork_pages = st->peak_rss + pos(st->cur[RSS_SWAP]);
+		st->causes.fork_pages = st->peak_rss + rss_clamp(st->cur[RSS_SWAP]);
 	read_vm_marks(mm, st);
 
 	/* A pointer still in the map belongs to an mm whose end we missed: report
@@ -371,8 +336,6 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
 		account(st, m, st->cur[m]);
 }
-
-#include "stacks.bpf.h"
 
 /* ---- the RSS counter changed ------------------------------------------------ */
 
@@ -434,8 +397,12 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	struct mm_struct *cmm = BPF_CORE_READ(child, mm);
 	struct traced_task t = { .next_exec_seq = 1, .ppid = ptgid };
 
-	if (break_verifier)
-		return *(volatile int *)(long)ptgid; /* a scalar used as a pointer */
+#ifdef RSS_TEST_BREAK_VERIFIER
+	/* The test-only "broken" flavour (Makefile BPF_TEST_FLAVOURS): a scalar
+	 * used as a pointer, so that the suite can check how a load failure is
+	 * reported. Never in the production binary. */
+	return *(volatile int *)(long)ptgid;
+#endif
 	if (!bpf_map_lookup_elem(&traced, &ptgid))
 		return 0;
 	if (ctgid == ptgid) /* a thread: same mm, same row */
@@ -579,9 +546,6 @@ int BPF_PROG(exit_mmap_btf, struct mm_struct *mm)
 	return 0;
 }
 
-#include "cause_hooks.bpf.h"
-#include "oom.bpf.h"
-
 /* ---- up to 6.1: /proc's view at the start of an execve() ---------------------- */
 
 /*
@@ -652,15 +616,6 @@ int execveat_exit(struct syscall_exit_args *args)
 }
 
 /* ---- state of processes that existed before tracing, and of live ones at the end ---- */
-
-/* Run once by the loader before anything is attached (per-CPU counters only). */
-SEC("iter/task")
-int init_cpu_offsets(struct bpf_iter__task *ctx)
-{
-	if (!cpu_off_ready)
-		discover_cpu_offsets();
-	return 0;
-}
 
 SEC("iter/task")
 int seed_task(struct bpf_iter__task *ctx)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Kernel layout differences, in one place (CO-RE flavours + field checks).
- * Each shim names the kernel change that made it necessary.
+ * Each shim names the kernel change that made it necessary (title and short
+ * hash where it was checked; the title alone otherwise).
  */
 #ifndef CORE_FIXES_BPF_H
 #define CORE_FIXES_BPF_H
@@ -27,13 +28,16 @@ struct mm_struct___old {
 	struct mm_rss_stat___old rss_stat;
 };
 
-/* bpf_get_current_task_btf() is 5.11+; the untyped helper works everywhere and
- * every field read goes through BPF_CORE_READ anyway. */
+/* bpf_get_current_task_btf() is 5.11+ (3ca1032ab7ab "bpf: Implement
+ * get_current_task_btf and RET_PTR_TO_BTF_ID"); the untyped helper works
+ * everywhere and every field read goes through BPF_CORE_READ anyway. */
 static __always_inline struct task_struct *current_task(void)
 {
 	return (struct task_struct *)bpf_get_current_task();
 }
 
+/* The same commit (f1a7941243c1) that made the counters per-CPU removed
+ * SPLIT_RSS_COUNTING: the old layout means the per-task RSS caches too. */
 static __always_inline bool rss_counters_are_atomic(void)
 {
 	return bpf_core_type_exists(struct mm_rss_stat___old);
@@ -65,8 +69,13 @@ static __noinline __s64 atomic_counter(struct mm_struct *mm, int member)
  * what it showed just before an exit or exec lacks that last fold. To agree
  * with /proc, the row keeps the values from before the fold: this tells
  * whether the running task is folding its cache because the process is
- * ending (a group exit, its last thread, or an exec; `in_execve` exists up to
- * 6.7).
+ * ending (a group exit, its last thread, or an exec).
+ *
+ * `in_execve` came with TOMOYO ("Add in_execve flag into task_struct.", 2.6.28)
+ * and is still there in 6.18 (vmlinux/x86/vmlinux.h), but TOMOYO is its only
+ * user in the kernel: it is read behind a field-existence check, so a kernel
+ * without it loses only this backstop (the execve() syscall tracepoints in
+ * account.bpf.c remain).
  */
 struct task_struct___in_execve {
 	unsigned int in_execve : 1;

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * --stacks: the switches and maps of stack charging. It has no program of
+ * its own: the rss_stat handler (bpf/account.bpf.c) charges each increase
+ * through charge_stack() (bpf/lib/stacks.bpf.h, which explains the scheme).
+ * User space sizes the maps with --stacks and reads them at the end.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "rsstrace.h"
+#include "lib/stacks.bpf.h"
+
+const volatile bool stacks_on = false;
+const volatile bool kernel_stacks_on = false;
+
+struct stack_counts_map stack_counts SEC(".maps");
+struct stack_frames_map stack_frames SEC(".maps");
+struct stack_scratch_map stack_scratch SEC(".maps");
