@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * --stacks, user space: collect what bpf/stacks.bpf.h charged to each
+ * --stacks, user space: collect what bpf/lib/stacks.bpf.h charged to each
  * (address space, stack), take each address space's value at its own peak,
  * add up by (command, stack), symbolize, and print: the summary's top stacks,
  * JSON "stack" objects, and --folded FILE for flame graphs

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bpf/rss_account.bpf.c against the kernel's own numbers: a forked child (the
+ * bpf/account.bpf.c against the kernel's own numbers: a forked child (the
  * fork hook makes it traced) maps and touches CHILD_MIB of anonymous memory and
  * holds it, blocked on a pipe, while the test reads its /proc/PID/status and
  * the programs' state: its `mms` entry, the `tree` totals, and at its exit the
