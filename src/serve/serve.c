@@ -70,7 +70,7 @@ static int start_tracing(struct serve *s)
 				      .cgroup_entries = (uint32_t)s->o.cgroup_entries, .hooks = &s->hooks };
 	err = tracer_start_all(&s->t, &cfg, scrape_on_record, &s->sc, &what);
 	if (err) {
-		elog("cannot %s: %s", what, strerror(-err));
+		tracer_print_start_error(&s->t, err, what);
 		return EXIT_FAIL;
 	}
 	for (int h = 0; h < LH_COUNT; h++) {

@@ -175,7 +175,7 @@ int top_main(int argc, char **argv)
 				      .hooks = &tp.hooks };
 	err = tracer_start_all(&tp.t, &cfg, on_record, &tp, &what);
 	if (err) {
-		elog("cannot %s: %s", what, strerror(-err));
+		tracer_print_start_error(&tp.t, err, what);
 		tracer_stop(&tp.t);
 		return EXIT_FAIL;
 	}
