@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "core/text_escape.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* The length of the valid UTF-8 sequence at s (at most n bytes), 0 if there
+ * is none (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF). */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* Escapes into dst (len > 0), at most maxcols columns; returns the columns. */
+static size_t escape(char *dst, size_t len, const char *src, size_t srclen, size_t maxcols)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)src;
+	size_t out = 0, cols = 0, i = 0;
+
+	while (i < srclen && s[i] && cols < maxcols) {
+		size_t n = utf8_len(s + i, srclen - i), w;
+		char piece[TEXT_ESC_MAX];
+
+		/* a NUL inside a sequence ends the string: utf8_len saw no continuation there */
+		if (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))
+			n = 0;
+		if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)
+			n = 0; /* C1 control: escape both bytes */
+		if (n == 0) {
+			piece[0] = '\\', piece[1] = 'x', piece[2] = hex[s[i] >> 4], piece[3] = hex[s[i] & 15];
+			w = 4, n = 1;
+		} else if (s[i] == '\\') {
+			piece[0] = piece[1] = '\\';
+			w = 2;
+		} else {
+			memcpy(piece, s + i, n);
+			w = n;
+		}
+		/* ASCII and escapes: a column a byte; else one column per code point */
+		size_t c = (unsigned char)piece[0] < 0x80 ? w : 1;
+
+		if (out + w >= len || cols + c > maxcols)
+			break;
+		memcpy(dst + out, piece, w);
+		out += w, cols += c, i += n;
+	}
+	dst[out] = 0;
+	return cols;
+}
+
+char *text_escape(char *dst, size_t len, const char *src, size_t srclen)
+{
+	if (len)
+		escape(dst, len, src ? src : "", src ? srclen : 0, SIZE_MAX);
+	return dst;
+}
+
+char *text_cell(char *dst, size_t len, const char *src, size_t srclen, size_t width)
+{
+	size_t cols, out;
+
+	if (!len)
+		return dst;
+	cols = escape(dst, len, src ? src : "", src ? srclen : 0, width);
+	out = strlen(dst);
+	while (cols < width && out + 1 < len)
+		dst[out++] = ' ', cols++;
+	dst[out] = 0;
+	return dst;
+}
+
+size_t text_cols(const char *s)
+{
+	size_t cols = 0;
+
+	for (; *s; s++)
+		cols += ((unsigned char)*s & 0xc0) != 0x80;
+	return cols;
+}
