@@ -5,15 +5,18 @@
 #include <stdio.h>
 
 #include "core/exit_status.h"
+#include "core/text_escape.h"
 
 int cli_error(const struct cli *c, const char *fmt, ...)
 {
+	char msg[1024], shown[TEXT_ESC_LEN(sizeof(msg))];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", c->prog);
+	/* the message echoes what was typed: escaped (core/text_escape.h) */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "%s: %s", c->prog, text_escape(shown, sizeof(shown), msg, sizeof(msg)));
 	fprintf(stderr, "\n%sTry '%s --help' for more information.\n", c->usage, c->prog);
 	return EXIT_USAGE;
 }

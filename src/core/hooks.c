@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/json_writer.h"
+#include "core/text_escape.h"
 
 /* What decides a candidate, besides the probe of its attach point. */
 enum select_rule {
@@ -584,12 +585,12 @@ const char *hook_in_use(const struct hooks *hk, enum logical_hook h, char *buf, 
 void hooks_print(const struct hooks *hk, FILE *out, bool json)
 {
 	struct utsname u;
-	char buf[128];
+	char buf[128], esc[TEXT_ESC_LEN(sizeof(u.release) > HOOK_REASON_LEN ? sizeof(u.release) : HOOK_REASON_LEN)];
 
 	uname(&u);
-	if (!json)
+	if (!json) /* text that is not ours (the release, the reasons the kernel gave): escaped */
 		fprintf(out, "Kernel %s: logical hook -> attach point in use (rejected candidates)\n\n",
-			u.release);
+			text_escape(esc, sizeof(esc), u.release, sizeof(u.release)));
 	for (int h = 0; h < LH_COUNT; h++) {
 		const struct hook_choice *ch = &hk->h[h];
 		const char *use = hook_in_use(hk, h, buf, sizeof(buf));
@@ -623,7 +624,8 @@ void hooks_print(const struct hooks *hk, FILE *out, bool json)
 			char name[128];
 
 			candidate_name(ch->rejected[k], name, sizeof(name));
-			fprintf(out, "%16s rejected %s: %s\n", "", name, ch->reasons[k]);
+			fprintf(out, "%16s rejected %s: %s\n", "", name,
+				text_escape(esc, sizeof(esc), ch->reasons[k], HOOK_REASON_LEN));
 		}
 	}
 	if (!json)

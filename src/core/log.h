@@ -14,12 +14,17 @@ extern bool log_verbose; /* -v */
  * with -v only; its debug level never. */
 int log_libbpf(enum libbpf_print_level level, const char *fmt, va_list args);
 
-#define elog(fmt, ...) fprintf(stderr, "rsstrace: " fmt "\n", ##__VA_ARGS__)
-#define wlog(fmt, ...) fprintf(stderr, "rsstrace: warning: " fmt "\n", ##__VA_ARGS__)
-#define vlog(fmt, ...)                                                      \
-	do {                                                                \
-		if (log_verbose)                                            \
-			fprintf(stderr, "rsstrace: " fmt "\n", ##__VA_ARGS__); \
+/* One line on stderr: the prefix, then the message with control bytes and
+ * invalid UTF-8 escaped (core/text_escape.h): messages echo command lines,
+ * paths and names that someone else may have chosen. */
+void log_line(const char *prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define elog(fmt, ...) log_line("rsstrace: ", fmt, ##__VA_ARGS__)
+#define wlog(fmt, ...) log_line("rsstrace: warning: ", fmt, ##__VA_ARGS__)
+#define vlog(fmt, ...)                                        \
+	do {                                                  \
+		if (log_verbose)                              \
+			log_line("rsstrace: ", fmt, ##__VA_ARGS__); \
 	} while (0)
 
 #endif

@@ -37,8 +37,9 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* Escapes into dst (len > 0), at most maxcols columns; returns the columns. */
-static size_t escape(char *dst, size_t len, const char *src, size_t srclen, size_t maxcols)
+/* Escapes into dst (len > 0), at most maxcols columns; returns the columns,
+ * and in *used the bytes of src consumed. */
+static size_t escape(char *dst, size_t len, const char *src, size_t srclen, size_t maxcols, size_t *used)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)src;
@@ -72,23 +73,32 @@ static size_t escape(char *dst, size_t len, const char *src, size_t srclen, size
 		out += w, cols += c, i += n;
 	}
 	dst[out] = 0;
+	*used = i;
 	return cols;
 }
 
 char *text_escape(char *dst, size_t len, const char *src, size_t srclen)
 {
-	if (len)
-		escape(dst, len, src ? src : "", src ? srclen : 0, SIZE_MAX);
+	text_escape_cols(dst, len, src, srclen, SIZE_MAX);
 	return dst;
+}
+
+size_t text_escape_cols(char *dst, size_t len, const char *src, size_t srclen, size_t maxcols)
+{
+	size_t used = 0;
+
+	if (len)
+		escape(dst, len, src ? src : "", src ? srclen : 0, maxcols, &used);
+	return used;
 }
 
 char *text_cell(char *dst, size_t len, const char *src, size_t srclen, size_t width)
 {
-	size_t cols, out;
+	size_t cols, out, used;
 
 	if (!len)
 		return dst;
-	cols = escape(dst, len, src ? src : "", src ? srclen : 0, width);
+	cols = escape(dst, len, src ? src : "", src ? srclen : 0, width, &used);
 	out = strlen(dst);
 	while (cols < width && out + 1 < len)
 		dst[out++] = ' ', cols++;

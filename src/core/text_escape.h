@@ -26,6 +26,10 @@
  * (len bytes). Returns dst. */
 char *text_escape(char *dst, size_t len, const char *src, size_t srclen);
 
+/* The same, cut to at most maxcols columns (after escaping). Returns the
+ * bytes of src consumed: less than strnlen(src, srclen) if it was cut. */
+size_t text_escape_cols(char *dst, size_t len, const char *src, size_t srclen, size_t maxcols);
+
 /* The same, cut to at most width columns (after escaping), then padded with
  * spaces to exactly width columns: a table cell. Returns dst. */
 char *text_cell(char *dst, size_t len, const char *src, size_t srclen, size_t width);

@@ -3,6 +3,7 @@
 
 #include "core/json_writer.h"
 #include "core/units.h"
+#include "core/text_escape.h"
 #include "rss_math.h"
 
 void cgroup_explain(const struct cg_sample *s, uint64_t page_kb, struct cg_diff *d)
@@ -69,9 +70,10 @@ void cgroup_print_text(FILE *out, const struct cgroup_watch *w, uint64_t t0_ns, 
 	}
 	for (int i = 0; i < w->n; i++) {
 		const struct cg_watched *c = &w->cg[i];
+		char path[TEXT_ESC_LEN(sizeof(c->path))];
 
 		fprintf(out, "Memory cgroup %s (v%d%s), its own counters vs the traced processes in it:\n",
-			c->path, c->v1 ? 1 : 2, c->path[1] ? "" : ", the root: the whole system");
+			text_escape(path, sizeof(path), c->path, sizeof(c->path)), c->v1 ? 1 : 2, c->path[1] ? "" : ", the root: the whole system");
 		print_sample_text(out, &c->at_peak, "near the tree's peak", t0_ns, page_kb);
 		print_sample_text(out, &c->at_end, "at the end", t0_ns, page_kb);
 	}

@@ -4,6 +4,7 @@
 #include "core/json_writer.h"
 #include "trace/sharing.h"
 #include "core/units.h"
+#include "core/text_escape.h"
 #include "rss_math.h"
 
 static uint64_t total(const __s64 *v)
@@ -35,9 +36,10 @@ void footprint_print_text(FILE *out, const struct fp_result *r, const struct fp_
 		"FILE", "SHMEM");
 	for (uint64_t i = 0; i < shown; i++) {
 		const struct fp_owner *o = &r->owners[i];
-		char v[5][16];
+		char v[5][16], name[TEXT_ESC_LEN(RSS_COMM_LEN)];
 
-		fprintf(out, "%7u %-12.12s %9s %9s %8s %8s %8s\n", o->tgid, o->comm,
+		fprintf(out, "%7u %s %9s %9s %8s %8s %8s\n", o->tgid,
+			text_cell(name, sizeof(name), o->comm, sizeof(o->comm), 12),
 			fmt_kb(total(o->cur) * kb, v[0], 16), fmt_kb(rss_clamp(o->peak) * kb, v[1], 16),
 			fmt_kb(rss_clamp(o->cur[FP_ANON]) * kb, v[2], 16), fmt_kb(rss_clamp(o->cur[FP_FILE]) * kb, v[3], 16),
 			fmt_kb(rss_clamp(o->cur[FP_SHMEM]) * kb, v[4], 16));

@@ -6,6 +6,7 @@
 #include "proc/cgroup_mem.h"
 #include "core/json_writer.h"
 #include "core/units.h"
+#include "core/text_escape.h"
 #include "rss_math.h"
 
 static int64_t at_ms(uint64_t ns, uint64_t t0)
@@ -74,9 +75,11 @@ void oom_print_text(FILE *out, const struct oom_note *n, uint64_t t0_ns, uint64_
 {
 	const struct oom_kill_record *r = &n->rec;
 	char a[16], b[16], c[16], d[16], e[16];
+	char name[TEXT_ESC_LEN(RSS_COMM_LEN)], cg[TEXT_ESC_LEN(sizeof(n->cgroup))];
 
-	fprintf(out, "OOM kill at %.3f s: pid %u %.*s, memory cgroup %s", at_ms(r->ns, t0_ns) / 1e3,
-		r->tgid, RSS_COMM_LEN, r->comm, n->cgroup[0] ? n->cgroup : "?");
+	fprintf(out, "OOM kill at %.3f s: pid %u %s, memory cgroup %s", at_ms(r->ns, t0_ns) / 1e3,
+		r->tgid, text_escape(name, sizeof(name), r->comm, RSS_COMM_LEN),
+		n->cgroup[0] ? text_escape(cg, sizeof(cg), n->cgroup, sizeof(n->cgroup)) : "?");
 	if (r->oom_score_adj >= -1000)
 		fprintf(out, ", oom_score_adj %d", r->oom_score_adj);
 	fputc('\n', out);
@@ -112,10 +115,12 @@ void oom_note_init(struct oom_note *n, const struct oom_kill_record *rec)
 void oom_print_short(char *buf, size_t len, const struct oom_note *n, uint64_t now_ns, uint64_t page_kb)
 {
 	const struct oom_kill_record *r = &n->rec;
-	char a[16], b[16];
+	char a[16], b[16], name[TEXT_ESC_LEN(RSS_COMM_LEN)], cg[TEXT_ESC_LEN(sizeof(n->cgroup))];
 
-	snprintf(buf, len, "OOM kill %.0f s ago: pid %u %.*s (cgroup %s) anon %s file %s", 
-		 now_ns > r->ns ? (now_ns - r->ns) / 1e9 : 0.0, r->tgid, RSS_COMM_LEN, r->comm, n->cgroup,
+	snprintf(buf, len, "OOM kill %.0f s ago: pid %u %s (cgroup %s) anon %s file %s",
+		 now_ns > r->ns ? (now_ns - r->ns) / 1e9 : 0.0, r->tgid,
+		 text_escape(name, sizeof(name), r->comm, RSS_COMM_LEN),
+		 text_escape(cg, sizeof(cg), n->cgroup, sizeof(n->cgroup)),
 		 fmt_kb(rss_clamp(r->has_acct ? r->acct[RSS_ANON] : (int64_t)r->kernel[RSS_ANON]) * page_kb, a, sizeof(a)),
 		 fmt_kb(rss_clamp(r->has_acct ? r->acct[RSS_FILE] : (int64_t)r->kernel[RSS_FILE]) * page_kb, b, sizeof(b)));
 }

@@ -10,6 +10,7 @@
 #include "core/array.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/text_escape.h"
 #include "proc/proc_status.h"
 #include "core/units.h"
 #include "rss_math.h"
@@ -284,9 +285,13 @@ void report_live(struct report *r, const struct tree_state *t, const struct mm_s
 			fmt_kb(rss_clamp(t->cur[RSS_SHMEM]) * kb, d, sizeof(d)),
 			fmt_kb(rss_clamp(t->cur[RSS_SWAP]) * kb, e, sizeof(e)), (long long)t->live_mms,
 			fmt_kb(t->peak * kb, f, sizeof(f)));
-		if (largest)
-			fprintf(r->out, "; top %u %.*s %s", largest->tgid, RSS_COMM_LEN, largest->comm,
+		if (largest) {
+			char name[TEXT_ESC_LEN(RSS_COMM_LEN)];
+
+			fprintf(r->out, "; top %u %s %s", largest->tgid,
+				text_escape(name, sizeof(name), largest->comm, RSS_COMM_LEN),
 				fmt_kb(rss_pages(largest->cur) * kb, a, sizeof(a)));
+		}
 		if (sh && sh->readings)
 			fprintf(r->out, "; footprint %s of RSS sum %s", fmt_kb(sh->footprint_kb, a, sizeof(a)),
 				fmt_kb(sh->rss_sum_kb, b, sizeof(b)));
@@ -331,14 +336,15 @@ static void print_table(struct report *r, const struct summary *s)
 {
 	uint64_t kb = r->page_kb;
 	size_t shown = r->nrows;
-	char v[7][16], e[16];
+	char v[7][16], e[16], name[TEXT_ESC_LEN(RSS_COMM_LEN)];
 
 	fprintf(r->out, "\n%7s %-12s %6s %6s %7s %7s %8s %6s %6s %s\n", "PID", "COMMAND", "VmHWM",
 		"VmRSS", "RssAnon", "RssFile", "RssShmem", "VmSwap", "VmPeak", "END");
 	for (size_t i = 0; i < shown; i++) {
 		const struct mm_state *st = &r->rows[i];
 
-		fprintf(r->out, "%7u %-12.12s %6s %6s %7s %7s %8s %6s %6s %s\n", st->tgid, st->comm,
+		fprintf(r->out, "%7u %s %6s %6s %7s %7s %8s %6s %6s %s\n", st->tgid,
+			text_cell(name, sizeof(name), st->comm, RSS_COMM_LEN, 12),
 			fmt_kb(vm_hwm_pages(st) * kb, v[0], 16), fmt_kb(rss_pages(st->cur) * kb, v[1], 16),
 			fmt_kb(rss_clamp(st->cur[RSS_ANON]) * kb, v[2], 16),
 			fmt_kb(rss_clamp(st->cur[RSS_FILE]) * kb, v[3], 16),
@@ -368,7 +374,7 @@ static void print_causes_table(struct report *r, const struct summary *s)
 {
 	const struct cause_avail *a = &r->avail;
 	size_t shown = r->nrows;
-	char v[5][24];
+	char v[5][24], name[TEXT_ESC_LEN(RSS_COMM_LEN)];
 
 	fprintf(r->out, "\nWhy RSS moved (pages; n/a: this kernel offers no hook for it)\n");
 	fprintf(r->out, "%7s %-12s %8s %7s %7s %8s %7s %8s %6s\n", "PID", "COMMAND", "FAULTS", "COW/WP",
@@ -377,7 +383,8 @@ static void print_causes_table(struct report *r, const struct summary *s)
 		const struct mm_state *st = &r->rows[i];
 		const struct mm_causes *c = &st->causes;
 
-		fprintf(r->out, "%7u %-12.12s %8s %7s %7llu %8llu %7llu %8s %6s\n", st->tgid, st->comm,
+		fprintf(r->out, "%7u %s %8s %7s %7llu %8llu %7llu %8s %6s\n", st->tgid,
+			text_cell(name, sizeof(name), st->comm, RSS_COMM_LEN, 12),
 			opt_num(a->faults, c->faults, v[0], 24), opt_num(a->wp_faults, c->wp_faults, v[1], 24),
 			(unsigned long long)c->fork_pages, (unsigned long long)c->unmapped_pages,
 			(unsigned long long)c->swapout_pages, opt_num(a->rmap_pages, c->rmap_pages, v[2], 24),
@@ -447,8 +454,8 @@ bool report_summary(struct report *r, const struct summary *s)
 	const struct tree_state *t = &s->tree;
 	uint64_t kb = r->page_kb, sum_hwm = 0, lost;
 	size_t procs = (size_t)t->tgids_seen;
-	char a[16], b[16], c[16], d[16], e[16];
-	bool over = s->max_rss_kb && (uint64_t)t->peak * kb > s->max_rss_kb;
+	char a[16], b[16], c[16], d[16], e[16], target[TEXT_ESC_LEN(66)];
+	bool cut, over = s->max_rss_kb && (uint64_t)t->peak * kb > s->max_rss_kb;
 
 	report_flush(r, true);
 	if (r->nrows) /* qsort(NULL, 0, ...) is undefined */
@@ -462,7 +469,9 @@ bool report_summary(struct report *r, const struct summary *s)
 		fflush(r->out);
 		return over;
 	}
-	fprintf(r->out, "\nrsstrace: %.66s%s\n", s->target, strlen(s->target) > 66 ? "..." : "");
+	/* the command line, escaped, in 66 columns */
+	cut = text_escape_cols(target, sizeof(target), s->target, SIZE_MAX, 66) < strlen(s->target);
+	fprintf(r->out, "\nrsstrace: %s%s\n", target, cut ? "..." : "");
 	fprintf(r->out, "Traced:          %zu process%s, %zu address space%s, %.3f s\n", procs,
 		procs == 1 ? "" : "es", (size_t)r->total_rows, r->total_rows == 1 ? "" : "s", (s->end_ns - r->t0_ns) / 1e9);
 	fprintf(r->out, "Tree peak RSS:   %s at %.3f s, %lld process%s alive\n",
@@ -475,9 +484,9 @@ bool report_summary(struct report *r, const struct summary *s)
 		fmt_kb(rss_clamp(t->peak_part[RSS_SHMEM]) * kb, d, sizeof(d)),
 		fmt_kb(rss_clamp(t->peak_part[RSS_SWAP]) * kb, e, sizeof(e)));
 	if (r->nrows) {
-		fprintf(r->out, "Largest process: %s, pid %u %.*s (time -v's max resident set)\n",
+		fprintf(r->out, "Largest process: %s, pid %u %s (time -v's max resident set)\n",
 			fmt_kb(vm_hwm_pages(&r->rows[0]) * kb, a, sizeof(a)), r->rows[0].tgid,
-			RSS_COMM_LEN, r->rows[0].comm);
+			text_escape(target, sizeof(target), r->rows[0].comm, RSS_COMM_LEN));
 		fprintf(r->out, "Sum of VmHWM:    %s (each process's own peak, not at one moment)\n",
 			fmt_kb(sum_hwm * kb, b, sizeof(b)));
 	}

@@ -2,13 +2,15 @@
 #include "top/batch.h"
 
 #include "core/json_writer.h"
+#include "core/text_escape.h"
 #include "core/units.h"
 
 void top_print_text(FILE *out, const struct top_view *v)
 {
 	const struct top_frame *f = v->f;
 	const struct meminfo *m = &v->mem;
-	char c[8][24];
+	char c[8][24], name[TEXT_ESC_LEN(RSS_COMM_LEN)], user[TEXT_ESC_LEN(sizeof(f->rows->user))];
+	char cg[TEXT_ESC_LEN(sizeof(f->rows->cgroup))];
 
 	fprintf(out, "rsstrace top: %.1f s, %u address spaces, %llu events/s, lost %llu\n",
 		(f->at_ns - v->t0) / 1e9, f->nrows, (unsigned long long)f->events_per_s,
@@ -27,14 +29,18 @@ void top_print_text(FILE *out, const struct top_view *v)
 
 		top_growth_cell(r->growth_kb, c[6], 24);
 		top_faults_cell(r, c[7], 24);
-		fprintf(out, "%7u %-8.8s %*s%-*.*s%s %6s %6s %6s %6s %6s %6s %7s %6s %s\n", r->st.tgid, r->user,
-			r->depth, "", width, width, r->st.comm, r->exited ? "*" : "", fmt_kb(r->rss_kb, c[0], 16),
-			fmt_kb(r->anon_kb, c[1], 16), fmt_kb(r->file_kb, c[2], 16), fmt_kb(r->shmem_kb, c[3], 16),
-			fmt_kb(r->swap_kb, c[4], 16), fmt_kb(r->hwm_kb, c[5], 16), c[6], c[7], r->cgroup);
+		/* names escaped (core/text_escape.h), cut and padded to their columns */
+		fprintf(out, "%7u %s %*s%s%s %6s %6s %6s %6s %6s %6s %7s %6s %s\n", r->st.tgid,
+			text_cell(user, sizeof(user), r->user, sizeof(r->user), 8), r->depth, "",
+			text_cell(name, sizeof(name), r->st.comm, RSS_COMM_LEN, width), r->exited ? "*" : "",
+			fmt_kb(r->rss_kb, c[0], 16), fmt_kb(r->anon_kb, c[1], 16), fmt_kb(r->file_kb, c[2], 16),
+			fmt_kb(r->shmem_kb, c[3], 16), fmt_kb(r->swap_kb, c[4], 16), fmt_kb(r->hwm_kb, c[5], 16),
+			c[6], c[7], text_escape(cg, sizeof(cg), r->cgroup, sizeof(r->cgroup)));
 	}
 	fprintf(out, "Recent peaks (last 60 s, * = exited):");
 	for (int i = 0; i < f->npeaks; i++)
-		fprintf(out, " %u %.*s%s %s;", f->peaks[i].pid, RSS_COMM_LEN, f->peaks[i].comm,
+		fprintf(out, " %u %s%s %s;", f->peaks[i].pid,
+			text_escape(name, sizeof(name), f->peaks[i].comm, RSS_COMM_LEN),
 			f->peaks[i].exited ? "*" : "", fmt_kb(f->peaks[i].peak_kb, c[0], 16));
 	fprintf(out, "\n");
 	if (v->nooms) {

@@ -8,6 +8,7 @@
 #include "core/json_writer.h"
 #include "proc/proc_status.h"
 #include "core/units.h"
+#include "core/text_escape.h"
 
 bool sharing_due(const struct sharing *s, const struct tree_state *t, uint64_t now_ns)
 {
@@ -144,7 +145,10 @@ static void print_text(FILE *out, const char *when, const struct sharing_sample 
 	for (size_t i = 0; i < shown; i++) {
 		const struct sharing_proc *p = &m->procs[i];
 
-		fprintf(out, "%7u %-12.*s %7s %7s %7s %7s\n", p->tgid, RSS_COMM_LEN, p->comm,
+		char name[TEXT_ESC_LEN(RSS_COMM_LEN)];
+
+		fprintf(out, "%7u %s %7s %7s %7s %7s\n", p->tgid,
+			text_cell(name, sizeof(name), p->comm, RSS_COMM_LEN, 12),
 			fmt_kb(p->s.rss, a, 16), fmt_kb(p->s.pss, b, 16), fmt_kb(smaps_uss(&p->s), c, 16),
 			fmt_kb(smaps_shared(&p->s), d, 16));
 	}

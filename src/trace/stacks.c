@@ -11,6 +11,7 @@
 
 #include "core/array.h"
 #include "core/json_writer.h"
+#include "core/text_escape.h"
 #include "trace/symbolize.h"
 #include "core/units.h"
 
@@ -246,11 +247,16 @@ static uint64_t total(const uint64_t *v)
 	return v[RSS_ANON] + v[RSS_FILE] + v[RSS_SHMEM];
 }
 
-/* Names in folded lines: ';' separates frames, a newline ends the line. */
-static void sanitize(char *p)
+/* Names in folded lines (comms, and symbols from the traced binaries): ';'
+ * separates frames, a newline ends the line, and whoever shows the file sees
+ * no control byte: escaped (core/text_escape.h), in place, within len. */
+static void sanitize(char *p, size_t len)
 {
-	for (; *p; p++)
-		if (*p == ';' || *p == '\n' || *p == '\r')
+	char raw[512];
+
+	snprintf(raw, sizeof(raw), "%s", p);
+	for (text_escape(p, len, raw, sizeof(raw)); *p; p++)
+		if (*p == ';')
 			*p = '_';
 }
 
@@ -276,7 +282,7 @@ static bool frame_name(struct stacks *s, const struct stack_frames *f, uint32_t 
 	} else {
 		return false;
 	}
-	sanitize(buf);
+	sanitize(buf, len);
 	return true;
 }
 
@@ -309,13 +315,13 @@ static uint32_t tracing_frames(struct stacks *s, const struct stack_frames *f)
 /* "comm;outer;...;inner" into out (always terminated). */
 static void folded_name(struct stacks *s, const struct stack_agg *a, char *out, size_t len)
 {
-	char comm[RSS_COMM_LEN + 1], fr[512];
+	char comm[TEXT_ESC_LEN(RSS_COMM_LEN)], fr[512];
 	size_t off;
 	uint32_t n = nframes(a->frames);
 
 	memcpy(comm, a->comm, RSS_COMM_LEN);
 	comm[RSS_COMM_LEN] = 0;
-	sanitize(comm);
+	sanitize(comm, sizeof(comm));
 	off = snprintf(out, len, "%s", comm);
 	if (!a->frames) {
 		snprintf(out + off, len - off, ";[stack lost]");

@@ -2,6 +2,7 @@
 #include "trace/timeline.h"
 
 #include "core/array.h"
+#include "core/text_escape.h"
 #include "rss_math.h"
 
 #include <errno.h>
@@ -13,9 +14,13 @@ static uint64_t pages_kb(int64_t pages, uint64_t page_kb)
 	return (uint64_t)rss_clamp(pages) * page_kb;
 }
 
-void csv_field(FILE *out, const char *s, size_t maxlen)
+void csv_field(FILE *out, const char *raw, size_t maxlen)
 {
-	size_t len = strnlen(s, maxlen);
+	/* escaped first (core/text_escape.h): a newline in a comm must not
+	 * split the row for line-oriented readers, nor an escape sequence reach
+	 * a terminal that shows the file */
+	char s[TEXT_ESC_LEN(64)];
+	size_t len = strlen(text_escape(s, sizeof(s), raw, maxlen));
 
 	if (strcspn(s, ",\"\r\n") >= len) {
 		fwrite(s, 1, len, out);

@@ -76,7 +76,8 @@ void timeline_finish(struct timeline *tl, const struct tree_state *t);
 
 void timeline_free(struct timeline *tl);
 
-/* RFC 4180 field: quoted if it holds a comma, quote, CR or LF. */
+/* RFC 4180 field, its control bytes escaped first (\x0a: a row is a line;
+ * core/text_escape.h), then quoted if it holds a comma or quote. */
 void csv_field(FILE *out, const char *s, size_t maxlen);
 
 #endif

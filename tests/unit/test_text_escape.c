@@ -74,6 +74,10 @@ static void cells(void **state)
 	/* a multi-byte character is one column */
 	assert_string_equal(text_cell(buf, sizeof(buf), "\xc3\xa9t\xc3\xa9", 16, 4), "\xc3\xa9t\xc3\xa9 ");
 	assert_int_equal(text_cols(buf), 4);
+	/* cut without padding; what was consumed tells whether it was cut */
+	assert_int_equal(text_escape_cols(buf, sizeof(buf), "a\x1b" "bc", SIZE_MAX, 5), 2);
+	assert_string_equal(buf, "a\\x1b");
+	assert_int_equal(text_escape_cols(buf, sizeof(buf), "abc", SIZE_MAX, 5), 3);
 	assert_int_equal(text_cols("\\x1b"), 4);
 }
 
