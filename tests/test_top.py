@@ -181,3 +181,40 @@ def test_interactive_keys_sort_tree_filter_quit():
         t.close()
         idle.kill()
         idle.wait()
+
+
+def test_no_terminal_is_refused_at_once_saying_use_b(tmp_path):
+    """Issue 15 item 16: without a terminal the screen wrote ncurses escapes
+    into the file and never exited. Refused, as procps top does, before
+    anything loads."""
+    out = tmp_path / "out"
+    for stdin, stdout in ((subprocess.DEVNULL, "file"), (None, "file")):
+        with open(out, "w") as f:
+            p = subprocess.run([str(RSSTRACE), "top"], stdin=stdin, stdout=f, stderr=subprocess.PIPE,
+                               text=True, timeout=30)
+        assert p.returncode == 2, (p.returncode, p.stderr)
+        assert "not a terminal" in p.stderr and "-b" in p.stderr and len(p.stderr.splitlines()) == 1, p.stderr
+        assert out.read_bytes() == b"", "nothing may be written to the file"
+
+
+def test_filter_takes_utf8_typed_in_the_terminal():
+    """Issue 15 item 17: UTF-8 typed into the filter prompt was garbled byte by
+    byte. A process named in UTF-8 is found by typing its name."""
+    name = "caf\u00e9\u20ac"
+    holder = subprocess.Popen([wl("hostile_names"), "hold", name.encode()], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE)
+    wait_for_line(holder.stdout, "ready")
+    t = Tmux(f"LANG=C.UTF-8 LC_ALL=C.UTF-8 {RSSTRACE} top -d 0.3")
+    try:
+        t.wait(lambda s: "rsstrace top" in s and len(data_rows(s)) > 5, "the first frame")
+        t.keys("/")
+        t.keys("-l", "\u00e9\u20ac")
+        t.keys("Enter")
+        s = t.wait(lambda s: "command=\u00e9\u20ac" in s, "the UTF-8 filter shown as typed")
+        s = t.wait(lambda s: data_rows(s) and all(r[2] == name for r in data_rows(s)), "only the UTF-8 name")
+        t.keys("q")
+        t.wait(lambda s: t.rc.exists(), "rsstrace top ending on q")
+    finally:
+        t.close()
+        holder.stdin.close()
+        holder.wait(timeout=60)

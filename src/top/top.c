@@ -151,6 +151,14 @@ int top_main(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	log_verbose = tp.o.verbose;
+	/* the screen needs a terminal both ways: without one, ncurses writes its
+	 * escapes into a file and waits for keys that never come. Refused, as
+	 * procps top does ("failed tty get"), before anything loads. */
+	if (!tp.o.batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		elog("top: %s is not a terminal: use -b (batch mode) for frames on a pipe or file",
+		     !isatty(STDIN_FILENO) ? "standard input" : "standard output");
+		return EXIT_USAGE;
+	}
 	ret = preflight();
 	if (ret)
 		return ret;
