@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -70,9 +71,9 @@ class Holders:
 def run_trace(json_out, tmp):
     """rsstrace over the holders (alive during the run, so that --sharing reads
     them), to -o files; closes their stdin once all are ready."""
-    out, folded, csv = tmp / "out", tmp / "folded", tmp / "csv"
-    cmd = [str(RSSTRACE), "-o", str(out), "--sharing", "--stacks", "--causes", "--rows", "0", "-i", "0.2",
-           "--folded", str(folded), "--csv", str(csv)] + (["--json"] if json_out else [])
+    out, folded, csv, svg = tmp / "out", tmp / "folded", tmp / "csv", tmp / "svg"
+    cmd = [str(RSSTRACE), "-o", str(out), "--sharing", "--stacks", "--causes", "--rows", "0", "-i", "0.01",
+           "--folded", str(folded), "--csv", str(csv), "--svg", str(svg)] + (["--json"] if json_out else [])
     with tempfile.TemporaryFile() as err:
         p = subprocess.Popen(cmd + ["--", wl("hostile_names"), "hold"] + NAMES, stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=err)
@@ -86,6 +87,7 @@ def run_trace(json_out, tmp):
         err.seek(0)
         err = err.read()
     assert p.returncode == 0, err
+    ET.parse(svg)  # well-formed XML: no control byte in the legend's names
     return out.read_bytes(), folded.read_bytes(), csv.read_bytes(), err
 
 
@@ -94,6 +96,7 @@ def test_trace_text_and_files_escape_names(tmp_path):
     for data, what in ((out, "summary"), (folded, "--folded"), (csv, "--csv"), (err, "stderr")):
         assert_clean(data, what)
     text = out.decode()
+    assert any(l.startswith("[") for l in text.splitlines()), "the -i lines are checked too"
     for name, shown in SHOWN.items():
         assert shown[:12] in text, f"{name!r} not shown as {shown[:12]!r} in the summary:\n{text}"
     # the rsstrace: line echoes the command line, escaped
