@@ -4,38 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* The length of the valid UTF-8 sequence at s (at most n bytes), 0 if there
- * is none (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
+#include "core/json_writer.h" /* utf8_seq_len: RFC 3629, as JSON output checks it */
 
 /* Escapes into dst (len > 0), at most maxcols columns; returns the columns,
  * and in *used the bytes of src consumed. */
@@ -46,10 +15,10 @@ static size_t escape(char *dst, size_t len, const char *src, size_t srclen, size
 	size_t out = 0, cols = 0, i = 0;
 
 	while (i < srclen && s[i] && cols < maxcols) {
-		size_t n = utf8_len(s + i, srclen - i), w;
+		size_t n = utf8_seq_len(s + i, srclen - i), w;
 		char piece[TEXT_ESC_MAX];
 
-		/* a NUL inside a sequence ends the string: utf8_len saw no continuation there */
+		/* a NUL inside a sequence is no continuation: the lead byte is escaped, then the NUL ends it */
 		if (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))
 			n = 0;
 		if (n == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)
