@@ -71,7 +71,8 @@ class Holders:
 def run_trace(json_out, tmp):
     """rsstrace over the holders (alive during the run, so that --sharing reads
     them), to -o files; closes their stdin once all are ready."""
-    out, folded, csv, svg = tmp / "out", tmp / "folded", tmp / "csv", tmp / "svg"
+    # a file name can be hostile too (the summary names the files)
+    out, folded, csv, svg = tmp / "out", tmp / "folded", tmp / "c\x1b[2J\nsv", tmp / "svg"
     cmd = [str(RSSTRACE), "-o", str(out), "--sharing", "--stacks", "--causes", "--rows", "0", "-i", "0.01",
            "--folded", str(folded), "--csv", str(csv), "--svg", str(svg)] + (["--json"] if json_out else [])
     with tempfile.TemporaryFile() as err:

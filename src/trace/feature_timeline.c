@@ -2,7 +2,9 @@
 /* --csv FILE / --svg FILE: the tree's RSS over time, sampled every
  * --timeline-interval, as a trace feature (trace/feature.h). */
 #include <errno.h>
+#include <limits.h>
 
+#include "core/text_escape.h"
 #include "output/svg_chart.h"
 #include "trace/feature.h"
 #include "trace/features.h"
@@ -100,12 +102,13 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 static void print_text(void *self, FILE *out, const struct trace_run *run, const struct trace_end *e)
 {
 	struct timeline_feature *f = self;
+	char path[TEXT_ESC_LEN(PATH_MAX)]; /* the file names, escaped (core/text_escape.h) */
 
 	fprintf(out, "\nTimeline: %llu samples", (unsigned long long)f->samples);
 	if (run->o->csv)
-		fprintf(out, ", CSV in %s", run->o->csv);
+		fprintf(out, ", CSV in %s", text_escape(path, sizeof(path), run->o->csv, PATH_MAX));
 	if (run->o->svg)
-		fprintf(out, ", chart in %s", run->o->svg);
+		fprintf(out, ", chart in %s", text_escape(path, sizeof(path), run->o->svg, PATH_MAX));
 	fputc('\n', out);
 	if (f->tl.thinned)
 		fprintf(out, "  the chart's series was halved %u time(s) to stay under %d points "
