@@ -19,6 +19,9 @@ struct http_server {
 	void *ctx;
 };
 
+/* The methods served (RFC 9110: a 405 must say which, in Allow). */
+#define ALLOWED_METHODS "GET, HEAD"
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type, char *body,
 			     size_t len, enum MHD_ResponseMemoryMode mode)
 {
@@ -31,6 +34,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const 
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, ALLOWED_METHODS);
 	ret = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
 	return ret;
