@@ -21,6 +21,11 @@ struct serve_opts {
 
 /* Parses argv (argv[0] is "serve"). Returns 0 to go on, -1 after --help
  * (exit 0), or EXIT_USAGE after printing one error line and a usage hint. */
+/* The memory --max-procs n takes: in the kernel (the two hash maps it
+ * sizes), and in serve's own buffer for reading them. */
+uint64_t serve_maps_kernel_bytes(uint64_t n);
+uint64_t serve_maps_user_bytes(uint64_t n);
+
 int serve_parse_options(int argc, char **argv, struct serve_opts *o);
 
 #endif
