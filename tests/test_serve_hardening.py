@@ -4,12 +4,16 @@ allowed, an absurd --max-procs is refused and a large one says what it costs,
 and slow clients cannot stall a scrape."""
 
 import http.client
+import resource
+import select
 import socket
 import subprocess
+import threading
+import time
 
 import pytest
 
-from harness import RSSTRACE
+from harness import IN_VM, RSSTRACE
 from test_serve import Serve
 
 pytestmark = pytest.mark.root
@@ -58,3 +62,108 @@ def test_max_procs_refuses_more_than_any_kernel_and_warns_of_the_cost():
         p = subprocess.run([str(RSSTRACE), "serve", "-l", f"127.0.0.1:{port}"], capture_output=True, text=True,
                            timeout=60)
         assert p.returncode == 1 and len(p.stderr.splitlines()) == 1, p.stderr
+
+
+class Crowd:
+    """n idle connections (they send nothing) and m slowloris ones (a partial
+    request, then one header line every `every` s), all kept open: one the
+    server closes is opened again at once, as an attacker would."""
+
+    def __init__(self, port, idle, slow, every=10.0):
+        self.port, self.every = port, every
+        self.socks = {}  # socket -> "idle" or the time of its last header line
+        self.reopened = 0
+        for _ in range(idle):
+            self._open(None)
+        for _ in range(slow):
+            self._open(time.monotonic())
+
+    def _open(self, slow_since):
+        c = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        c.setblocking(False)
+        if slow_since is not None:
+            c.send(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        self.socks[c] = slow_since
+
+    def tend(self):
+        """One round: reopen what the server closed, feed the slow ones."""
+        poller = select.poll()
+        by_fd = {c.fileno(): c for c in self.socks}
+        for fd in by_fd:
+            poller.register(fd, select.POLLIN)
+        for fd, _ in poller.poll(0):
+            c = by_fd[fd]
+            try:
+                gone = c.recv(65536) == b""
+            except BlockingIOError:
+                gone = False
+            except OSError:
+                gone = True
+            if gone:
+                slow = self.socks.pop(c)
+                c.close()
+                self.reopened += 1
+                self._open(None if slow is None else time.monotonic())
+        now = time.monotonic()
+        for c, last in list(self.socks.items()):
+            if last is not None and now - last >= self.every:
+                try:
+                    c.send(b"X-Slow: 1\r\n")
+                except OSError:
+                    pass
+                self.socks[c] = now
+
+    def close(self):
+        for c in self.socks:
+            c.close()
+
+
+@pytest.mark.skipif(IN_VM, reason="a user-space load test: runs on the host suite (the emulated guests are "
+                    "20x slower, and the kernel plays no part in it)")
+def test_scrapes_answer_within_a_second_while_1300_slow_and_idle_connections_are_open():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    s = Serve()
+    crowd, took, failures = None, [], []
+    stop = threading.Event()
+
+    def scraper():
+        while not stop.is_set():
+            t0 = time.monotonic()
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=1)
+                c.request("GET", "/metrics", headers={"User-Agent": "load-test-scraper"})
+                r = c.getresponse()
+                body = r.read()
+                c.close()
+                if r.status != 200 or not body.startswith(b"# HELP"):
+                    failures.append(f"status {r.status}")
+            except OSError as e:
+                failures.append(f"{type(e).__name__}: {e} after {time.monotonic() - t0:.2f} s")
+            took.append(time.monotonic() - t0)
+            stop.wait(max(0.0, 1.0 - (time.monotonic() - t0)))
+
+    try:
+        crowd = Crowd(s.port, 1000, 300)
+        th = threading.Thread(target=scraper)
+        th.start()
+        try:
+            end = time.monotonic() + 30
+            while time.monotonic() < end:
+                crowd.tend()
+                stop.wait(0.2)
+        finally:
+            stop.set()
+            th.join(timeout=10)
+        open_at_end = len(crowd.socks)
+    finally:
+        if crowd:
+            crowd.close()
+        code, err = s.stop()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert code == 0, err
+    assert open_at_end == 1300
+    assert len(took) >= 25, f"only {len(took)} scrapes in 30 s"
+    assert not failures, f"{len(failures)} of {len(took)} scrapes failed: {failures[:5]}"
+    assert max(took) < 1.0, f"slowest scrape {max(took):.2f} s"
+    print(f"{len(took)} scrapes, slowest {max(took) * 1000:.0f} ms, {crowd.reopened} connections reopened")
