@@ -10,11 +10,13 @@ import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from harness import IN_VM, RSSTRACE
-from test_serve import Serve
+from test_serve import (Cgroup, OPENMETRICS, Serve, parse_exposition, start_spike_hold, stop_workload,
+                        value)
 
 pytestmark = pytest.mark.root
 
@@ -167,3 +169,45 @@ def test_scrapes_answer_within_a_second_while_1300_slow_and_idle_connections_are
     assert not failures, f"{len(failures)} of {len(took)} scrapes failed: {failures[:5]}"
     assert max(took) < 1.0, f"slowest scrape {max(took):.2f} s"
     print(f"{len(took)} scrapes, slowest {max(took) * 1000:.0f} ms, {crowd.reopened} connections reopened")
+
+
+def thread_status(pid):
+    """{tid: {field: value}} of every thread's /proc status."""
+    out = {}
+    for t in Path(f"/proc/{pid}/task").iterdir():
+        out[t.name] = dict(l.split(":\t", 1) for l in (t / "status").read_text().splitlines() if ":\t" in l)
+    return out
+
+
+@pytest.mark.parametrize("user", [None, "nobody"])
+def test_serves_with_no_capability_no_new_privs_and_optionally_another_user(user):
+    """Once attached, no thread holds a capability (the HTTP one never did),
+    and the scrape paths still work: a cgroup created afterwards is named
+    (the cgroupfs walk), its process is read (maps, /proc/PID/cgroup)."""
+    s = Serve(*(["--user", user] if user else []))
+    cg, p = Cgroup(), None
+    try:
+        threads = thread_status(s.p.pid)
+        assert len(threads) >= 2, "the main thread and libmicrohttpd's"
+        for tid, st in threads.items():
+            for f in ("CapEff", "CapPrm", "CapInh", "CapAmb"):
+                assert int(st[f], 16) == 0, (tid, f, st[f])
+            assert st["NoNewPrivs"].strip() == "1", (tid, st["NoNewPrivs"])
+            uid = "65534" if user else "0"
+            assert st["Uid"].split() == [uid] * 4, (tid, st["Uid"])
+            if user:
+                assert st["Gid"].split() == ["65534"] * 4 and not st["Groups"].strip(), st
+                assert int(st["CapBnd"], 16) == 0, st["CapBnd"]
+        p, rep = start_spike_hold(cg, 16, 1)
+        rep.next("hold")
+        fams = parse_exposition(s.scrape(OPENMETRICS)[1], True)
+        assert value(fams, "rsstrace_cgroup_processes", cgroup=cg.path) == 1
+        assert value(fams, "rsstrace_cgroup_rss_bytes", cgroup=cg.path, type="anon") >= 16 * 2 ** 20
+        assert value(fams, "rsstrace_events_total") > 0
+    finally:
+        if p:
+            stop_workload(p)
+        code, err = s.stop()
+        cg.remove()
+    assert code == 0, err
+    assert err == ""

@@ -59,6 +59,8 @@ static const char help_text[] =
 	"      --max-procs N       address spaces the maps hold (default 65536,\n"
 	"                          at most 4194304; ~700 bytes each)\n"
 	"      --max-cgroups N     cgroups the map holds (default 4096)\n"
+	"      --user NAME         once attached, run as this user (no capability\n"
+	"                          is kept in any case)\n"
 	"  -v, --verbose           hooks in use, libbpf messages\n"
 	"  -h, --help              this help\n"
 	"\n"
@@ -71,7 +73,7 @@ static const char help_text[] =
 	"  prometheus.yml:  scrape_configs: [{job_name: rsstrace,\n"
 	"                     static_configs: [{targets: ['127.0.0.1:9464']}]}]\n";
 
-enum { OPT_ALLOW_REMOTE = 256, OPT_NO_CAUSES, OPT_MAX_PROCS, OPT_MAX_CGROUPS };
+enum { OPT_ALLOW_REMOTE = 256, OPT_NO_CAUSES, OPT_MAX_PROCS, OPT_MAX_CGROUPS, OPT_USER };
 
 static const struct option long_opts[] = {
 	{ "listen", required_argument, NULL, 'l' },
@@ -80,6 +82,7 @@ static const struct option long_opts[] = {
 	{ "no-causes", no_argument, NULL, OPT_NO_CAUSES },
 	{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
 	{ "max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -118,6 +121,9 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 	case OPT_MAX_CGROUPS:
 		if (parse_uint(arg, 1, 1 << 20, &o->cgroup_entries))
 			return cli_error(c, "invalid cgroup limit '%s'", arg);
+		break;
+	case OPT_USER:
+		o->user = arg;
 		break;
 	case 'v':
 		o->verbose = true;

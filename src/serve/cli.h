@@ -16,6 +16,7 @@ struct serve_opts {
 	uint64_t top_processes;	  /* -n: per-process series, by RSS and by peak */
 	uint64_t map_entries;	  /* --max-procs */
 	uint64_t cgroup_entries;  /* --max-cgroups */
+	const char *user;	  /* --user: run as this user once attached, or NULL */
 	bool verbose;		  /* -v */
 };
 
