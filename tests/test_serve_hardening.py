@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from harness import IN_VM, RSSTRACE
-from test_serve import (Cgroup, OPENMETRICS, Serve, parse_exposition, start_spike_hold, stop_workload,
-                        value)
+from test_serve import (Cgroup, OPENMETRICS, Serve, assert_peak_is_spike, parse_exposition, start_spike_hold,
+                        stop_workload, value)
 
 pytestmark = pytest.mark.root
 
@@ -211,3 +211,30 @@ def test_serves_with_no_capability_no_new_privs_and_optionally_another_user(user
         cg.remove()
     assert code == 0, err
     assert err == ""
+
+
+def test_sixteen_other_user_agents_do_not_erase_a_scrapers_spike():
+    """Between two scrapes by "Prometheus", a spike, then 16 scrapes with
+    made-up User-Agents: Prometheus' next scrape still has the spike (it
+    showed the level only, when they evicted its window)."""
+    cg = Cgroup()
+    s = Serve()
+    p, rep = start_spike_hold(cg, 16, 96)
+    prom = "Prometheus/2.42.0"
+    try:
+        rep.next("hold")
+        s.scrape(agent=prom)  # opens its window
+        p.stdin.write(b"s")
+        p.stdin.flush()
+        spike = rep.next("spike")
+        rep.next("hold")
+        for i in range(16):
+            s.scrape(agent=f"intruder/{i}")
+        peak = value(parse_exposition(s.scrape(agent=prom)[1], True), "rsstrace_cgroup_rss_peak_bytes",
+                     cgroup=cg.path)
+        assert_peak_is_spike(peak, spike, "Prometheus' window, after 16 other agents:")
+    finally:
+        stop_workload(p)
+        code, err = s.stop()
+        cg.remove()
+    assert code == 0, err
