@@ -45,21 +45,26 @@ struct cg_entry *cg_get(struct cg_table *t, uint64_t id)
 	return &t->cgs[at];
 }
 
-int cg_scraper(struct cg_table *t, const char *key)
+int cg_scraper(struct cg_table *t, const char *key, uint64_t now_ns)
 {
-	int k = 0;
+	int k = CG_NO_SLOT;
 
-	/* slots fill in order and are only ever reused, never freed */
+	/*
+	 * A slot is never taken from a scraper that keeps scraping: evicting the
+	 * least recent one let 16 clients with made-up User-Agents, between two
+	 * Prometheus scrapes, make Prometheus new again and lose its spike.
+	 */
 	for (int i = 0; i < CG_MAX_SCRAPERS; i++) {
-		if (t->scrapers[i].key[0] && !strcmp(t->scrapers[i].key, key))
+		const struct cg_scraper *sc = &t->scrapers[i];
+		bool idle = !sc->key[0] || (sc->last_ns && now_ns > sc->last_ns + CG_SCRAPER_IDLE_NS);
+
+		if (sc->key[0] && !strcmp(sc->key, key))
 			return i;
-		if (!t->scrapers[i].key[0]) {
-			k = i;
-			break;
-		}
-		if (t->scrapers[i].last_ns < t->scrapers[k].last_ns)
+		if (idle && k == CG_NO_SLOT)
 			k = i;
 	}
+	if (k == CG_NO_SLOT)
+		return k;
 	snprintf(t->scrapers[k].key, sizeof(t->scrapers[k].key), "%s", key);
 	t->scrapers[k].last_ns = 0;
 	for (uint32_t i = 0; i < t->n; i++)
@@ -78,6 +83,8 @@ int64_t cg_close_window(struct cg_table *t, struct cg_entry *e, int k, int64_t w
 	for (int j = 0; j < CG_MAX_SCRAPERS; j++)
 		if (t->scrapers[j].key[0] && e->since[j] < peak)
 			e->since[j] = peak;
+	if (k == CG_NO_SLOT)
+		return peak;
 	mine = e->since[k];
 	e->since[k] = now; /* k's next window starts at this level */
 	return mine;

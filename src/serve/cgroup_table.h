@@ -15,6 +15,10 @@
 #include "serve/metrics.h"
 
 #define CG_MAX_SCRAPERS 16 /* scrapers with a peak window of their own */
+#define CG_NO_SLOT (-1)	   /* a scraper without one (all are held) */
+/* A scraper keeps its window until it has not scraped for this long; never
+ * does another client take it (longer than any sane scrape interval). */
+#define CG_SCRAPER_IDLE_NS (15 * 60 * 1000000000ULL)
 
 struct cg_entry {
 	uint64_t id;			/* cgroup v2 id = inode of its directory */
@@ -44,17 +48,21 @@ struct cg_entry *cg_find(struct cg_table *t, uint64_t id);
 /* The entry for id, created if new; NULL if out of memory. */
 struct cg_entry *cg_get(struct cg_table *t, uint64_t id);
 
-/* The slot of the scraper with this key. A new scraper takes a free slot or
- * that of the one seen least recently, with no peaks remembered: its first
- * window is the one since the previous scrape by anyone. */
-int cg_scraper(struct cg_table *t, const char *key);
+/* The slot of the scraper with this key at time now_ns. A new scraper takes
+ * a free slot, or one whose scraper has not scraped for CG_SCRAPER_IDLE_NS,
+ * with no peaks remembered: its first window is the one since the previous
+ * scrape by anyone. When every slot is held, CG_NO_SLOT: it gets the window
+ * since the previous scrape by anyone, each time, and takes nothing from
+ * the scrapers with a slot. */
+int cg_scraper(struct cg_table *t, const char *key, uint64_t now_ns);
 
 /*
  * A peak window closed (by scraper k's scrape): window_peak is the largest
  * total an event produced in it (0: no event), now the total now (pages).
  * The window's peak also counts the level at its start. Folds it into every
  * scraper's running peak and returns scraper k's: the largest since its own
- * previous scrape. Call once per cgroup per scrape.
+ * previous scrape (k = CG_NO_SLOT: the peak of the window just closed).
+ * Call once per cgroup per scrape.
  */
 int64_t cg_close_window(struct cg_table *t, struct cg_entry *e, int k, int64_t window_peak, int64_t now);
 

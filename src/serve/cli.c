@@ -1,8 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "serve/cli.h"
 
+#include <stdio.h>
+
 #include "core/cli.h"
+#include "core/log.h"
 #include "core/units.h"
+#include "rsstrace.h"
+
+/* No kernel has more processes (PID_MAX_LIMIT on 64-bit), hence no more
+ * address spaces or tgids to hold: a larger --max-procs only costs memory. */
+#define MAX_PROCS_LIMIT (1U << 22)
+/* Above this much kernel memory for the maps, say so when starting. */
+#define MAX_PROCS_WARN_BYTES (256ULL << 20)
+
+/*
+ * What --max-procs N costs. The kernel preallocates both hash maps: per
+ * entry a 48-byte htab_elem header, the key and value rounded up to 8, and a
+ * 16-byte bucket (n rounded up to a power of two); measured with bpftool's
+ * memlock on 6.18: 384 B per `mms` entry, 88 B per `traced` entry. User
+ * space holds one mm_state per entry to read the map into (allocated, touched
+ * only as far as it fills).
+ */
+uint64_t serve_maps_kernel_bytes(uint64_t n)
+{
+	uint64_t buckets = 1;
+
+	while (buckets < n)
+		buckets <<= 1;
+	return n * (48 + 8 + sizeof(struct mm_state) + 48 + 8 + sizeof(struct traced_task)) + 2 * 16 * buckets;
+}
+
+uint64_t serve_maps_user_bytes(uint64_t n)
+{
+	return n * sizeof(struct mm_state);
+}
 
 #define USAGE "Usage: rsstrace serve [--listen ADDR:PORT [--allow-remote]] [--top-processes N]\n"
 
@@ -24,8 +56,11 @@ static const char help_text[] =
 	"                          the N largest by peak (default 5, 0 = none)\n"
 	"      --no-causes         no fault/CoW/swap-in hooks (saves their cost);\n"
 	"                          the counters derived from RSS changes remain\n"
-	"      --max-procs N       address spaces the maps hold (default 65536)\n"
+	"      --max-procs N       address spaces the maps hold (default 65536,\n"
+	"                          at most 4194304; ~700 bytes each)\n"
 	"      --max-cgroups N     cgroups the map holds (default 4096)\n"
+	"      --user NAME         once attached, run as this user (no capability\n"
+	"                          is kept in any case)\n"
 	"  -v, --verbose           hooks in use, libbpf messages\n"
 	"  -h, --help              this help\n"
 	"\n"
@@ -38,7 +73,7 @@ static const char help_text[] =
 	"  prometheus.yml:  scrape_configs: [{job_name: rsstrace,\n"
 	"                     static_configs: [{targets: ['127.0.0.1:9464']}]}]\n";
 
-enum { OPT_ALLOW_REMOTE = 256, OPT_NO_CAUSES, OPT_MAX_PROCS, OPT_MAX_CGROUPS };
+enum { OPT_ALLOW_REMOTE = 256, OPT_NO_CAUSES, OPT_MAX_PROCS, OPT_MAX_CGROUPS, OPT_USER };
 
 static const struct option long_opts[] = {
 	{ "listen", required_argument, NULL, 'l' },
@@ -47,6 +82,7 @@ static const struct option long_opts[] = {
 	{ "no-causes", no_argument, NULL, OPT_NO_CAUSES },
 	{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
 	{ "max-cgroups", required_argument, NULL, OPT_MAX_CGROUPS },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -71,12 +107,23 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		o->causes = false;
 		break;
 	case OPT_MAX_PROCS:
-		if (parse_uint(arg, 1, 1 << 24, &o->map_entries))
-			return cli_error(c, "invalid process limit '%s'", arg);
+		if (parse_uint(arg, 1, MAX_PROCS_LIMIT, &o->map_entries)) {
+			uint64_t n;
+			char k[16];
+
+			if (parse_uint(arg, MAX_PROCS_LIMIT + 1, UINT32_MAX, &n))
+				return cli_error(c, "invalid process limit '%s'", arg);
+			return cli_error(c, "--max-procs %s: more than any kernel has processes (at most %u); "
+					 "it would take %s of kernel memory", arg, MAX_PROCS_LIMIT,
+					 fmt_kb(serve_maps_kernel_bytes(n) >> 10, k, sizeof(k)));
+		}
 		break;
 	case OPT_MAX_CGROUPS:
 		if (parse_uint(arg, 1, 1 << 20, &o->cgroup_entries))
 			return cli_error(c, "invalid cgroup limit '%s'", arg);
+		break;
+	case OPT_USER:
+		o->user = arg;
 		break;
 	case 'v':
 		o->verbose = true;
@@ -103,6 +150,14 @@ int serve_parse_options(int argc, char **argv, struct serve_opts *o)
 		return cli_error(&serve_cli,
 				 "invalid listen address '%s' (expected IP:PORT, e.g. 127.0.0.1:9464 or [::1]:9464)",
 				 o->listen);
+	if (serve_maps_kernel_bytes(o->map_entries) > MAX_PROCS_WARN_BYTES) {
+		char k[16], u[16];
+
+		wlog("serve: --max-procs %llu: the maps take %s of kernel memory (and up to %s here), "
+		     "and every scrape reads them all", (unsigned long long)o->map_entries,
+		     fmt_kb(serve_maps_kernel_bytes(o->map_entries) >> 10, k, sizeof(k)),
+		     fmt_kb(serve_maps_user_bytes(o->map_entries) >> 10, u, sizeof(u)));
+	}
 	if (!o->addr.loopback && !o->allow_remote)
 		return cli_error(&serve_cli, "'%s' is not a loopback address: anyone who can reach it would read every "
 				 "cgroup and process name; add --allow-remote if that is intended", o->listen);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "core/log.h"
@@ -18,6 +19,9 @@ struct http_server {
 	http_scrape_fn scrape;
 	void *ctx;
 };
+
+/* The methods served (RFC 9110: a 405 must say which, in Allow). */
+#define ALLOWED_METHODS "GET, HEAD"
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type, char *body,
 			     size_t len, enum MHD_ResponseMemoryMode mode)
@@ -31,6 +35,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const 
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, ALLOWED_METHODS);
 	ret = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -100,6 +106,36 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
+/*
+ * Slow and idle clients must not stall a scrape (a few hundred slowloris
+ * connections did, at the old limit of 256). So: one epoll thread, for which
+ * a connection costs a descriptor and a memory pool, not a thread; room for
+ * many (the soft descriptor limit raised to the hard one: systemd's soft
+ * default is 1024); a small pool each (a scrape request is well under 4 KiB);
+ * and an idle timeout. A per-address limit would not help: the real scraper
+ * is often on loopback too.
+ */
+#define CONN_MAX 16384U
+#define CONN_POOL_BYTES (8U << 10)
+#define CONN_IDLE_S 10U
+
+static unsigned int connection_limit(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return 256;
+	if (r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+		getrlimit(RLIMIT_NOFILE, &r);
+	}
+	/* what the tracer's maps, links and the listening socket need */
+	if (r.rlim_cur < 256 + 128)
+		return 128;
+	return r.rlim_cur - 256 > CONN_MAX ? CONN_MAX : (unsigned int)(r.rlim_cur - 256);
+}
+
 struct http_server *http_start(int fd, http_scrape_fn scrape, void *ctx)
 {
 	struct http_server *h = malloc(sizeof(*h));
@@ -113,10 +149,11 @@ struct http_server *http_start(int fd, http_scrape_fn scrape, void *ctx)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 				on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-				MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, 256U,
-				MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_END);
+				MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL_BYTES,
+				MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_S, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!h->d) {
 		free(h);

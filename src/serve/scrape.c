@@ -217,7 +217,7 @@ int scrape(struct scrape_state *s, enum metrics_format fmt, const char *who, cha
 		err = -ENOMEM;
 		goto out;
 	}
-	k = cg_scraper(&s->cgs, who);
+	k = cg_scraper(&s->cgs, who, now);
 	snap.ncgroups = fill_cgroups(s, nwin, nlive, k, cgs);
 	snap.cgroups = cgs;
 	snap.nprocs = pick_processes(s, procs);
@@ -230,10 +230,11 @@ int scrape(struct scrape_state *s, enum metrics_format fmt, const char *who, cha
 	snap.cause_available[MC_COW_FAULTS] = s->hooks->h[LH_WP].chosen >= 0;
 	snap.cause_available[MC_SWAPIN_FAULTS] = s->hooks->h[LH_SWAPIN].chosen >= 0;
 	/* the peak covers the time since this scraper's previous scrape (a new
-	 * scraper: since anyone's) */
-	prev = s->cgs.scrapers[k].last_ns ? s->cgs.scrapers[k].last_ns : s->last_close_ns;
+	 * scraper, or one without a slot: since anyone's) */
+	prev = k != CG_NO_SLOT && s->cgs.scrapers[k].last_ns ? s->cgs.scrapers[k].last_ns : s->last_close_ns;
 	snap.window_seconds = (now - prev) / 1e9;
-	s->cgs.scrapers[k].last_ns = now;
+	if (k != CG_NO_SLOT)
+		s->cgs.scrapers[k].last_ns = now;
 	s->last_close_ns = now;
 	for (int i = 0; i < nlive; i++)
 		events += s->live[i].events;

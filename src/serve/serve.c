@@ -15,6 +15,11 @@
  * folds each closed window into a running maximum per scraper (remote address
  * + User-Agent, cgroup_table.c), so a curl between two Prometheus scrapes
  * does not take a spike away from Prometheus.
+ *
+ * Privileges: once loaded and attached, before the HTTP thread exists, every
+ * capability is dropped (privs.c says why none is needed), optionally the
+ * user switched (--user), and no_new_privs set: the HTTP parser never runs
+ * privileged.
  */
 #define _GNU_SOURCE
 #include "serve/serve.h"
@@ -33,6 +38,7 @@
 #include "serve/cli.h"
 #include "serve/http.h"
 #include "serve/listen_addr.h"
+#include "serve/privs.h"
 #include "serve/scrape.h"
 
 struct serve {
@@ -110,12 +116,15 @@ int serve_main(int argc, char **argv)
 {
 	static struct serve s = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct http_server *http;
+	struct serve_user user = { 0 };
 	int ret, fd;
 
 	ret = serve_parse_options(argc, argv, &s.o);
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	log_verbose = s.o.verbose;
+	if (s.o.user && serve_user_lookup(s.o.user, &user))
+		return EXIT_FAIL;
 	ret = preflight();
 	if (ret)
 		return ret;
@@ -131,6 +140,11 @@ int serve_main(int argc, char **argv)
 		close(fd);
 		stop_tracing(&s);
 		return ret;
+	}
+	if (serve_drop_privileges(&user)) {
+		close(fd);
+		stop_tracing(&s);
+		return EXIT_FAIL;
 	}
 	http = http_start(fd, scrape_locked, &s);
 	if (!http) {

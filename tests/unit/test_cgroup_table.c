@@ -39,18 +39,18 @@ static void each_scraper_sees_peaks_since_its_own_scrape(void **state)
 {
 	struct cg_table t = { 0 };
 	struct cg_entry *e = cg_get(&t, 42);
-	int a = cg_scraper(&t, "127.0.0.1 Prometheus/2.42.0");
+	int a = cg_scraper(&t, "127.0.0.1 Prometheus/2.42.0", 3);
 
 	assert_int_equal(cg_close_window(&t, e, a, 0, 10), 10); /* no event: the level */
 	t.scrapers[a].last_ns = 1;
 	/* a spike to 100, then B's first scrape at level 10 */
-	int b = cg_scraper(&t, "127.0.0.1 curl/7.88.1");
+	int b = cg_scraper(&t, "127.0.0.1 curl/7.88.1", 2);
 
 	assert_int_not_equal(a, b);
 	assert_int_equal(cg_close_window(&t, e, b, 100, 10), 100);
 	t.scrapers[b].last_ns = 2;
 	/* A's next scrape: its window covered the spike, closed by B's scrape */
-	assert_int_equal(cg_scraper(&t, "127.0.0.1 Prometheus/2.42.0"), a);
+	assert_int_equal(cg_scraper(&t, "127.0.0.1 Prometheus/2.42.0", 3), a);
 	assert_int_equal(cg_close_window(&t, e, a, 0, 10), 100);
 	/* and then only the level again, for both */
 	assert_int_equal(cg_close_window(&t, e, a, 0, 10), 10);
@@ -61,7 +61,38 @@ static void each_scraper_sees_peaks_since_its_own_scrape(void **state)
 	cg_table_free(&t);
 }
 
-static void least_recent_scraper_is_forgotten(void **state)
+/* The attack of issue 15 (item 11): between two scrapes of A, a spike, then
+ * 16 clients with made-up User-Agents. A still sees the spike; they get the
+ * windows since anyone's previous scrape, without a slot once all are held. */
+static void other_clients_never_take_a_scrapers_window(void **state)
+{
+	struct cg_table t = { 0 };
+	struct cg_entry *e = cg_get(&t, 1);
+	uint64_t now = 1000;
+	char key[32];
+	int a = cg_scraper(&t, "127.0.0.1 Prometheus/2.42.0", now), k, held = 1;
+
+	assert_int_equal(cg_close_window(&t, e, a, 0, 10), 10);
+	t.scrapers[a].last_ns = now;
+	for (int i = 0; i < 16; i++) {
+		snprintf(key, sizeof(key), "127.0.0.1 agent-%d", i);
+		k = cg_scraper(&t, key, ++now);
+		assert_int_not_equal(k, a);
+		/* the first window holds the spike (100), the others the level */
+		assert_int_equal(cg_close_window(&t, e, k, i ? 0 : 100, 10), i ? 10 : 100);
+		if (k != CG_NO_SLOT) {
+			t.scrapers[k].last_ns = now;
+			held++;
+		}
+	}
+	assert_int_equal(held, CG_MAX_SCRAPERS);
+	assert_int_equal(cg_scraper(&t, "127.0.0.1 Prometheus/2.42.0", ++now), a);
+	assert_int_equal(cg_close_window(&t, e, a, 0, 10), 100);
+	cg_table_free(&t);
+}
+
+/* A slot comes free only when its scraper stopped scraping. */
+static void idle_scraper_slot_is_reused(void **state)
 {
 	struct cg_table t = { 0 };
 	struct cg_entry *e = cg_get(&t, 1);
@@ -70,13 +101,17 @@ static void least_recent_scraper_is_forgotten(void **state)
 
 	for (int i = 0; i < CG_MAX_SCRAPERS; i++) {
 		snprintf(key, sizeof(key), "10.0.0.%d x", i);
-		k = cg_scraper(&t, key);
+		k = cg_scraper(&t, key, 100);
 		assert_int_equal(k, i);
 		t.scrapers[k].last_ns = 100 + (uint64_t)i;
 	}
-	t.scrapers[5].last_ns = 1; /* the least recent */
+	assert_int_equal(cg_scraper(&t, "10.0.0.99 y", 200), CG_NO_SLOT);
+	/* long after: all but 5 scraped again */
+	for (int i = 0; i < CG_MAX_SCRAPERS; i++)
+		if (i != 5)
+			t.scrapers[i].last_ns = CG_SCRAPER_IDLE_NS;
 	e->since[5] = 999;
-	k = cg_scraper(&t, "10.0.0.99 y");
+	k = cg_scraper(&t, "10.0.0.99 y", CG_SCRAPER_IDLE_NS + 200);
 	assert_int_equal(k, 5);
 	assert_int_equal(e->since[5], 0); /* starts with nothing remembered */
 	assert_int_equal(t.scrapers[5].last_ns, 0);
@@ -137,7 +172,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(entries_sorted_and_found),
 		cmocka_unit_test(each_scraper_sees_peaks_since_its_own_scrape),
-		cmocka_unit_test(least_recent_scraper_is_forgotten),
+		cmocka_unit_test(other_clients_never_take_a_scrapers_window),
+		cmocka_unit_test(idle_scraper_slot_is_reused),
 		cmocka_unit_test(counters_never_go_down),
 		cmocka_unit_test(paths_from_inode_numbers),
 	};
