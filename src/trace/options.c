@@ -100,7 +100,7 @@ static const char help_text[] =
 	"\n"
 	"Budget:\n"
 	"      --max-rss SIZE     fail (exit 99) if the tree's peak RSS exceeds SIZE,\n"
-	"                         e.g. 512M, 2G, 1.5G (binary units)\n"
+	"                         e.g. 512M, 2G, 1.5G (binary units; at least 1K)\n"
 	"\n"
 	"Limits:\n"
 	"      --max-procs N      address spaces and processes traced at once\n"
@@ -233,6 +233,9 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 	case OPT_MAX_RSS:
 		if (parse_size(arg, &o->max_rss))
 			return cli_error(c, "invalid size '%s' (expected e.g. 512M, 2G, 1.5G)", arg);
+		/* the budget is held in KiB: below 1K it would be none at all */
+		if (o->max_rss < 1024)
+			return cli_error(c, "--max-rss %s is below 1K: give a budget of at least 1K", arg);
 		break;
 	case OPT_ROWS:
 		if (parse_uint(arg, 0, 1000000000, &o->rows))
