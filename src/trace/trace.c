@@ -434,7 +434,7 @@ static int open_outputs(struct trace_app *a)
 	if (a->o.output) {
 		err = output_file_open(&a->out, a->o.output, &why);
 		if (err) {
-			elog("cannot write to %s: %s", a->o.output, why);
+			elog("cannot open output file %s: %s", a->o.output, why);
 			return EXIT_USAGE;
 		}
 	} else if ((err = output_file_stdout(&a->out))) {
@@ -448,7 +448,7 @@ static int open_outputs(struct trace_app *a)
 	a->run.page_kb = (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
 	err = trace_features_open(&a->run, &what);
 	if (err) {
-		elog("cannot write to %s: %s", what, a->run.open_why ? a->run.open_why : strerror(-err));
+		elog("cannot open output file %s: %s", what, a->run.open_why ? a->run.open_why : strerror(-err));
 		return EXIT_USAGE;
 	}
 	return 0;
