@@ -223,6 +223,7 @@ def test_two_outputs_to_one_device_are_fine():
 
 # ---- item 4: a failed run leaves -o FILE as it was ------------------------------------
 
+@pytest.mark.root  # to become nobody
 def test_failed_run_as_non_root_leaves_output_untouched():
     if not shutil.which("setpriv"):
         pytest.skip("setpriv (util-linux) is not installed")
