@@ -284,8 +284,10 @@ def test_pid_exits_while_attaching():
         stay.wait()
     assert tracer.returncode == 0, err
     assert f"PID {gone.pid} exited while rsstrace was attaching" in err
-    rows, _, _ = parse_json_lines(out)
+    rows, summary, _ = parse_json_lines(out)
     assert [r["pid"] for r in rows] == [stay.pid]
+    # the one that never got traced is not counted ("Traced: N processes")
+    assert summary["processes"] == 1, summary
 
 
 @pytest.mark.root

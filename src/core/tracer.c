@@ -244,11 +244,14 @@ bool tracer_drop_tgid(struct tracer *t, int tgid)
 {
 	uint32_t key = (uint32_t)tgid;
 
-	if (bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key))
-		return false;
-	__sync_fetch_and_add(&t->skel->bss->tree.live_tgids, -1);
+	bool was = !bpf_map_delete_elem(bpf_map__fd(t->skel->maps.traced), &key);
+
+	/* if the kernel saw it exit first, it took it out of live_tgids; it
+	 * was never traced all the same, so it leaves tgids_seen either way */
+	if (was)
+		__sync_fetch_and_add(&t->skel->bss->tree.live_tgids, -1);
 	__sync_fetch_and_add(&t->skel->bss->tree.tgids_seen, -1);
-	return true;
+	return was;
 }
 
 int tracer_run_iter(struct tracer *t, struct bpf_program *prog, enum iter_mode mode)

@@ -57,8 +57,9 @@ int tracer_start_all(struct tracer *t, struct tracer_config *cfg, record_fn fn, 
  * Returns 0, -EEXIST, or -errno (map full). */
 int tracer_add_tgid(struct tracer *t, int tgid, int ppid);
 
-/* Takes a traced tgid back (it exited before the kernel could see it exit).
- * Returns true if this call removed it. */
+/* Takes back a tgid that exited before it could be traced (it had no
+ * address space to read): no longer counted as traced, whether the kernel saw
+ * it exit or not. Returns true if this call removed it from the map. */
 bool tracer_drop_tgid(struct tracer *t, int tgid);
 
 struct bpf_program;

@@ -18,6 +18,7 @@
 
 #include "core/hooks.h"
 #include "core/json_writer.h"
+#include "core/output_file.h"
 #include "core/tracer.h"
 #include "rsstrace.h"
 #include "trace/options.h"
@@ -37,6 +38,9 @@ struct trace_run {
 	int nlive;
 	uint64_t live_tick, tick;
 	int read_errors; /* reads of the live address spaces that failed */
+	struct output_file *outputs[4]; /* the features' output files */
+	int noutputs;
+	const char *open_why; /* why trace_run_open_output refused a file */
 	void *state[8];	 /* each feature's, by its index in the table */
 };
 
@@ -68,8 +72,9 @@ struct trace_feature {
 	/* Tracing stops, the traced processes still as they left it (before a
 	 * SIGTERM is passed on to CMD). */
 	void (*at_stop)(void *self, struct trace_run *run);
-	/* Last readings of what is alive; output files written. Returns 0 or
-	 * -errno with *what naming the file that failed. */
+	/* Last readings of what is alive; output files written and closed
+	 * (output_file_close). Returns 0 or -errno with *what naming the file
+	 * that failed. */
 	int (*finish)(void *self, struct trace_run *run, uint64_t now_ns, const char **what);
 	/* Just before the programs are unloaded: read what is left in the maps. */
 	void (*collect)(void *self, struct trace_run *run);
@@ -85,6 +90,12 @@ struct trace_feature {
  * (0 if the read failed: counted in run->read_errors). Features may reorder
  * the entries. */
 int trace_run_live(struct trace_run *run, struct mm_state **live);
+
+/* Opens an output file of the feature (core/output_file.h), truncated
+ * only when the run begins. Returns 0, or -errno with *what the path and
+ * run->open_why the reason. */
+int trace_run_open_output(struct trace_run *run, struct output_file *of, const char *path,
+			  const char **what);
 
 /* Another feature's state for this run, NULL if it is not enabled. */
 void *trace_run_state(const struct trace_run *run, const struct trace_feature *f);

@@ -11,7 +11,7 @@
 struct stacks_feature {
 	struct stacks st;
 	bool started;
-	FILE *folded;
+	struct output_file folded;
 };
 
 static bool wanted(const struct options *o)
@@ -23,11 +23,7 @@ static int open_files(void *self, struct trace_run *run, const char **what)
 {
 	struct stacks_feature *f = self;
 
-	if (run->o->folded && !(f->folded = fopen(run->o->folded, "we"))) {
-		*what = run->o->folded;
-		return -errno;
-	}
-	return 0;
+	return run->o->folded ? trace_run_open_output(run, &f->folded, run->o->folded, what) : 0;
 }
 
 static void configure(void *self, const struct options *o, struct tracer_config *cfg)
@@ -91,12 +87,13 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 	for (int i = 0; i < n; i++)
 		stacks_on_mm(&f->st, &live[i], false);
 	stacks_harvest(&f->st, true);
-	if (f->folded) {
-		if (stacks_write_folded(&f->st, f->folded) | fclose(f->folded)) {
-			err = -EIO;
+	if (f->folded.f) {
+		int werr = stacks_write_folded(&f->st, f->folded.f), e = output_file_close(&f->folded);
+
+		if (e || werr) {
+			err = e ? -e : -EIO;
 			*what = run->o->folded;
 		}
-		f->folded = NULL;
 	}
 	return err;
 }
@@ -119,8 +116,7 @@ static void free_state(void *self)
 {
 	struct stacks_feature *f = self;
 
-	if (f->folded)
-		fclose(f->folded);
+	output_file_close(&f->folded);
 	if (f->started)
 		stacks_free(&f->st);
 }

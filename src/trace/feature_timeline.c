@@ -12,7 +12,7 @@
 
 struct timeline_feature {
 	struct timeline tl;
-	FILE *csv, *svg;
+	struct output_file csv, svg;
 	uint64_t samples;
 };
 
@@ -26,21 +26,19 @@ static int open_files(void *self, struct trace_run *run, const char **what)
 	struct timeline_feature *f = self;
 	const struct options *o = run->o;
 
-	if (o->csv && !(f->csv = fopen(o->csv, "we"))) {
-		*what = o->csv;
-		return -errno;
-	}
-	if (o->svg && !(f->svg = fopen(o->svg, "we"))) {
-		*what = o->svg;
-		return -errno;
-	}
-	return 0;
+	int err = 0;
+
+	if (o->csv)
+		err = trace_run_open_output(run, &f->csv, o->csv, what);
+	if (o->svg && !err)
+		err = trace_run_open_output(run, &f->svg, o->svg, what);
+	return err;
 }
 
 static int start(void *self, struct trace_run *run, const char **what)
 {
 	struct timeline_feature *f = self;
-	int err = timeline_init(&f->tl, f->csv, f->svg != NULL, run->t0_ns, run->page_kb,
+	int err = timeline_init(&f->tl, f->csv.f, f->svg.f != NULL, run->t0_ns, run->page_kb,
 				run->o->timeline_interval, (uint32_t)run->o->timeline_procs);
 
 	if (err)
@@ -81,21 +79,25 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 {
 	struct timeline_feature *f = self;
 	struct tree_state tree;
-	int err = 0;
+	int err = 0, e;
 
 	tracer_tree(run->t, &tree);
 	sample(f, run, &tree, now_ns);
 	timeline_finish(&f->tl, &tree);
-	if (f->csv && (f->tl.write_error | fclose(f->csv))) {
-		err = -EIO;
+	f->tl.csv = NULL;
+	if (f->csv.f && (e = output_file_close(&f->csv) ?: (f->tl.write_error ? EIO : 0))) {
+		err = -e;
 		*what = run->o->csv;
 	}
-	f->csv = NULL;
-	if (f->svg && (svg_chart_write(f->svg, &f->tl, run->title) | fclose(f->svg)) && !err) {
-		err = -EIO;
-		*what = run->o->svg;
+	if (f->svg.f) {
+		int werr = svg_chart_write(f->svg.f, &f->tl, run->title);
+
+		e = output_file_close(&f->svg) ?: (werr ? EIO : 0);
+		if (e && !err) {
+			err = -e;
+			*what = run->o->svg;
+		}
 	}
-	f->svg = NULL;
 	return err;
 }
 
@@ -139,10 +141,8 @@ static void free_state(void *self)
 {
 	struct timeline_feature *f = self;
 
-	if (f->csv)
-		fclose(f->csv);
-	if (f->svg)
-		fclose(f->svg);
+	output_file_close(&f->csv);
+	output_file_close(&f->svg);
 	timeline_free(&f->tl);
 }
 

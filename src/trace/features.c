@@ -2,6 +2,7 @@
 /* The table of optional trace features, and what they share of a run. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 
@@ -27,6 +28,24 @@ void *trace_run_state(const struct trace_run *run, const struct trace_feature *f
 		if (trace_features[i] == f)
 			return run->state[i];
 	return NULL;
+}
+
+int trace_run_open_output(struct trace_run *run, struct output_file *of, const char *path,
+			  const char **what)
+{
+	int err;
+
+	if (run->noutputs >= (int)(sizeof(run->outputs) / sizeof(run->outputs[0]))) {
+		*what = path;
+		return -EMFILE;
+	}
+	err = output_file_open(of, path, &run->open_why);
+	if (err) {
+		*what = path;
+		return err;
+	}
+	run->outputs[run->noutputs++] = of;
+	return 0;
 }
 
 int trace_run_live(struct trace_run *run, struct mm_state **live)
@@ -129,15 +148,27 @@ void trace_features_at_stop(struct trace_run *run)
 			f->at_stop(run->state[i], run);
 }
 
-void trace_features_finish(struct trace_run *run, uint64_t now_ns)
+void trace_features_commit(struct trace_run *run)
 {
+	for (int i = 0; i < run->noutputs; i++)
+		output_file_commit(run->outputs[i]);
+}
+
+int trace_features_finish(struct trace_run *run, uint64_t now_ns)
+{
+	int first = 0;
+
 	run->tick++; /* one fresh read of the live address spaces for all */
 	FOR_EACH_ENABLED(run, i, f) {
 		const char *what = NULL;
+		int err = f->finish ? f->finish(run->state[i], run, now_ns, &what) : 0;
 
-		if (f->finish && f->finish(run->state[i], run, now_ns, &what))
-			elog("writing %s failed", what);
+		if (err) {
+			elog("cannot write %s: %s (the output is incomplete)", what, strerror(-err));
+			first = first ? first : err;
+		}
 	}
+	return first;
 }
 
 void trace_features_collect(struct trace_run *run)

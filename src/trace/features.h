@@ -20,8 +20,11 @@ void trace_features_on_record(struct trace_run *run, const void *data, size_t le
 int trace_features_wait_ms(struct trace_run *run, uint64_t now_ns, int max_ms);
 void trace_features_tick(struct trace_run *run, const struct tree_state *tree, uint64_t now_ns);
 void trace_features_at_stop(struct trace_run *run);
-/* Failed writes are reported here, one line each. */
-void trace_features_finish(struct trace_run *run, uint64_t now_ns);
+/* The run begins: the features' output files are truncated now. */
+void trace_features_commit(struct trace_run *run);
+/* Failed writes are reported here, one line each. Returns 0 or the first
+ * -errno. */
+int trace_features_finish(struct trace_run *run, uint64_t now_ns);
 void trace_features_collect(struct trace_run *run);
 void trace_features_print(struct trace_run *run, FILE *out, bool json, const struct trace_end *e);
 void trace_features_summary_json(struct trace_run *run, struct json_obj *j);

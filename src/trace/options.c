@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/cli.h"
+#include "core/output_file.h"
 #include "core/units.h"
 
 #ifndef RSSTRACE_VERSION
@@ -100,7 +101,7 @@ static const char help_text[] =
 	"\n"
 	"Budget:\n"
 	"      --max-rss SIZE     fail (exit 99) if the tree's peak RSS exceeds SIZE,\n"
-	"                         e.g. 512M, 2G, 1.5G (binary units)\n"
+	"                         e.g. 512M, 2G, 1.5G (binary units; at least 1K)\n"
 	"\n"
 	"Limits:\n"
 	"      --max-procs N      address spaces and processes traced at once\n"
@@ -109,8 +110,11 @@ static const char help_text[] =
 	"Exit status:\n"
 	"  with -- CMD: CMD's own status (128+N if it was killed by signal N,\n"
 	"  127 if CMD was not found, 126 if it could not be executed);\n"
-	"  with -p: 0. In both modes: 99 if --max-rss was exceeded, 1 if rsstrace\n"
-	"  failed (not root, no BTF, BPF load failure), 2 for a bad command line.\n"
+	"  with -p: 0. In both modes: 99 if --max-rss was exceeded, 98 if an\n"
+	"  output could not be written (said on stderr; 141 if a pipe's reader went\n"
+	"  away), 1 if rsstrace failed (not root, no BTF, BPF load failure), 2 for a\n"
+	"  bad command line (also: an output path that is a symlink or another\n"
+	"  user's file in a shared directory, two outputs naming one file).\n"
 	"\n"
 	"Examples:\n"
 	"  sudo rsstrace -- make -j8                 peak memory of a build, per process\n"
@@ -233,6 +237,9 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 	case OPT_MAX_RSS:
 		if (parse_size(arg, &o->max_rss))
 			return cli_error(c, "invalid size '%s' (expected e.g. 512M, 2G, 1.5G)", arg);
+		/* the budget is held in KiB: below 1K it would be none at all */
+		if (o->max_rss < 1024)
+			return cli_error(c, "--max-rss %s is below 1K: give a budget of at least 1K", arg);
 		break;
 	case OPT_ROWS:
 		if (parse_uint(arg, 0, 1000000000, &o->rows))
@@ -309,6 +316,20 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 	return 0;
 }
 
+/* Two outputs naming one regular file would overwrite each other. */
+static int check_outputs_differ(const struct cli *c, const struct options *o)
+{
+	const char *names[] = { "-o", "--csv", "--svg", "--folded" };
+	const char *paths[] = { o->output, o->csv, o->svg, o->folded };
+
+	for (int i = 0; i < 4; i++)
+		for (int j = i + 1; j < 4; j++)
+			if (paths[i] && paths[j] && output_same_file(paths[i], paths[j]))
+				return cli_error(c, "%s %s and %s %s name the same file", names[i], paths[i],
+						 names[j], paths[j]);
+	return 0;
+}
+
 /* "rsstrace ls -l" works too, as with time(1) and strace(1) */
 static int on_operands(const struct cli *c, char **operands, int n, void *opts)
 {
@@ -316,6 +337,8 @@ static int on_operands(const struct cli *c, char **operands, int n, void *opts)
 
 	if (n > 0)
 		o->cmd = operands;
+	if (check_outputs_differ(c, o))
+		return EXIT_USAGE;
 	if (o->list_hooks)
 		return o->cmd || o->npids ? cli_error(c, "--hooks takes no PID or command") : 0;
 	if (o->cmd && o->npids)

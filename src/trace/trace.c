@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "core/hooks.h"
 #include "core/log.h"
+#include "core/output_file.h"
 #include "core/preflight.h"
 #include "core/tracer.h"
 #include "output/report.h"
@@ -27,6 +29,9 @@
 #include "trace/trace.h"
 
 static volatile sig_atomic_t stop_signal;
+/* 1 once the summary has begun: a signal then no longer stops anything;
+ * the first says so, the second aborts */
+static volatile sig_atomic_t finishing;
 
 struct trace_app {
 	struct options o;
@@ -36,7 +41,8 @@ struct trace_app {
 	struct hooks hooks;
 	struct trace_run run;
 	struct trace_end end;
-	FILE *out;
+	struct output_file out; /* -o FILE or standard output */
+	int write_status;	/* EXIT_OUTPUT_FAILED or _CLOSED once a write failed */
 	bool launched;
 	bool report_ready;
 	int cmd_status;	     /* wait(2) status, -1 until reaped */
@@ -44,9 +50,56 @@ struct trace_app {
 	char target[256];
 };
 
+static void say(const char *msg)
+{
+	ssize_t n = write(STDERR_FILENO, msg, strlen(msg));
+
+	(void)n;
+}
+
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	if (!finishing) {
+		stop_signal = sig;
+		return;
+	}
+	if (finishing++ == 1) {
+		say("rsstrace: signal while the summary is written: finishing it (a second signal aborts it)\n");
+		return;
+	}
+	say("rsstrace: second signal: summary aborted, the output is incomplete\n");
+	_exit(128 + sig);
+}
+
+/* One line for an output that could not be written, and the exit status
+ * that says so: 141 if only a pipe's reader went away, else 98. */
+static void output_failed(struct trace_app *a, const char *name, int err)
+{
+	if (err == EPIPE)
+		elog("writing %s: the reader closed the pipe; the output is incomplete", name);
+	else
+		elog("cannot write %s: %s (the output is incomplete)", name, strerror(err));
+	if (err == EPIPE && a->write_status != EXIT_OUTPUT_FAILED)
+		a->write_status = EXIT_OUTPUT_CLOSED;
+	else
+		a->write_status = EXIT_OUTPUT_FAILED;
+}
+
+/* A closed standard output (`>&-`) stays a failed write (EBADF), not the
+ * first file or BPF map that open() would give fd 1: it is held by a
+ * read-only /dev/null. The same for stdin and stderr. */
+static void hold_closed_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int nfd = open("/dev/null", O_RDONLY);
+
+		if (nfd >= 0 && nfd != fd) {
+			dup2(nfd, fd);
+			close(nfd);
+		}
+	}
 }
 
 /* Test-only switches, compiled into the test build (build/san/rsstrace, with
@@ -286,7 +339,7 @@ static void trace_loop(struct trace_app *a, uint64_t t0)
 	for (;;) {
 		tracer_poll(&a->t, trace_features_wait_ms(&a->run, tracer_now_ns(), 50));
 		report_flush(&a->r, false);
-		if (stop_signal || ferror(a->r.out))
+		if (stop_signal || a->out.err)
 			return;
 		reap_cmd(a, WNOHANG);
 		if (deadline && tracer_now_ns() >= deadline)
@@ -371,19 +424,22 @@ static int setup_signals(void)
 	return 0;
 }
 
-/* Output files first, so that a bad path fails before anything else. */
+/* Output files first, so that a bad path fails before anything else; an
+ * existing file is truncated only when the run begins (commit_outputs). */
 static int open_outputs(struct trace_app *a)
 {
-	const char *what;
+	const char *what, *why;
 	int err;
 
-	a->out = stdout;
 	if (a->o.output) {
-		a->out = fopen(a->o.output, "we");
-		if (!a->out) {
-			elog("cannot open output file %s: %s", a->o.output, strerror(errno));
+		err = output_file_open(&a->out, a->o.output, &why);
+		if (err) {
+			elog("cannot open output file %s: %s", a->o.output, why);
 			return EXIT_USAGE;
 		}
+	} else if ((err = output_file_stdout(&a->out))) {
+		elog("cannot write to standard output: %s", strerror(-err));
+		return EXIT_FAIL;
 	}
 	a->run.o = &a->o;
 	a->run.t = &a->t;
@@ -392,9 +448,23 @@ static int open_outputs(struct trace_app *a)
 	a->run.page_kb = (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
 	err = trace_features_open(&a->run, &what);
 	if (err) {
-		elog("cannot open %s: %s", what, strerror(-err));
+		elog("cannot open output file %s: %s", what, a->run.open_why ? a->run.open_why : strerror(-err));
 		return EXIT_USAGE;
 	}
+	return 0;
+}
+
+/* The run begins (every check that can fail has passed): existing output
+ * files are truncated now. */
+static int commit_outputs(struct trace_app *a)
+{
+	int err = output_file_commit(&a->out);
+
+	if (err) {
+		elog("cannot truncate %s: %s", a->o.output, strerror(-err));
+		return EXIT_OUTPUT_FAILED;
+	}
+	trace_features_commit(&a->run);
 	return 0;
 }
 
@@ -422,7 +492,7 @@ static int start_tracing(struct trace_app *a, struct summary *sum)
 		return EXIT_FAIL;
 	}
 	describe_hooks(a, sum);
-	report_init(&a->r, a->out, a->o.json, a->run.t0_ns, a->run.page_kb, &sum->avail, a->o.rows);
+	report_init(&a->r, a->out.f, a->o.json, a->run.t0_ns, a->run.page_kb, &sum->avail, a->o.rows);
 	a->report_ready = true;
 	return 0;
 }
@@ -439,12 +509,16 @@ static void stop_tracing(struct trace_app *a)
 		a->o.duration = 1;
 		trace_loop(a, tracer_now_ns());
 	}
+	/* from here on the output is finished whatever comes (whole lines, a
+	 * summary), unless a second signal insists */
+	finishing = 1;
 	/* What is still alive gets its current state as its row. */
 	tracer_poll(&a->t, 0);
 	if (tracer_refresh(&a->t))
 		wlog("could not refresh the live processes' counters; their rows are as of their last change");
 	snprintf(a->run.title, sizeof(a->run.title), "rsstrace: RSS of %s", a->target);
-	trace_features_finish(&a->run, tracer_now_ns());
+	if (trace_features_finish(&a->run, tracer_now_ns()))
+		a->write_status = EXIT_OUTPUT_FAILED; /* said, one line per file */
 	tracer_foreach_live(&a->t, add_detached, a);
 	tracer_poll(&a->t, 0);
 }
@@ -468,6 +542,7 @@ static void summary_fields(void *ctx, struct json_obj *j)
 static int summarize(struct trace_app *a, struct summary *sum)
 {
 	bool over;
+	int err;
 
 	sum->end_ns = tracer_now_ns();
 	tracer_tree(&a->t, &sum->tree);
@@ -490,24 +565,19 @@ static int summarize(struct trace_app *a, struct summary *sum)
 	sum->fields = summary_fields;
 	sum->sections_ctx = a;
 	a->end = (struct trace_end){ .tree = sum->tree, .loss = sum->loss, .rows = a->o.rows };
-	/* the reader went away (`| head`): end quietly, as SIGPIPE would */
-	if (ferror(a->out))
-		return EXIT_OUTPUT_CLOSED;
-	over = report_summary(&a->r, sum);
-	if (a->out != stdout) {
-		FILE *out = a->out;
-
-		a->out = stdout;
-		if (fclose(out)) {
-			elog("writing %s: %s", a->o.output, strerror(errno));
-			return EXIT_FAIL;
-		}
-	}
+	/* no summary after a failed write (`| head` went away, a full disk):
+	 * it would be lost too */
+	over = a->out.err ? false : report_summary(&a->r, sum);
+	err = output_file_close(&a->out);
+	if (err)
+		output_failed(a, a->out.path, err);
 	/* tracing stopped before CMD ended (-d, a signal): its status is still ours */
 	if (a->launched && a->cmd_status < 0) {
 		stop_signal = 0;
 		reap_cmd(a, 0);
 	}
+	if (a->write_status)
+		return a->write_status;
 	if (over)
 		return EXIT_OVER_BUDGET;
 	if (a->launched)
@@ -522,8 +592,7 @@ static void cleanup(struct trace_app *a)
 	if (a->report_ready)
 		report_free(&a->r);
 	trace_features_free(&a->run);
-	if (a->out && a->out != stdout)
-		fclose(a->out);
+	output_file_close(&a->out);
 }
 
 static int run(struct trace_app *a)
@@ -547,13 +616,23 @@ static int run(struct trace_app *a)
 		return EXIT_FAIL;
 	}
 	if (a->o.list_hooks) {
-		hooks_print(&a->hooks, a->out, a->o.json);
-		return 0;
+		int err;
+
+		ret = commit_outputs(a);
+		if (ret)
+			return ret;
+		hooks_print(&a->hooks, a->out.f, a->o.json);
+		err = output_file_close(&a->out);
+		if (err)
+			output_failed(a, a->out.path, err);
+		return a->write_status;
 	}
 	ret = start_tracing(a, &sum);
 	if (ret)
 		return ret;
 	ret = a->o.cmd ? launch_cmd(a) : attach_pids(a);
+	if (!ret)
+		ret = commit_outputs(a);
 	if (ret)
 		return ret;
 	vlog("tracing started: %s", a->target);
@@ -567,6 +646,7 @@ int trace_main(int argc, char **argv)
 	static struct trace_app a = { .cmd_status = -1 }; /* large: keep it off the stack */
 	int ret;
 
+	hold_closed_std_fds();
 	ret = parse_options(argc, argv, &a.o);
 	if (ret)
 		return ret < 0 ? 0 : ret;
