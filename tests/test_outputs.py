@@ -328,5 +328,7 @@ def test_own_file_in_shared_dir_and_dev_stdout_are_fine(shared_dir):
     mine.write_text("old\n")
     assert rsstrace("-o", str(mine), "--", "true").returncode == 0
     assert "Traced:" in mine.read_text()
+    if not os.path.islink("/dev/stdout"):
+        pytest.skip("no /dev/stdout symlink here (the VM guests' /dev has none)")
     p = rsstrace("-o", "/dev/stdout", "--", "true")
     assert p.returncode == 0 and "Traced:" in p.stdout, p

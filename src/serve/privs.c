@@ -14,7 +14,14 @@
  *    /etc/passwd (user names) is world-readable;
  *  - stopping closes fds: detaching links and freeing maps needs no
  *    capability.
- * So the set is empty. CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH would only be
+ * So the set is empty — on kernels since 6.5. Before, with
+ * kernel.unprivileged_bpf_disabled set (Debian's default), the bpf() syscall
+ * refused every command, map reads on an open fd included, to a caller
+ * without CAP_BPF (the check moved to map creation and program load in 6.5,
+ * "bpf: Move unprivileged checks into map_create() and bpf_prog_load()");
+ * measured in the 5.10 and 6.1 guests: every scrape failed with EPERM. So a
+ * child with no capability tries a read first, and CAP_BPF (and nothing
+ * else) is kept where it fails. CAP_SYS_PTRACE or CAP_DAC_READ_SEARCH would only be
  * needed to read other users' /proc/PID/status or smaps_rollup, which the
  * scrape path does not do.
  *
@@ -29,11 +36,14 @@
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -81,11 +91,38 @@ static int last_cap(void)
 	return n;
 }
 
-int serve_drop_privileges(const struct serve_user *u)
+/* Whether this kernel lets a caller with no capability read the map behind
+ * map_fd (see the top of this file): a child drops everything and tries. */
+static bool map_reads_need_cap_bpf(int map_fd)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[2] = { 0 };
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char key[256];
+
+		if (syscall(SYS_capset, &hdr, none))
+			_exit(2);
+		_exit(bpf_map_get_next_key(map_fd, NULL, key) && errno == EPERM ? 1 : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return true; /* unknown: keep it rather than break every scrape */
+	return !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+}
+
+int serve_drop_privileges(const struct serve_user *u, int map_fd)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2];
+	bool keep_bpf = map_reads_need_cap_bpf(map_fd);
+	__u32 keep[2] = { 0 };
 
+	if (keep_bpf) {
+		keep[CAP_TO_INDEX(CAP_BPF)] = CAP_TO_MASK(CAP_BPF);
+		vlog("serve: keeping CAP_BPF: this kernel refuses BPF map reads without it");
+	}
 	if (capget_all(data)) {
 		elog("serve: cannot read capabilities: %s", strerror(errno));
 		return -1;
@@ -94,23 +131,33 @@ int serve_drop_privileges(const struct serve_user *u)
 		/* nothing can come back through an execve either: no capability in
 		 * the bounding set, and uid 0 (if kept) no longer means all of them */
 		for (int c = 0; c <= last_cap(); c++)
-			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+			if (!(keep_bpf && c == CAP_BPF))
+				prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 		if (!u->set && prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED, 0, 0, 0)) {
 			elog("serve: cannot set the securebits: %s", strerror(errno));
 			return -1;
 		}
+	}
+	/* keep the permitted set across the uid change (CAP_BPF, if kept) */
+	if (u->set && keep_bpf && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)) {
+		elog("serve: cannot keep CAP_BPF across the user switch: %s", strerror(errno));
+		return -1;
 	}
 	if (u->set && (setgroups(0, NULL) || setresgid(u->gid, u->gid, u->gid) || setresuid(u->uid, u->uid, u->uid))) {
 		elog("serve: cannot switch to uid %u gid %u: %s", (unsigned)u->uid, (unsigned)u->gid, strerror(errno));
 		return -1;
 	}
 	memset(data, 0, sizeof(data));
+	for (int i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted = keep[i];
 	if (syscall(SYS_capset, &hdr, data) || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		elog("serve: cannot drop capabilities: %s", strerror(errno));
 		return -1;
 	}
-	if (capget_all(data) || data[0].effective || data[1].effective || data[0].permitted || data[1].permitted) {
+	if (capget_all(data) || data[0].effective != keep[0] || data[1].effective != keep[1] ||
+	    data[0].permitted != keep[0] || data[1].permitted != keep[1] || data[0].inheritable ||
+	    data[1].inheritable) {
 		elog("serve: capabilities are still held after dropping them");
 		return -1;
 	}

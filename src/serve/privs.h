@@ -23,6 +23,6 @@ int serve_user_lookup(const char *name, struct serve_user *out);
  * if it may, the bounding set), switches to u if set, and sets no_new_privs.
  * Only the calling thread: call it before any other thread is started.
  * Returns 0, or -1 after one error line. */
-int serve_drop_privileges(const struct serve_user *u);
+int serve_drop_privileges(const struct serve_user *u, int map_fd);
 
 #endif

@@ -141,7 +141,7 @@ int serve_main(int argc, char **argv)
 		stop_tracing(&s);
 		return ret;
 	}
-	if (serve_drop_privileges(&user)) {
+	if (serve_drop_privileges(&user, tracer_map_fd(&s.t, "mms"))) {
 		close(fd);
 		stop_tracing(&s);
 		return EXIT_FAIL;
