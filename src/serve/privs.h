@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What `rsstrace serve` keeps once its BPF programs are loaded and attached:
- * no capability at all, optionally another user, and no way back
- * (no_new_privs). See privs.c for why nothing more is needed.
+ * no capability (CAP_BPF alone on kernels that refuse map reads without it),
+ * optionally another user, and no way back (no_new_privs). See privs.c for
+ * why nothing more is needed.
  */
 #ifndef SERVE_PRIVS_H
 #define SERVE_PRIVS_H
@@ -20,7 +21,8 @@ struct serve_user {
 int serve_user_lookup(const char *name, struct serve_user *out);
 
 /* Drops every capability (effective, permitted, inheritable, ambient and,
- * if it may, the bounding set), switches to u if set, and sets no_new_privs.
+ * if it may, the bounding set) but CAP_BPF where reading map_fd needs it,
+ * switches to u if set, and sets no_new_privs.
  * Only the calling thread: call it before any other thread is started.
  * Returns 0, or -1 after one error line. */
 int serve_drop_privileges(const struct serve_user *u, int map_fd);
