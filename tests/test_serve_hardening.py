@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import IN_VM, RSSTRACE
+from harness import IN_VM, PAGE_KB, RSSTRACE, exact_counters
 from test_serve import (Cgroup, OPENMETRICS, Serve, assert_peak_is_spike, parse_exposition, start_spike_hold,
                         stop_workload, value)
 
@@ -217,7 +217,9 @@ def test_serves_with_no_capability_no_new_privs_and_optionally_another_user(user
         rep.next("hold")
         fams = parse_exposition(s.scrape(OPENMETRICS)[1], True)
         assert value(fams, "rsstrace_cgroup_processes", cgroup=cg.path) == 1
-        assert value(fams, "rsstrace_cgroup_rss_bytes", cgroup=cg.path, type="anon") >= 16 * 2 ** 20
+        # up to 6.1 the kernel's own counter lags by the task's cache (up to 64 pages)
+        lag = 0 if exact_counters() else 64 * PAGE_KB * 1024
+        assert value(fams, "rsstrace_cgroup_rss_bytes", cgroup=cg.path, type="anon") >= 16 * 2 ** 20 - lag
         assert value(fams, "rsstrace_events_total") > 0
     finally:
         if p:
