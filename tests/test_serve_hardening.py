@@ -183,14 +183,15 @@ def thread_status(pid):
 CAP_BPF = 1 << 39
 
 
-def cap_bpf_needed_for_map_reads():
-    """Before 6.5, with kernel.unprivileged_bpf_disabled set, bpf() refused
-    every command (map reads on an open fd too) without CAP_BPF; 6.5 moved
-    the check to map creation and program load. serve keeps CAP_BPF, and
-    nothing else, exactly there (src/serve/privs.c)."""
+def allowed_kept_caps():
+    """What serve may keep: nothing on 6.5+, where map reads on an open fd
+    need no capability. Before 6.5, with kernel.unprivileged_bpf_disabled
+    set, bpf() refused every command without CAP_BPF (6.5 moved the check to
+    map creation and program load), unless the distribution backported that:
+    serve probes (src/serve/privs.c) and keeps CAP_BPF, and nothing else,
+    only where a read is refused (seen in the 5.10 guest, not in Debian's 6.1)."""
     major, minor = (int(x) for x in os.uname().release.split(".")[:2])
-    disabled = Path("/proc/sys/kernel/unprivileged_bpf_disabled").read_text().strip() != "0"
-    return (major, minor) < (6, 5) and disabled
+    return {0} if (major, minor) >= (6, 5) else {0, CAP_BPF}
 
 
 @pytest.mark.parametrize("user", [None, "nobody"])
@@ -203,7 +204,8 @@ def test_serves_with_no_capability_no_new_privs_and_optionally_another_user(user
     try:
         threads = thread_status(s.p.pid)
         assert len(threads) >= 2, "the main thread and libmicrohttpd's"
-        kept = CAP_BPF if cap_bpf_needed_for_map_reads() else 0
+        kept = int(threads[str(s.p.pid)]["CapEff"], 16)
+        assert kept in allowed_kept_caps(), hex(kept)
         for tid, st in threads.items():
             for f, want in (("CapEff", kept), ("CapPrm", kept), ("CapInh", 0), ("CapAmb", 0)):
                 assert int(st[f], 16) == want, (tid, f, st[f], want)
