@@ -172,6 +172,54 @@ def test_scrapes_answer_within_a_second_while_1300_slow_and_idle_connections_are
     print(f"{len(took)} scrapes, slowest {max(took) * 1000:.0f} ms, {crowd.reopened} connections reopened")
 
 
+def closed_by_server(c, wait):
+    """Whether the server closed c within wait seconds (end of file or reset)."""
+    if not select.select([c], [], [], wait)[0]:
+        return False
+    try:
+        return c.recv(65536) == b""
+    except OSError:
+        return True
+
+
+HEADER_DEADLINE_S = 10
+
+
+def test_a_trickling_client_is_cut_off_at_the_header_deadline_whatever_it_sends():
+    """An idle timeout alone is reset by every byte: a client that sends a
+    header line every second kept its connection for as long as it liked.
+    The headers of each request have HEADER_DEADLINE_S in all, counted from
+    the connection (or the previous answer); a client that completes its
+    request in time is served, also for a second request on the same
+    connection after an idle pause shorter than the deadline."""
+    s = Serve()
+    try:
+        slow = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        slow.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        sent = 0
+        # three deadlines of trickling, a line a second: far past any idle timeout
+        while sent < 3 * HEADER_DEADLINE_S and not closed_by_server(slow, 1.0):
+            try:
+                slow.sendall(b"X-Slow: 1\r\n")
+            except OSError:
+                break
+            sent += 1
+        slow.close()
+        assert sent <= HEADER_DEADLINE_S + 3, f"still open after {sent} header lines, one a second"
+
+        keep = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        for _ in range(2):
+            keep.request("GET", "/metrics")
+            r = keep.getresponse()
+            assert r.status == 200 and r.read().startswith(b"# HELP")
+            time.sleep(1)  # an idle pause between requests, well inside the deadline
+        keep.close()
+    finally:
+        code, err = s.stop()
+    assert code == 0, err
+    print(f"cut off after {sent} header lines")
+
+
 def thread_status(pid):
     """{tid: {field: value}} of every thread's /proc status."""
     out = {}

@@ -13,9 +13,11 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "serve/header_deadline.h"
 
 struct http_server {
 	struct MHD_Daemon *d;
+	struct header_deadline *deadline;
 	http_scrape_fn scrape;
 	void *ctx;
 };
@@ -73,6 +75,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	size_t len;
 	int err;
 
+	header_deadline_headers_in(h->deadline, c);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", (char *)bad_method,
 			     sizeof(bad_method) - 1, MHD_RESPMEM_PERSISTENT);
@@ -112,8 +115,9 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
  * a connection costs a descriptor and a memory pool, not a thread; room for
  * many (the soft descriptor limit raised to the hard one: systemd's soft
  * default is 1024); a small pool each (a scrape request is well under 4 KiB);
- * and an idle timeout. A per-address limit would not help: the real scraper
- * is often on loopback too.
+ * an idle timeout, and a deadline for each request's headers that trickled
+ * bytes do not extend (serve/header_deadline.h). A per-address limit would
+ * not help: the real scraper is often on loopback too.
  */
 #define CONN_MAX 16384U
 #define CONN_POOL_BYTES (8U << 10)
@@ -149,13 +153,19 @@ struct http_server *http_start(int fd, http_scrape_fn scrape, void *ctx)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-				on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
-				MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL_BYTES,
-				MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_S, MHD_OPTION_END);
+	h->deadline = header_deadline_start();
+	if (h->deadline)
+		h->d = MHD_start_daemon(
+			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request,
+			h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+			MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			(size_t)CONN_POOL_BYTES, MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_S,
+			MHD_OPTION_NOTIFY_CONNECTION, header_deadline_on_connection, h->deadline,
+			MHD_OPTION_NOTIFY_COMPLETED, header_deadline_on_completed, h->deadline, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!h->d) {
+		if (h->deadline)
+			header_deadline_stop(h->deadline);
 		free(h);
 		return NULL;
 	}
@@ -165,5 +175,6 @@ struct http_server *http_start(int fd, http_scrape_fn scrape, void *ctx)
 void http_stop(struct http_server *h)
 {
 	MHD_stop_daemon(h->d);
+	header_deadline_stop(h->deadline);
 	free(h);
 }
