@@ -328,8 +328,33 @@ def test_own_file_in_shared_dir_and_dev_stdout_are_fine(shared_dir):
     mine.write_text("old\n")
     assert rsstrace("-o", str(mine), "--", "true").returncode == 0
     assert "Traced:" in mine.read_text()
-    if IN_VM:
-        pytest.skip("-o /dev/stdout wrote nothing in the virtme-ng guests (exit 0): not understood yet, "
-                    "checked on the host only")
     p = rsstrace("-o", "/dev/stdout", "--", "true")
     assert p.returncode == 0 and "Traced:" in p.stdout, p
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("name", ["-", "/dev/stdout"])
+def test_standard_output_by_name_is_the_descriptor_itself(tmp_path, name):
+    """`-` and /dev/stdout are fd 1 as given, whether /dev has the name or not
+    (the virtme-ng guests' /dev has no /dev/stdout: rsstrace created a regular
+    file there and its stdout stayed empty): a log the shell opened to append
+    to keeps what it had, and /dev gains no file."""
+    had = Path("/dev/stdout").exists() or Path("/dev/stdout").is_symlink()
+    log = tmp_path / "log"
+    log.write_text("before\n")
+    with open(log, "a") as out:
+        p = subprocess.run([str(RSSTRACE), "-o", name, "--csv", str(tmp_path / "csv"), "--", "true"],
+                           stdout=out, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    text = log.read_text()
+    assert text.startswith("before\n") and "Traced:" in text, text
+    assert (Path("/dev/stdout").exists() or Path("/dev/stdout").is_symlink()) == had
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("args", [["--csv", "-"], ["-o", "-", "--folded", "/dev/stdout"],
+                                  ["-o", "/dev/stderr", "--svg", "/dev/stderr"]])
+def test_two_outputs_on_one_standard_stream_are_a_usage_error(args):
+    p = rsstrace(*args, "--", "true")
+    assert p.returncode == 2, p
+    assert "name the same file" in p.stderr.splitlines()[0], p.stderr

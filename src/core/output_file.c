@@ -189,12 +189,34 @@ static int make_stream(struct output_file *of, int fd)
 	return 0;
 }
 
+/* "-" and /dev/stdout name standard output, /dev/stderr standard error: the
+ * descriptor itself, as bash and gawk take them whether /dev has them or not
+ * (a minimal /dev, as in virtme-ng guests, has no /dev/stdout: opening it
+ * created a regular file there). Reopening /proc/self/fd/1 instead would
+ * start at offset 0 of a file the shell opened to append to, and truncate
+ * it. Returns the descriptor, or -1 for any other path. */
+static int standard_fd(const char *path)
+{
+	if (!strcmp(path, "-") || !strcmp(path, "/dev/stdout"))
+		return STDOUT_FILENO;
+	if (!strcmp(path, "/dev/stderr"))
+		return STDERR_FILENO;
+	return -1;
+}
+
 int output_file_open(struct output_file *of, const char *path, const char **why)
 {
-	int fd, err;
+	int fd = standard_fd(path), err;
 
-	*of = (struct output_file){ .path = path, .own_fd = true };
 	*why = NULL;
+	if (fd >= 0) {
+		*of = (struct output_file){ .path = path, .committed = true };
+		err = make_stream(of, fd);
+		if (err)
+			*why = strerror(-err);
+		return err;
+	}
+	*of = (struct output_file){ .path = path, .own_fd = true };
 	fd = open_fd(of, path, why);
 	if (fd < 0)
 		return fd;
@@ -258,12 +280,24 @@ static bool canonical(const char *path, char *out)
 	return snprintf(out, PATH_MAX, "%s/%s", real, basename(copy)) < PATH_MAX;
 }
 
+/* stat(2) of an output path, standard streams by their descriptor */
+static bool output_stat(const char *path, struct stat *st)
+{
+	int fd = standard_fd(path);
+
+	return fd >= 0 ? !fstat(fd, st) : !stat(path, st);
+}
+
 bool output_same_file(const char *a, const char *b)
 {
 	char ca[PATH_MAX], cb[PATH_MAX];
 	struct stat sa, sb;
+	bool ea, eb;
 
-	bool ea = !stat(a, &sa), eb = !stat(b, &sb);
+	if (standard_fd(a) >= 0 && standard_fd(a) == standard_fd(b))
+		return true;
+	ea = output_stat(a, &sa);
+	eb = output_stat(b, &sb);
 
 	/* two writers of one device or FIFO (/dev/null) are the user's choice */
 	if ((ea && !S_ISREG(sa.st_mode)) || (eb && !S_ISREG(sb.st_mode)))

@@ -42,7 +42,7 @@ static const char help_text[] =
 	"  -d, --duration SECS    after SECS seconds (fractions allowed)\n"
 	"\n"
 	"Output:\n"
-	"  -o, --output FILE      write rsstrace's output to FILE (CMD keeps stdout)\n"
+	"  -o, --output FILE      write to FILE (- is stdout); CMD keeps its own stdout\n"
 	"      --json             JSON Lines: one object per address space when it ends,\n"
 	"                         then a summary object (schema: docs/json-schema.md)\n"
 	"  -i, --interval SECS    print a live line every SECS seconds: tree total,\n"
@@ -316,15 +316,18 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 	return 0;
 }
 
-/* Two outputs naming one regular file would overwrite each other. */
+/* Two outputs naming one regular file would overwrite each other, and two
+ * on standard output would interleave. */
 static int check_outputs_differ(const struct cli *c, const struct options *o)
 {
-	const char *names[] = { "-o", "--csv", "--svg", "--folded" };
-	const char *paths[] = { o->output, o->csv, o->svg, o->folded };
+	/* without -o, the summary goes to standard output */
+	const char *names[] = { o->output ? "-o" : "the summary", "--csv", "--svg", "--folded" };
+	const char *paths[] = { o->output ? o->output : "(standard output: no -o)", o->csv, o->svg, o->folded };
 
 	for (int i = 0; i < 4; i++)
 		for (int j = i + 1; j < 4; j++)
-			if (paths[i] && paths[j] && output_same_file(paths[i], paths[j]))
+			if (paths[i] && paths[j] &&
+			    output_same_file(i || o->output ? paths[i] : "-", paths[j]))
 				return cli_error(c, "%s %s and %s %s name the same file", names[i], paths[i],
 						 names[j], paths[j]);
 	return 0;
