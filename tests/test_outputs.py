@@ -335,10 +335,10 @@ def test_own_file_in_shared_dir_and_dev_stdout_are_fine(shared_dir):
 @pytest.mark.root
 @pytest.mark.parametrize("name", ["-", "/dev/stdout"])
 def test_standard_output_by_name_is_the_descriptor_itself(tmp_path, name):
-    """`-` and /dev/stdout are fd 1 as given, whether /dev has the name or not
-    (the virtme-ng guests' /dev has no /dev/stdout: rsstrace created a regular
-    file there and its stdout stayed empty): a log the shell opened to append
-    to keeps what it had, and /dev gains no file."""
+    """`-` and /dev/stdout are fd 1 as given, whatever /dev holds (in the
+    virtme-ng guests /dev/stdout links to the console's virtio port: the
+    output went there, and the pipe stayed empty): a log the shell opened to
+    append to keeps what it had, and /dev gains no file."""
     had = Path("/dev/stdout").exists() or Path("/dev/stdout").is_symlink()
     log = tmp_path / "log"
     log.write_text("before\n")

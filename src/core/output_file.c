@@ -190,11 +190,13 @@ static int make_stream(struct output_file *of, int fd)
 }
 
 /* "-" and /dev/stdout name standard output, /dev/stderr standard error: the
- * descriptor itself, as bash and gawk take them whether /dev has them or not
- * (a minimal /dev, as in virtme-ng guests, has no /dev/stdout: opening it
- * created a regular file there). Reopening /proc/self/fd/1 instead would
- * start at offset 0 of a file the shell opened to append to, and truncate
- * it. Returns the descriptor, or -1 for any other path. */
+ * descriptor itself, as bash and gawk take them, whatever /dev holds: in
+ * virtme-ng guests /dev/stdout is a link to the console's virtio port
+ * (/dev/virtio-ports/virtme.dev_stdout), not to /proc/self/fd/1, so opening
+ * it sent the output past a pipe to the console; and reopening
+ * /proc/self/fd/1 would start at offset 0 of a file the shell opened to
+ * append to, and truncate it. Returns the descriptor, or -1 for any other
+ * path. */
 static int standard_fd(const char *path)
 {
 	if (!strcmp(path, "-") || !strcmp(path, "/dev/stdout"))
