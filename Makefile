@@ -3,6 +3,7 @@
 #   sudo make demo  install what is missing, build, trace the bundled demo workload
 #   sudo make check install what is missing, build, run every test
 #   make vmlinux    regenerate vmlinux/<arch>/vmlinux.h from this kernel's BTF
+#   make install    install under PREFIX (/usr/local) in DESTDIR; make uninstall
 
 CC ?= cc
 CLANG ?= clang
@@ -42,8 +43,8 @@ SKELS := $(BUILD)/rss_account.skel.h $(BUILD)/footprint.skel.h
 # and rebuilds everything that includes them next time)
 .SECONDARY:
 
-.PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench
-all: rsstrace
+.PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench man
+all: rsstrace man
 
 $(BUILD) $(BUILD)/workloads $(BUILD)/unit:
 	mkdir -p $@
@@ -238,6 +239,48 @@ bench:
 	scripts/install-deps bench
 	$(MAKE) rsstrace $(BUILD)/bench/storm $(BUILD)/bench/floor
 	$(PYTHON) bench/bench.py $(BENCH_ARGS)
+
+# The manual pages: Markdown (docs/man/, readable on the forge) is the one
+# source; pandoc turns it into roff at build time.
+PANDOC ?= pandoc
+MAN_PAGES := $(patsubst docs/man/%.md,$(BUILD)/man/%,$(wildcard docs/man/*.8.md))
+
+$(BUILD)/man/%.8: docs/man/%.8.md Makefile
+	@mkdir -p $(@D)
+	$(PANDOC) -s -f markdown -t man --shift-heading-level-by=-1 \
+		-M footer='rsstrace $(VERSION)' $< -o $@
+
+man: $(MAN_PAGES)
+
+# make install: FHS places under PREFIX, all below DESTDIR (packaging). The
+# systemd unit names the installed binary, so it is generated with SBINDIR.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/rsstrace
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL ?= install
+DOCS := README.md docs/how-it-works.md docs/json-schema.md docs/performance.md
+
+$(BUILD)/rsstrace-serve.service: dist/systemd/rsstrace-serve.service.in Makefile | $(BUILD)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $< > $@.tmp && mv $@.tmp $@
+
+.PHONY: install uninstall
+install: rsstrace man $(BUILD)/rsstrace-serve.service
+	$(INSTALL) -D -m 755 rsstrace $(DESTDIR)$(SBINDIR)/rsstrace
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -D -m 644 $(BUILD)/rsstrace-serve.service $(DESTDIR)$(SYSTEMDUNITDIR)/rsstrace-serve.service
+	$(INSTALL) -d $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/rsstrace
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN_PAGES)))
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/rsstrace-serve.service
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR)
 
 vmlinux:
 	mkdir -p vmlinux/$(ARCH)
