@@ -272,6 +272,7 @@ install: rsstrace man $(BUILD)/rsstrace-serve.service
 	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -D -m 644 $(BUILD)/rsstrace-serve.service $(DESTDIR)$(SYSTEMDUNITDIR)/rsstrace-serve.service
+	$(INSTALL) -D -m 644 dist/bash-completion/rsstrace $(DESTDIR)$(BASHCOMPDIR)/rsstrace
 	$(INSTALL) -d $(DESTDIR)$(DOCDIR)
 	$(INSTALL) -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 
@@ -279,6 +280,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/rsstrace
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN_PAGES)))
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/rsstrace-serve.service
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/rsstrace
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
 	-rmdir $(DESTDIR)$(DOCDIR)
 

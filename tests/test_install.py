@@ -24,6 +24,7 @@ EXPECTED = {
     "share/man/man8/rsstrace-top.8",
     "share/man/man8/rsstrace-serve.8",
     "lib/systemd/system/rsstrace-serve.service",
+    "share/bash-completion/completions/rsstrace",
     "share/doc/rsstrace/README.md",
     "share/doc/rsstrace/how-it-works.md",
     "share/doc/rsstrace/json-schema.md",

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from harness import IN_VM, ROOT, RSSTRACE
+from harness import IN_VM, ROOT, help_options
 
 pytestmark = pytest.mark.skipif(IN_VM, reason="the manual pages do not depend on the kernel: tested on the host")
 
@@ -41,18 +41,6 @@ def plain(roff_text):
     option names in it)."""
     text = re.sub(r"\\f(\[[A-Z]*\]|[BIRPV])", "", roff_text)
     return text.replace("\\-", "-")
-
-
-def help_options(args):
-    """Every option --help lists: the long and short names at the start of its
-    option lines (`  -p, --pid PID`, `      --no-children`)."""
-    p = subprocess.run([str(RSSTRACE)] + args + ["--help"], capture_output=True, text=True, timeout=30)
-    assert p.returncode == 0, p.stderr
-    opts = set()
-    for m in re.finditer(r"^ {2,}(?:(-[A-Za-z]), )?(--[a-z][a-z-]*)", p.stdout, re.M):
-        opts.update(o for o in m.groups() if o)
-    assert opts, f"no option parsed from rsstrace {' '.join(args)} --help: {p.stdout}"
-    return opts
 
 
 @pytest.mark.parametrize("page", PAGES)
