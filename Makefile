@@ -128,10 +128,10 @@ $(BUILD)/footprint.skel.h: $(BUILD)/footprint.bpf.o
 # first build cannot know from .d files yet who includes one).
 $(BUILD)/obj/%.o: src/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 rsstrace: $(APP_OBJS) $(LIB_OBJS) $(BPF_EMBED)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # frame pointers: --stacks walks them (tests/test_stacks.py)
 $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h Makefile | $(BUILD)/workloads

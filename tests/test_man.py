@@ -62,6 +62,9 @@ def test_page_has_the_sections_of_a_manual(page):
     have = list(sections(text))
     missing = [s for s in REQUIRED if s not in have]
     assert not missing, f"{page} lacks {missing}; has {have}"
+    whatis = subprocess.run(["lexgrog", str(MAN / page)], capture_output=True, text=True, timeout=30)
+    name = page.rsplit(".", 1)[0]
+    assert whatis.returncode == 0 and f'"{name} - ' in whatis.stdout, f"apropos cannot parse NAME: {whatis}"
     see_also = plain(sections(text)["SEE ALSO"])
     for other in PAGES:
         if other != page:
