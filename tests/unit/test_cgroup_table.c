@@ -167,6 +167,48 @@ static void paths_from_inode_numbers(void **state)
 	cg_table_free(&t);
 }
 
+static void removed_empty_cgroups_are_forgotten(void **state)
+{
+	char root[] = "/tmp/cgroup_table_XXXXXX", kept[128], gone[128];
+	struct cg_table t = { 0 };
+	struct cg_entry *empty, *removed;
+	struct stat st;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(kept, sizeof(kept), "%s/kept", root);
+	snprintf(gone, sizeof(gone), "%s/gone", root);
+	assert_int_equal(mkdir(kept, 0700), 0);
+	assert_int_equal(mkdir(gone, 0700), 0);
+	assert_int_equal(stat(kept, &st), 0);
+	cg_get(&t, st.st_ino);
+	assert_int_equal(stat(gone, &st), 0);
+	cg_get(&t, st.st_ino);
+	cg_resolve_paths(&t, root);
+	assert_int_equal(rmdir(gone), 0);
+	removed = cg_find(&t, st.st_ino);
+	assert_int_equal(stat(kept, &st), 0);
+	empty = cg_find(&t, st.st_ino);
+	cg_forget_if_removed(empty, root);
+	assert_string_equal(empty->path, "/kept"); /* still there, just empty */
+	removed->processes = 1;
+	cg_forget_if_removed(removed, root);
+	assert_string_equal(removed->path, "/gone"); /* its processes still count */
+	removed->processes = 0;
+	cg_forget_if_removed(removed, root);
+	assert_null(removed->path);
+	/* a directory of that name made again is another cgroup (another inode) */
+	assert_int_equal(rmdir(kept), 0);
+	assert_int_equal(mkdir(kept, 0700), 0);
+	assert_int_equal(stat(kept, &st), 0);
+	if ((uint64_t)st.st_ino != empty->id) { /* a file system may hand the same inode number out again */
+		cg_forget_if_removed(empty, root);
+		assert_null(empty->path);
+	}
+	rmdir(kept);
+	rmdir(root);
+	cg_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +218,7 @@ int main(void)
 		cmocka_unit_test(idle_scraper_slot_is_reused),
 		cmocka_unit_test(counters_never_go_down),
 		cmocka_unit_test(paths_from_inode_numbers),
+		cmocka_unit_test(removed_empty_cgroups_are_forgotten),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
