@@ -17,6 +17,7 @@ import pytest
 
 from harness import IN_VM, ROOT, assert_row_matches_status, trace, wl
 from test_completion import BASH_COMPLETION, complete
+from test_install import makefile_version
 from test_serve import Serve, parse_exposition, value
 
 pytestmark = [pytest.mark.root,
@@ -33,10 +34,6 @@ def run(cmd, timeout=300, **kw):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
     assert p.returncode == 0, f"{' '.join(map(str, cmd))} exited {p.returncode}: {p.stdout[-3000:]} {p.stderr[-3000:]}"
     return p
-
-
-def makefile_version():
-    return re.search(r"^VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
 
 
 def installed_version():

@@ -6,7 +6,6 @@ each, one scrape checked label by label and against the workload's own
 /proc numbers, a real Prometheus querying by pod UID and container id, and
 the series gone once the cgroups are."""
 
-import os
 import secrets
 import signal
 import uuid
@@ -58,12 +57,12 @@ def layouts():
     return out
 
 
-class NestedCgroup:
+class NestedCgroup(Cgroup):
     """A cgroup at parent/rel (directories made level by level), for
     start_spike_hold; remove() takes the levels down again."""
 
     def __init__(self, parent, rel):
-        self.parent, self.levels = parent, []
+        self.levels = []
         d = parent.dir
         for part in rel.split("/"):
             d = d / part
@@ -72,12 +71,9 @@ class NestedCgroup:
         self.dir = d
         self.path = parent.path + "/" + rel
 
-    def enter(self):
-        (self.dir / "cgroup.procs").write_text(str(os.getpid()))
-
     def remove(self):
-        wait_until(lambda: not (self.dir / "cgroup.procs").read_text().strip(), "cgroup empty", timeout=30)
-        for d in reversed(self.levels):
+        super().remove()  # waits until the leaf is empty, removes it
+        for d in reversed(self.levels[:-1]):
             d.rmdir()
 
 
