@@ -13,7 +13,8 @@ import uuid
 import pytest
 
 from harness import wait_until
-from test_serve import (Cgroup, Prometheus, Serve, parse_exposition, samples, start_spike_hold, stop_workload)
+from test_serve import (Cgroup, Prometheus, Serve, parse_exposition, samples, start_spike_hold, stop_workload,
+                        value)
 
 pytestmark = pytest.mark.root
 
@@ -96,10 +97,11 @@ def placed():
 
 
 def test_scrape_labels_each_layout_and_values_match_proc(placed):
-    s = Serve()
+    s = Serve("--top-processes", "1000")  # the most: every process of a test machine
     try:
         _, text = s.scrape()
         fams = parse_exposition(text, True)
+        every_process = value(fams, "rsstrace_address_spaces") <= 1000
         for name, (cg, labels, p, hold) in placed.items():
             anon = [(lab, v) for lab, v in samples(fams, "rsstrace_cgroup_rss_bytes", cgroup=cg.path, type="anon")]
             assert len(anon) == 1, f"{name}: {anon}"
@@ -110,6 +112,11 @@ def test_scrape_labels_each_layout_and_values_match_proc(placed):
             # every family of the cgroup carries the same labels
             for lab, _ in samples(fams, "rsstrace_cgroup_processes", cgroup=cg.path):
                 assert {k: lab[k] for k in CONTAINER_LABELS if k in lab} == labels, name
+            # and so do the per-process series of the workload in it
+            if every_process:
+                (lab, _), = samples(fams, "rsstrace_process_rss_bytes", pid=p.pid)
+                assert lab["cgroup"] == cg.path, (name, lab)
+                assert {k: lab[k] for k in CONTAINER_LABELS if k in lab} == labels, (name, lab)
     finally:
         code, err = s.stop(signal.SIGINT)
     assert code == 0, err
