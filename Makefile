@@ -1,5 +1,6 @@
 # rsstrace: exact, live RSS accounting with eBPF.
-#   make            build ./rsstrace (needs the packages scripts/install-deps lists)
+#   make            build ./rsstrace and the manual pages (needs the packages
+#                   scripts/install-deps lists)
 #   sudo make demo  install what is missing, build, trace the bundled demo workload
 #   sudo make check install what is missing, build, run every test
 #   make vmlinux    regenerate vmlinux/<arch>/vmlinux.h from this kernel's BTF
