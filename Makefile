@@ -1,8 +1,10 @@
 # rsstrace: exact, live RSS accounting with eBPF.
-#   make            build ./rsstrace (needs the packages scripts/install-deps lists)
+#   make            build ./rsstrace and the manual pages (needs the packages
+#                   scripts/install-deps lists)
 #   sudo make demo  install what is missing, build, trace the bundled demo workload
 #   sudo make check install what is missing, build, run every test
 #   make vmlinux    regenerate vmlinux/<arch>/vmlinux.h from this kernel's BTF
+#   make install    install under PREFIX (/usr/local) in DESTDIR; make uninstall
 
 CC ?= cc
 CLANG ?= clang
@@ -25,7 +27,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(AR
 # cgroupfs), output/ (printers), and one folder per subcommand.
 # LIB_SRCS: user-space logic that needs no BPF (unit-tested without root).
 LIB_SRCS := $(addprefix src/,core/array.c core/units.c core/json_writer.c core/cli.c core/text_escape.c core/log.c core/output_file.c \
-	    proc/proc_status.c proc/smaps_rollup.c proc/cgroup_mem.c proc/meminfo.c \
+	    proc/proc_status.c proc/smaps_rollup.c proc/cgroup_mem.c proc/meminfo.c proc/container_cgroup.c \
 	    output/report.c output/oom_report.c output/cgroup_report.c output/footprint_report.c \
 	    output/svg_chart.c \
 	    trace/options.c trace/sharing.c trace/timeline.c trace/cgroup_watch.c \
@@ -42,8 +44,8 @@ SKELS := $(BUILD)/rss_account.skel.h $(BUILD)/footprint.skel.h
 # and rebuilds everything that includes them next time)
 .SECONDARY:
 
-.PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench
-all: rsstrace
+.PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench man
+all: rsstrace man
 
 $(BUILD) $(BUILD)/workloads $(BUILD)/unit:
 	mkdir -p $@
@@ -127,10 +129,10 @@ $(BUILD)/footprint.skel.h: $(BUILD)/footprint.bpf.o
 # first build cannot know from .d files yet who includes one).
 $(BUILD)/obj/%.o: src/%.c | $(SKELS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 rsstrace: $(APP_OBJS) $(LIB_OBJS) $(BPF_EMBED)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # frame pointers: --stacks walks them (tests/test_stacks.py)
 $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h Makefile | $(BUILD)/workloads
@@ -238,6 +240,50 @@ bench:
 	scripts/install-deps bench
 	$(MAKE) rsstrace $(BUILD)/bench/storm $(BUILD)/bench/floor
 	$(PYTHON) bench/bench.py $(BENCH_ARGS)
+
+# The manual pages: Markdown (docs/man/, readable on the forge) is the one
+# source; pandoc turns it into roff at build time.
+PANDOC ?= pandoc
+MAN_PAGES := $(patsubst docs/man/%.md,$(BUILD)/man/%,$(wildcard docs/man/*.8.md))
+
+$(BUILD)/man/%.8: docs/man/%.8.md Makefile
+	@mkdir -p $(@D)
+	$(PANDOC) -s -f markdown -t man --shift-heading-level-by=-1 \
+		-M footer='rsstrace $(VERSION)' $< -o $@
+
+man: $(MAN_PAGES)
+
+# make install: FHS places under PREFIX, all below DESTDIR (packaging). The
+# systemd unit names the installed binary, so it is generated with SBINDIR.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/rsstrace
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL ?= install
+DOCS := README.md docs/how-it-works.md docs/json-schema.md docs/performance.md
+
+$(BUILD)/rsstrace-serve.service: dist/systemd/rsstrace-serve.service.in Makefile | $(BUILD)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $< > $@.tmp && mv $@.tmp $@
+
+.PHONY: install uninstall
+install: rsstrace man $(BUILD)/rsstrace-serve.service
+	$(INSTALL) -D -m 755 rsstrace $(DESTDIR)$(SBINDIR)/rsstrace
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -D -m 644 $(BUILD)/rsstrace-serve.service $(DESTDIR)$(SYSTEMDUNITDIR)/rsstrace-serve.service
+	$(INSTALL) -D -m 644 dist/bash-completion/rsstrace $(DESTDIR)$(BASHCOMPDIR)/rsstrace
+	$(INSTALL) -d $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/rsstrace
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN_PAGES)))
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/rsstrace-serve.service
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/rsstrace
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR)
 
 vmlinux:
 	mkdir -p vmlinux/$(ARCH)

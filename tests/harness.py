@@ -274,3 +274,15 @@ def wait_for_line(stream, needle, timeout=30):
     text = read_until(stream, lambda s: re.search(re.escape(needle) + r"[^\n]*\n", s), repr(needle), timeout)
     start = text.rfind("\n", 0, text.find(needle)) + 1
     return text[start:]
+
+
+def help_options(args):
+    """Every option --help lists: the long and short names at the start of its
+    option lines (`  -p, --pid PID`, `      --no-children`)."""
+    p = subprocess.run([str(RSSTRACE)] + args + ["--help"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    opts = set()
+    for m in re.finditer(r"^ {2,}(?:(-[A-Za-z]), )?(--[a-z][a-z-]*)", p.stdout, re.M):
+        opts.update(o for o in m.groups() if o)
+    assert opts, f"no option parsed from rsstrace {' '.join(args)} --help: {p.stdout}"
+    return opts

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* rsstrace's exit statuses, shared by every subcommand (documented in --help
- * and docs/rsstrace.1.md). Under `-- CMD` the status is otherwise CMD's own. */
+ * and docs/man/rsstrace.8.md). Under `-- CMD` the status is otherwise CMD's own. */
 #ifndef EXIT_STATUS_H
 #define EXIT_STATUS_H
 

@@ -3,7 +3,7 @@
  * Output files (-o, --csv, --svg, --folded) opened as root safely, and their
  * write errors turned into one line and an exit status.
  *
- * The rule (docs/rsstrace.1.md, FILES): an output path is refused when
+ * The rule (docs/man/rsstrace.8.md, FILES): an output path is refused when
  *  - it is a symbolic link that someone else could have placed: one not owned
  *    by root or by us, or one in a directory that others can write (so
  *    /dev/stdout is fine, a link in /tmp or in a user's home is not);

@@ -3,6 +3,7 @@
 #include "serve/cgroup_table.h"
 
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,21 @@ void cg_resolve_paths(struct cg_table *t, const char *root)
 	walking = NULL;
 	for (uint32_t i = 0; i < t->n; i++)
 		t->cgs[i].looked = true;
+}
+
+void cg_forget_if_removed(struct cg_entry *e, const char *root)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (e->processes || !e->path)
+		return;
+	if (e->path[0] == '/' && snprintf(dir, sizeof(dir), "%s%s", root, e->path) < (int)sizeof(dir) &&
+	    !stat(dir, &st) && (uint64_t)st.st_ino == e->id)
+		return;
+	free(e->path);
+	e->path = NULL;
+	e->looked = true;
 }
 
 const char *cg_label(struct cg_entry *e)

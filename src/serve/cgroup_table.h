@@ -75,6 +75,12 @@ uint64_t cg_counter(struct cg_entry *e, int c);
  * mounted at root, only if some id was not looked for yet. */
 void cg_resolve_paths(struct cg_table *t, const char *root);
 
+/* A cgroup with no live address space whose directory under root is gone
+ * (or is another cgroup's now: ids are inode numbers) is forgotten: its
+ * path dropped, so that it leaves the output at this scrape. Its map entry
+ * stays, empty; cgroup ids are not reused. One stat() per empty cgroup. */
+void cg_forget_if_removed(struct cg_entry *e, const char *root);
+
 /* The path, or "(removed cgroup ID)" for one not found. */
 const char *cg_label(struct cg_entry *e);
 

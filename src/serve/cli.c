@@ -64,7 +64,7 @@ static const char help_text[] =
 	"  -v, --verbose           hooks in use, libbpf messages\n"
 	"  -h, --help              this help\n"
 	"\n"
-	"Stops cleanly on SIGINT or SIGTERM (exit 0). Metrics: docs/rsstrace-serve.1.md.\n"
+	"Stops cleanly on SIGINT or SIGTERM (exit 0). Metrics: man rsstrace-serve.\n"
 	"\n"
 	"EXAMPLES\n"
 	"  sudo rsstrace serve                       # http://127.0.0.1:9464/metrics\n"

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proc/container_cgroup.h"
+
 enum metrics_format metrics_negotiate(const char *accept)
 {
 	return accept && strstr(accept, "application/openmetrics-text") ? MF_OPENMETRICS : MF_PROMETHEUS;
@@ -20,6 +22,7 @@ const char *metrics_content_type(enum metrics_format f)
 struct out {
 	FILE *f;
 	enum metrics_format fmt;
+	const struct container_cgroup *containers; /* one per snapshot cgroup, parsed once */
 };
 
 /*
@@ -57,11 +60,27 @@ static void label(struct out *o, const char *key, const char *v, size_t max, boo
 	fputc('"', o->f);
 }
 
-static void cg_sample(struct out *o, const char *name, const struct metrics_cgroup *c, const char *type,
-		      uint64_t v)
+/* The cgroup label, then what its path says of a container and a pod
+ * (src/proc/container_cgroup.h). A label the path does not give is left
+ * out, which Prometheus reads as empty. */
+static void cgroup_labels(struct out *o, const char *path, const struct container_cgroup *c, bool first)
+{
+	label(o, "cgroup", path, SIZE_MAX, first);
+	if (c->runtime)
+		label(o, "container_runtime", c->runtime, SIZE_MAX, false);
+	if (c->id[0])
+		label(o, "container_id", c->id, SIZE_MAX, false);
+	if (c->pod_uid[0])
+		label(o, "pod_uid", c->pod_uid, SIZE_MAX, false);
+	if (c->qos)
+		label(o, "qos_class", c->qos, SIZE_MAX, false);
+}
+
+static void cg_sample(struct out *o, const char *name, const struct metrics_snapshot *s, uint32_t i,
+		      const char *type, uint64_t v)
 {
 	fprintf(o->f, "%s{", name);
-	label(o, "cgroup", c->path, SIZE_MAX, true);
+	cgroup_labels(o, s->cgroups[i].path, &o->containers[i], true);
 	if (type)
 		label(o, "type", type, SIZE_MAX, false);
 	fprintf(o->f, "} %llu\n", (unsigned long long)v);
@@ -91,39 +110,41 @@ static void cgroup_families(struct out *o, const struct metrics_snapshot *s)
 	       "Resident memory of the cgroup's processes by type (the sum of their VmRSS parts), exact");
 	for (uint32_t i = 0; i < s->ncgroups; i++)
 		for (size_t k = 0; k < sizeof(rss) / sizeof(rss[0]); k++)
-			cg_sample(o, "rsstrace_cgroup_rss_bytes", &s->cgroups[i], rss[k].type,
+			cg_sample(o, "rsstrace_cgroup_rss_bytes", s, i, rss[k].type,
 				  s->cgroups[i].bytes[rss[k].member]);
 	family(o, "rsstrace_cgroup_swap_bytes", "gauge", "bytes",
 	       "Swapped-out memory of the cgroup's processes (VmSwap)");
 	for (uint32_t i = 0; i < s->ncgroups; i++)
-		cg_sample(o, "rsstrace_cgroup_swap_bytes", &s->cgroups[i], NULL, s->cgroups[i].bytes[RSS_SWAP]);
+		cg_sample(o, "rsstrace_cgroup_swap_bytes", s, i, NULL, s->cgroups[i].bytes[RSS_SWAP]);
 	family(o, "rsstrace_cgroup_rss_peak_bytes", "gauge", "bytes",
 	       "Largest RSS of the cgroup since this scraper's previous scrape (same address and User-Agent), "
 	       "from every RSS change");
 	for (uint32_t i = 0; i < s->ncgroups; i++)
-		cg_sample(o, "rsstrace_cgroup_rss_peak_bytes", &s->cgroups[i], NULL, s->cgroups[i].peak_bytes);
+		cg_sample(o, "rsstrace_cgroup_rss_peak_bytes", s, i, NULL, s->cgroups[i].peak_bytes);
 	family(o, "rsstrace_cgroup_processes", "gauge", NULL, "Address spaces (processes) accounted to the cgroup");
 	for (uint32_t i = 0; i < s->ncgroups; i++)
-		cg_sample(o, "rsstrace_cgroup_processes", &s->cgroups[i], NULL, s->cgroups[i].processes);
+		cg_sample(o, "rsstrace_cgroup_processes", s, i, NULL, s->cgroups[i].processes);
 	for (int c = 0; c < MC_COUNT; c++) {
 		if (!s->cause_available[c])
 			continue; /* no hook: absent, not 0 (rsstrace_hook_info says why) */
 		family(o, causes[c].name, "counter", causes[c].unit, causes[c].help);
 		snprintf(total, sizeof(total), "%s_total", causes[c].name);
 		for (uint32_t i = 0; i < s->ncgroups; i++)
-			cg_sample(o, total, &s->cgroups[i], NULL, s->cgroups[i].causes[c]);
+			cg_sample(o, total, s, i, NULL, s->cgroups[i].causes[c]);
 	}
 }
 
 static void proc_sample(struct out *o, const char *name, const struct metrics_process *p, uint64_t v)
 {
+	struct container_cgroup c;
 	char pid[16];
 
 	snprintf(pid, sizeof(pid), "%u", p->pid);
+	container_cgroup_parse(p->cgroup, &c);
 	fprintf(o->f, "%s{", name);
 	label(o, "pid", pid, SIZE_MAX, true);
 	label(o, "comm", p->comm, RSS_COMM_LEN, false);
-	label(o, "cgroup", p->cgroup, SIZE_MAX, false);
+	cgroup_labels(o, p->cgroup, &c, false);
 	fprintf(o->f, "} %llu\n", (unsigned long long)v);
 }
 
@@ -183,18 +204,26 @@ static void self_families(struct out *o, const struct metrics_snapshot *s)
 
 int metrics_render(const struct metrics_snapshot *s, enum metrics_format f, char **text, size_t *len)
 {
-	struct out o = { .fmt = f };
+	struct container_cgroup *containers = calloc(s->ncgroups ? s->ncgroups : 1, sizeof(*containers));
+	struct out o = { .fmt = f, .containers = containers };
 
 	*text = NULL;
 	*len = 0;
-	o.f = open_memstream(text, len);
-	if (!o.f)
+	if (!containers)
 		return -ENOMEM;
+	for (uint32_t i = 0; i < s->ncgroups; i++)
+		container_cgroup_parse(s->cgroups[i].path, &containers[i]);
+	o.f = open_memstream(text, len);
+	if (!o.f) {
+		free(containers);
+		return -ENOMEM;
+	}
 	cgroup_families(&o, s);
 	process_families(&o, s);
 	self_families(&o, s);
 	if (f == MF_OPENMETRICS)
 		fputs("# EOF\n", o.f);
+	free(containers);
 	if (fclose(o.f) || !*text) { /* fclose flushes: ENOMEM shows here */
 		free(*text);
 		*text = NULL;

@@ -174,6 +174,7 @@ static uint32_t fill_cgroups(struct scrape_state *s, int nwin, int nlive, int k,
 			cur[c] = w->cur[c];
 		peak = cg_close_window(t, e, k, w->window_peak, rss_pages(cur));
 		/* a removed cgroup keeps its (empty) map entry: leave it out */
+		cg_forget_if_removed(e, s->cgroup_root);
 		if (!e->path && !e->processes)
 			continue;
 		memset(m, 0, sizeof(*m));

@@ -129,7 +129,7 @@ static const char help_text[] =
 	"  sudo rsstrace --footprint -- ./prefork    real memory of a forking server\n"
 	"\n"
 	"Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF\n"
-	"(/sys/kernel/btf/vmlinux). See rsstrace(1): docs/rsstrace.1.md\n";
+	"(/sys/kernel/btf/vmlinux). See rsstrace(8): man rsstrace\n";
 
 enum {
 	OPT_JSON = 256,

@@ -133,6 +133,17 @@ static void counters_never_go_down(void **state)
 }
 
 /* Ids are the inode numbers of the cgroups' directories: any directory tree works. */
+/* Makes root/name, a directory, and returns its inode number (a cgroup id). */
+static uint64_t make_dir(const char *root, const char *name, char *path, size_t size)
+{
+	struct stat st;
+
+	snprintf(path, size, "%s/%s", root, name);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
 static void paths_from_inode_numbers(void **state)
 {
 	char root[] = "/tmp/cgroup_table_XXXXXX", sub[128], subsub[128];
@@ -141,14 +152,8 @@ static void paths_from_inode_numbers(void **state)
 	uint64_t id_sub, id_subsub;
 
 	assert_non_null(mkdtemp(root));
-	snprintf(sub, sizeof(sub), "%s/a", root);
-	snprintf(subsub, sizeof(subsub), "%s/a/b c", root);
-	assert_int_equal(mkdir(sub, 0700), 0);
-	assert_int_equal(mkdir(subsub, 0700), 0);
-	assert_int_equal(stat(sub, &st), 0);
-	id_sub = st.st_ino;
-	assert_int_equal(stat(subsub, &st), 0);
-	id_subsub = st.st_ino;
+	id_sub = make_dir(root, "a", sub, sizeof(sub));
+	id_subsub = make_dir(root, "a/b c", subsub, sizeof(subsub));
 	assert_int_equal(stat(root, &st), 0);
 	cg_get(&t, st.st_ino);
 	cg_get(&t, id_subsub);
@@ -167,6 +172,41 @@ static void paths_from_inode_numbers(void **state)
 	cg_table_free(&t);
 }
 
+static void removed_empty_cgroups_are_forgotten(void **state)
+{
+	char root[] = "/tmp/cgroup_table_XXXXXX", kept[128], gone[128];
+	struct cg_table t = { 0 };
+	struct cg_entry *empty, *removed;
+	uint64_t id_kept, id_gone;
+
+	assert_non_null(mkdtemp(root));
+	id_kept = make_dir(root, "kept", kept, sizeof(kept));
+	id_gone = make_dir(root, "gone", gone, sizeof(gone));
+	cg_get(&t, id_kept);
+	cg_get(&t, id_gone);
+	cg_resolve_paths(&t, root);
+	assert_int_equal(rmdir(gone), 0);
+	removed = cg_find(&t, id_gone);
+	empty = cg_find(&t, id_kept);
+	cg_forget_if_removed(empty, root);
+	assert_string_equal(empty->path, "/kept"); /* still there, just empty */
+	removed->processes = 1;
+	cg_forget_if_removed(removed, root);
+	assert_string_equal(removed->path, "/gone"); /* its processes still count */
+	removed->processes = 0;
+	cg_forget_if_removed(removed, root);
+	assert_null(removed->path);
+	/* a directory of that name made again is another cgroup (another inode) */
+	assert_int_equal(rmdir(kept), 0);
+	if (make_dir(root, "kept", kept, sizeof(kept)) != empty->id) { /* a file system may hand the same inode number out again */
+		cg_forget_if_removed(empty, root);
+		assert_null(empty->path);
+	}
+	rmdir(kept);
+	rmdir(root);
+	cg_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +216,7 @@ int main(void)
 		cmocka_unit_test(idle_scraper_slot_is_reused),
 		cmocka_unit_test(counters_never_go_down),
 		cmocka_unit_test(paths_from_inode_numbers),
+		cmocka_unit_test(removed_empty_cgroups_are_forgotten),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

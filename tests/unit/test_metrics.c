@@ -11,8 +11,13 @@
 
 #include "serve/metrics.h"
 
-static struct metrics_cgroup cgs[2];
-static struct metrics_process procs[1];
+static struct metrics_cgroup cgs[3];
+#define POD_CG "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1b4e28ba_2fa1_11d2_883f_0016d3cca427.slice/" \
+	       "cri-containerd-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope"
+#define POD_LABELS "cgroup=\"" POD_CG "\",container_runtime=\"containerd\"," \
+		   "container_id=\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"," \
+		   "pod_uid=\"1b4e28ba-2fa1-11d2-883f-0016d3cca427\",qos_class=\"Burstable\""
+static struct metrics_process procs[2];
 static struct metrics_hook hooks[1] = { { "fault", "tp_btf/page_fault_user" } };
 
 static struct metrics_snapshot snapshot(void)
@@ -30,12 +35,16 @@ static struct metrics_snapshot snapshot(void)
 	cgs[0].causes[MC_FAULTS] = 77;
 	cgs[0].causes[MC_SWAPIN_FAULTS] = 5;
 	cgs[1].path = "/odd \"name\"\\with\nnewline\xc3";
+	cgs[2].path = POD_CG;
+	cgs[2].bytes[RSS_ANON] = 8192;
 	procs[0] = (struct metrics_process){ .pid = 42, .cgroup = "/", .rss_bytes = 4096, .peak_bytes = 8192 };
 	memcpy(procs[0].comm, "sixteen_chars_xx", 16); /* no NUL, as the kernel gives it */
 	s.cgroups = cgs;
-	s.ncgroups = 2;
+	procs[1] = (struct metrics_process){ .pid = 43, .cgroup = POD_CG, .rss_bytes = 8192, .peak_bytes = 8192 };
+	memcpy(procs[1].comm, "app", 4);
+	s.ncgroups = 3;
 	s.procs = procs;
-	s.nprocs = 1;
+	s.nprocs = 2;
 	s.hooks = hooks;
 	s.nhooks = 1;
 	s.cause_available[MC_FORK_BYTES] = s.cause_available[MC_FAULTS] = true;
@@ -69,6 +78,18 @@ static void values_in_base_units_with_labels(void **state)
 	assert_non_null(strstr(t, "rsstrace_hook_info{hook=\"fault\",attach=\"tp_btf/page_fault_user\"} 1\n"));
 	assert_non_null(strstr(t, "rsstrace_lost_events_total{reason=\"ringbuf_full\"} 2\n"));
 	assert_non_null(strstr(t, "rsstrace_peak_window_seconds 15.500000\n"));
+	free(t);
+}
+
+static void container_and_pod_labels_from_the_path(void **state)
+{
+	char *t = render(MF_OPENMETRICS);
+
+	assert_non_null(strstr(t, "rsstrace_cgroup_rss_bytes{" POD_LABELS ",type=\"anon\"} 8192\n"));
+	assert_non_null(strstr(t, "rsstrace_cgroup_processes{" POD_LABELS "} 0\n"));
+	assert_non_null(strstr(t, "rsstrace_process_rss_bytes{pid=\"43\",comm=\"app\"," POD_LABELS "} 8192\n"));
+	/* a path that names no container gets no empty labels */
+	assert_non_null(strstr(t, "rsstrace_cgroup_processes{cgroup=\"/\"} 3\n"));
 	free(t);
 }
 
@@ -177,6 +198,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(values_in_base_units_with_labels),
+		cmocka_unit_test(container_and_pod_labels_from_the_path),
 		cmocka_unit_test(unavailable_causes_are_absent_not_zero),
 		cmocka_unit_test(label_values_are_escaped_and_ascii),
 		cmocka_unit_test(both_formats_are_well_formed),
