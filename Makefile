@@ -136,6 +136,10 @@ rsstrace: $(APP_OBJS) $(LIB_OBJS) $(BPF_EMBED)
 $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h Makefile | $(BUILD)/workloads
 	$(CC) -O1 -g -fno-omit-frame-pointer -Wall -pthread $< -o $@
 
+# no frame pointers anywhere in it: --stacks=dwarf must unwind it with its CFI
+$(BUILD)/workloads/nofp_sites: tests/workloads/nofp_sites.c tests/workloads/workload.h Makefile | $(BUILD)/workloads
+	$(CC) -O2 -g -fomit-frame-pointer -Wall $< -o $@
+
 workloads: $(WORKLOADS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/unit

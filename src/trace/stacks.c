@@ -12,6 +12,7 @@
 #include "core/array.h"
 #include "core/json_writer.h"
 #include "core/text_escape.h"
+#include "trace/dwarf_unwind.h"
 #include "trace/symbolize.h"
 #include "core/units.h"
 
@@ -24,7 +25,7 @@ struct named_stack {
 	uint32_t procs;
 };
 
-int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel)
+int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf)
 {
 	memset(s, 0, sizeof(*s));
 	s->counts_fd = counts_fd;
@@ -33,6 +34,11 @@ int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel)
 	s->sym = symbolizer_new();
 	if (!s->sym)
 		return -ENOMEM;
+	if (dwarf) {
+		s->unw = unwinder_new(s->sym);
+		if (!s->unw)
+			return -ENOMEM;
+	}
 	/* the C library and loader every traced process likely shares */
 	symbolizer_add_maps(s->sym, getpid());
 	return 0;
@@ -47,6 +53,7 @@ void stacks_free(struct stacks *s)
 		free(s->aggs[i].frames);
 	free(s->aggs);
 	free(s->mms);
+	unwinder_free(s->unw);
 	symbolizer_free(s->sym);
 	memset(s, 0, sizeof(*s));
 }
@@ -69,6 +76,24 @@ void stacks_on_exec(struct stacks *s, uint32_t tgid, const char *filename)
 	symbolizer_add_maps(s->sym, (int)tgid);
 }
 
+void stacks_on_sample(struct stacks *s, const void *data, size_t len)
+{
+	const struct stack_sample *smp = data;
+	struct stack_frames f;
+
+	if (!s->unw || len < offsetof(struct stack_sample, stack))
+		return;
+	/* the entry holds the kernel frames (and the frame-pointer user ones) */
+	if (bpf_map_lookup_elem(s->frames_fd, &smp->hash, &f))
+		memset(&f, 0, sizeof(f));
+	if (unwinder_unwind(s->unw, smp, len, &f) <= 0) {
+		s->unwind_failed++;
+		return;
+	}
+	if (bpf_map_update_elem(s->frames_fd, &smp->hash, &f, BPF_ANY))
+		s->unwind_failed++;
+}
+
 void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended)
 {
 	struct stack_mm *m;
@@ -85,6 +110,8 @@ void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended)
 	m->exec_seq = st->exec_seq;
 	m->ended = ended;
 	memcpy(m->comm, st->comm, sizeof(m->comm));
+	if (ended && s->unw)
+		unwinder_on_end(s->unw, st->tgid, st->start_ns);
 	s->peak_pages += st->peak_rss;
 	s->mms_sorted = false;
 }
@@ -199,6 +226,9 @@ int stacks_harvest(struct stacks *s, bool final)
 	uint32_t live[64];
 	struct stack_count c;
 
+	/* samples of the address spaces that ended were read before this tick */
+	if (s->unw && !final)
+		unwinder_drop_ended(s->unw);
 	while (!bpf_map_get_next_key(s->counts_fd, prev, &next)) {
 		struct stack_mm *m;
 
@@ -471,7 +501,10 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 	uint64_t charged = 0;
 	char a[4][16];
 	struct json_obj j;
+	struct unwind_stats us = { 0 };
 
+	if (s->unw)
+		unwinder_stats(s->unw, &us);
 	if (n < 0) {
 		fprintf(out, "WARNING: out of memory: stacks not shown\n");
 		return;
@@ -500,11 +533,20 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 		json_uint(&j, "lost_frames", loss->frames_full);
 		json_uint(&j, "unreadable_stacks", loss->stack_errors);
 		json_uint(&j, "unmatched_entries", s->unmatched + s->harvest_errors);
+		json_str(&j, "unwind", s->unw ? "dwarf" : "fp");
+		if (s->unw) {
+			json_uint(&j, "samples", us.samples);
+			json_uint(&j, "samples_unwound_to_end", us.to_end);
+			json_uint(&j, "samples_without_maps", us.no_maps);
+			json_uint(&j, "samples_not_unwound", s->unwind_failed);
+			json_uint(&j, "samples_lost", loss->samples_lost);
+		}
 		json_end(&j);
 		return;
 	}
-	fprintf(out, "\nWhere the memory came from (--stacks): pages each stack faulted in, up to\n"
-		     "its process's peak (innermost frame first)\n");
+	fprintf(out, "\nWhere the memory came from (--stacks=%s): pages each stack faulted in,\n"
+		     "up to its process's peak (innermost frame first; %s)\n",
+		s->unw ? "dwarf" : "fp", s->unw ? "unwound with the files' CFI" : "frame-pointer walk");
 	for (long i = 0; i < n && i < STACKS_TOP; i++) {
 		const char *semi = strchr(v[i].folded, ';');
 
@@ -532,4 +574,9 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 	if (loss->stack_errors)
 		fprintf(out, "  %llu user stacks could not be read (charged to [no user stack])\n",
 			(unsigned long long)loss->stack_errors);
+	if (s->unw)
+		fprintf(out, "  Unwound %llu stack samples, %llu to the outermost frame; %llu gave no\n"
+			     "  frame (innermost frame only), %llu lost (ring buffer full)\n",
+			(unsigned long long)us.samples, (unsigned long long)us.to_end,
+			(unsigned long long)s->unwind_failed, (unsigned long long)loss->samples_lost);
 }

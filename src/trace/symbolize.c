@@ -17,7 +17,8 @@
 struct sym_file {
 	char *path;
 	unsigned char build_id[BUILD_ID_LEN];
-	bool has_id;
+	bool id_read;		/* build_id holds the file's id */
+	bool has_id;		/* and it is looked up here (not a copy) */
 	Dwfl *dwfl;		/* opened on first use */
 	Dwfl_Module *mod;
 	bool open_failed;
@@ -102,7 +103,7 @@ static int read_elf(struct sym_file *f)
 	if (len <= 0)
 		goto out;
 	memcpy(f->build_id, id, len < BUILD_ID_LEN ? (size_t)len : BUILD_ID_LEN);
-	f->has_id = true;
+	f->has_id = f->id_read = true;
 	if (elf_getphdrnum(elf, &n) || !n)
 		goto out;
 	f->phdrs = calloc(n, sizeof(*f->phdrs));
@@ -189,6 +190,18 @@ void symbolizer_add_all_maps(struct symbolizer *s)
 		if (d->d_name[0] >= '1' && d->d_name[0] <= '9')
 			symbolizer_add_maps(s, atoi(d->d_name));
 	closedir(dir);
+}
+
+bool symbolizer_file_build_id(struct symbolizer *s, const char *path, unsigned char *build_id)
+{
+	struct sym_file *f;
+
+	symbolizer_add_file(s, path);
+	f = find_path(s, path);
+	if (!f || !f->id_read)
+		return false;
+	memcpy(build_id, f->build_id, BUILD_ID_LEN);
+	return true;
 }
 
 bool symbolizer_knows(struct symbolizer *s, const unsigned char *build_id)
