@@ -93,27 +93,24 @@ fail:
 	return NULL;
 }
 
-int read_proc_maps(int pid, struct proc_maps *m)
+int read_proc_maps_text(int pid, struct proc_maps *m, char **text)
 {
-	struct proc_maps fresh = { 0 };
-	char path[64], *text;
+	char path[64];
 	int err;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	text = slurp(path);
-	if (!text)
+	*text = slurp(path);
+	if (!*text)
 		return -errno;
-	err = parse_proc_maps(text, &fresh);
-	free(text);
+	err = parse_proc_maps(*text, m);
+	if (!err && !m->n)
+		err = -ESRCH;
 	if (err) {
-		proc_maps_free(&fresh);
-		return err;
+		proc_maps_free(m);
+		free(*text);
+		*text = NULL;
 	}
-	if (!fresh.n) /* an exited process's maps read empty: keep what we had */
-		return -ESRCH;
-	proc_maps_free(m);
-	*m = fresh;
-	return 0;
+	return err;
 }
 
 const struct proc_map *proc_maps_find(const struct proc_maps *m, uint64_t addr)

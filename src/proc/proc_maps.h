@@ -22,8 +22,10 @@ struct proc_maps {
  * malformed or map no file are skipped. Returns 0 or -ENOMEM. */
 int parse_proc_maps(const char *text, struct proc_maps *m);
 
-/* Reads /proc/PID/maps now. Returns 0 or -errno (m unchanged then). */
-int read_proc_maps(int pid, struct proc_maps *m);
+/* Reads /proc/PID/maps now into m (which must be empty) and its text into
+ * *text (malloc'ed). Returns 0, or -errno (-ESRCH: no file mapping, as for
+ * an exited process) with nothing allocated. */
+int read_proc_maps_text(int pid, struct proc_maps *m, char **text);
 
 /* The mapping that holds addr, or NULL. */
 const struct proc_map *proc_maps_find(const struct proc_maps *m, uint64_t addr);

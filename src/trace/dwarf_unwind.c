@@ -14,21 +14,20 @@
 
 #include "core/array.h"
 #include "proc/proc_maps.h"
-#include "trace/symbolize.h"
+#include "trace/symbolize.h" /* BUILD_ID_LEN */
 
 /* One traced address space: its maps, the Dwfl built from them, and its
  * memory for reads beyond the copied stack while it lives. */
 struct unwind_proc {
 	uint32_t tgid;
 	uint64_t start_ns;
-	struct proc_maps maps;
-	Dwfl *dwfl;
+	struct proc_maps maps;	/* the file mappings of the latest snapshot */
+	char *maps_text;	/* that snapshot, as /proc/PID/maps gave it */
+	Dwfl *dwfl;		/* built from maps_text; NULL: to (re)build */
 	int mem_fd;
-	bool ended;
 };
 
 struct unwinder {
-	struct symbolizer *sym;
 	struct unwind_proc *procs;
 	size_t nprocs, cap;
 	struct unwind_stats stats;
@@ -43,13 +42,9 @@ static const Dwfl_Callbacks proc_callbacks = {
 	.find_debuginfo = dwfl_standard_find_debuginfo,
 };
 
-struct unwinder *unwinder_new(struct symbolizer *sym)
+struct unwinder *unwinder_new(void)
 {
-	struct unwinder *u = calloc(1, sizeof(*u));
-
-	if (u)
-		u->sym = sym;
-	return u;
+	return calloc(1, sizeof(struct unwinder));
 }
 
 static void proc_free(struct unwind_proc *p)
@@ -59,6 +54,7 @@ static void proc_free(struct unwind_proc *p)
 	if (p->mem_fd >= 0)
 		close(p->mem_fd);
 	proc_maps_free(&p->maps);
+	free(p->maps_text);
 }
 
 void unwinder_free(struct unwinder *u)
@@ -71,24 +67,15 @@ void unwinder_free(struct unwinder *u)
 	free(u);
 }
 
-void unwinder_on_end(struct unwinder *u, uint32_t tgid, uint64_t start_ns)
+void unwinder_end(struct unwinder *u, uint32_t tgid, uint64_t start_ns)
 {
-	for (size_t i = 0; i < u->nprocs; i++)
-		if (u->procs[i].tgid == tgid && u->procs[i].start_ns == start_ns)
-			u->procs[i].ended = true;
-}
-
-void unwinder_drop_ended(struct unwinder *u)
-{
-	size_t w = 0;
-
 	for (size_t i = 0; i < u->nprocs; i++) {
-		if (u->procs[i].ended)
-			proc_free(&u->procs[i]);
-		else
-			u->procs[w++] = u->procs[i];
+		if (u->procs[i].tgid != tgid || u->procs[i].start_ns != start_ns)
+			continue;
+		proc_free(&u->procs[i]);
+		u->procs[i] = u->procs[--u->nprocs];
+		return;
 	}
-	u->nprocs = w;
 }
 
 void unwinder_stats(const struct unwinder *u, struct unwind_stats *out)
@@ -148,39 +135,82 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 
 /* --- per process ------------------------------------------------------- */
 
-/* (Re)reads the process's maps and builds its Dwfl. Returns 0 or -errno
- * (the process is gone: what was read before stays). */
-static int load_proc(struct unwinder *u, struct unwind_proc *p)
+static bool same_maps(const struct proc_maps *a, const struct proc_maps *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].start != b->v[i].start || a->v[i].end != b->v[i].end ||
+		    a->v[i].pgoff != b->v[i].pgoff || strcmp(a->v[i].path, b->v[i].path))
+			return false;
+	return true;
+}
+
+/* A snapshot of the process's maps (text, taken): kept if its file
+ * mappings changed (a library loaded since); the Dwfl is rebuilt from it. */
+static void take_maps(struct unwind_proc *p, char *text)
+{
+	struct proc_maps fresh = { 0 };
+
+	if (parse_proc_maps(text, &fresh) || !fresh.n ||
+	    (p->maps_text && same_maps(&fresh, &p->maps))) {
+		proc_maps_free(&fresh);
+		free(text);
+		return;
+	}
+	proc_maps_free(&p->maps);
+	free(p->maps_text);
+	p->maps = fresh;
+	p->maps_text = text;
+	if (p->dwfl)
+		dwfl_end(p->dwfl);
+	p->dwfl = NULL;
+}
+
+/* The Dwfl of the latest snapshot: modules as the kernel mapped them,
+ * ELF and CFI read on first use and kept. */
+static Dwfl *proc_dwfl(struct unwinder *u, struct unwind_proc *p)
 {
 	Dwfl *dwfl;
-	int err = read_proc_maps((int)p->tgid, &p->maps);
+	FILE *f;
+	int err;
 
-	if (err)
-		return err;
-	dwfl = dwfl_begin(&proc_callbacks);
-	if (!dwfl)
-		return -ENOMEM;
+	if (p->dwfl || !p->maps_text)
+		return p->dwfl;
+	f = fmemopen(p->maps_text, strlen(p->maps_text), "r");
+	dwfl = f ? dwfl_begin(&proc_callbacks) : NULL;
+	if (!dwfl) {
+		if (f)
+			fclose(f);
+		return NULL;
+	}
 	dwfl_report_begin(dwfl);
-	err = dwfl_linux_proc_report(dwfl, (pid_t)p->tgid);
+	err = dwfl_linux_proc_maps_report(dwfl, f);
+	fclose(f);
 	dwfl_report_end(dwfl, NULL, NULL);
 	if (err || !dwfl_attach_state(dwfl, NULL, (pid_t)p->tgid, &thread_callbacks, u)) {
 		dwfl_end(dwfl);
-		return err > 0 ? -err : -ESRCH;
+		return NULL;
 	}
-	if (p->dwfl)
-		dwfl_end(p->dwfl);
 	p->dwfl = dwfl;
-	return 0;
+	return dwfl;
+}
+
+static struct unwind_proc *find_proc(struct unwinder *u, uint32_t tgid, uint64_t start_ns)
+{
+	for (size_t i = 0; i < u->nprocs; i++)
+		if (u->procs[i].tgid == tgid && u->procs[i].start_ns == start_ns)
+			return &u->procs[i];
+	return NULL;
 }
 
 static struct unwind_proc *get_proc(struct unwinder *u, uint32_t tgid, uint64_t start_ns)
 {
-	struct unwind_proc *p;
+	struct unwind_proc *p = find_proc(u, tgid, start_ns);
 	char path[64];
 
-	for (size_t i = 0; i < u->nprocs; i++)
-		if (u->procs[i].tgid == tgid && u->procs[i].start_ns == start_ns)
-			return &u->procs[i];
+	if (p)
+		return p;
 	if (!array_grow((void **)&u->procs, &u->cap, u->nprocs, sizeof(*u->procs)))
 		return NULL;
 	p = &u->procs[u->nprocs++];
@@ -189,19 +219,24 @@ static struct unwind_proc *get_proc(struct unwinder *u, uint32_t tgid, uint64_t 
 	p->start_ns = start_ns;
 	snprintf(path, sizeof(path), "/proc/%u/mem", tgid);
 	p->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-	load_proc(u, p);
 	return p;
 }
 
 /* --- frames -------------------------------------------------------------- */
 
-/* pc as the kernel would give it: (build id, offset in the mapped file). */
+/* pc as the kernel would give it: (build id, offset in the mapped file).
+ * The build id is the module's, which libdwfl read with its ELF. */
 static void set_frame(struct unwinder *u, struct stack_build_id_frame *f, uint64_t pc)
 {
 	const struct proc_map *m = proc_maps_find(&u->proc->maps, pc);
+	Dwfl_Module *mod = dwfl_addrmodule(u->proc->dwfl, pc);
+	const unsigned char *id;
+	GElf_Addr id_vaddr;
+	int n = mod ? dwfl_module_build_id(mod, &id, &id_vaddr) : 0;
 
 	memset(f, 0, sizeof(*f));
-	if (m && symbolizer_file_build_id(u->sym, m->path, f->build_id)) {
+	if (m && n > 0) {
+		memcpy(f->build_id, id, n < BUILD_ID_LEN ? (size_t)n : BUILD_ID_LEN);
 		f->status = 1;
 		f->offset = pc - m->start + m->pgoff;
 	} else {
@@ -222,47 +257,31 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	return out->user_nr < STACK_USER_DEPTH ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
-/* One pass; true if it reached the outermost frame. */
-static bool unwind_once(struct unwinder *u)
-{
-	int rc;
-
-	u->out->user_nr = 0;
-	if (!u->proc->dwfl)
-		return false;
-	rc = dwfl_getthread_frames(u->proc->dwfl, (pid_t)u->smp->tid, on_frame, u);
-	return rc == 0;
-}
-
-/* The unwind stopped in a file the maps did not have yet (mapped after they
- * were read: a library ld.so loaded after the first sample). */
-static bool stopped_outside_maps(struct unwinder *u)
-{
-	const struct stack_frames *out = u->out;
-
-	return !out->user_nr || out->user[out->user_nr - 1].status != 1 ||
-	       !proc_maps_find(&u->proc->maps, u->smp->regs[16]);
-}
-
-int unwinder_unwind(struct unwinder *u, const struct stack_sample *smp, size_t len,
+int unwinder_unwind(struct unwinder *u, const struct stack_sample *smp, size_t len, char *maps_text,
 		    struct stack_frames *out)
 {
-	bool to_end;
+	Dwfl *dwfl;
 
 	if (len < offsetof(struct stack_sample, stack) ||
-	    len < offsetof(struct stack_sample, stack) + smp->stack_len)
+	    len < offsetof(struct stack_sample, stack) + smp->stack_len) {
+		free(maps_text);
 		return -EINVAL;
+	}
 	u->smp = smp;
 	u->out = out;
 	u->proc = get_proc(u, smp->tgid, smp->start_ns);
-	if (!u->proc)
-		return -ENOMEM;
-	if (!u->proc->maps.n)
-		u->stats.no_maps++;
-	to_end = unwind_once(u);
-	if (!to_end && stopped_outside_maps(u) && !load_proc(u, u->proc))
-		to_end = unwind_once(u);
+	if (u->proc && maps_text)
+		take_maps(u->proc, maps_text);
+	else
+		free(maps_text);
+	out->user_nr = 0;
 	u->stats.samples++;
-	u->stats.to_end += to_end;
+	dwfl = u->proc ? proc_dwfl(u, u->proc) : NULL;
+	if (!dwfl) {
+		u->stats.no_maps++; /* gone before its first sample was read */
+		return 0;
+	}
+	if (!dwfl_getthread_frames(dwfl, (pid_t)smp->tid, on_frame, u))
+		u->stats.to_end++;
 	return (int)out->user_nr;
 }

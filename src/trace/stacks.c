@@ -12,7 +12,8 @@
 #include "core/array.h"
 #include "core/json_writer.h"
 #include "core/text_escape.h"
-#include "trace/dwarf_unwind.h"
+#include "proc/proc_maps.h"
+#include "trace/unwind_worker.h"
 #include "trace/symbolize.h"
 #include "core/units.h"
 
@@ -34,10 +35,11 @@ int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, boo
 	s->sym = symbolizer_new();
 	if (!s->sym)
 		return -ENOMEM;
+	s->dwarf = dwarf;
 	if (dwarf) {
-		s->unw = unwinder_new(s->sym);
+		s->unw = unwind_worker_start(frames_fd);
 		if (!s->unw)
-			return -ENOMEM;
+			return -errno;
 	}
 	/* the C library and loader every traced process likely shares */
 	symbolizer_add_maps(s->sym, getpid());
@@ -53,7 +55,8 @@ void stacks_free(struct stacks *s)
 		free(s->aggs[i].frames);
 	free(s->aggs);
 	free(s->mms);
-	unwinder_free(s->unw);
+	unwind_worker_free(s->unw);
+	free(s->ends);
 	symbolizer_free(s->sym);
 	memset(s, 0, sizeof(*s));
 }
@@ -76,22 +79,52 @@ void stacks_on_exec(struct stacks *s, uint32_t tgid, const char *filename)
 	symbolizer_add_maps(s->sym, (int)tgid);
 }
 
+/* /proc/PID/maps now (malloc'ed text, or NULL if gone), its files indexed
+ * by build id for naming later. */
+static char *read_maps(struct stacks *s, uint32_t tgid)
+{
+	struct proc_maps m = { 0 };
+	char *text;
+
+	if (read_proc_maps_text((int)tgid, &m, &text))
+		return NULL;
+	for (size_t i = 0; i < m.n; i++)
+		symbolizer_add_file(s->sym, m.v[i].path);
+	proc_maps_free(&m);
+	return text;
+}
+
 void stacks_on_sample(struct stacks *s, const void *data, size_t len)
 {
 	const struct stack_sample *smp = data;
-	struct stack_frames f;
 
-	if (!s->unw || len < offsetof(struct stack_sample, stack))
+	if (!s->unw || len < offsetof(struct stack_sample, stack) ||
+	    len < offsetof(struct stack_sample, stack) + smp->stack_len)
 		return;
-	/* the entry holds the kernel frames (and the frame-pointer user ones) */
-	if (bpf_map_lookup_elem(s->frames_fd, &smp->hash, &f))
-		memset(&f, 0, sizeof(f));
-	if (unwinder_unwind(s->unw, smp, len, &f) <= 0) {
+	if (unwind_worker_sample(s->unw, smp, len, read_maps(s, smp->tgid)))
 		s->unwind_failed++;
+}
+
+/* Hands the ends seen so far to the worker (after their samples: the
+ * ring buffers were read to the end before this); at the last harvest,
+ * waits for it to finish. */
+static void sync_worker(struct stacks *s, bool final)
+{
+	struct unwind_stats st;
+	uint64_t failed;
+
+	for (size_t i = 0; i < s->nends && !final; i++)
+		unwind_worker_end(s->unw, s->ends[i].tgid, s->ends[i].start_ns);
+	s->nends = 0;
+	if (!final)
 		return;
-	}
-	if (bpf_map_update_elem(s->frames_fd, &smp->hash, &f, BPF_ANY))
-		s->unwind_failed++;
+	unwind_worker_finish(s->unw, &st, &failed);
+	s->unwound = st.samples;
+	s->unwound_to_end = st.to_end;
+	s->unwound_without_maps = st.no_maps;
+	s->unwind_failed += failed;
+	unwind_worker_free(s->unw);
+	s->unw = NULL;
 }
 
 void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended)
@@ -110,8 +143,8 @@ void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended)
 	m->exec_seq = st->exec_seq;
 	m->ended = ended;
 	memcpy(m->comm, st->comm, sizeof(m->comm));
-	if (ended && s->unw)
-		unwinder_on_end(s->unw, st->tgid, st->start_ns);
+	if (ended && s->unw && array_grow((void **)&s->ends, &s->ends_cap, s->nends, sizeof(*s->ends)))
+		s->ends[s->nends++] = *m;
 	s->peak_pages += st->peak_rss;
 	s->mms_sorted = false;
 }
@@ -184,11 +217,6 @@ static struct stack_agg *agg_get(struct stacks *s, uint64_t hash, const char *co
 	a->used = true;
 	a->hash = hash;
 	memcpy(a->comm, comm, RSS_COMM_LEN);
-	a->frames = malloc(sizeof(*a->frames));
-	if (a->frames && bpf_map_lookup_elem(s->frames_fd, &hash, a->frames)) {
-		free(a->frames); /* the frames did not fit the map: counted there */
-		a->frames = NULL;
-	}
 	s->naggs++;
 	return a;
 }
@@ -219,6 +247,8 @@ static bool tgid_listed(const uint32_t *v, size_t n, uint32_t tgid)
 	return false;
 }
 
+static void read_frames(struct stacks *s);
+
 int stacks_harvest(struct stacks *s, bool final)
 {
 	struct stack_key key, next, *prev = NULL, *done = NULL;
@@ -226,9 +256,8 @@ int stacks_harvest(struct stacks *s, bool final)
 	uint32_t live[64];
 	struct stack_count c;
 
-	/* samples of the address spaces that ended were read before this tick */
-	if (s->unw && !final)
-		unwinder_drop_ended(s->unw);
+	if (s->unw)
+		sync_worker(s, final);
 	while (!bpf_map_get_next_key(s->counts_fd, prev, &next)) {
 		struct stack_mm *m;
 
@@ -268,6 +297,8 @@ int stacks_harvest(struct stacks *s, bool final)
 			if (!s->mms[i].ended)
 				s->mms[w++] = s->mms[i];
 		s->nmms = w;
+	} else {
+		read_frames(s);
 	}
 	return 0;
 }
@@ -362,6 +393,23 @@ static void folded_name(struct stacks *s, const struct stack_agg *a, char *out, 
 	for (uint32_t i = n; i-- > tracing_frames(s, a->frames) && off < len - 1;)
 		if (frame_name(s, a->frames, i, fr, sizeof(fr)))
 			off += snprintf(out + off, len - off, ";%s", fr);
+}
+
+/* Each stack's frames, read at the final harvest, once all are final
+ * (--stacks=dwarf: unwound), while the map is still there. */
+static void read_frames(struct stacks *s)
+{
+	for (size_t i = 0; i < s->aggs_cap; i++) {
+		struct stack_agg *a = &s->aggs[i];
+
+		if (!a->used || a->frames)
+			continue;
+		a->frames = malloc(sizeof(*a->frames));
+		if (a->frames && bpf_map_lookup_elem(s->frames_fd, &a->hash, a->frames)) {
+			free(a->frames); /* the frames did not fit the map: counted there */
+			a->frames = NULL;
+		}
+	}
 }
 
 /* Files of frames whose build id is unknown so far: look system-wide once. */
@@ -501,10 +549,7 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 	uint64_t charged = 0;
 	char a[4][16];
 	struct json_obj j;
-	struct unwind_stats us = { 0 };
 
-	if (s->unw)
-		unwinder_stats(s->unw, &us);
 	if (n < 0) {
 		fprintf(out, "WARNING: out of memory: stacks not shown\n");
 		return;
@@ -533,11 +578,11 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 		json_uint(&j, "lost_frames", loss->frames_full);
 		json_uint(&j, "unreadable_stacks", loss->stack_errors);
 		json_uint(&j, "unmatched_entries", s->unmatched + s->harvest_errors);
-		json_str(&j, "unwind", s->unw ? "dwarf" : "fp");
-		if (s->unw) {
-			json_uint(&j, "samples", us.samples);
-			json_uint(&j, "samples_unwound_to_end", us.to_end);
-			json_uint(&j, "samples_without_maps", us.no_maps);
+		json_str(&j, "unwind", s->dwarf ? "dwarf" : "fp");
+		if (s->dwarf) {
+			json_uint(&j, "samples", s->unwound);
+			json_uint(&j, "samples_unwound_to_end", s->unwound_to_end);
+			json_uint(&j, "samples_without_maps", s->unwound_without_maps);
 			json_uint(&j, "samples_not_unwound", s->unwind_failed);
 			json_uint(&j, "samples_lost", loss->samples_lost);
 		}
@@ -546,7 +591,7 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 	}
 	fprintf(out, "\nWhere the memory came from (--stacks=%s): pages each stack faulted in,\n"
 		     "up to its process's peak (innermost frame first; %s)\n",
-		s->unw ? "dwarf" : "fp", s->unw ? "unwound with the files' CFI" : "frame-pointer walk");
+		s->dwarf ? "dwarf" : "fp", s->dwarf ? "unwound with the files' CFI" : "frame-pointer walk");
 	for (long i = 0; i < n && i < STACKS_TOP; i++) {
 		const char *semi = strchr(v[i].folded, ';');
 
@@ -574,9 +619,9 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 	if (loss->stack_errors)
 		fprintf(out, "  %llu user stacks could not be read (charged to [no user stack])\n",
 			(unsigned long long)loss->stack_errors);
-	if (s->unw)
+	if (s->dwarf)
 		fprintf(out, "  Unwound %llu stack samples, %llu to the outermost frame; %llu gave no\n"
 			     "  frame (innermost frame only), %llu lost (ring buffer full)\n",
-			(unsigned long long)us.samples, (unsigned long long)us.to_end,
+			(unsigned long long)s->unwound, (unsigned long long)s->unwound_to_end,
 			(unsigned long long)s->unwind_failed, (unsigned long long)loss->samples_lost);
 }

@@ -23,7 +23,7 @@
 
 struct symbolizer;
 struct named_stack;
-struct unwinder;
+struct unwind_worker;
 
 /* An address space with stack entries: what is needed to read them. */
 struct stack_mm {
@@ -51,8 +51,12 @@ struct stacks {
 	int counts_fd, frames_fd;
 	bool kernel;
 	struct symbolizer *sym;
-	struct unwinder *unw;	/* --stacks=dwarf; NULL with frame pointers */
+	bool dwarf;		/* --stacks=dwarf */
+	struct unwind_worker *unw; /* --stacks=dwarf, until the final harvest */
 	uint64_t unwind_failed;	/* samples that gave no frame (the kernel's kept) */
+	uint64_t unwound, unwound_to_end, unwound_without_maps;
+	struct stack_mm *ends;	/* ended address spaces, for the worker */
+	size_t nends, ends_cap;
 	struct stack_mm *mms;
 	size_t nmms, mms_cap;
 	bool mms_sorted;
@@ -71,8 +75,9 @@ void stacks_free(struct stacks *s);
 
 /* A traced process exec'd this path (REC_EXEC). */
 void stacks_on_exec(struct stacks *s, uint32_t tgid, const char *filename);
-/* --stacks=dwarf: a stack sample (REC_STACK_SAMPLE) to unwind now; its
- * frames replace the frame-pointer ones in the frames map. */
+/* --stacks=dwarf: a stack sample (REC_STACK_SAMPLE): its process's maps are
+ * read now, while it lives, and the sample goes to the unwinding thread,
+ * whose frames replace the frame-pointer ones in the frames map. */
 void stacks_on_sample(struct stacks *s, const void *data, size_t len);
 
 /* An address space ended (or is live at the end: ended=false). */
