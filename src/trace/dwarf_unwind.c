@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/array.h"
@@ -257,9 +258,20 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	return out->user_nr < STACK_USER_DEPTH ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
+/* CPU time of this thread: the machine is shared, wall time is not ours */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 int unwinder_unwind(struct unwinder *u, const struct stack_sample *smp, size_t len, char *maps_text,
 		    struct stack_frames *out)
 {
+	uint64_t t0 = now_ns(), dt;
+	bool cold;
 	Dwfl *dwfl;
 
 	if (len < offsetof(struct stack_sample, stack) ||
@@ -276,6 +288,7 @@ int unwinder_unwind(struct unwinder *u, const struct stack_sample *smp, size_t l
 		free(maps_text);
 	out->user_nr = 0;
 	u->stats.samples++;
+	cold = u->proc && !u->proc->dwfl;
 	dwfl = u->proc ? proc_dwfl(u, u->proc) : NULL;
 	if (!dwfl) {
 		u->stats.no_maps++; /* gone before its first sample was read */
@@ -283,5 +296,13 @@ int unwinder_unwind(struct unwinder *u, const struct stack_sample *smp, size_t l
 	}
 	if (!dwfl_getthread_frames(dwfl, (pid_t)smp->tid, on_frame, u))
 		u->stats.to_end++;
+	dt = now_ns() - t0;
+	if (cold) {
+		u->stats.cold++;
+		u->stats.cold_ns += dt;
+	} else {
+		u->stats.cached++;
+		u->stats.cached_ns += dt;
+	}
 	return (int)out->user_nr;
 }

@@ -27,6 +27,9 @@ struct unwind_stats {
 	uint64_t samples;	/* samples unwound */
 	uint64_t to_end;	/* of which the unwind reached the outermost frame */
 	uint64_t no_maps;	/* the process was gone before its maps were read */
+	/* time spent unwinding: the first sample of each maps snapshot (ELF and
+	 * CFI read then) and the others (cached) */
+	uint64_t cold, cold_ns, cached, cached_ns;
 };
 
 /* One thread at a time: src/trace/unwind_worker.c runs it on its own. */

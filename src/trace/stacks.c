@@ -11,6 +11,7 @@
 
 #include "core/array.h"
 #include "core/json_writer.h"
+#include "core/log.h"
 #include "core/text_escape.h"
 #include "proc/proc_maps.h"
 #include "trace/unwind_worker.h"
@@ -123,6 +124,11 @@ static void sync_worker(struct stacks *s, bool final)
 	s->unwound_to_end = st.to_end;
 	s->unwound_without_maps = st.no_maps;
 	s->unwind_failed += failed;
+	/* what bench/ and docs/performance.md quote */
+	vlog("unwinding (CPU time): %llu first samples of a maps snapshot, %.1f us each on average "
+	     "(ELF and CFI read); %llu others, %.1f us each",
+	     (unsigned long long)st.cold, st.cold ? st.cold_ns / 1e3 / st.cold : 0.0,
+	     (unsigned long long)st.cached, st.cached ? st.cached_ns / 1e3 / st.cached : 0.0);
 	unwind_worker_free(s->unw);
 	s->unw = NULL;
 }
