@@ -3,23 +3,19 @@
 space with the CFI of the mapped files (the workload built -O2
 -fomit-frame-pointer, and Debian's own stripped python3 and xz)."""
 
-import json
 import os
 import shutil
 
 import pytest
 
 from harness import MIB_KB, SCALE, own_peak, trace, wl
+from test_stacks import by_leaf as site, near, stack_objs as objs
 
 pytestmark = pytest.mark.root
 
 # libc's start frames: the outermost a stack of the main thread can reach
 # (_start itself has no symbol in a stripped executable such as xz)
 START_FRAMES = ("__libc_start_main", "__libc_start_call_main")
-
-
-def objs(run, kind):
-    return [o for o in map(json.loads, filter(str.strip, run.output.splitlines())) if o["type"] == kind]
 
 
 def frames(stack):
@@ -29,16 +25,6 @@ def frames(stack):
 
 def reaches_start(stack):
     return any(f.split("@")[0] in START_FRAMES for f in frames(stack))
-
-
-def site(stacks, leaf):
-    found = [s for s in stacks if s["folded"].endswith(";" + leaf)]
-    assert len(found) == 1, f"one stack ending in {leaf} expected: {[s['folded'] for s in stacks][:20]}"
-    return found[0]
-
-
-def near(value, want, tol=0.05):
-    return abs(value - want) <= tol * want
 
 
 SITES = {"site_a": 24, "site_b": 16, "site_c": 32}  # MiB, the workload's arguments
@@ -51,7 +37,7 @@ def run_nofp_sites(mode, **kw):
 def test_nofp_sites_unwind_through_main_to_libc_start():
     run = run_nofp_sites("dwarf")
     assert run.code == 0, run.stderr
-    stacks = objs(run, "stack")
+    stacks = objs(run)
     rss_anon = run.report("nofp_sites")["status"]["RssAnon"]
     for leaf, mib in SITES.items():
         s = site(stacks, leaf)
@@ -74,7 +60,7 @@ def test_frame_pointer_mode_stops_in_nofp_code():
     their stacks do not reach main (what the dwarf mode is for)."""
     run = run_nofp_sites("fp")
     assert run.code == 0, run.stderr
-    stacks = objs(run, "stack")
+    stacks = objs(run)
     for leaf in SITES:
         s = site(stacks, leaf)
         assert "main" not in frames(s) and not reaches_start(s), s
@@ -93,7 +79,7 @@ def assert_charged_to_whole_stacks(run, comm, named):
     libc's start frames; the process's peak is what they explain; and the
     heaviest stack names a library function (`named`)."""
     assert run.code == 0, run.stderr
-    stacks = [s for s in objs(run, "stack") if s["folded"].startswith(comm + ";")]
+    stacks = [s for s in objs(run) if s["folded"].startswith(comm + ";")]
     charged = sum(s["at_peak_kb"] for s in stacks)
     whole = sum(s["at_peak_kb"] for s in stacks if reaches_start(s))
     peak = max(own_peak(r) for r in run.rows if r["comm"] == comm)
@@ -127,7 +113,7 @@ def test_short_lived_child_of_a_shell_is_unwound():
     maps were read as its samples arrived."""
     run = trace(["/bin/sh", "-c", f"{wl('nofp_sites')} 2 1 1; true"], "--stacks=dwarf")
     assert run.code == 0, run.stderr
-    stacks = objs(run, "stack")
+    stacks = objs(run)
     for leaf in SITES:
         s = site(stacks, leaf)
         assert frames(s)[-3:-1] == ["main", "stage_" + leaf[-1]] and reaches_start(s), s
