@@ -355,6 +355,10 @@ static int on_operands(const struct cli *c, char **operands, int n, void *opts)
 		o->cmd = operands;
 	if (check_outputs_differ(c, o))
 		return EXIT_USAGE;
+	if (o->stack_copy && !o->stacks_dwarf)
+		return cli_error(c, "--stack-copy needs --stacks=dwarf");
+	if (!o->stack_copy)
+		o->stack_copy = 16384;
 	if (o->list_hooks)
 		return o->cmd || o->npids ? cli_error(c, "--hooks takes no PID or command") : 0;
 	if (o->cmd && o->npids)
@@ -381,6 +385,5 @@ int parse_options(int argc, char **argv, struct options *o)
 	o->timeline_interval = 0.1;
 	o->timeline_procs = 20;
 	o->stack_entries = 65536;
-	o->stack_copy = 16384;
 	return cli_parse(&trace_cli, argc, argv, o);
 }
