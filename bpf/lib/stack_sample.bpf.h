@@ -40,6 +40,7 @@ struct stack_sample_scratch_map {
 extern struct stack_samples_map stack_samples SEC(".maps");
 extern struct stack_sample_scratch_map stack_sample_scratch SEC(".maps");
 
+#if defined(__TARGET_ARCH_x86)
 /*
  * The current task's user registers, saved at kernel entry on top of its
  * kernel stack. bpf_task_pt_regs() (5.15+, "bpf: Add bpf_task_pt_regs()
@@ -59,6 +60,16 @@ static __always_inline struct pt_regs *current_user_regs(void)
 static __always_inline bool user_mode_regs(struct pt_regs *r)
 {
 	return (BPF_CORE_READ(r, cs) & 3) == 3;
+}
+
+static __always_inline __u64 user_ip(struct pt_regs *r)
+{
+	return BPF_CORE_READ(r, ip);
+}
+
+static __always_inline __u64 user_sp(struct pt_regs *r)
+{
+	return BPF_CORE_READ(r, sp);
 }
 
 /* The registers in DWARF order (see struct stack_sample). */
@@ -82,6 +93,33 @@ static __always_inline void read_dwarf_regs(struct pt_regs *r, __u64 *out)
 	out[15] = BPF_CORE_READ(r, r15);
 	out[16] = BPF_CORE_READ(r, ip);
 }
+#else
+/* x86_64 only for now (the loader refuses --stacks=dwarf elsewhere): the
+ * register order of struct stack_sample is x86_64's DWARF numbering. */
+static __always_inline struct pt_regs *current_user_regs(void)
+{
+	return NULL;
+}
+
+static __always_inline bool user_mode_regs(struct pt_regs *r)
+{
+	return false;
+}
+
+static __always_inline __u64 user_ip(struct pt_regs *r)
+{
+	return 0;
+}
+
+static __always_inline __u64 user_sp(struct pt_regs *r)
+{
+	return 0;
+}
+
+static __always_inline void read_dwarf_regs(struct pt_regs *r, __u64 *out)
+{
+}
+#endif
 
 /* Sends the sample of a stack seen for the first time. */
 static __always_inline void send_stack_sample(struct pt_regs *r, __u64 hash, __u32 tgid, __u64 start_ns)

@@ -115,8 +115,8 @@ static __always_inline long dwarf_stack_key(struct stack_scratch *s, struct mm_s
 	*regs = r;
 	if (!r || !user_mode_regs(r))
 		return -1;
-	s->ips[0] = BPF_CORE_READ(r, ip);
-	s->ips[1] = BPF_CORE_READ(r, sp);
+	s->ips[0] = user_ip(r);
+	s->ips[1] = user_sp(r);
 	s->ips[2] = st->start_ns ^ st->tgid;
 	return 3 * sizeof(__u64);
 }

@@ -299,6 +299,10 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 			return cli_error(c, "invalid stack mode '%s' (fp or dwarf)", arg);
 		o->stacks = true;
 		o->stacks_dwarf = arg && !strcmp(arg, "dwarf");
+#ifndef __x86_64__
+		if (o->stacks_dwarf) /* the samples' registers are x86_64's (include/rsstrace.h) */
+			return cli_error(c, "--stacks=dwarf is x86_64 only for now");
+#endif
 		break;
 	case OPT_STACK_COPY:
 		if (parse_size(arg, &o->stack_copy) || o->stack_copy < 4096 || o->stack_copy > STACK_COPY_MAX ||
