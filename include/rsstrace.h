@@ -192,6 +192,8 @@ struct stack_sample {
 	__u64 stack_addr; /* sp rounded down to its page (whole pages are copied) */
 	__u64 hash;	 /* the stack_key.hash it names */
 	__u64 start_ns;	 /* which address space (mm_state.start_ns) */
+	__u32 ppid;	 /* mm_state.ppid and exec_seq: a child that has not */
+	__u32 exec_seq;	 /* exec'd maps what its parent did */
 	__u64 regs[STACK_SAMPLE_REGS];
 	unsigned char stack[STACK_COPY_MAX];
 };

@@ -122,7 +122,7 @@ static __always_inline void read_dwarf_regs(struct pt_regs *r, __u64 *out)
 #endif
 
 /* Sends the sample of a stack seen for the first time. */
-static __always_inline void send_stack_sample(struct pt_regs *r, __u64 hash, __u32 tgid, __u64 start_ns)
+static __always_inline void send_stack_sample(struct pt_regs *r, __u64 hash, const struct mm_state *st)
 {
 	struct stack_sample *smp;
 	__u32 zero = 0, pages = 0;
@@ -132,10 +132,12 @@ static __always_inline void send_stack_sample(struct pt_regs *r, __u64 hash, __u
 	if (!smp)
 		return;
 	smp->type = REC_STACK_SAMPLE;
-	smp->tgid = tgid;
+	smp->tgid = st->tgid;
 	smp->tid = (__u32)bpf_get_current_pid_tgid();
 	smp->hash = hash;
-	smp->start_ns = start_ns;
+	smp->start_ns = st->start_ns;
+	smp->ppid = st->ppid;
+	smp->exec_seq = st->exec_seq;
 	read_dwarf_regs(r, smp->regs);
 	smp->stack_addr = smp->regs[7] & ~(__u64)(STACK_PAGE - 1);
 #pragma unroll

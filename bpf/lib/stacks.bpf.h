@@ -186,7 +186,7 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 		__sync_fetch_and_add(&c->grown[m], delta);
 	}
 	if (remember_frames(ctx, s, key.hash, ub, kb) && dwarf_on && regs && ub > 0)
-		send_stack_sample(regs, key.hash, st->tgid, st->start_ns);
+		send_stack_sample(regs, key.hash, st);
 }
 
 #endif

@@ -205,6 +205,24 @@ static struct unwind_proc *find_proc(struct unwinder *u, uint32_t tgid, uint64_t
 	return NULL;
 }
 
+/* A process gone before its maps were read, that never exec'd, mapped what
+ * its parent did at the fork (and the parent's newest snapshot is the best
+ * guess of that): subshells, prefork workers. Malloc'ed copy, or NULL. */
+static char *parent_maps(struct unwinder *u, const struct stack_sample *smp)
+{
+	const struct unwind_proc *best = NULL;
+
+	if (smp->exec_seq || !smp->ppid)
+		return NULL;
+	for (size_t i = 0; i < u->nprocs; i++)
+		if (u->procs[i].tgid == smp->ppid && u->procs[i].maps_text &&
+		    (!best || u->procs[i].start_ns > best->start_ns))
+			best = &u->procs[i];
+	if (best)
+		u->stats.from_parent++;
+	return best ? strdup(best->maps_text) : NULL;
+}
+
 static struct unwind_proc *get_proc(struct unwinder *u, uint32_t tgid, uint64_t start_ns)
 {
 	struct unwind_proc *p = find_proc(u, tgid, start_ns);
@@ -282,6 +300,8 @@ int unwinder_unwind(struct unwinder *u, const struct stack_sample *smp, size_t l
 	u->smp = smp;
 	u->out = out;
 	u->proc = get_proc(u, smp->tgid, smp->start_ns);
+	if (u->proc && !maps_text && !u->proc->maps_text)
+		maps_text = parent_maps(u, smp);
 	if (u->proc && maps_text)
 		take_maps(u->proc, maps_text);
 	else

@@ -27,6 +27,7 @@ struct unwind_stats {
 	uint64_t samples;	/* samples unwound */
 	uint64_t to_end;	/* of which the unwind reached the outermost frame */
 	uint64_t no_maps;	/* the process was gone before its maps were read */
+	uint64_t from_parent;	/* it was, and had not exec'd: its parent's maps */
 	/* time spent unwinding: the first sample of each maps snapshot (ELF and
 	 * CFI read then) and the others (cached) */
 	uint64_t cold, cold_ns, cached, cached_ns;

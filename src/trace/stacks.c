@@ -123,6 +123,7 @@ static void sync_worker(struct stacks *s, bool final)
 	s->unwound = st.samples;
 	s->unwound_to_end = st.to_end;
 	s->unwound_without_maps = st.no_maps;
+	s->unwound_parent_maps = st.from_parent;
 	s->unwind_failed += failed;
 	/* what bench/ and docs/performance.md quote */
 	vlog("unwinding (CPU time): %llu first samples of a maps snapshot, %.1f us each on average "
@@ -589,6 +590,7 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 			json_uint(&j, "samples", s->unwound);
 			json_uint(&j, "samples_unwound_to_end", s->unwound_to_end);
 			json_uint(&j, "samples_without_maps", s->unwound_without_maps);
+			json_uint(&j, "samples_with_parent_maps", s->unwound_parent_maps);
 			json_uint(&j, "samples_not_unwound", s->unwind_failed);
 			json_uint(&j, "samples_lost", loss->samples_lost);
 		}

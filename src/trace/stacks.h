@@ -54,7 +54,7 @@ struct stacks {
 	bool dwarf;		/* --stacks=dwarf */
 	struct unwind_worker *unw; /* --stacks=dwarf, until the final harvest */
 	uint64_t unwind_failed;	/* samples that gave no frame (the kernel's kept) */
-	uint64_t unwound, unwound_to_end, unwound_without_maps;
+	uint64_t unwound, unwound_to_end, unwound_without_maps, unwound_parent_maps;
 	struct stack_mm *ends;	/* ended address spaces, for the worker */
 	size_t nends, ends_cap;
 	struct stack_mm *mms;
