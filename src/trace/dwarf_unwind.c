@@ -25,6 +25,7 @@ struct unwind_proc {
 	struct proc_maps maps;	/* the file mappings of the latest snapshot */
 	char *maps_text;	/* that snapshot, as /proc/PID/maps gave it */
 	Dwfl *dwfl;		/* built from maps_text; NULL: to (re)build */
+	bool parent_maps;	/* maps_text is its parent's (see parent_maps()) */
 	int mem_fd;
 };
 
@@ -218,8 +219,6 @@ static char *parent_maps(struct unwinder *u, const struct stack_sample *smp)
 		if (u->procs[i].tgid == smp->ppid && u->procs[i].maps_text &&
 		    (!best || u->procs[i].start_ns > best->start_ns))
 			best = &u->procs[i];
-	if (best)
-		u->stats.from_parent++;
 	return best ? strdup(best->maps_text) : NULL;
 }
 
@@ -300,8 +299,10 @@ int unwinder_unwind(struct unwinder *u, const struct stack_sample *smp, size_t l
 	u->smp = smp;
 	u->out = out;
 	u->proc = get_proc(u, smp->tgid, smp->start_ns);
-	if (u->proc && !maps_text && !u->proc->maps_text)
+	if (u->proc && !maps_text && !u->proc->maps_text) {
 		maps_text = parent_maps(u, smp);
+		u->proc->parent_maps = maps_text != NULL;
+	}
 	if (u->proc && maps_text)
 		take_maps(u->proc, maps_text);
 	else
@@ -316,6 +317,7 @@ int unwinder_unwind(struct unwinder *u, const struct stack_sample *smp, size_t l
 	}
 	if (!dwfl_getthread_frames(dwfl, (pid_t)smp->tid, on_frame, u))
 		u->stats.to_end++;
+	u->stats.from_parent += u->proc->parent_maps;
 	dt = now_ns() - t0;
 	if (cold) {
 		u->stats.cold++;
