@@ -16,7 +16,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Isrc -I$(BUILD) \
 	  -DRSSTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS = -MMD -MP
-LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw -lmicrohttpd -lpthread
+LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw -lmicrohttpd -lpthread -lstdc++
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf \
 	      -Wall -Wno-unused-function
 
@@ -140,7 +140,11 @@ $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h Makefile | 
 $(BUILD)/workloads/nofp_sites: tests/workloads/nofp_sites.c tests/workloads/workload.h Makefile | $(BUILD)/workloads
 	$(CC) -O2 -g -fomit-frame-pointer -Wall $< -o $@
 
-workloads: $(WORKLOADS)
+# C++, for the demangling of --stacks' names
+$(BUILD)/workloads/cxx_sites: tests/workloads/cxx_sites.cc Makefile | $(BUILD)/workloads
+	$(CXX) -O2 -g -fomit-frame-pointer -Wall $< -o $@
+
+workloads: $(WORKLOADS) $(BUILD)/workloads/cxx_sites
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/unit
 	$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) -o $@ -lcmocka -lm

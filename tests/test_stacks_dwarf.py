@@ -125,3 +125,14 @@ def test_short_lived_child_of_a_shell_is_unwound():
         s = site(stacks, leaf)
         assert frames(s)[-3:-1] == ["main", "stage_" + leaf[-1]] and reaches_start(s), s
     assert objs(run, "stacks")[0]["samples_without_maps"] == 0
+
+
+def test_cxx_frames_are_demangled():
+    """The binary's symbol is _ZN2wl5Arena4fillEm; the stack names it as the
+    source does."""
+    run = trace([wl("cxx_sites"), "8"], "--stacks=dwarf")
+    assert run.code == 0, run.stderr
+    s = site(objs(run), "wl::Arena::fill(unsigned long)")
+    assert frames(s)[-2] == "main" and reaches_start(s), s
+    assert near(s["grown_kb"], 8 * MIB_KB), s
+    assert not any(f.startswith("_Z") for o in objs(run) for f in frames(o)), "a mangled name left"

@@ -235,6 +235,19 @@ static int open_module(struct sym_file *f)
 	return f->mod ? 0 : -1;
 }
 
+/* libstdc++'s demangler (the C++ ABI's, callable from C). */
+extern char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+
+/* A C++ symbol ("_ZN2wl5Arena4fillEm") as its source names it
+ * ("wl::Arena::fill(unsigned long)"); any other name as it is. */
+static void demangle(const char *name, char *buf, size_t len)
+{
+	char *plain = !strncmp(name, "_Z", 2) ? __cxa_demangle(name, NULL, NULL, NULL) : NULL;
+
+	snprintf(buf, len, "%s", plain ? plain : name);
+	free(plain);
+}
+
 static const char *basename_of(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -264,7 +277,7 @@ const char *symbolizer_user(struct symbolizer *s, const unsigned char *build_id,
 		name = dwfl_module_addrinfo(f->mod, addr + bias, &sym_off, &sym, NULL, NULL, NULL);
 	}
 	if (name)
-		snprintf(buf, len, "%s", name);
+		demangle(name, buf, len);
 	else
 		snprintf(buf, len, "%s+0x%llx", basename_of(f->path), (unsigned long long)offset);
 	return buf;
