@@ -18,7 +18,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Isrc -I$(BUILD) \
 	  -DRSSTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS = -MMD -MP
-LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw -lmicrohttpd -lpthread
+LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw -lmicrohttpd -lpthread -lstdc++
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf \
 	      -Wall -Wno-unused-function
 
@@ -27,7 +27,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(AR
 # cgroupfs), output/ (printers), and one folder per subcommand.
 # LIB_SRCS: user-space logic that needs no BPF (unit-tested without root).
 LIB_SRCS := $(addprefix src/,core/array.c core/units.c core/json_writer.c core/cli.c core/text_escape.c core/log.c core/output_file.c \
-	    proc/proc_status.c proc/smaps_rollup.c proc/cgroup_mem.c proc/meminfo.c proc/container_cgroup.c \
+	    proc/proc_status.c proc/smaps_rollup.c proc/cgroup_mem.c proc/meminfo.c proc/container_cgroup.c proc/proc_maps.c \
 	    output/report.c output/oom_report.c output/cgroup_report.c output/footprint_report.c \
 	    output/svg_chart.c \
 	    trace/options.c trace/sharing.c trace/timeline.c trace/cgroup_watch.c \
@@ -138,7 +138,15 @@ rsstrace: $(APP_OBJS) $(LIB_OBJS) $(BPF_EMBED)
 $(BUILD)/workloads/%: tests/workloads/%.c tests/workloads/workload.h Makefile | $(BUILD)/workloads
 	$(CC) -O1 -g -fno-omit-frame-pointer -Wall -pthread $< -o $@
 
-workloads: $(WORKLOADS)
+# no frame pointers anywhere in it: --stacks=dwarf must unwind it with its CFI
+$(BUILD)/workloads/nofp_sites: tests/workloads/nofp_sites.c tests/workloads/workload.h Makefile | $(BUILD)/workloads
+	$(CC) -O2 -g -fomit-frame-pointer -Wall $< -o $@
+
+# C++, for the demangling of --stacks' names
+$(BUILD)/workloads/cxx_sites: tests/workloads/cxx_sites.cc Makefile | $(BUILD)/workloads
+	$(CXX) -O2 -g -fomit-frame-pointer -Wall $< -o $@
+
+workloads: $(WORKLOADS) $(BUILD)/workloads/cxx_sites
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/unit
 	$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) -o $@ -lcmocka -lm

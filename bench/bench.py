@@ -352,6 +352,7 @@ def main():
     ap.add_argument("--block-ms", type=float, default=30)
     ap.add_argument("--scaling", default="1,100,10000", help="idle traced processes for the scaling rows")
     ap.add_argument("--no-bpftrace", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated condition names to run (default: all)")
     ap.add_argument("--top-procs", type=int, default=10000, help="idle processes for the top row (0: skip)")
     ap.add_argument("--serve-seconds", type=int, default=20, help="seconds per serve row (0: skip)")
     a = ap.parse_args()
@@ -375,11 +376,17 @@ def main():
                  (Rsstrace(["-i", "1"], "rsstrace -i 1"), a.slow_cycles),
                  (Rsstrace(["--causes"], "rsstrace --causes"), a.slow_cycles),
                  (Rsstrace(["--stacks"], "rsstrace --stacks"), a.slow_cycles),
+                 (Rsstrace(["--stacks=dwarf"], "rsstrace --stacks=dwarf"), a.slow_cycles),
                  (Rsstrace(["--sharing", "--csv", "/dev/null"], "rsstrace --sharing --csv"), a.slow_cycles),
                  (Serve(), a.slow_cycles),
                  (Poller(), a.cycles)]
         if have_bpftrace:
             conds.append((Bpftrace(), a.slow_cycles))
+        if a.only:
+            for c, _ in conds:
+                if c.name not in a.only.split(",") and hasattr(c, "close"):
+                    c.close()
+            conds = [c for c in conds if c[0].name in a.only.split(",")]
         for cond, cycles in conds:
             diffs, ratios = paired(storm, cond, iters, cycles)
             med, lo, hi = median_ci(diffs)
@@ -392,7 +399,7 @@ def main():
                   f"[{lo / ev_block:7.1f},{hi / ev_block:7.1f}] {xf:>8} {xb:>7}", flush=True)
             if hasattr(cond, "close"):
                 cond.close()
-        if have_bpftrace:
+        if have_bpftrace and Bpftrace.name in results:
             # bpftrace ran after rsstrace: print the ratio to it now
             b = results[Bpftrace.name]
             for name in ("rsstrace (defaults)", "rsstrace -i 1", "rsstrace --causes", "rsstrace --stacks",

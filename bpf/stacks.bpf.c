@@ -3,7 +3,8 @@
  * --stacks: the switches and maps of stack charging. It has no program of
  * its own: the rss_stat handler (bpf/account.bpf.c) charges each increase
  * through charge_stack() (bpf/lib/stacks.bpf.h, which explains the scheme).
- * User space sizes the maps with --stacks and reads them at the end.
+ * User space sizes the maps with --stacks and reads them at the end; with
+ * --stacks=dwarf, stack_samples carries what it unwinds (lib/stack_sample.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -12,7 +13,11 @@
 
 const volatile bool stacks_on = false;
 const volatile bool kernel_stacks_on = false;
+const volatile bool dwarf_on = false;
+const volatile __u32 stack_copy_pages = 4;
 
 struct stack_counts_map stack_counts SEC(".maps");
 struct stack_frames_map stack_frames SEC(".maps");
 struct stack_scratch_map stack_scratch SEC(".maps");
+struct stack_samples_map stack_samples SEC(".maps");
+struct stack_sample_scratch_map stack_sample_scratch SEC(".maps");

@@ -129,6 +129,7 @@ struct loss_counters {
 	__u64 frames_full;	/* --stacks: a new stack's frames did not fit */
 	__u64 stack_errors;	/* --stacks: the user stack could not be read */
 	__u64 cgroups_full;	/* a change whose cgroup did not fit the cgroups map */
+	__u64 samples_lost;	/* --stacks=dwarf: a new stack's sample did not fit the ring */
 };
 
 /*
@@ -174,6 +175,29 @@ struct stack_frames {
 	__u64 kernel[STACK_KERNEL_DEPTH];
 };
 
+/*
+ * --stacks=dwarf: the first charge of a new stack sends its user registers
+ * and the top of its user stack; user space unwinds it with the CFI of the
+ * mapped files (src/trace/dwarf_unwind.c). regs are in the DWARF register
+ * order of x86_64 (ax, dx, cx, bx, si, di, bp, sp, r8-r15, ip), which is what
+ * libdw's dwfl_thread_state_registers() takes.
+ */
+#define STACK_SAMPLE_REGS 17
+#define STACK_COPY_MAX 28672 /* a per-CPU map value must stay under 32 KiB */
+struct stack_sample {
+	__u32 type;	 /* REC_STACK_SAMPLE */
+	__u32 tgid;
+	__u32 tid;
+	__u32 stack_len; /* bytes of stack[], copied from stack_addr upwards */
+	__u64 stack_addr; /* sp rounded down to its page (whole pages are copied) */
+	__u64 hash;	 /* the stack_key.hash it names */
+	__u64 start_ns;	 /* which address space (mm_state.start_ns) */
+	__u32 ppid;	 /* mm_state.ppid and exec_seq: a child that has not */
+	__u32 exec_seq;	 /* exec'd maps what its parent did */
+	__u64 regs[STACK_SAMPLE_REGS];
+	unsigned char stack[STACK_COPY_MAX];
+};
+
 /* --stacks: the path a traced process exec'd (to find its build id later). */
 #define EXEC_PATH_LEN 256
 struct exec_record {
@@ -208,6 +232,7 @@ enum record_type {
 	REC_EXIT = 2,
 	REC_EXEC = 3,
 	REC_OOM_KILL = 4,
+	REC_STACK_SAMPLE = 5,
 };
 
 struct mm_end_record {

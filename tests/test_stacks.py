@@ -94,7 +94,7 @@ def test_text_summary_lists_top_stacks():
     run = trace([wl("two_sites"), "32", "8"], "--stacks", json_out=False)
     assert run.code == 0, run.stderr
     out = run.output
-    assert "Where the memory came from (--stacks)" in out, out
+    assert "Where the memory came from (--stacks=fp)" in out, out
     first = out.split("#1 ", 1)[1].split("#2", 1)[0]
     assert "32.0M" in first and "site_alpha" in first, first
 

@@ -11,7 +11,12 @@
  * Stacks are read twice only the first time they are seen: as raw
  * instruction pointers (cheap, a frame-pointer walk) to hash them, and, if new,
  * as (build id, file offset) pairs, which user space symbolizes after the
- * process is gone. Everything here is dead code unless the loader sets
+ * process is gone. With --stacks=dwarf (code without frame pointers) a stack
+ * is told apart by its (ip, sp) in its address space instead: a frame-pointer
+ * walk there reads whatever rbp holds, often a new value at every fault. A
+ * new one also sends a stack sample (lib/stack_sample.bpf.h) for user space
+ * to unwind. Two call paths that reach one instruction with one stack depth
+ * are one stack then (the first one seen names both). Everything here is dead code unless the loader sets
  * stacks_on: plain tracing pays nothing for it.
  *
  * The charge is made from the rss_stat handler (bpf/account.bpf.c), so it is
@@ -23,6 +28,7 @@
 
 #include "lib/account.bpf.h"
 #include "lib/core_fixes.bpf.h"
+#include "lib/stack_sample.bpf.h"
 
 #define RSS_EEXIST 17
 
@@ -75,15 +81,16 @@ static __always_inline __u64 hash_ips(const __u64 *ips, int n)
 	return h;
 }
 
-/* The stack's frames, stored once per distinct stack. */
-static __always_inline void remember_frames(void *ctx, struct stack_scratch *s, __u64 hash,
+/* The stack's frames, stored once per distinct stack. Returns true if
+ * this call stored them (the stack is new). */
+static __always_inline bool remember_frames(void *ctx, struct stack_scratch *s, __u64 hash,
 					    long user_bytes, long kernel_bytes)
 {
 	struct stack_frames *f = &s->frames;
 	long n, err;
 
 	if (bpf_map_lookup_elem(&stack_frames, &hash))
-		return;
+		return false;
 	n = user_bytes > 0 ? bpf_get_stack(ctx, f->user, sizeof(f->user),
 					   BPF_F_USER_STACK | BPF_F_USER_BUILD_ID) : 0;
 	f->user_nr = n > 0 ? n / sizeof(f->user[0]) : 0;
@@ -95,12 +102,30 @@ static __always_inline void remember_frames(void *ctx, struct stack_scratch *s, 
 	err = bpf_map_update_elem(&stack_frames, &hash, f, BPF_NOEXIST);
 	if (err && err != -RSS_EEXIST) /* EEXIST: another CPU stored it first */
 		__sync_fetch_and_add(&loss.frames_full, 1);
+	return !err;
+}
+
+/* --stacks=dwarf: what tells the stack apart (see the top): ip, sp and the
+ * address space in s->ips[0..2]. Returns their bytes, or -1 (no user regs). */
+static __always_inline long dwarf_stack_key(struct stack_scratch *s, struct mm_state *st,
+					    struct pt_regs **regs)
+{
+	struct pt_regs *r = current_user_regs();
+
+	*regs = r;
+	if (!r || !user_mode_regs(r))
+		return -1;
+	s->ips[0] = user_ip(r);
+	s->ips[1] = user_sp(r);
+	s->ips[2] = st->start_ns ^ st->tgid;
+	return 3 * sizeof(__u64);
 }
 
 static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct mm_state *st,
 					 int member, __s64 delta)
 {
 	struct stack_key key = {};
+	struct pt_regs *regs = NULL;
 	struct stack_scratch *s;
 	struct stack_count *c;
 	long ub, kb = 0;
@@ -120,7 +145,10 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 	s = bpf_map_lookup_elem(&stack_scratch, &zero);
 	if (!s)
 		return;
-	ub = bpf_get_stack(ctx, s->ips, STACK_USER_DEPTH * sizeof(__u64), BPF_F_USER_STACK);
+	if (dwarf_on)
+		ub = dwarf_stack_key(s, st, &regs);
+	else
+		ub = bpf_get_stack(ctx, s->ips, STACK_USER_DEPTH * sizeof(__u64), BPF_F_USER_STACK);
 	if (ub < 0) {
 		__sync_fetch_and_add(&loss.stack_errors, 1);
 		ub = 0; /* charged to the empty stack: the pages still count */
@@ -157,7 +185,8 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 		}
 		__sync_fetch_and_add(&c->grown[m], delta);
 	}
-	remember_frames(ctx, s, key.hash, ub, kb);
+	if (remember_frames(ctx, s, key.hash, ub, kb) && dwarf_on && regs && ub > 0)
+		send_stack_sample(regs, key.hash, st);
 }
 
 #endif

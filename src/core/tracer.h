@@ -37,6 +37,8 @@ struct tracer_config {
 	bool stacks;	     /* --stacks: charge growth to user stacks */
 	bool kernel_stacks;  /* --kernel-stacks: and to kernel stacks */
 	uint32_t stack_entries; /* (address space, stack) pairs the map holds */
+	bool stacks_dwarf;	/* --stacks=dwarf: send stack samples to unwind */
+	uint32_t stack_copy_bytes; /* --stack-copy: user stack bytes per sample */
 };
 
 /* Opens, loads and attaches everything. Returns 0 or -errno; *what says which

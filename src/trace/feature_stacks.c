@@ -31,6 +31,8 @@ static void configure(void *self, const struct options *o, struct tracer_config 
 	cfg->stacks = true;
 	cfg->kernel_stacks = o->kernel_stacks;
 	cfg->stack_entries = (uint32_t)o->stack_entries;
+	cfg->stacks_dwarf = o->stacks_dwarf;
+	cfg->stack_copy_bytes = (uint32_t)o->stack_copy;
 }
 
 static int start(void *self, struct trace_run *run, const char **what)
@@ -39,7 +41,7 @@ static int start(void *self, struct trace_run *run, const char **what)
 	int err;
 
 	err = stacks_init(&f->st, tracer_map_fd(run->t, "stack_counts"), tracer_map_fd(run->t, "stack_frames"),
-			  run->o->kernel_stacks);
+			  run->o->kernel_stacks, run->o->stacks_dwarf);
 	if (err) {
 		*what = "read the stack maps";
 		return err;
@@ -61,6 +63,8 @@ static void on_record(void *self, const void *data, size_t len)
 		memcpy(name, e->filename, EXEC_PATH_LEN);
 		name[EXEC_PATH_LEN] = 0;
 		stacks_on_exec(&f->st, e->tgid, name);
+	} else if (type == REC_STACK_SAMPLE) {
+		stacks_on_sample(&f->st, data, len);
 	} else if (type == REC_MM_END && len >= sizeof(struct mm_end_record)) {
 		stacks_on_mm(&f->st, &((const struct mm_end_record *)data)->st, true);
 	}

@@ -9,6 +9,7 @@
 #include "core/cli.h"
 #include "core/output_file.h"
 #include "core/units.h"
+#include "rsstrace.h"
 
 #ifndef RSSTRACE_VERSION
 #define RSSTRACE_VERSION "0.1"
@@ -61,11 +62,16 @@ static const char help_text[] =
 	"                         PSS) next to the sum of RSS\n"
 	"\n"
 	"Which code made memory resident:\n"
-	"      --stacks           charge each page faulted in to the user stack that\n"
+	"      --stacks[=MODE]    charge each page faulted in to the user stack that\n"
 	"                         faulted it; the summary lists the stacks by pages\n"
-	"                         they held at their process's peak. Needs frame\n"
-	"                         pointers in the traced code for deep stacks; costs\n"
-	"                         about a microsecond per page fault\n"
+	"                         they held at their process's peak. MODE fp (the\n"
+	"                         default) walks frame pointers at each fault: deep\n"
+	"                         only in code built with them; dwarf copies the top\n"
+	"                         of the user stack once per new stack and unwinds it\n"
+	"                         with the CFI (.eh_frame) every binary has, stripped\n"
+	"                         or not (x86_64; see --stack-copy)\n"
+	"      --stack-copy SIZE  --stacks=dwarf: user stack copied per stack, 4K to\n"
+	"                         28K in 4K steps (default 16K); deeper frames are lost\n"
 	"      --kernel-stacks    also the kernel stack (implies --stacks)\n"
 	"      --folded FILE      write the stacks in the folded format of flame graph\n"
 	"                         tools: comm;outer;...;inner PAGES (implies --stacks)\n"
@@ -125,6 +131,7 @@ static const char help_text[] =
 	"  sudo rsstrace --sharing -- ./prefork      RSS sum vs real footprint\n"
 	"  sudo rsstrace --svg mem.svg -- ./job      a chart to look at\n"
 	"  sudo rsstrace --folded f.txt -- ./job && flamegraph.pl f.txt > f.svg\n"
+	"  sudo rsstrace --stacks=dwarf -- xz -9 big  stacks through Debian's libraries\n"
 	"  sudo rsstrace --cgroup -- ./etl.sh        why the cgroup's usage is not RSS\n"
 	"  sudo rsstrace --footprint -- ./prefork    real memory of a forking server\n"
 	"\n"
@@ -152,6 +159,7 @@ enum {
 	OPT_KSTACKS,
 	OPT_FOLDED,
 	OPT_STACK_ENTRIES,
+	OPT_STACK_COPY,
 };
 
 static const struct option long_opts[] = {
@@ -175,7 +183,8 @@ static const struct option long_opts[] = {
 	{ "svg", required_argument, NULL, OPT_SVG },
 	{ "timeline-interval", required_argument, NULL, OPT_TL_INTERVAL },
 	{ "timeline-procs", required_argument, NULL, OPT_TL_PROCS },
-	{ "stacks", no_argument, NULL, OPT_STACKS },
+	{ "stacks", optional_argument, NULL, OPT_STACKS },
+	{ "stack-copy", required_argument, NULL, OPT_STACK_COPY },
 	{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
@@ -287,7 +296,19 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 			return cli_error(c, "invalid timeline interval '%s' (expected seconds >= 0.01)", arg);
 		break;
 	case OPT_STACKS:
+		if (arg && strcmp(arg, "fp") && strcmp(arg, "dwarf"))
+			return cli_error(c, "invalid stack mode '%s' (fp or dwarf)", arg);
 		o->stacks = true;
+		o->stacks_dwarf = arg && !strcmp(arg, "dwarf");
+#ifndef __x86_64__
+		if (o->stacks_dwarf) /* the samples' registers are x86_64's (include/rsstrace.h) */
+			return cli_error(c, "--stacks=dwarf is x86_64 only for now");
+#endif
+		break;
+	case OPT_STACK_COPY:
+		if (parse_size(arg, &o->stack_copy) || o->stack_copy < 4096 || o->stack_copy > STACK_COPY_MAX ||
+		    o->stack_copy % 4096)
+			return cli_error(c, "invalid stack copy size '%s' (4K to 28K, in 4K steps)", arg);
 		break;
 	case OPT_KSTACKS:
 		o->stacks = o->kernel_stacks = true;
@@ -342,6 +363,10 @@ static int on_operands(const struct cli *c, char **operands, int n, void *opts)
 		o->cmd = operands;
 	if (check_outputs_differ(c, o))
 		return EXIT_USAGE;
+	if (o->stack_copy && !o->stacks_dwarf)
+		return cli_error(c, "--stack-copy needs --stacks=dwarf");
+	if (!o->stack_copy)
+		o->stack_copy = 16384;
 	if (o->list_hooks)
 		return o->cmd || o->npids ? cli_error(c, "--hooks takes no PID or command") : 0;
 	if (o->cmd && o->npids)

@@ -32,6 +32,8 @@ struct options {
 	double timeline_interval; /* --timeline-interval, seconds */
 	uint64_t timeline_procs;  /* --timeline-procs: processes per sample, 0 = all */
 	bool stacks;		/* --stacks */
+	bool stacks_dwarf;	/* --stacks=dwarf: unwind with CFI, not frame pointers */
+	uint64_t stack_copy;	/* --stack-copy: user stack bytes per dwarf sample */
 	bool kernel_stacks;	/* --kernel-stacks (implies --stacks) */
 	const char *folded;	/* --folded FILE (implies --stacks) */
 	uint64_t stack_entries;	/* --stack-entries */

@@ -11,7 +11,10 @@
 
 #include "core/array.h"
 #include "core/json_writer.h"
+#include "core/log.h"
 #include "core/text_escape.h"
+#include "proc/proc_maps.h"
+#include "trace/unwind_worker.h"
 #include "trace/symbolize.h"
 #include "core/units.h"
 
@@ -24,7 +27,7 @@ struct named_stack {
 	uint32_t procs;
 };
 
-int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel)
+int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf)
 {
 	memset(s, 0, sizeof(*s));
 	s->counts_fd = counts_fd;
@@ -33,6 +36,12 @@ int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel)
 	s->sym = symbolizer_new();
 	if (!s->sym)
 		return -ENOMEM;
+	s->dwarf = dwarf;
+	if (dwarf) {
+		s->unw = unwind_worker_start(frames_fd);
+		if (!s->unw)
+			return -errno;
+	}
 	/* the C library and loader every traced process likely shares */
 	symbolizer_add_maps(s->sym, getpid());
 	return 0;
@@ -47,6 +56,8 @@ void stacks_free(struct stacks *s)
 		free(s->aggs[i].frames);
 	free(s->aggs);
 	free(s->mms);
+	unwind_worker_free(s->unw);
+	free(s->ends);
 	symbolizer_free(s->sym);
 	memset(s, 0, sizeof(*s));
 }
@@ -69,6 +80,60 @@ void stacks_on_exec(struct stacks *s, uint32_t tgid, const char *filename)
 	symbolizer_add_maps(s->sym, (int)tgid);
 }
 
+/* /proc/PID/maps now (malloc'ed text, or NULL if gone), its files indexed
+ * by build id for naming later. */
+static char *read_maps(struct stacks *s, uint32_t tgid)
+{
+	struct proc_maps m = { 0 };
+	char *text;
+
+	if (read_proc_maps_text((int)tgid, &m, &text))
+		return NULL;
+	for (size_t i = 0; i < m.n; i++)
+		symbolizer_add_file(s->sym, m.v[i].path);
+	proc_maps_free(&m);
+	return text;
+}
+
+void stacks_on_sample(struct stacks *s, const void *data, size_t len)
+{
+	const struct stack_sample *smp = data;
+
+	if (!s->unw || len < offsetof(struct stack_sample, stack) ||
+	    len < offsetof(struct stack_sample, stack) + smp->stack_len)
+		return;
+	if (unwind_worker_sample(s->unw, smp, len, read_maps(s, smp->tgid)))
+		s->unwind_failed++;
+}
+
+/* Hands the ends seen so far to the worker (after their samples: the
+ * ring buffers were read to the end before this); at the last harvest,
+ * waits for it to finish. */
+static void sync_worker(struct stacks *s, bool final)
+{
+	struct unwind_stats st;
+	uint64_t failed;
+
+	for (size_t i = 0; i < s->nends && !final; i++)
+		unwind_worker_end(s->unw, s->ends[i].tgid, s->ends[i].start_ns);
+	s->nends = 0;
+	if (!final)
+		return;
+	unwind_worker_finish(s->unw, &st, &failed);
+	s->unwound = st.samples;
+	s->unwound_to_end = st.to_end;
+	s->unwound_without_maps = st.no_maps;
+	s->unwound_parent_maps = st.from_parent;
+	s->unwind_failed += failed;
+	/* what bench/ and docs/performance.md quote */
+	vlog("unwinding (CPU time): %llu first samples of a maps snapshot, %.1f us each on average "
+	     "(ELF and CFI read); %llu others, %.1f us each",
+	     (unsigned long long)st.cold, st.cold ? st.cold_ns / 1e3 / st.cold : 0.0,
+	     (unsigned long long)st.cached, st.cached ? st.cached_ns / 1e3 / st.cached : 0.0);
+	unwind_worker_free(s->unw);
+	s->unw = NULL;
+}
+
 void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended)
 {
 	struct stack_mm *m;
@@ -85,6 +150,8 @@ void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended)
 	m->exec_seq = st->exec_seq;
 	m->ended = ended;
 	memcpy(m->comm, st->comm, sizeof(m->comm));
+	if (ended && s->unw && array_grow((void **)&s->ends, &s->ends_cap, s->nends, sizeof(*s->ends)))
+		s->ends[s->nends++] = *m;
 	s->peak_pages += st->peak_rss;
 	s->mms_sorted = false;
 }
@@ -157,11 +224,6 @@ static struct stack_agg *agg_get(struct stacks *s, uint64_t hash, const char *co
 	a->used = true;
 	a->hash = hash;
 	memcpy(a->comm, comm, RSS_COMM_LEN);
-	a->frames = malloc(sizeof(*a->frames));
-	if (a->frames && bpf_map_lookup_elem(s->frames_fd, &hash, a->frames)) {
-		free(a->frames); /* the frames did not fit the map: counted there */
-		a->frames = NULL;
-	}
 	s->naggs++;
 	return a;
 }
@@ -192,6 +254,8 @@ static bool tgid_listed(const uint32_t *v, size_t n, uint32_t tgid)
 	return false;
 }
 
+static void read_frames(struct stacks *s);
+
 int stacks_harvest(struct stacks *s, bool final)
 {
 	struct stack_key key, next, *prev = NULL, *done = NULL;
@@ -199,6 +263,8 @@ int stacks_harvest(struct stacks *s, bool final)
 	uint32_t live[64];
 	struct stack_count c;
 
+	if (s->unw)
+		sync_worker(s, final);
 	while (!bpf_map_get_next_key(s->counts_fd, prev, &next)) {
 		struct stack_mm *m;
 
@@ -238,6 +304,8 @@ int stacks_harvest(struct stacks *s, bool final)
 			if (!s->mms[i].ended)
 				s->mms[w++] = s->mms[i];
 		s->nmms = w;
+	} else {
+		read_frames(s);
 	}
 	return 0;
 }
@@ -332,6 +400,23 @@ static void folded_name(struct stacks *s, const struct stack_agg *a, char *out, 
 	for (uint32_t i = n; i-- > tracing_frames(s, a->frames) && off < len - 1;)
 		if (frame_name(s, a->frames, i, fr, sizeof(fr)))
 			off += snprintf(out + off, len - off, ";%s", fr);
+}
+
+/* Each stack's frames, read at the final harvest, once all are final
+ * (--stacks=dwarf: unwound), while the map is still there. */
+static void read_frames(struct stacks *s)
+{
+	for (size_t i = 0; i < s->aggs_cap; i++) {
+		struct stack_agg *a = &s->aggs[i];
+
+		if (!a->used || a->frames)
+			continue;
+		a->frames = malloc(sizeof(*a->frames));
+		if (a->frames && bpf_map_lookup_elem(s->frames_fd, &a->hash, a->frames)) {
+			free(a->frames); /* the frames did not fit the map: counted there */
+			a->frames = NULL;
+		}
+	}
 }
 
 /* Files of frames whose build id is unknown so far: look system-wide once. */
@@ -500,11 +585,21 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 		json_uint(&j, "lost_frames", loss->frames_full);
 		json_uint(&j, "unreadable_stacks", loss->stack_errors);
 		json_uint(&j, "unmatched_entries", s->unmatched + s->harvest_errors);
+		json_str(&j, "unwind", s->dwarf ? "dwarf" : "fp");
+		if (s->dwarf) {
+			json_uint(&j, "samples", s->unwound);
+			json_uint(&j, "samples_unwound_to_end", s->unwound_to_end);
+			json_uint(&j, "samples_without_maps", s->unwound_without_maps);
+			json_uint(&j, "samples_with_parent_maps", s->unwound_parent_maps);
+			json_uint(&j, "samples_not_unwound", s->unwind_failed);
+			json_uint(&j, "samples_lost", loss->samples_lost);
+		}
 		json_end(&j);
 		return;
 	}
-	fprintf(out, "\nWhere the memory came from (--stacks): pages each stack faulted in, up to\n"
-		     "its process's peak (innermost frame first)\n");
+	fprintf(out, "\nWhere the memory came from (--stacks=%s): pages each stack faulted in,\n"
+		     "up to its process's peak (innermost frame first; %s)\n",
+		s->dwarf ? "dwarf" : "fp", s->dwarf ? "unwound with the files' CFI" : "frame-pointer walk");
 	for (long i = 0; i < n && i < STACKS_TOP; i++) {
 		const char *semi = strchr(v[i].folded, ';');
 
@@ -532,4 +627,9 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 	if (loss->stack_errors)
 		fprintf(out, "  %llu user stacks could not be read (charged to [no user stack])\n",
 			(unsigned long long)loss->stack_errors);
+	if (s->dwarf)
+		fprintf(out, "  Unwound %llu stack samples, %llu to the outermost frame; %llu gave no\n"
+			     "  frame (innermost frame only), %llu lost (ring buffer full)\n",
+			(unsigned long long)s->unwound, (unsigned long long)s->unwound_to_end,
+			(unsigned long long)s->unwind_failed, (unsigned long long)loss->samples_lost);
 }

@@ -23,6 +23,7 @@
 
 struct symbolizer;
 struct named_stack;
+struct unwind_worker;
 
 /* An address space with stack entries: what is needed to read them. */
 struct stack_mm {
@@ -50,6 +51,12 @@ struct stacks {
 	int counts_fd, frames_fd;
 	bool kernel;
 	struct symbolizer *sym;
+	bool dwarf;		/* --stacks=dwarf */
+	struct unwind_worker *unw; /* --stacks=dwarf, until the final harvest */
+	uint64_t unwind_failed;	/* samples that gave no frame (the kernel's kept) */
+	uint64_t unwound, unwound_to_end, unwound_without_maps, unwound_parent_maps;
+	struct stack_mm *ends;	/* ended address spaces, for the worker */
+	size_t nends, ends_cap;
 	struct stack_mm *mms;
 	size_t nmms, mms_cap;
 	bool mms_sorted;
@@ -63,11 +70,16 @@ struct stacks {
 	long nnamed;
 };
 
-int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel);
+int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf);
 void stacks_free(struct stacks *s);
 
 /* A traced process exec'd this path (REC_EXEC). */
 void stacks_on_exec(struct stacks *s, uint32_t tgid, const char *filename);
+/* --stacks=dwarf: a stack sample (REC_STACK_SAMPLE): its process's maps are
+ * read now, while it lives, and the sample goes to the unwinding thread,
+ * whose frames replace the frame-pointer ones in the frames map. */
+void stacks_on_sample(struct stacks *s, const void *data, size_t len);
+
 /* An address space ended (or is live at the end: ended=false). */
 void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended);
 

@@ -17,7 +17,8 @@
 struct sym_file {
 	char *path;
 	unsigned char build_id[BUILD_ID_LEN];
-	bool has_id;
+	bool id_read;		/* build_id holds the file's id */
+	bool has_id;		/* and it is looked up here (not a copy) */
 	Dwfl *dwfl;		/* opened on first use */
 	Dwfl_Module *mod;
 	bool open_failed;
@@ -102,7 +103,7 @@ static int read_elf(struct sym_file *f)
 	if (len <= 0)
 		goto out;
 	memcpy(f->build_id, id, len < BUILD_ID_LEN ? (size_t)len : BUILD_ID_LEN);
-	f->has_id = true;
+	f->has_id = f->id_read = true;
 	if (elf_getphdrnum(elf, &n) || !n)
 		goto out;
 	f->phdrs = calloc(n, sizeof(*f->phdrs));
@@ -191,6 +192,18 @@ void symbolizer_add_all_maps(struct symbolizer *s)
 	closedir(dir);
 }
 
+bool symbolizer_file_build_id(struct symbolizer *s, const char *path, unsigned char *build_id)
+{
+	struct sym_file *f;
+
+	symbolizer_add_file(s, path);
+	f = find_path(s, path);
+	if (!f || !f->id_read)
+		return false;
+	memcpy(build_id, f->build_id, BUILD_ID_LEN);
+	return true;
+}
+
 bool symbolizer_knows(struct symbolizer *s, const unsigned char *build_id)
 {
 	return find_id(s, build_id) != NULL;
@@ -222,6 +235,19 @@ static int open_module(struct sym_file *f)
 	return f->mod ? 0 : -1;
 }
 
+/* libstdc++'s demangler (the C++ ABI's, callable from C). */
+extern char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+
+/* A C++ symbol ("_ZN2wl5Arena4fillEm") as its source names it
+ * ("wl::Arena::fill(unsigned long)"); any other name as it is. */
+static void demangle(const char *name, char *buf, size_t len)
+{
+	char *plain = !strncmp(name, "_Z", 2) ? __cxa_demangle(name, NULL, NULL, NULL) : NULL;
+
+	snprintf(buf, len, "%s", plain ? plain : name);
+	free(plain);
+}
+
 static const char *basename_of(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -251,7 +277,7 @@ const char *symbolizer_user(struct symbolizer *s, const unsigned char *build_id,
 		name = dwfl_module_addrinfo(f->mod, addr + bias, &sym_off, &sym, NULL, NULL, NULL);
 	}
 	if (name)
-		snprintf(buf, len, "%s", name);
+		demangle(name, buf, len);
 	else
 		snprintf(buf, len, "%s+0x%llx", basename_of(f->path), (unsigned long long)offset);
 	return buf;

@@ -29,6 +29,10 @@ void symbolizer_add_maps(struct symbolizer *s, int pid);
  * build ids not found otherwise; done at most once). */
 void symbolizer_add_all_maps(struct symbolizer *s);
 
+/* The build id of the ELF file at path (indexed first if new). Returns
+ * false if it is not ELF or has none. */
+bool symbolizer_file_build_id(struct symbolizer *s, const char *path, unsigned char *build_id);
+
 /* Whether a file with this build id is known. */
 bool symbolizer_knows(struct symbolizer *s, const unsigned char *build_id);
 

@@ -83,12 +83,32 @@ static void bad_values_are_usage_errors(void **state)
 	assert_int_equal(parse(&o, "--nope", NULL), EXIT_USAGE);
 }
 
+static void stack_modes(void **state)
+{
+	struct options o;
+
+	assert_int_equal(parse(&o, "--stacks", "--", "x", NULL), 0);
+	assert_true(o.stacks && !o.stacks_dwarf);
+	assert_true(o.stack_copy == 16384);
+	assert_int_equal(parse(&o, "--stacks=fp", "--", "x", NULL), 0);
+	assert_true(o.stacks && !o.stacks_dwarf);
+	assert_int_equal(parse(&o, "--stacks=dwarf", "--stack-copy", "8K", "--", "x", NULL), 0);
+	assert_true(o.stacks && o.stacks_dwarf && o.stack_copy == 8192);
+	assert_int_equal(parse(&o, "--stacks=lbr", "--", "x", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&o, "--stacks=", "--", "x", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&o, "--stacks", "--stack-copy", "8K", "--", "x", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&o, "--stack-copy", "6K", "--", "x", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&o, "--stack-copy", "0", "--", "x", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&o, "--stack-copy", "32K", "--", "x", NULL), EXIT_USAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(command_mode),
 		cmocka_unit_test(pid_mode),
 		cmocka_unit_test(bad_values_are_usage_errors),
+		cmocka_unit_test(stack_modes),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
