@@ -617,6 +617,32 @@ int execveat_exit(struct syscall_exit_args *args)
 
 /* ---- state of processes that existed before tracing, and of live ones at the end ---- */
 
+/* How far up the tree -p looks for a traced ancestor: deeper process trees
+ * (a shell in a shell in ...) are rare; a bounded loop keeps 5.10's verifier
+ * happy. */
+#define MAX_ANCESTORS 64
+
+/* -p without --no-children: is one of t's ancestors a traced process? The
+ * iterator visits tasks in pid order, so a grandchild whose parent is not
+ * marked yet is still found through the chain up to the named process. */
+static __always_inline bool has_traced_ancestor(struct task_struct *t)
+{
+	struct task_struct *p = t;
+
+	for (int i = 0; i < MAX_ANCESTORS; i++) {
+		struct task_struct *up = BPF_CORE_READ(p, real_parent);
+		__u32 tgid;
+
+		if (!up || up == p)
+			return false; /* above init: the idle task is its own parent */
+		tgid = BPF_CORE_READ(up, tgid);
+		if (bpf_map_lookup_elem(&traced, &tgid))
+			return true;
+		p = up;
+	}
+	return false;
+}
+
 SEC("iter/task")
 int seed_task(struct bpf_iter__task *ctx)
 {
@@ -645,7 +671,7 @@ int seed_task(struct bpf_iter__task *ctx)
 	}
 	tgid = BPF_CORE_READ(t, tgid);
 	tt = bpf_map_lookup_elem(&traced, &tgid);
-	if (!tt && trace_all) {
+	if (!tt && (trace_all || (iter_mode == ITER_SEED_TREE && has_traced_ancestor(t)))) {
 		struct traced_task nt = { .next_exec_seq = 1 };
 
 		if (!bpf_map_update_elem(&traced, &tgid, &nt, BPF_NOEXIST)) {

@@ -501,6 +501,16 @@ int tracer_seed(struct tracer *t)
 	return tracer_run_iter(t, t->skel->progs.seed_task, ITER_SEED);
 }
 
+int tracer_seed_tree(struct tracer *t)
+{
+	int err = tracer_run_iter(t, t->skel->progs.seed_task, ITER_SEED_TREE);
+
+	/* A second pass finds the child that a not yet marked descendant forked
+	 * during the first at a lower pid than the iterator had reached (pid
+	 * numbers wrapped): everything marked since then is followed at fork. */
+	return err ? err : tracer_run_iter(t, t->skel->progs.seed_task, ITER_SEED_TREE);
+}
+
 int tracer_refresh(struct tracer *t)
 {
 	return tracer_run_iter(t, t->skel->progs.seed_task, ITER_REFRESH);

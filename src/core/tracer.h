@@ -67,6 +67,9 @@ struct bpf_program;
 int tracer_run_iter(struct tracer *t, struct bpf_program *prog, enum iter_mode mode);
 /* Creates rows for traced processes that existed before tracing (-p). */
 int tracer_seed(struct tracer *t);
+/* tracer_seed(), and every existing descendant of a traced process is
+ * traced and seeded too (-p without --no-children). */
+int tracer_seed_tree(struct tracer *t);
 /* Re-reads the counters and hiwater marks of every live row. */
 int tracer_refresh(struct tracer *t);
 

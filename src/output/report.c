@@ -397,6 +397,25 @@ static void print_causes_table(struct report *r, const struct summary *s)
 				s->hooks[i].use ? s->hooks[i].use : "none: n/a above");
 }
 
+/* -p: what was attached to and how many processes that found. */
+static void print_attach_text(struct report *r, const struct summary *s)
+{
+	static const struct {
+		const char *key, *text;
+	} scopes[] = {
+		{ "pids_and_descendants", "the named PIDs and their descendants" },
+		{ "pids", "the named PIDs only (--no-children)" },
+	};
+
+	if (!s->attach)
+		return;
+	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
+		if (!strcmp(s->attach, scopes[i].key))
+			fprintf(r->out, "Attached:        %lld process%s at attach: %s\n",
+				(long long)s->found_at_attach, s->found_at_attach == 1 ? "" : "es",
+				scopes[i].text);
+}
+
 static void print_summary_json(struct report *r, const struct summary *s, size_t procs,
 			       uint64_t sum_hwm, bool over)
 {
@@ -415,6 +434,10 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	json_uint(&j, "tree_peak_swap_kb", rss_clamp(t->peak_part[RSS_SWAP]) * kb);
 	json_int(&j, "tree_peak_procs", t->peak_procs);
 	json_uint(&j, "processes", procs);
+	if (s->attach) {
+		json_str(&j, "attached_to", s->attach);
+		json_int(&j, "processes_at_attach", s->found_at_attach);
+	}
 	json_uint(&j, "address_spaces", r->total_rows);
 	json_uint(&j, "sum_vm_hwm_kb", sum_hwm * kb);
 	json_uint(&j, "lost_events",
@@ -474,6 +497,7 @@ bool report_summary(struct report *r, const struct summary *s)
 	fprintf(r->out, "\nrsstrace: %s%s\n", target, cut ? "..." : "");
 	fprintf(r->out, "Traced:          %zu process%s, %zu address space%s, %.3f s\n", procs,
 		procs == 1 ? "" : "es", (size_t)r->total_rows, r->total_rows == 1 ? "" : "s", (s->end_ns - r->t0_ns) / 1e9);
+	print_attach_text(r, s);
 	fprintf(r->out, "Tree peak RSS:   %s at %.3f s, %lld process%s alive\n",
 		fmt_kb(t->peak * kb, a, sizeof(a)),
 		t->peak_ns > r->t0_ns ? (t->peak_ns - r->t0_ns) / 1e9 : 0.0, (long long)t->peak_procs,

@@ -46,6 +46,7 @@ struct trace_app {
 	bool launched;
 	bool report_ready;
 	int cmd_status;	     /* wait(2) status, -1 until reaped */
+	int64_t found_at_attach; /* -p: processes traced once attached, -1 with -- CMD */
 	uint64_t mms_at_end; /* address spaces still traced when tracing stopped */
 	char target[256];
 };
@@ -181,6 +182,14 @@ static void describe_target(struct trace_app *a)
 				a->o.pids[i]);
 }
 
+/* What -p attached to, for the summary (NULL with -- CMD). */
+static const char *attach_scope(const struct options *o)
+{
+	if (o->cmd)
+		return NULL;
+	return o->follow_children ? "pids_and_descendants" : "pids";
+}
+
 /* -p: checks one PID and marks its process traced. Returns its tgid, 0 if
  * it was already traced (another thread of it was named), or -EXIT_FAIL. */
 static int add_pid(struct trace_app *a, int pid)
@@ -231,7 +240,7 @@ static int attach_pids(struct trace_app *a)
 	/* widens the window between the check and the attach, so that tests
 	 * can exercise "PID exited while attaching" deterministically */
 	TEST_PAUSE("RSSTRACE_TEST_ATTACH_DELAY_MS");
-	err = tracer_seed(&a->t);
+	err = a->o.follow_children ? tracer_seed_tree(&a->t) : tracer_seed(&a->t);
 	if (err) {
 		elog("cannot read the state of the traced processes (iter/task): %s", strerror(-err));
 		return EXIT_FAIL;
@@ -258,6 +267,7 @@ static int attach_pids(struct trace_app *a)
 		elog("every PID exited while rsstrace was attaching: nothing to trace");
 		return EXIT_FAIL;
 	}
+	a->found_at_attach = (int64_t)tracer_count_tasks(&a->t);
 	return 0;
 }
 
@@ -561,6 +571,8 @@ static int summarize(struct trace_app *a, struct summary *sum)
 	sum->cmd_status = a->cmd_status;
 	sum->max_rss_kb = a->o.max_rss / 1024;
 	sum->target = a->target;
+	sum->attach = attach_scope(&a->o);
+	sum->found_at_attach = a->found_at_attach;
 	sum->sections = print_sections;
 	sum->fields = summary_fields;
 	sum->sections_ctx = a;
@@ -643,7 +655,7 @@ static int run(struct trace_app *a)
 
 int trace_main(int argc, char **argv)
 {
-	static struct trace_app a = { .cmd_status = -1 }; /* large: keep it off the stack */
+	static struct trace_app a = { .cmd_status = -1, .found_at_attach = -1 }; /* large: keep it off the stack */
 	int ret;
 
 	hold_closed_std_fds();
