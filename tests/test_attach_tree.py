@@ -109,3 +109,4 @@ def test_text_summary_says_what_was_attached(tmp_path):
     text = stop_attached(tracer, out, json_out=False)
     assert f"Attached:        {len(pids)} processes at attach: the named PIDs and their descendants" \
         in text, text
+    assert "time -v" not in text, "the largest process is time -v's figure only with -- CMD:\n" + text

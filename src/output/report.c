@@ -508,9 +508,11 @@ bool report_summary(struct report *r, const struct summary *s)
 		fmt_kb(rss_clamp(t->peak_part[RSS_SHMEM]) * kb, d, sizeof(d)),
 		fmt_kb(rss_clamp(t->peak_part[RSS_SWAP]) * kb, e, sizeof(e)));
 	if (r->nrows) {
-		fprintf(r->out, "Largest process: %s, pid %u %s (time -v's max resident set)\n",
+		/* only CMD's own tree is what `time -v CMD` would have measured */
+		fprintf(r->out, "Largest process: %s, pid %u %s%s\n",
 			fmt_kb(vm_hwm_pages(&r->rows[0]) * kb, a, sizeof(a)), r->rows[0].tgid,
-			text_escape(target, sizeof(target), r->rows[0].comm, RSS_COMM_LEN));
+			text_escape(target, sizeof(target), r->rows[0].comm, RSS_COMM_LEN),
+			s->attach ? " (its VmHWM)" : " (time -v's max resident set)");
 		fprintf(r->out, "Sum of VmHWM:    %s (each process's own peak, not at one moment)\n",
 			fmt_kb(sum_hwm * kb, b, sizeof(b)));
 	}
