@@ -31,6 +31,11 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool follow_children = true;
 /* `rsstrace top`: every process; the seeding iterator marks them all traced. */
 const volatile bool trace_all = false;
+/* --cgroup-path: processes that enter this cgroup (or one below it) are
+ * traced from then on. kernfs ids are unique within one hierarchy only, so
+ * its hierarchy is compared too (0: v2; else the v1 memory hierarchy). */
+const volatile __u64 watch_cgroup_id = 0;
+const volatile int watch_hierarchy_id = 0;
 /* `rsstrace serve`: keep per-cgroup totals and scrape-window peaks too. Off
  * elsewhere, so the verifier drops that code and the tracer pays nothing. */
 const volatile bool per_cgroup = false;
@@ -433,6 +438,57 @@ SEC("raw_tp/sched_process_fork")
 int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child)
 {
 	return on_fork(parent, child);
+}
+
+/* Cgroup nesting --cgroup-path looks through (systemd's are ~5 deep). */
+#define MAX_CGROUP_DEPTH 32
+
+static __always_inline bool in_watched_cgroup(struct cgroup *cg)
+{
+	if (BPF_CORE_READ(cg, root, hierarchy_id) != watch_hierarchy_id)
+		return false;
+	for (int i = 0; i < MAX_CGROUP_DEPTH && cg; i++) {
+		if (BPF_CORE_READ(cg, kn, id) == watch_cgroup_id)
+			return true;
+		cg = BPF_CORE_READ(cg, self.parent, cgroup);
+	}
+	return false;
+}
+
+/*
+ * A process was moved into a cgroup (cgroup.procs written, v1 or v2): under
+ * --cgroup-path, one that enters the watched cgroup is traced from now on,
+ * its state read now as at attach. This fires only on moves, so it costs
+ * nothing per RSS change; a poll of cgroup.procs would miss a process that
+ * entered and exited between two reads, and take its peak late.
+ */
+static __always_inline void on_cgroup_enter(struct cgroup *dst, struct task_struct *task)
+{
+	struct traced_task t = { .next_exec_seq = 1 };
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u64 key = (__u64)mm;
+
+	if (!watch_cgroup_id || !mm || (BPF_CORE_READ(task, flags) & PF_KTHREAD) ||
+	    !in_watched_cgroup(dst) || bpf_map_lookup_elem(&traced, &tgid))
+		return;
+	t.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	if (bpf_map_update_elem(&traced, &tgid, &t, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&loss.tasks_full, 1);
+		return;
+	}
+	__sync_fetch_and_add(&tree.live_tgids, 1);
+	__sync_fetch_and_add(&tree.tgids_seen, 1);
+	if (!bpf_map_lookup_elem(&mms, &key)) /* not one a traced process shares (CLONE_VM) */
+		begin_mm(mm, task, t.ppid, 0, 1, false);
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(cgroup_attach_btf, struct cgroup *dst, const char *path, struct task_struct *task,
+	     bool threadgroup)
+{
+	on_cgroup_enter(dst, task);
+	return 0;
 }
 
 /* --stacks: the path the new image came from, so user space can find the

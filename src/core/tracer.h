@@ -37,6 +37,8 @@ struct tracer_config {
 	bool stacks;	     /* --stacks: charge growth to user stacks */
 	bool kernel_stacks;  /* --kernel-stacks: and to kernel stacks */
 	uint32_t stack_entries; /* (address space, stack) pairs the map holds */
+	uint64_t watch_cgroup_id; /* --cgroup-path: trace processes entering it (kernfs id), 0: off */
+	int watch_hierarchy_id;	  /* its hierarchy: 0 = v2, else the v1 one's id */
 };
 
 /* Opens, loads and attaches everything. Returns 0 or -errno; *what says which

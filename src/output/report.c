@@ -405,6 +405,7 @@ static void print_attach_text(struct report *r, const struct summary *s)
 	} scopes[] = {
 		{ "pids_and_descendants", "the named PIDs and their descendants" },
 		{ "pids", "the named PIDs only (--no-children)" },
+		{ "cgroup", "the cgroup and those below it (and whoever enters)" },
 	};
 
 	if (!s->attach)

@@ -17,6 +17,7 @@
 #define USAGE                                                                       \
 	"Usage: rsstrace [OPTIONS] -- CMD [ARGS...]\n"                                \
 	"       rsstrace [OPTIONS] -p PID[,PID...]\n"                                 \
+	"       rsstrace [OPTIONS] --cgroup-path PATH\n"                              \
 	"       rsstrace --hooks [--json]\n"                                          \
 	"       rsstrace top [OPTIONS]     every process, live (rsstrace top --help)\n" \
 	"       rsstrace serve [OPTIONS]   a Prometheus exporter (rsstrace serve --help)\n"
@@ -37,6 +38,9 @@ static const char help_text[] =
 	"  -p, --pid PID[,PID]    attach to running processes, their descendants and\n"
 	"                         their new children\n"
 	"      --no-children      trace only the named processes, not their children\n"
+	"      --cgroup-path PATH every process in the cgroup PATH (v2, or v1 memory;\n"
+	"                         a directory or a path in the hierarchy) and below\n"
+	"                         it, and every process that enters later\n"
 	"\n"
 	"When to stop (the summary is printed in every case):\n"
 	"  when every traced process has exited, on Ctrl-C or SIGTERM, or\n"
@@ -135,6 +139,7 @@ static const char help_text[] =
 enum {
 	OPT_JSON = 256,
 	OPT_NO_CHILDREN,
+	OPT_CGROUP_PATH,
 	OPT_MAX_RSS,
 	OPT_ROWS,
 	OPT_MAX_PROCS,
@@ -162,6 +167,7 @@ static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-children", no_argument, NULL, OPT_NO_CHILDREN },
+	{ "cgroup-path", required_argument, NULL, OPT_CGROUP_PATH },
 	{ "max-rss", required_argument, NULL, OPT_MAX_RSS },
 	{ "rows", required_argument, NULL, OPT_ROWS },
 	{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
@@ -234,6 +240,11 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		break;
 	case OPT_NO_CHILDREN:
 		o->follow_children = false;
+		break;
+	case OPT_CGROUP_PATH:
+		if (!*arg)
+			return cli_error(c, "empty cgroup path");
+		o->cgroup_path = arg;
 		break;
 	case OPT_MAX_RSS:
 		if (parse_size(arg, &o->max_rss))
@@ -341,11 +352,11 @@ static int on_operands(const struct cli *c, char **operands, int n, void *opts)
 	if (check_outputs_differ(c, o))
 		return EXIT_USAGE;
 	if (o->list_hooks)
-		return o->cmd || o->npids ? cli_error(c, "--hooks takes no PID or command") : 0;
-	if (o->cmd && o->npids)
-		return cli_error(c, "give either -p PID or -- CMD, not both");
-	if (!o->cmd && !o->npids)
-		return cli_error(c, "nothing to trace: give -- CMD [ARGS...] or -p PID");
+		return o->cmd || o->npids || o->cgroup_path ? cli_error(c, "--hooks takes no PID, cgroup or command") : 0;
+	if (!!o->cmd + !!o->npids + !!o->cgroup_path > 1)
+		return cli_error(c, "give one of -p PID, --cgroup-path PATH or -- CMD");
+	if (!o->cmd && !o->npids && !o->cgroup_path)
+		return cli_error(c, "nothing to trace: give -- CMD [ARGS...], -p PID or --cgroup-path PATH");
 	return 0;
 }
 
