@@ -369,16 +369,28 @@ static const char *opt_num(bool have, uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
+/* The last --causes column: VMAs removed where a function hook counts them;
+ * where the fallback on munmap() requests measured instead, their size under
+ * the fallback's name (not n/a: the figure exists). */
+static const char *unmap_cell(const struct cause_avail *a, const struct mm_causes *c, char *buf,
+			      size_t len)
+{
+	if (a->munmap_requests && !a->vmas_removed)
+		return fmt_kb(c->unmapped_bytes / 1024, buf, len);
+	return opt_num(a->vmas_removed, c->vmas_removed, buf, len);
+}
+
 /* --causes: why RSS moved, for the rows of the main table. */
 static void print_causes_table(struct report *r, const struct summary *s)
 {
 	const struct cause_avail *a = &r->avail;
 	size_t shown = r->nrows;
+	bool munmap = a->munmap_requests && !a->vmas_removed;
 	char v[5][24], name[TEXT_ESC_LEN(RSS_COMM_LEN)];
 
 	fprintf(r->out, "\nWhy RSS moved (pages; n/a: this kernel offers no hook for it)\n");
 	fprintf(r->out, "%7s %-12s %8s %7s %7s %8s %7s %8s %6s\n", "PID", "COMMAND", "FAULTS", "COW/WP",
-		"FORKED", "UNMAPPED", "SWAPOUT", "RMAP-RM", "VMA-RM");
+		"FORKED", "UNMAPPED", "SWAPOUT", "RMAP-RM", munmap ? "MUNMAP" : "VMA-RM");
 	for (size_t i = 0; i < shown; i++) {
 		const struct mm_state *st = &r->rows[i];
 		const struct mm_causes *c = &st->causes;
@@ -388,8 +400,11 @@ static void print_causes_table(struct report *r, const struct summary *s)
 			opt_num(a->faults, c->faults, v[0], 24), opt_num(a->wp_faults, c->wp_faults, v[1], 24),
 			(unsigned long long)c->fork_pages, (unsigned long long)c->unmapped_pages,
 			(unsigned long long)c->swapout_pages, opt_num(a->rmap_pages, c->rmap_pages, v[2], 24),
-			opt_num(a->vmas_removed, c->vmas_removed, v[3], 24));
+			unmap_cell(a, c, v[3], 24));
 	}
+	if (munmap)
+		fprintf(r->out, "MUNMAP: the size munmap() was asked to unmap (K/M/G), from the vma_removal\n"
+				"fallback below, not a count of VMAs removed\n");
 	fprintf(r->out, "Hooks (rsstrace --hooks tells why):\n");
 	for (int i = 0; i < s->nhooks; i++)
 		if (s->hooks[i].optional)
