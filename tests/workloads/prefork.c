@@ -101,12 +101,5 @@ int main(int argc, char **argv)
 	w += sprintf(w, "@@ready pids=%d", getpid());
 	for (int i = 0; i < n; i++)
 		w += sprintf(w, ",%d", pids[i]);
-	printf("%s\n", line);
-	fflush(stdout);
-	while (read(0, &c, 1) > 0)
-		;
-	close(hold[1]);
-	while (wait(NULL) > 0)
-		;
-	wl_report_exit("parent", 0);
+	wl_parent_hold(line, hold[1]);
 }

@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 	size_t grand_bytes = wl_arg_mib(argc, argv, 5, 4);
 	int ready[2], hold[2], total, pid;
 	static char line[MAX_PROCS * 12];
-	char *w = line, c;
+	char *w = line;
 
 	if (n < 0 || ngrand < 0 || n * (ngrand + 1) >= MAX_PROCS)
 		wl_die("NCHILD * (NGRAND + 1) must be below 256");
@@ -82,12 +82,5 @@ int main(int argc, char **argv)
 			wl_die("read ready");
 		w += sprintf(w, ",%d", pid);
 	}
-	printf("%s\n", line);
-	fflush(stdout);
-	while (read(0, &c, 1) > 0)
-		;
-	close(hold[1]);
-	while (wait(NULL) > 0)
-		;
-	wl_report_exit("parent", 0);
+	wl_parent_hold(line, hold[1]);
 }
