@@ -412,7 +412,7 @@ static void print_causes_table(struct report *r, const struct summary *s)
 				s->hooks[i].use ? s->hooks[i].use : "none: n/a above");
 }
 
-/* -p: what was attached to and how many processes that found. */
+/* -p, --cgroup-path: what was attached to and how many processes that found. */
 static void print_attach_text(struct report *r, const struct summary *s)
 {
 	static const struct {

@@ -48,7 +48,7 @@ struct trace_app {
 	bool launched;
 	bool report_ready;
 	int cmd_status;	     /* wait(2) status, -1 until reaped */
-	int64_t found_at_attach; /* -p: processes traced once attached, -1 with -- CMD */
+	int64_t found_at_attach; /* -p, --cgroup-path: processes traced once attached; -1: -- CMD */
 	uint64_t mms_at_end; /* address spaces still traced when tracing stopped */
 	char target[256];
 	struct cgroup_target cg; /* --cgroup-path */
@@ -189,7 +189,7 @@ static void describe_target(struct trace_app *a)
 				a->o.pids[i]);
 }
 
-/* What -p attached to, for the summary (NULL with -- CMD). */
+/* What -p or --cgroup-path attached to, for the summary (NULL with -- CMD). */
 static const char *attach_scope(const struct options *o)
 {
 	if (o->cmd)

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "proc/cgroup_mem.h"
+#include "proc/cgroup_target.h"
 #include "output/cgroup_report.h"
 
 static void memory_line_of_v1_wins(void **state)
@@ -126,6 +127,18 @@ static void cache_ignores_pages_charged_elsewhere(void **state)
 	assert_int_equal(d.file_kb, 180 * 1024); /* the plain difference, still in the JSON */
 }
 
+/* /proc/cgroups: the memory controller's hierarchy, only where it is on
+ * v1 and enabled (hierarchy 0 is v2 or none). */
+static void memory_hierarchy_from_proc_cgroups(void **state)
+{
+	assert_int_equal(memory_hierarchy_id("#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+					     "cpu\t1\t1\t1\nmemory\t4\t120\t1\npids\t8\t1\t1\n"), 4);
+	assert_int_equal(memory_hierarchy_id("memory\t0\t120\t1\n"), -1);
+	assert_int_equal(memory_hierarchy_id("memory\t4\t120\t0\n"), -1);
+	assert_int_equal(memory_hierarchy_id("memoryx\t4\t1\t1\n"), -1);
+	assert_int_equal(memory_hierarchy_id(""), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +149,7 @@ int main(void)
 		cmocka_unit_test(v1_stat_prefers_hierarchical_totals),
 		cmocka_unit_test(explains_each_difference),
 		cmocka_unit_test(cache_ignores_pages_charged_elsewhere),
+		cmocka_unit_test(memory_hierarchy_from_proc_cgroups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
