@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import (assert_row_matches_status, children, free_port, proc_status, start_attached,
-                     stop_attached, wait_until)
+from cgroups import memory_cgroup  # noqa: F401 (fixture)
+from harness import (assert_row_matches_status, children, free_port, parse_reports, proc_status,
+                     start_attached, start_idle, stop_attached, wait_until)
 
 pytestmark = pytest.mark.root
 
@@ -46,7 +47,8 @@ class Nginx:
     """A private nginx: master in the foreground (its pid is ours to attach
     to), WORKERS workers; stopped (SIGQUIT, then killed) by close()."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, cgroup=None):
+        """cgroup: a tests/cgroups.py cgroup to start the master in."""
         if not Path(NGINX).exists():
             pytest.skip("nginx is not installed (scripts/install-deps test installs it)")
         self.prefix = tmp_path / "nginx"
@@ -56,7 +58,8 @@ class Nginx:
         self.port = free_port()
         self.conf = self.prefix / "nginx.conf"
         self.conf.write_text(CONF.format(workers=WORKERS, prefix=self.prefix, port=self.port))
-        self.proc = subprocess.Popen([NGINX, "-p", str(self.prefix), "-c", str(self.conf)],
+        cmd = [NGINX, "-p", str(self.prefix), "-c", str(self.conf)]
+        self.proc = subprocess.Popen(cgroup.enter_cmd(cmd) if cgroup else cmd,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.workers = self.wait_workers([])
 
@@ -138,3 +141,31 @@ def test_reload_old_workers_exit_rows_and_new_workers_traced(nginx, tmp_path):
         assert len(row) == 1 and row[0]["attached"] is False, f"new worker {pid} traced from its fork: {rows}"
     assert_live_rows_match_proc(rows, [nginx.proc.pid] + new)
     assert summary["processes"] == 1 + 2 * WORKERS, summary
+
+
+def test_cgroup_path_on_nginx_traces_it_and_a_newcomer(memory_cgroup, tmp_path):
+    """--cgroup-path on a cgroup holding nginx: the master and its workers
+    are traced from attach, a process moved in later from its move."""
+    cg = memory_cgroup("rsstrace-nginx")
+    server = Nginx(tmp_path, cgroup=cg)
+    newcomer = None
+    try:
+        out = tmp_path / "out.json"
+        tracer = start_attached(["--cgroup-path", str(cg.dir)], out)
+        newcomer = start_idle(8)
+        cg.write("cgroup.procs", str(newcomer.pid))  # traced once this write returns
+        server.load()
+        newcomer.stdin.close()
+        report = parse_reports(newcomer.stdout.read())[0]
+        assert newcomer.wait(30) == 0
+        rows, summary, _ = stop_attached(tracer, out)
+        assert_live_rows_match_proc(rows, [server.proc.pid] + server.workers)
+    finally:
+        if newcomer:
+            newcomer.kill()
+            newcomer.wait()
+        server.close()
+    row = [r for r in rows if r["pid"] == newcomer.pid]
+    assert len(row) == 1 and row[0]["end_reason"] == "exit", rows
+    assert_row_matches_status(row[0], report["status"], "moved in")
+    assert summary["processes_at_attach"] == 1 + WORKERS and summary["processes"] == 2 + WORKERS, summary
