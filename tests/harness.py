@@ -317,3 +317,16 @@ def children(pid):
         return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except FileNotFoundError:
         return []
+
+
+def end_server(proc, ask, timeout=30):
+    """Asks a server process to end (ask(): sends its signal or shutdown
+    command), waits up to timeout seconds for it, then kills it."""
+    if proc.poll() is not None:
+        return
+    ask()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

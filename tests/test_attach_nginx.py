@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from cgroups import memory_cgroup  # noqa: F401 (fixture)
-from harness import (assert_row_matches_status, children, free_port, parse_reports, proc_status,
-                     start_attached, start_idle, stop_attached, wait_until)
+from harness import (assert_row_matches_status, children, end_server, free_port, parse_reports,
+                     proc_status, start_attached, start_idle, stop_attached, wait_until)
 
 pytestmark = pytest.mark.root
 
@@ -87,13 +87,7 @@ class Nginx:
                        check=True, capture_output=True, timeout=30)
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(3)  # SIGQUIT: graceful shutdown
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_server(self.proc, lambda: self.proc.send_signal(3))  # SIGQUIT: graceful shutdown
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import SCALE, free_port, start_attached, stop_attached, wait_until
+from harness import SCALE, end_server, free_port, start_attached, stop_attached, wait_until
 
 pytestmark = pytest.mark.root
 
@@ -55,12 +55,7 @@ class Redis:
         return dict(l.strip().split(":", 1) for l in self.cli("INFO", section).splitlines() if ":" in l)
 
     def close(self):
-        self.cli("SHUTDOWN", "NOSAVE")
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        end_server(self.proc, lambda: self.cli("SHUTDOWN", "NOSAVE"))
 
 
 @pytest.fixture
