@@ -36,6 +36,9 @@ const volatile bool trace_all = false;
  * its hierarchy is compared too (0: v2; else the v1 memory hierarchy). */
 const volatile __u64 watch_cgroup_id = 0;
 const volatile int watch_hierarchy_id = 0;
+/* rsstrace's own process: never traced as a descendant or a cgroup member
+ * (`sudo rsstrace -p $$` is a child of the shell it attaches to). */
+const volatile __u32 self_tgid = 0;
 /* `rsstrace serve`: keep per-cgroup totals and scrape-window peaks too. Off
  * elsewhere, so the verifier drops that code and the tracer pays nothing. */
 const volatile bool per_cgroup = false;
@@ -469,7 +472,7 @@ static __always_inline void on_cgroup_enter(struct cgroup *dst, struct task_stru
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	__u64 key = (__u64)mm;
 
-	if (!watch_cgroup_id || !mm || (BPF_CORE_READ(task, flags) & PF_KTHREAD) ||
+	if (!watch_cgroup_id || !mm || tgid == self_tgid || (BPF_CORE_READ(task, flags) & PF_KTHREAD) ||
 	    !in_watched_cgroup(dst) || bpf_map_lookup_elem(&traced, &tgid))
 		return;
 	t.ppid = BPF_CORE_READ(task, real_parent, tgid);
@@ -727,7 +730,7 @@ int seed_task(struct bpf_iter__task *ctx)
 	}
 	tgid = BPF_CORE_READ(t, tgid);
 	tt = bpf_map_lookup_elem(&traced, &tgid);
-	if (!tt && (trace_all || (iter_mode == ITER_SEED_TREE && has_traced_ancestor(t)))) {
+	if (!tt && (trace_all || (iter_mode == ITER_SEED_TREE && tgid != self_tgid && has_traced_ancestor(t)))) {
 		struct traced_task nt = { .next_exec_seq = 1 };
 
 		if (!bpf_map_update_elem(&traced, &tgid, &nt, BPF_NOEXIST)) {

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from harness import (MIB_KB, assert_row_matches_status, parse_reports, proc_status, start_attached,
-                     stop_attached, wl)
+from harness import (MIB_KB, RSSTRACE, assert_row_matches_status, parse_json_lines, parse_reports,
+                     proc_status, start_attached, stop_attached, wl)
 
 pytestmark = pytest.mark.root
 
@@ -110,3 +110,16 @@ def test_text_summary_says_what_was_attached(tmp_path):
     assert f"Attached:        {len(pids)} processes at attach: the named PIDs and their descendants" \
         in text, text
     assert "time -v" not in text, "the largest process is time -v's figure only with -- CMD:\n" + text
+
+
+def test_rsstrace_is_not_its_own_descendant(tmp_path):
+    """`rsstrace -p $$` from a shell: rsstrace is a child of the process it
+    attaches to; it traces the shell, never itself."""
+    out = tmp_path / "out.json"
+    sh = subprocess.run(["/bin/sh", "-c", f'{RSSTRACE} --json -o {out} -p $$ -d 0.3; echo "shell=$$"'],
+                        capture_output=True, text=True, timeout=60)
+    assert sh.returncode == 0, sh.stderr
+    shell = int(sh.stdout.split("shell=")[1])
+    rows, summary, _ = parse_json_lines(out.read_text())
+    assert [r["pid"] for r in rows] == [shell], rows
+    assert summary["processes_at_attach"] == 1, summary

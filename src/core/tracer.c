@@ -125,6 +125,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	s->rodata->per_cgroup = cfg->cgroup_entries > 0;
 	s->rodata->watch_cgroup_id = cfg->watch_cgroup_id;
 	s->rodata->watch_hierarchy_id = cfg->watch_hierarchy_id;
+	s->rodata->self_tgid = (uint32_t)getpid();
 	bpf_program__set_autoload(s->progs.cgroup_attach_btf, cfg->watch_cgroup_id != 0);
 	s->rodata->rmap_has_vma = hk->rmap_has_vma;
 	s->rodata->wp_from_fault_tp = hk->h[LH_WP].chosen >= 0 && hk->h[LH_FAULT].chosen >= 0 &&

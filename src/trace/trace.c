@@ -306,7 +306,7 @@ static int mark_member(void *ctx, int pid)
 	struct cgroup_members *m = ctx;
 	int err;
 
-	if (pid <= 0)
+	if (pid <= 0 || pid == getpid()) /* rsstrace may run inside the cgroup */
 		return 0;
 	err = tracer_add_tgid(&m->a->t, pid, 0);
 	if (err == -EEXIST)
