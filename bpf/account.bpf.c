@@ -31,6 +31,14 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool follow_children = true;
 /* `rsstrace top`: every process; the seeding iterator marks them all traced. */
 const volatile bool trace_all = false;
+/* --cgroup-path: processes that enter this cgroup (or one below it) are
+ * traced from then on. kernfs ids are unique within one hierarchy only, so
+ * its hierarchy is compared too (0: v2; else the v1 memory hierarchy). */
+const volatile __u64 watch_cgroup_id = 0;
+const volatile int watch_hierarchy_id = 0;
+/* rsstrace's own process: never traced as a descendant or a cgroup member
+ * (`sudo rsstrace -p $$` is a child of the shell it attaches to). */
+const volatile __u32 self_tgid = 0;
 /* `rsstrace serve`: keep per-cgroup totals and scrape-window peaks too. Off
  * elsewhere, so the verifier drops that code and the tracer pays nothing. */
 const volatile bool per_cgroup = false;
@@ -435,6 +443,57 @@ int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child)
 	return on_fork(parent, child);
 }
 
+/* Cgroup nesting --cgroup-path looks through (systemd's are ~5 deep). */
+#define MAX_CGROUP_DEPTH 32
+
+static __always_inline bool in_watched_cgroup(struct cgroup *cg)
+{
+	if (BPF_CORE_READ(cg, root, hierarchy_id) != watch_hierarchy_id)
+		return false;
+	for (int i = 0; i < MAX_CGROUP_DEPTH && cg; i++) {
+		if (BPF_CORE_READ(cg, kn, id) == watch_cgroup_id)
+			return true;
+		cg = BPF_CORE_READ(cg, self.parent, cgroup);
+	}
+	return false;
+}
+
+/*
+ * A process was moved into a cgroup (cgroup.procs written, v1 or v2): under
+ * --cgroup-path, one that enters the watched cgroup is traced from now on,
+ * its state read now as at attach. This fires only on moves, so it costs
+ * nothing per RSS change; a poll of cgroup.procs would miss a process that
+ * entered and exited between two reads, and take its peak late.
+ */
+static __always_inline void on_cgroup_enter(struct cgroup *dst, struct task_struct *task)
+{
+	struct traced_task t = { .next_exec_seq = 1 };
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u64 key = (__u64)mm;
+
+	if (!watch_cgroup_id || !mm || tgid == self_tgid || (BPF_CORE_READ(task, flags) & PF_KTHREAD) ||
+	    !in_watched_cgroup(dst) || bpf_map_lookup_elem(&traced, &tgid))
+		return;
+	t.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	if (bpf_map_update_elem(&traced, &tgid, &t, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&loss.tasks_full, 1);
+		return;
+	}
+	__sync_fetch_and_add(&tree.live_tgids, 1);
+	__sync_fetch_and_add(&tree.tgids_seen, 1);
+	if (!bpf_map_lookup_elem(&mms, &key)) /* not one a traced process shares (CLONE_VM) */
+		begin_mm(mm, task, t.ppid, 0, 1, false);
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(cgroup_attach_btf, struct cgroup *dst, const char *path, struct task_struct *task,
+	     bool threadgroup)
+{
+	on_cgroup_enter(dst, task);
+	return 0;
+}
+
 /* --stacks: the path the new image came from, so user space can find the
  * executable's build id after the process is gone. */
 static __always_inline void send_exec_path(__u32 tgid, struct linux_binprm *bprm)
@@ -617,6 +676,32 @@ int execveat_exit(struct syscall_exit_args *args)
 
 /* ---- state of processes that existed before tracing, and of live ones at the end ---- */
 
+/* How far up the tree -p looks for a traced ancestor: deeper process trees
+ * (a shell in a shell in ...) are rare; a bounded loop keeps 5.10's verifier
+ * happy. */
+#define MAX_ANCESTORS 64
+
+/* -p without --no-children: is one of t's ancestors a traced process? The
+ * iterator visits tasks in pid order, so a grandchild whose parent is not
+ * marked yet is still found through the chain up to the named process. */
+static __always_inline bool has_traced_ancestor(struct task_struct *t)
+{
+	struct task_struct *p = t;
+
+	for (int i = 0; i < MAX_ANCESTORS; i++) {
+		struct task_struct *up = BPF_CORE_READ(p, real_parent);
+		__u32 tgid;
+
+		if (!up || up == p)
+			return false; /* above init: the idle task is its own parent */
+		tgid = BPF_CORE_READ(up, tgid);
+		if (bpf_map_lookup_elem(&traced, &tgid))
+			return true;
+		p = up;
+	}
+	return false;
+}
+
 SEC("iter/task")
 int seed_task(struct bpf_iter__task *ctx)
 {
@@ -645,7 +730,7 @@ int seed_task(struct bpf_iter__task *ctx)
 	}
 	tgid = BPF_CORE_READ(t, tgid);
 	tt = bpf_map_lookup_elem(&traced, &tgid);
-	if (!tt && trace_all) {
+	if (!tt && (trace_all || (iter_mode == ITER_SEED_TREE && tgid != self_tgid && has_traced_ancestor(t)))) {
 		struct traced_task nt = { .next_exec_seq = 1 };
 
 		if (!bpf_map_update_elem(&traced, &tgid, &nt, BPF_NOEXIST)) {

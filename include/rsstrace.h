@@ -279,6 +279,7 @@ struct oom_kill_record {
 enum iter_mode {
 	ITER_SEED = 0,	  /* create entries for traced tgids that have none (-p attach) */
 	ITER_REFRESH = 1, /* re-read counters and hiwater of every live traced mm */
+	ITER_SEED_TREE = 2, /* ITER_SEED, descendants of traced processes traced first (-p) */
 };
 
 #endif

@@ -22,6 +22,16 @@ def _v1_root():
     return None
 
 
+def _v2_root():
+    """Where cgroup v2 is mounted (with or without its memory controller)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            if post.split()[:1] == ["cgroup2"]:
+                return Path(pre.split()[4])
+    return None
+
+
 def _v2_memory():
     try:
         if "memory" not in (V2 / "cgroup.controllers").read_text().split():
@@ -36,8 +46,15 @@ def _v2_memory():
 class MemoryCgroup:
     """A fresh memory cgroup: .path (relative to its hierarchy), .dir, .v1."""
 
-    def __init__(self, name, limit_bytes=None):
-        if _v2_memory():
+    def __init__(self, name, limit_bytes=None, any_v2=False):
+        """any_v2: a cgroup of the v2 hierarchy, with the memory controller
+        or not (for --cgroup-path, which needs none)."""
+        if any_v2:
+            root = _v2_root()
+            if root is None:
+                pytest.skip("no cgroup v2 hierarchy mounted")
+            self.v1 = False
+        elif _v2_memory():
             self.v1, root = False, V2
         else:
             root = _v1_root()
@@ -89,8 +106,8 @@ class MemoryCgroup:
 def memory_cgroup():
     made = []
 
-    def make(name, limit_bytes=None):
-        cg = MemoryCgroup(name, limit_bytes)
+    def make(name, limit_bytes=None, any_v2=False):
+        cg = MemoryCgroup(name, limit_bytes, any_v2)
         made.append(cg)
         return cg
 

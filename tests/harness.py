@@ -9,6 +9,7 @@ import json
 import os
 import re
 import select
+import socket
 import subprocess
 import time
 import tempfile
@@ -286,3 +287,58 @@ def help_options(args):
         opts.update(o for o in m.groups() if o)
     assert opts, f"no option parsed from rsstrace {' '.join(args)} --help: {p.stdout}"
     return opts
+
+
+def start_attached(args, out, exe=RSSTRACE, json_out=True):
+    """rsstrace -v [--json] -o out ARGS (-p PID, ...) in the background,
+    returned once it says tracing started; stop it with stop_attached()."""
+    tracer = subprocess.Popen([str(exe), "-v", "-o", str(out)] + (["--json"] if json_out else []) + list(args),
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(tracer.stderr, "tracing started")
+    except BaseException:
+        tracer.kill()
+        tracer.wait()
+        raise
+    return tracer
+
+
+def stop_attached(tracer, out, timeout=60, json_out=True):
+    """SIGINT to a start_attached() rsstrace (unless it already ended); its
+    rows, summary and intervals (its text if not json_out)."""
+    if tracer.poll() is None:
+        tracer.send_signal(2)
+    try:
+        tracer.wait(timeout)
+    finally:
+        tracer.kill()
+    assert tracer.returncode == 0, tracer.stderr.read()
+    return parse_json_lines(out.read_text()) if json_out else out.read_text()
+
+
+def free_port():
+    """A loopback TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid):
+    """pid's child processes now (/proc/PID/task/PID/children)."""
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def end_server(proc, ask, timeout=30):
+    """Asks a server process to end (ask(): sends its signal or shutdown
+    command), waits up to timeout seconds for it, then kills it."""
+    if proc.poll() is not None:
+        return
+    ask()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

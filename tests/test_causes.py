@@ -109,6 +109,33 @@ def test_unmap_counters_follow_the_hooks_in_use():
     assert run.summary["hook_vma_removal"] == hk["vma_removal"]["in_use"]
 
 
+def test_unmap_text_names_the_fallback_that_measured_it():
+    """The text shows the munmap() figure the JSON has, under the fallback's
+    name, where that fallback is the hook in use: never n/a for it."""
+    nmaps, mib = 8, 4
+    hk = hooks()
+    run = trace([wl("munmap_many"), str(nmaps), str(mib)], "--causes", json_out=False)
+    assert run.code == 0, run.stderr
+    rep = run.report("munmap_many")
+    header = next(l for l in run.output.splitlines() if l.split()[:2] == ["PID", "COMMAND"] and "FAULTS" in l)
+    line = next(l for l in run.output.splitlines()[run.output.splitlines().index(header):]
+                if l.split()[:1] == [str(rep["pid"])])
+    last = line.split()[-1]
+    if function_hook(hk["vma_removal"]):
+        assert header.split()[-1] == "VMA-RM" and int(last) >= nmaps, (header, line)
+    elif hk["vma_removal"]["in_use"]:
+        assert header.split()[-1] == "MUNMAP", header
+        assert last != "n/a" and parse_size_kb(last) >= nmaps * mib * 1024, line
+        assert "vma_removal   " + hk["vma_removal"]["in_use"] in run.output, run.output
+    else:
+        assert last == "n/a", line
+
+
+def parse_size_kb(text):
+    """"32.0M" (the text output's K/M/G) in kB."""
+    return float(text[:-1]) * {"K": 1, "M": 1024, "G": 1024 * 1024}[text[-1]]
+
+
 def test_without_causes_hook_counters_are_null():
     run = trace([wl("spike"), "8", "1"])
     row = run.rows[0]

@@ -66,6 +66,12 @@ def test_cgroup_counts_page_cache_and_shared_files_once(memory_cgroup):
     assert end["file_kb"] > end["tree_file_kb"] + end["tree_shmem_kb"], end
     assert end["file_kb"] - end["file_mapped_kb"] >= 0.9 * CACHE_MIB * 1024, end
     assert "page cache" in end["why_file"], end
+    # the cache nobody maps is the cgroup's own file - file_mapped: not less by
+    # the library pages in the tree's RssFile that are charged to another cgroup
+    assert end["unmapped_cache_kb"] == end["file_kb"] - end["file_mapped_kb"], end
+    truth_unmapped = (truth[file_key] - truth["total_mapped_file" if cg.v1 else "file_mapped"]) // 1024
+    assert abs(end["unmapped_cache_kb"] - truth_unmapped) <= 0.05 * truth_unmapped, (end, truth)
+    assert end["tree_file_minus_mapped_kb"] == end["tree_file_kb"] + end["tree_shmem_kb"] - end["file_mapped_kb"], end
     # the shared file: in both processes' RssFile, once in the cgroup's mapped file pages
     mapped_key = "total_mapped_file" if cg.v1 else "file_mapped"
     assert end["file_mapped_kb"] == truth[mapped_key] // 1024 or abs(end["file_mapped_kb"] - truth[mapped_key] // 1024) <= 256, (end, truth)
@@ -82,5 +88,6 @@ def test_cgroup_text_report(memory_cgroup):
     output, _, _ = run_mix(cg, False)
     assert re.search(rf"Memory cgroup {re.escape(cg.path)} \(v[12]\)", output), output
     assert re.search(r"near the tree's peak \([\d.]+ s\): cgroup [\d.]+[KMG]", output), output
-    assert re.search(r"file \+[\d.]+[KMG]: page cache", output), output
+    assert re.search(r"file \+[\d.]+[KMG]: page cache the cgroup counts but no process maps", output), output
+    assert re.search(r"mapped file \+[\d.]+[KMG] in RSS: shared, or charged to another cgroup", output), output
     assert re.search(r"its 2 traced: RSS [\d.]+[KMG]", output), output

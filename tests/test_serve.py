@@ -22,18 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import (FILE_TOLERANCE_KB, IN_VM, PAGE_KB, RSSTRACE, SAN_ENV, TEST_BUILD, built, exact_counters,
+from harness import (FILE_TOLERANCE_KB, IN_VM, PAGE_KB, RSSTRACE, SAN_ENV, TEST_BUILD, built, exact_counters, free_port,
                      parse_reports, valgrind_errors, VALGRIND, wait_until, wl)
 
 pytestmark = pytest.mark.root
 
 OPENMETRICS = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def assert_peak_is_spike(peak, spike, what=""):

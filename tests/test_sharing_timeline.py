@@ -34,10 +34,10 @@ class Prefork:
     """tests/workloads/prefork: SHARED MiB shared copy-on-write by NCHILD
     children, DIRTIERS of which write half of it; held until stdin closes."""
 
-    def __init__(self, nchild=6, shared_mib=128, dirtiers=3, under_rsstrace=None):
+    def __init__(self, nchild=6, shared_mib=128, dirtiers=3, under_rsstrace=None, last_mib=0):
         self.shared_kb = shared_mib * MIB_KB
-        self.expected_footprint_kb = self.shared_kb + dirtiers * self.shared_kb // 2
-        cmd = [wl("prefork"), str(nchild), str(shared_mib), str(dirtiers)]
+        self.expected_footprint_kb = self.shared_kb + dirtiers * self.shared_kb // 2 + last_mib * MIB_KB
+        cmd = [wl("prefork"), str(nchild), str(shared_mib), str(dirtiers), "", "0", str(last_mib)]
         if under_rsstrace:
             cmd = [str(RSSTRACE)] + under_rsstrace + ["--"] + cmd
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -97,10 +97,12 @@ def test_sharing_prefork_footprint_against_smaps(tmp_path):
 def test_sharing_reading_near_the_peak_in_cmd_mode(tmp_path):
     """-- CMD: readings are taken at the tree's peaks and, while the tree stays
     near its peak, again every second (copy-on-write changes no RSS counter);
-    the live footprint reaches the real allocation, and the reading kept as
-    "peak" is that one, not one of the tree on its way out."""
+    the live footprint reaches the real allocation. The parent grows a little
+    once the children have copied their halves, so the tree's last peak comes
+    after the copy-on-write: the reading kept as "peak" (the one nearest that
+    peak) shows the whole footprint, and quotes the summary's peak."""
     out = tmp_path / "out.json"
-    pf = Prefork(under_rsstrace=["--sharing", "--json", "-i", "0.05", "-o", str(out)])
+    pf = Prefork(under_rsstrace=["--sharing", "--json", "-i", "0.05", "-o", str(out)], last_mib=4)
     want = pf.expected_footprint_kb
     try:
         deadline = time.monotonic() + 30
@@ -124,6 +126,10 @@ def test_sharing_reading_near_the_peak_in_cmd_mode(tmp_path):
     # nothing was alive at the end: no end reading
     assert not [o for o in objs if o["type"] == "sharing" and o["at"] == "end"]
     assert objs[-1]["type"] == "summary"
+    summary = objs[-1]
+    assert (peak["tree_peak_kb"], peak["tree_peak_at_ms"]) == \
+        (summary["tree_peak_kb"], summary["tree_peak_at_ms"]), (peak, summary)
+    assert peak["read_after_peak_ms"] == peak["read_at_ms"] - peak["tree_peak_at_ms"], peak
 
 
 def test_sharing_text_report():

@@ -123,6 +123,10 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	s->rodata->follow_children = cfg->follow_children;
 	s->rodata->trace_all = cfg->trace_all;
 	s->rodata->per_cgroup = cfg->cgroup_entries > 0;
+	s->rodata->watch_cgroup_id = cfg->watch_cgroup_id;
+	s->rodata->watch_hierarchy_id = cfg->watch_hierarchy_id;
+	s->rodata->self_tgid = (uint32_t)getpid();
+	bpf_program__set_autoload(s->progs.cgroup_attach_btf, cfg->watch_cgroup_id != 0);
 	s->rodata->rmap_has_vma = hk->rmap_has_vma;
 	s->rodata->wp_from_fault_tp = hk->h[LH_WP].chosen >= 0 && hk->h[LH_FAULT].chosen >= 0 &&
 				      !hook_is_function(hk, LH_WP);
@@ -513,6 +517,16 @@ void tracer_stop(struct tracer *t)
 int tracer_seed(struct tracer *t)
 {
 	return tracer_run_iter(t, t->skel->progs.seed_task, ITER_SEED);
+}
+
+int tracer_seed_tree(struct tracer *t)
+{
+	int err = tracer_run_iter(t, t->skel->progs.seed_task, ITER_SEED_TREE);
+
+	/* A second pass finds the child that a not yet marked descendant forked
+	 * during the first at a lower pid than the iterator had reached (pid
+	 * numbers wrapped): everything marked since then is followed at fork. */
+	return err ? err : tracer_run_iter(t, t->skel->progs.seed_task, ITER_SEED_TREE);
 }
 
 int tracer_refresh(struct tracer *t)

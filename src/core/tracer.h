@@ -39,6 +39,8 @@ struct tracer_config {
 	uint32_t stack_entries; /* (address space, stack) pairs the map holds */
 	bool stacks_dwarf;	/* --stacks=dwarf: send stack samples to unwind */
 	uint32_t stack_copy_bytes; /* --stack-copy: user stack bytes per sample */
+	uint64_t watch_cgroup_id; /* --cgroup-path: trace processes entering it (kernfs id), 0: off */
+	int watch_hierarchy_id;	  /* its hierarchy: 0 = v2, else the v1 one's id */
 };
 
 /* Opens, loads and attaches everything. Returns 0 or -errno; *what says which
@@ -69,6 +71,9 @@ struct bpf_program;
 int tracer_run_iter(struct tracer *t, struct bpf_program *prog, enum iter_mode mode);
 /* Creates rows for traced processes that existed before tracing (-p). */
 int tracer_seed(struct tracer *t);
+/* tracer_seed(), and every existing descendant of a traced process is
+ * traced and seeded too (-p without --no-children). */
+int tracer_seed_tree(struct tracer *t);
 /* Re-reads the counters and hiwater marks of every live row. */
 int tracer_refresh(struct tracer *t);
 

@@ -13,12 +13,21 @@ void cgroup_explain(const struct cg_sample *s, uint64_t page_kb, struct cg_diff 
 	int64_t tree_anon = (int64_t)rss_clamp(s->tree[RSS_ANON]) * page_kb;
 
 	d->file_kb = (int64_t)(m->file / 1024) - tree_file;
+	/*
+	 * The page cache nobody maps is the cgroup's own file - file_mapped, not
+	 * file - the tree's RssFile: that RSS also holds pages charged to another
+	 * cgroup (libraries a process in the parent read first: 10.1M in one
+	 * PostgreSQL run), which subtracted there made the cache look smaller.
+	 */
+	d->unmapped_kb = (int64_t)(m->file / 1024) - (int64_t)(m->file_mapped / 1024);
+	d->mapped_kb = tree_file - (int64_t)(m->file_mapped / 1024);
 	d->anon_kb = tree_anon - (int64_t)(m->anon / 1024);
 	d->kernel_kb = m->has_kernel ? (int64_t)(m->kernel / 1024) : -1;
-	/* short enough for an 80-column line after "    file +1.23M: " */
-	d->why_file = d->file_kb > 0 ? "page cache the cgroup counts but no traced process maps" :
-		      d->file_kb < 0 ? "shared file pages: in every mapper's RSS, once in the cgroup" :
-				       NULL;
+	/* short enough for an 80-column line after "    mapped file +1.23M in RSS: " */
+	d->why_file = d->unmapped_kb > 0 ? "page cache the cgroup counts but no process maps" : NULL;
+	d->why_mapped = d->mapped_kb > 0 ? "shared, or charged to another cgroup" :
+			d->mapped_kb < 0 ? "charged here, mapped by untraced processes" :
+					   NULL;
 	d->why_anon = d->anon_kb > 0 ? "shared (copy-on-write) pages: in every RSS, once in the cgroup" :
 		      d->anon_kb < 0 ? "anon memory the traced processes do not map (others', swap cache)" :
 				       NULL;
@@ -53,8 +62,11 @@ static void print_sample_text(FILE *out, const struct cg_sample *s, const char *
 	fputc('\n', out);
 	cgroup_explain(s, page_kb, &d);
 	if (d.why_file)
-		fprintf(out, "    file %s%s: %s\n", d.file_kb > 0 ? "+" : "-",
-			fmt_kb((uint64_t)(d.file_kb > 0 ? d.file_kb : -d.file_kb), a, sizeof(a)), d.why_file);
+		fprintf(out, "    file +%s: %s\n", fmt_kb((uint64_t)d.unmapped_kb, a, sizeof(a)), d.why_file);
+	if (d.why_mapped)
+		fprintf(out, "    mapped file %s%s in RSS: %s\n", d.mapped_kb > 0 ? "+" : "-",
+			fmt_kb((uint64_t)(d.mapped_kb > 0 ? d.mapped_kb : -d.mapped_kb), a, sizeof(a)),
+			d.why_mapped);
 	if (d.why_anon)
 		fprintf(out, "    anon %s%s in RSS: %s\n", d.anon_kb > 0 ? "+" : "-",
 			fmt_kb((uint64_t)(d.anon_kb > 0 ? d.anon_kb : -d.anon_kb), a, sizeof(a)), d.why_anon);
@@ -122,9 +134,13 @@ static void print_sample_json(FILE *out, const struct cg_watched *c, const struc
 	json_maybe(&j, "tree_footprint_kb", s->has_footprint, s->footprint_kb);
 	if (!s->read_failed) {
 		json_int(&j, "file_minus_tree_kb", d.file_kb);
+		json_int(&j, "unmapped_cache_kb", d.unmapped_kb);
+		json_int(&j, "tree_file_minus_mapped_kb", d.mapped_kb);
 		json_int(&j, "tree_anon_minus_cgroup_kb", d.anon_kb);
 		if (d.why_file)
 			json_str(&j, "why_file", d.why_file);
+		if (d.why_mapped)
+			json_str(&j, "why_mapped_file", d.why_mapped);
 		if (d.why_anon)
 			json_str(&j, "why_anon", d.why_anon);
 		if (d.why_kernel)

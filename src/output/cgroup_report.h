@@ -12,9 +12,11 @@
 /* Why a cgroup's figure differs from the tree's (kB; a NULL text: no difference). */
 struct cg_diff {
 	int64_t file_kb;   /* cgroup file (page cache, shmem included) - tree RssFile+RssShmem */
+	int64_t unmapped_kb; /* cgroup file - cgroup file_mapped: page cache no process maps */
+	int64_t mapped_kb; /* tree RssFile+RssShmem - cgroup file_mapped */
 	int64_t anon_kb;   /* tree RssAnon - cgroup anon */
 	int64_t kernel_kb; /* kernel memory in the cgroup's total; -1: not reported */
-	const char *why_file, *why_anon, *why_kernel;
+	const char *why_file, *why_mapped, *why_anon, *why_kernel;
 };
 
 void cgroup_explain(const struct cg_sample *s, uint64_t page_kb, struct cg_diff *d);

@@ -369,16 +369,28 @@ static const char *opt_num(bool have, uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
+/* The last --causes column: VMAs removed where a function hook counts them;
+ * where the fallback on munmap() requests measured instead, their size under
+ * the fallback's name (not n/a: the figure exists). */
+static const char *unmap_cell(const struct cause_avail *a, const struct mm_causes *c, char *buf,
+			      size_t len)
+{
+	if (a->munmap_requests && !a->vmas_removed)
+		return fmt_kb(c->unmapped_bytes / 1024, buf, len);
+	return opt_num(a->vmas_removed, c->vmas_removed, buf, len);
+}
+
 /* --causes: why RSS moved, for the rows of the main table. */
 static void print_causes_table(struct report *r, const struct summary *s)
 {
 	const struct cause_avail *a = &r->avail;
 	size_t shown = r->nrows;
+	bool munmap = a->munmap_requests && !a->vmas_removed;
 	char v[5][24], name[TEXT_ESC_LEN(RSS_COMM_LEN)];
 
 	fprintf(r->out, "\nWhy RSS moved (pages; n/a: this kernel offers no hook for it)\n");
 	fprintf(r->out, "%7s %-12s %8s %7s %7s %8s %7s %8s %6s\n", "PID", "COMMAND", "FAULTS", "COW/WP",
-		"FORKED", "UNMAPPED", "SWAPOUT", "RMAP-RM", "VMA-RM");
+		"FORKED", "UNMAPPED", "SWAPOUT", "RMAP-RM", munmap ? "MUNMAP" : "VMA-RM");
 	for (size_t i = 0; i < shown; i++) {
 		const struct mm_state *st = &r->rows[i];
 		const struct mm_causes *c = &st->causes;
@@ -388,13 +400,36 @@ static void print_causes_table(struct report *r, const struct summary *s)
 			opt_num(a->faults, c->faults, v[0], 24), opt_num(a->wp_faults, c->wp_faults, v[1], 24),
 			(unsigned long long)c->fork_pages, (unsigned long long)c->unmapped_pages,
 			(unsigned long long)c->swapout_pages, opt_num(a->rmap_pages, c->rmap_pages, v[2], 24),
-			opt_num(a->vmas_removed, c->vmas_removed, v[3], 24));
+			unmap_cell(a, c, v[3], 24));
 	}
+	if (munmap)
+		fprintf(r->out, "MUNMAP: the size munmap() was asked to unmap (K/M/G), from the vma_removal\n"
+				"fallback below, not a count of VMAs removed\n");
 	fprintf(r->out, "Hooks (rsstrace --hooks tells why):\n");
 	for (int i = 0; i < s->nhooks; i++)
 		if (s->hooks[i].optional)
 			fprintf(r->out, "  %-13s %s\n", s->hooks[i].key,
 				s->hooks[i].use ? s->hooks[i].use : "none: n/a above");
+}
+
+/* -p, --cgroup-path: what was attached to and how many processes that found. */
+static void print_attach_text(struct report *r, const struct summary *s)
+{
+	static const struct {
+		const char *key, *text;
+	} scopes[] = {
+		{ "pids_and_descendants", "the named PIDs and their descendants" },
+		{ "pids", "the named PIDs only (--no-children)" },
+		{ "cgroup", "the cgroup and those below it (and whoever enters)" },
+	};
+
+	if (!s->attach)
+		return;
+	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
+		if (!strcmp(s->attach, scopes[i].key))
+			fprintf(r->out, "Attached:        %lld process%s at attach: %s\n",
+				(long long)s->found_at_attach, s->found_at_attach == 1 ? "" : "es",
+				scopes[i].text);
 }
 
 static void print_summary_json(struct report *r, const struct summary *s, size_t procs,
@@ -415,6 +450,10 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	json_uint(&j, "tree_peak_swap_kb", rss_clamp(t->peak_part[RSS_SWAP]) * kb);
 	json_int(&j, "tree_peak_procs", t->peak_procs);
 	json_uint(&j, "processes", procs);
+	if (s->attach) {
+		json_str(&j, "attached_to", s->attach);
+		json_int(&j, "processes_at_attach", s->found_at_attach);
+	}
 	json_uint(&j, "address_spaces", r->total_rows);
 	json_uint(&j, "sum_vm_hwm_kb", sum_hwm * kb);
 	json_uint(&j, "lost_events",
@@ -474,6 +513,7 @@ bool report_summary(struct report *r, const struct summary *s)
 	fprintf(r->out, "\nrsstrace: %s%s\n", target, cut ? "..." : "");
 	fprintf(r->out, "Traced:          %zu process%s, %zu address space%s, %.3f s\n", procs,
 		procs == 1 ? "" : "es", (size_t)r->total_rows, r->total_rows == 1 ? "" : "s", (s->end_ns - r->t0_ns) / 1e9);
+	print_attach_text(r, s);
 	fprintf(r->out, "Tree peak RSS:   %s at %.3f s, %lld process%s alive\n",
 		fmt_kb(t->peak * kb, a, sizeof(a)),
 		t->peak_ns > r->t0_ns ? (t->peak_ns - r->t0_ns) / 1e9 : 0.0, (long long)t->peak_procs,
@@ -484,9 +524,11 @@ bool report_summary(struct report *r, const struct summary *s)
 		fmt_kb(rss_clamp(t->peak_part[RSS_SHMEM]) * kb, d, sizeof(d)),
 		fmt_kb(rss_clamp(t->peak_part[RSS_SWAP]) * kb, e, sizeof(e)));
 	if (r->nrows) {
-		fprintf(r->out, "Largest process: %s, pid %u %s (time -v's max resident set)\n",
+		/* only CMD's own tree is what `time -v CMD` would have measured */
+		fprintf(r->out, "Largest process: %s, pid %u %s%s\n",
 			fmt_kb(vm_hwm_pages(&r->rows[0]) * kb, a, sizeof(a)), r->rows[0].tgid,
-			text_escape(target, sizeof(target), r->rows[0].comm, RSS_COMM_LEN));
+			text_escape(target, sizeof(target), r->rows[0].comm, RSS_COMM_LEN),
+			s->attach ? " (its VmHWM)" : " (time -v's max resident set)");
 		fprintf(r->out, "Sum of VmHWM:    %s (each process's own peak, not at one moment)\n",
 			fmt_kb(sum_hwm * kb, b, sizeof(b)));
 	}

@@ -77,6 +77,9 @@ struct summary {
 	uint64_t tracer_cpu_ms; /* and CPU time */
 	int cmd_status;	     /* wait(2) status of CMD, -1 in -p mode or if unknown */
 	const char *target;  /* "make -j8" or "pid 1234" */
+	const char *attach;  /* what -p / --cgroup-path attached to: "pids_and_descendants",
+			      * "pids", "cgroup"; NULL: -- CMD */
+	int64_t found_at_attach; /* processes traced once attached, -1: -- CMD */
 	/* The run's optional sections (--stacks, --sharing, ...): printed after
 	 * the text table, or as JSON lines before the summary object, which stays
 	 * the last line; fields adds to that object. */

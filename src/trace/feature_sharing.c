@@ -12,7 +12,6 @@ extern const struct trace_feature feature_sharing; /* defined below */
 struct sharing_feature {
 	struct sharing sh;
 	bool active;		/* --sharing, or --footprint's fallback */
-	uint64_t final_peak_kb; /* the tree's, as of the end */
 };
 
 /* With --footprint too: its fallback may need the readings. */
@@ -80,27 +79,31 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 	if (!f->active)
 		return 0;
 	tracer_tree(run->t, &tree);
-	f->final_peak_kb = (uint64_t)tree.peak * run->page_kb;
 	n = trace_run_live(run, &live);
 	if (n > 0 && sharing_read(&f->sh.at_end, live, n, &tree, run->page_kb, now_ns))
 		run->read_errors++;
 	return 0;
 }
 
-static void print_text(void *self, FILE *out, const struct trace_run *run, const struct trace_end *e)
+/* e->tree is what the summary prints: its peak is the one quoted. */
+static void print_either(void *self, FILE *out, const struct trace_run *run, const struct trace_end *e,
+			 bool json)
 {
 	struct sharing_feature *f = self;
+	struct sharing_peak peak = { (uint64_t)e->tree.peak * run->page_kb, e->tree.peak_ns };
 
 	if (f->active)
-		sharing_print(out, false, &f->sh, run->t0_ns, e->rows, f->final_peak_kb);
+		sharing_print(out, json, &f->sh, run->t0_ns, e->rows, &peak);
+}
+
+static void print_text(void *self, FILE *out, const struct trace_run *run, const struct trace_end *e)
+{
+	print_either(self, out, run, e, false);
 }
 
 static void print_json(void *self, FILE *out, const struct trace_run *run, const struct trace_end *e)
 {
-	struct sharing_feature *f = self;
-
-	if (f->active)
-		sharing_print(out, true, &f->sh, run->t0_ns, e->rows, f->final_peak_kb);
+	print_either(self, out, run, e, true);
 }
 
 static void free_state(void *self)

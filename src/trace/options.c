@@ -18,6 +18,7 @@
 #define USAGE                                                                       \
 	"Usage: rsstrace [OPTIONS] -- CMD [ARGS...]\n"                                \
 	"       rsstrace [OPTIONS] -p PID[,PID...]\n"                                 \
+	"       rsstrace [OPTIONS] --cgroup-path PATH\n"                              \
 	"       rsstrace --hooks [--json]\n"                                          \
 	"       rsstrace top [OPTIONS]     every process, live (rsstrace top --help)\n" \
 	"       rsstrace serve [OPTIONS]   a Prometheus exporter (rsstrace serve --help)\n"
@@ -35,8 +36,12 @@ static const char help_text[] =
 	"\n"
 	"What to trace:\n"
 	"  -- CMD [ARGS...]       run CMD and trace it and its descendants\n"
-	"  -p, --pid PID[,PID]    attach to running processes (and their new children)\n"
+	"  -p, --pid PID[,PID]    attach to running processes, their descendants and\n"
+	"                         their new children\n"
 	"      --no-children      trace only the named processes, not their children\n"
+	"      --cgroup-path PATH every process in the cgroup PATH (v2, or v1 memory;\n"
+	"                         a directory or a path in the hierarchy) and below\n"
+	"                         it, and every process that enters later\n"
 	"\n"
 	"When to stop (the summary is printed in every case):\n"
 	"  when every traced process has exited, on Ctrl-C or SIGTERM, or\n"
@@ -125,7 +130,9 @@ static const char help_text[] =
 	"Examples:\n"
 	"  sudo rsstrace -- make -j8                 peak memory of a build, per process\n"
 	"  sudo rsstrace -o mem.txt -- ./server      keep the server's stdout clean\n"
-	"  sudo rsstrace -p 1234 -d 60 -i 5          watch a process for a minute\n"
+	"  sudo rsstrace -p 1234 -d 60 -i 5          watch a process (and its children)\n"
+	"  sudo rsstrace -p $(cat /run/nginx.pid) -d 60   a server's master and workers\n"
+	"  sudo rsstrace --cgroup-path /system.slice/app.service -d 60   a whole service\n"
 	"  sudo rsstrace --json -o rows.json -- ./job  machine-readable rows\n"
 	"  sudo rsstrace --max-rss 2G -- ./test.sh   CI memory budget (exit 99 if over)\n"
 	"  sudo rsstrace --sharing -- ./prefork      RSS sum vs real footprint\n"
@@ -141,6 +148,7 @@ static const char help_text[] =
 enum {
 	OPT_JSON = 256,
 	OPT_NO_CHILDREN,
+	OPT_CGROUP_PATH,
 	OPT_MAX_RSS,
 	OPT_ROWS,
 	OPT_MAX_PROCS,
@@ -169,6 +177,7 @@ static const struct option long_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-children", no_argument, NULL, OPT_NO_CHILDREN },
+	{ "cgroup-path", required_argument, NULL, OPT_CGROUP_PATH },
 	{ "max-rss", required_argument, NULL, OPT_MAX_RSS },
 	{ "rows", required_argument, NULL, OPT_ROWS },
 	{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
@@ -242,6 +251,11 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		break;
 	case OPT_NO_CHILDREN:
 		o->follow_children = false;
+		break;
+	case OPT_CGROUP_PATH:
+		if (!*arg)
+			return cli_error(c, "empty cgroup path");
+		o->cgroup_path = arg;
 		break;
 	case OPT_MAX_RSS:
 		if (parse_size(arg, &o->max_rss))
@@ -368,11 +382,11 @@ static int on_operands(const struct cli *c, char **operands, int n, void *opts)
 	if (!o->stack_copy)
 		o->stack_copy = 16384;
 	if (o->list_hooks)
-		return o->cmd || o->npids ? cli_error(c, "--hooks takes no PID or command") : 0;
-	if (o->cmd && o->npids)
-		return cli_error(c, "give either -p PID or -- CMD, not both");
-	if (!o->cmd && !o->npids)
-		return cli_error(c, "nothing to trace: give -- CMD [ARGS...] or -p PID");
+		return o->cmd || o->npids || o->cgroup_path ? cli_error(c, "--hooks takes no PID, cgroup or command") : 0;
+	if (!!o->cmd + !!o->npids + !!o->cgroup_path > 1)
+		return cli_error(c, "give one of -p PID, --cgroup-path PATH or -- CMD");
+	if (!o->cmd && !o->npids && !o->cgroup_path)
+		return cli_error(c, "nothing to trace: give -- CMD [ARGS...], -p PID or --cgroup-path PATH");
 	return 0;
 }
 

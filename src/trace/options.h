@@ -13,6 +13,7 @@
 struct options {
 	int pids[MAX_PIDS];
 	int npids;
+	const char *cgroup_path; /* --cgroup-path: trace a cgroup's processes */
 	char **cmd; /* argv after "--", NULL-terminated; NULL in -p mode */
 	double duration;   /* -d, 0 = until the traced processes exit */
 	double interval;   /* -i, 0 = no live lines */

@@ -79,6 +79,32 @@ int sharing_read(struct sharing_sample *out, const struct mm_state *live, size_t
 	return 0;
 }
 
+static uint64_t distance(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+bool sharing_nearer(const struct sharing_sample *m, const struct sharing_sample *kept)
+{
+	/* m is the later reading: its peak is the tree's peak so far */
+	uint64_t same = m->tree_peak_kb * SHARING_SAME_VALUE_PCT / 100;
+
+	if (!kept->ns)
+		return true;
+	/* nearer in value: more of the tree was resident (a new peak can come
+	 * from a few pages faulted in on the way out, when the processes are
+	 * gone by the time they are read: such a reading loses here) */
+	if (distance(m->tree_rss_kb, kept->tree_rss_kb) > same)
+		return m->tree_rss_kb > kept->tree_rss_kb;
+	/* as near in value: one that followed the peak over one taken before it
+	 * (which cannot show what made the peak, e.g. the copy-on-write of a
+	 * prefork's workers, done while no RSS counter moves), then the nearer
+	 * in time */
+	if ((m->ns >= m->peak_ns) != (kept->ns >= m->peak_ns))
+		return m->ns >= m->peak_ns;
+	return distance(m->ns, m->peak_ns) < distance(kept->ns, m->peak_ns);
+}
+
 int sharing_take(struct sharing *s, const struct mm_state *live, size_t n,
 		    const struct tree_state *t, uint64_t page_kb, uint64_t now_ns)
 {
@@ -92,10 +118,7 @@ int sharing_take(struct sharing *s, const struct mm_state *live, size_t n,
 	if (err)
 		return err;
 	s->latest = m.total;
-	/* A new peak can come from a few pages faulted in on the way out, when
-	 * the processes are gone by the time they are read: a reading of a tree
-	 * much smaller than the kept one does not replace it. */
-	if (!s->at_peak.ns || m.total.rss * 100 >= s->at_peak.total.rss * SHARING_NEAR_PEAK_PCT) {
+	if (sharing_nearer(&m, &s->at_peak)) {
 		free(s->at_peak.procs);
 		s->at_peak = m;
 	} else {
@@ -117,7 +140,7 @@ static double secs(uint64_t ns, uint64_t t0_ns)
 }
 
 static void print_text(FILE *out, const char *when, const struct sharing_sample *m,
-		       uint64_t t0_ns, uint64_t rows, uint64_t final_peak_kb)
+		       uint64_t t0_ns, uint64_t rows, const struct sharing_peak *peak, bool at_peak)
 {
 	const struct smaps_rollup *t = &m->total;
 	char a[16], b[16], c[16], d[16];
@@ -130,12 +153,13 @@ static void print_text(FILE *out, const char *when, const struct sharing_sample 
 	if (t->pss > 0)
 		fprintf(out, "  the sum of RSS is %.2fx the footprint: shared pages count in every process\n",
 			(double)t->rss / t->pss);
+	/* the summary's peak, the same in every section */
 	fprintf(out, "  tree RSS then %s; tree peak %s at %.3f s\n", fmt_kb(m->tree_rss_kb, a, 16),
-		fmt_kb(m->tree_peak_kb, b, 16), secs(m->peak_ns, t0_ns));
-	if (final_peak_kb * SHARING_NEAR_PEAK_PCT > m->tree_peak_kb * 100)
-		fprintf(out, "  the tree peaked higher later (%s): its processes were gone or shrinking\n"
-			     "  before a reading could follow (at most one per %d ms)\n",
-			fmt_kb(final_peak_kb, a, 16), SHARING_MIN_GAP_MS);
+		fmt_kb(peak->kb, b, 16), secs(peak->ns, t0_ns));
+	if (at_peak && peak->kb * SHARING_NEAR_PEAK_PCT > m->tree_rss_kb * 100)
+		fprintf(out, "  the reading saw less than %d%% of the peak: the processes were gone or\n"
+			     "  shrinking before one could follow it (at most one per %d ms)\n",
+			SHARING_NEAR_PEAK_PCT, SHARING_MIN_GAP_MS);
 	if (m->unreadable)
 		fprintf(out, "  %zu process%s exited while being read (not in the sums)\n",
 			m->unreadable, m->unreadable == 1 ? "" : "es");
@@ -174,7 +198,8 @@ static int64_t ms(uint64_t ns, uint64_t t0_ns)
 	return ((int64_t)ns - (int64_t)t0_ns) / 1000000;
 }
 
-static void print_json(FILE *out, const char *when, const struct sharing_sample *m, uint64_t t0_ns)
+static void print_json(FILE *out, const char *when, const struct sharing_sample *m, uint64_t t0_ns,
+		       const struct sharing_peak *peak)
 {
 	struct json_obj j;
 
@@ -196,13 +221,14 @@ static void print_json(FILE *out, const char *when, const struct sharing_sample 
 	rollup_json(&j, &m->total);
 	json_int(&j, "footprint_kb", m->total.pss);
 	json_uint(&j, "tree_rss_kb", m->tree_rss_kb);
-	json_uint(&j, "tree_peak_kb", m->tree_peak_kb);
-	json_int(&j, "tree_peak_at_ms", ms(m->peak_ns, t0_ns));
+	json_uint(&j, "tree_peak_kb", peak->kb);
+	json_int(&j, "tree_peak_at_ms", ms(peak->ns, t0_ns));
+	json_int(&j, "read_after_peak_ms", ms(m->ns, t0_ns) - ms(peak->ns, t0_ns)); /* < 0: before it */
 	json_end(&j);
 }
 
 void sharing_print(FILE *out, bool json, const struct sharing *s, uint64_t t0_ns, uint64_t rows,
-		   uint64_t final_peak_kb)
+		   const struct sharing_peak *peak)
 {
 	const struct { const char *key, *text; const struct sharing_sample *m; } when[] = {
 		{ "peak", "near the tree's peak", &s->at_peak },
@@ -213,9 +239,9 @@ void sharing_print(FILE *out, bool json, const struct sharing *s, uint64_t t0_ns
 		if (!when[i].m->ns)
 			continue; /* no reading (nothing was alive) */
 		if (json)
-			print_json(out, when[i].key, when[i].m, t0_ns);
+			print_json(out, when[i].key, when[i].m, t0_ns, peak);
 		else
-			print_text(out, when[i].text, when[i].m, t0_ns, rows, i == 0 ? final_peak_kb : 0);
+			print_text(out, when[i].text, when[i].m, t0_ns, rows, peak, i == 0);
 	}
 	if (!json && !s->at_peak.ns && !s->at_end.ns)
 		fprintf(out, "\nSharing: no reading (no traced process was alive when one was due)\n");

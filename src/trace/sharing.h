@@ -26,6 +26,11 @@
 #define SHARING_MIN_GAP_MS 250
 #define SHARING_REFRESH_MS 1000
 #define SHARING_NEAR_PEAK_PCT 95
+/* Readings whose tree RSS differs by less than this share of the peak are
+ * equally near it in value: the one nearer in time is kept. A plateau moves
+ * by a few pages (stacks, page tables' neighbours); without it the latest of
+ * a plateau's readings won, seconds after the peak. */
+#define SHARING_SAME_VALUE_PCT 1
 
 struct sharing_proc {
 	uint32_t tgid;
@@ -46,7 +51,7 @@ struct sharing_sample {
 };
 
 struct sharing {
-	struct sharing_sample at_peak;	/* the latest reading near the tree's peak */
+	struct sharing_sample at_peak;	/* the reading nearest the tree's peak (sharing_nearer) */
 	struct sharing_sample at_end;	/* when tracing stopped (if anything was alive) */
 	uint64_t last_ns;		/* of the latest reading */
 	int64_t read_peak;		/* tree peak (pages) the latest reading followed */
@@ -64,18 +69,30 @@ bool sharing_due(const struct sharing *s, const struct tree_state *t, uint64_t n
 int sharing_read(struct sharing_sample *out, const struct mm_state *live, size_t n,
 		 const struct tree_state *t, uint64_t page_kb, uint64_t now_ns);
 
-/* A reading due by sharing_due(): it becomes the peak reading unless it saw
- * less than SHARING_NEAR_PEAK_PCT of the resident memory the kept one saw. */
+/* Whether reading m is nearer the tree's peak (as known at m, the latest)
+ * than kept: in value (its tree RSS), then, within SHARING_SAME_VALUE_PCT of
+ * the peak, one taken after the peak over one before it, then in time. */
+bool sharing_nearer(const struct sharing_sample *m, const struct sharing_sample *kept);
+
+/* A reading due by sharing_due(): it becomes the peak reading if it is
+ * nearer the peak than the kept one (sharing_nearer). */
 int sharing_take(struct sharing *s, const struct mm_state *live, size_t n,
 		    const struct tree_state *t, uint64_t page_kb, uint64_t now_ns);
 
 void sharing_free(struct sharing *s);
 
+/* The tree's peak every section of a report quotes: the summary's. */
+struct sharing_peak {
+	uint64_t kb;
+	uint64_t ns;
+};
+
 /* Prints the peak and end readings: a section of the text summary, or
  * "sharing" / "sharing_process" JSON objects. rows limits the per-process
- * lines of the text (0 = all); JSON has them all. final_peak_kb: the tree's
- * peak at the end, to say when no reading could follow it. */
+ * lines of the text (0 = all); JSON has them all. peak: the tree's peak as
+ * the summary gives it, quoted next to each reading (and to say when no
+ * reading could follow it). */
 void sharing_print(FILE *out, bool json, const struct sharing *s, uint64_t t0_ns, uint64_t rows,
-		   uint64_t final_peak_kb);
+		   const struct sharing_peak *peak);
 
 #endif

@@ -15,12 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/array.h"
 #include "core/hooks.h"
 #include "core/log.h"
 #include "core/output_file.h"
 #include "core/preflight.h"
 #include "core/tracer.h"
 #include "output/report.h"
+#include "proc/cgroup_target.h"
 #include "proc/proc_status.h"
 #include "rss_math.h"
 #include "trace/features.h"
@@ -46,8 +48,10 @@ struct trace_app {
 	bool launched;
 	bool report_ready;
 	int cmd_status;	     /* wait(2) status, -1 until reaped */
+	int64_t found_at_attach; /* -p, --cgroup-path: processes traced once attached; -1: -- CMD */
 	uint64_t mms_at_end; /* address spaces still traced when tracing stopped */
 	char target[256];
+	struct cgroup_target cg; /* --cgroup-path */
 };
 
 static void say(const char *msg)
@@ -175,10 +179,24 @@ static void describe_target(struct trace_app *a)
 			strcpy(a->target + sizeof(a->target) - 4, "...");
 		return;
 	}
+	if (a->o.cgroup_path) {
+		snprintf(a->target, sizeof(a->target), "cgroup %s", a->o.cgroup_path);
+		return;
+	}
 	off = snprintf(a->target, sizeof(a->target), "pid");
 	for (int i = 0; i < a->o.npids && off < sizeof(a->target) - 12; i++)
 		off += snprintf(a->target + off, sizeof(a->target) - off, "%s%d", i ? "," : " ",
 				a->o.pids[i]);
+}
+
+/* What -p or --cgroup-path attached to, for the summary (NULL with -- CMD). */
+static const char *attach_scope(const struct options *o)
+{
+	if (o->cmd)
+		return NULL;
+	if (o->cgroup_path)
+		return "cgroup";
+	return o->follow_children ? "pids_and_descendants" : "pids";
 }
 
 /* -p: checks one PID and marks its process traced. Returns its tgid, 0 if
@@ -212,12 +230,46 @@ static int add_pid(struct trace_app *a, int pid)
 	return tgid;
 }
 
+/* Reads the state of the processes marked traced (and, with tree, of their
+ * descendants), then takes back those of tgids[] that were gone by then (if
+ * the kernel did not see one exit, it was gone before we marked it). Returns
+ * how many of tgids[] are traced, or -EXIT_FAIL after one error line. */
+static int seed_marked(struct trace_app *a, const int *tgids, size_t n, bool tree, bool say_gone)
+{
+	uint32_t *owners = NULL;
+	int alive = 0, err, nowners;
+
+	err = tree ? tracer_seed_tree(&a->t) : tracer_seed(&a->t);
+	if (err) {
+		elog("cannot read the state of the traced processes (iter/task): %s", strerror(-err));
+		return -EXIT_FAIL;
+	}
+	nowners = tracer_owners(&a->t, &owners);
+	if (nowners < 0) {
+		elog("cannot read the traced address spaces: %s", strerror(-nowners));
+		return -EXIT_FAIL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t key = (uint32_t)tgids[i];
+
+		if (bsearch(&key, owners, nowners, sizeof(*owners), tracer_cmp_tgid)) {
+			alive++;
+			continue;
+		}
+		tracer_drop_tgid(&a->t, tgids[i]);
+		if (say_gone)
+			wlog("PID %d exited while rsstrace was attaching", tgids[i]);
+	}
+	free(owners);
+	a->found_at_attach = (int64_t)tracer_count_tasks(&a->t);
+	return alive;
+}
+
 /* -p: check each PID, mark it traced, read its state as of now. */
 static int attach_pids(struct trace_app *a)
 {
 	static int tgids[MAX_PIDS];
-	uint32_t *owners = NULL;
-	int n = 0, alive = 0, err, nowners;
+	int n = 0, alive;
 
 	for (int i = 0; i < a->o.npids; i++) {
 		int tgid = add_pid(a, a->o.pids[i]);
@@ -231,33 +283,60 @@ static int attach_pids(struct trace_app *a)
 	/* widens the window between the check and the attach, so that tests
 	 * can exercise "PID exited while attaching" deterministically */
 	TEST_PAUSE("RSSTRACE_TEST_ATTACH_DELAY_MS");
-	err = tracer_seed(&a->t);
-	if (err) {
-		elog("cannot read the state of the traced processes (iter/task): %s", strerror(-err));
-		return EXIT_FAIL;
-	}
-	nowners = tracer_owners(&a->t, &owners);
-	if (nowners < 0) {
-		elog("cannot read the traced address spaces: %s", strerror(-nowners));
-		return EXIT_FAIL;
-	}
-	for (int i = 0; i < n; i++) {
-		uint32_t key = (uint32_t)tgids[i];
-
-		if (bsearch(&key, owners, nowners, sizeof(*owners), tracer_cmp_tgid)) {
-			alive++;
-			continue;
-		}
-		/* gone between the check and the attach: if the kernel did not see
-		 * it exit (it was gone before we marked it), take it back ourselves */
-		tracer_drop_tgid(&a->t, tgids[i]);
-		wlog("PID %d exited while rsstrace was attaching", tgids[i]);
-	}
-	free(owners);
+	alive = seed_marked(a, tgids, (size_t)n, a->o.follow_children, true);
+	if (alive < 0)
+		return -alive;
 	if (!alive) {
 		elog("every PID exited while rsstrace was attaching: nothing to trace");
 		return EXIT_FAIL;
 	}
+	return 0;
+}
+
+struct cgroup_members {
+	struct trace_app *a;
+	int *tgids;
+	size_t n, cap;
+};
+
+/* One pid of cgroup.procs: marked traced (a pid listed twice, or already
+ * traced as another's child, is fine). */
+static int mark_member(void *ctx, int pid)
+{
+	struct cgroup_members *m = ctx;
+	int err;
+
+	if (pid <= 0 || pid == getpid()) /* rsstrace may run inside the cgroup */
+		return 0;
+	err = tracer_add_tgid(&m->a->t, pid, 0);
+	if (err == -EEXIST)
+		return 0;
+	if (err)
+		return err;
+	if (!array_grow((void **)&m->tgids, &m->cap, m->n, sizeof(*m->tgids)))
+		return -ENOMEM;
+	m->tgids[m->n++] = pid;
+	return 0;
+}
+
+/* --cgroup-path: every process in the cgroup and below it, read now; those
+ * that enter later are traced by the BPF side as they are moved in (its
+ * entry hook is attached already, so none is missed in between). */
+static int attach_cgroup(struct trace_app *a)
+{
+	struct cgroup_members m = { .a = a };
+	int err = cgroup_target_procs(&a->cg, mark_member, &m), alive;
+
+	if (err) {
+		free(m.tgids);
+		elog("cannot trace the processes of cgroup %s: %s", a->cg.dir, strerror(-err));
+		return EXIT_FAIL;
+	}
+	alive = seed_marked(a, m.tgids, m.n, false, false);
+	free(m.tgids);
+	if (alive < 0)
+		return -alive;
+	vlog("cgroup %s: %d processes at attach", a->cg.dir, alive);
 	return 0;
 }
 
@@ -346,7 +425,8 @@ static void trace_loop(struct trace_app *a, uint64_t t0)
 			return;
 		tracer_tree(&a->t, &tree);
 		trace_features_tick(&a->run, &tree, tracer_now_ns());
-		if (tree.live_tgids <= 0 && tree.live_mms <= 0)
+		/* a cgroup may be empty now and entered later */
+		if (tree.live_tgids <= 0 && tree.live_mms <= 0 && !a->o.cgroup_path)
 			return;
 		if (step && tracer_now_ns() >= next_live) {
 			print_live(a);
@@ -475,7 +555,9 @@ static int start_tracing(struct trace_app *a, struct summary *sum)
 	struct tracer_config cfg = { .follow_children = a->o.follow_children,
 				     .map_entries = (uint32_t)a->o.map_entries,
 				     .ringbuf_bytes = (uint32_t)a->o.ringbuf_bytes,
-				     .hooks = &a->hooks };
+				     .hooks = &a->hooks,
+				     .watch_cgroup_id = a->o.cgroup_path ? a->cg.id : 0,
+				     .watch_hierarchy_id = a->cg.hierarchy };
 	const char *what;
 	int err;
 
@@ -561,6 +643,8 @@ static int summarize(struct trace_app *a, struct summary *sum)
 	sum->cmd_status = a->cmd_status;
 	sum->max_rss_kb = a->o.max_rss / 1024;
 	sum->target = a->target;
+	sum->attach = attach_scope(&a->o);
+	sum->found_at_attach = a->found_at_attach;
 	sum->sections = print_sections;
 	sum->fields = summary_fields;
 	sum->sections_ctx = a;
@@ -607,6 +691,14 @@ static int run(struct trace_app *a)
 	ret = preflight();
 	if (ret)
 		return ret;
+	if (a->o.cgroup_path) {
+		const char *why;
+
+		if (cgroup_target_resolve(a->o.cgroup_path, &a->cg, &why)) {
+			elog("--cgroup-path %s: %s", a->o.cgroup_path, why);
+			return EXIT_USAGE;
+		}
+	}
 	if (setup_signals())
 		return EXIT_FAIL;
 	describe_target(a);
@@ -630,7 +722,7 @@ static int run(struct trace_app *a)
 	ret = start_tracing(a, &sum);
 	if (ret)
 		return ret;
-	ret = a->o.cmd ? launch_cmd(a) : attach_pids(a);
+	ret = a->o.cmd ? launch_cmd(a) : a->o.cgroup_path ? attach_cgroup(a) : attach_pids(a);
 	if (!ret)
 		ret = commit_outputs(a);
 	if (ret)
@@ -643,7 +735,7 @@ static int run(struct trace_app *a)
 
 int trace_main(int argc, char **argv)
 {
-	static struct trace_app a = { .cmd_status = -1 }; /* large: keep it off the stack */
+	static struct trace_app a = { .cmd_status = -1, .found_at_attach = -1 }; /* large: keep it off the stack */
 	int ret;
 
 	hold_closed_std_fds();

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "proc/cgroup_mem.h"
+#include "proc/cgroup_target.h"
 #include "output/cgroup_report.h"
 
 static void memory_line_of_v1_wins(void **state)
@@ -97,11 +98,45 @@ static void explains_each_difference(void **state)
 	s.mem.file = 8 << 20;
 	s.mem.anon = 256 << 20;
 	s.mem.has_kernel = false;
+	s.mem.file_mapped = 8 << 20;
 	cgroup_explain(&s, 4, &d);
 	assert_null(d.why_file);
+	assert_null(d.why_mapped);
 	assert_null(d.why_anon);
 	assert_int_equal(d.kernel_kb, -1);
 	assert_null(d.why_kernel);
+}
+
+/* The issue's case: 200M of page cache in the cgroup, 10M of it mapped; the
+ * traced processes' RssFile is 20M, half of it libraries charged to the
+ * parent cgroup. Unmapped cache is 190M (not 200M - 20M = 180M), and the
+ * 10M the RSS holds beyond the cgroup's mapped pages is said apart. */
+static void cache_ignores_pages_charged_elsewhere(void **state)
+{
+	struct cg_sample s = { .taken = true };
+	struct cg_diff d;
+
+	s.mem.file = 200ULL << 20;
+	s.mem.file_mapped = 10 << 20;
+	s.tree[RSS_FILE] = (20 << 20) / 4096;
+	cgroup_explain(&s, 4, &d);
+	assert_int_equal(d.unmapped_kb, 190 * 1024);
+	assert_non_null(strstr(d.why_file, "no process maps"));
+	assert_int_equal(d.mapped_kb, 10 * 1024);
+	assert_non_null(strstr(d.why_mapped, "another cgroup"));
+	assert_int_equal(d.file_kb, 180 * 1024); /* the plain difference, still in the JSON */
+}
+
+/* /proc/cgroups: the memory controller's hierarchy, only where it is on
+ * v1 and enabled (hierarchy 0 is v2 or none). */
+static void memory_hierarchy_from_proc_cgroups(void **state)
+{
+	assert_int_equal(memory_hierarchy_id("#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+					     "cpu\t1\t1\t1\nmemory\t4\t120\t1\npids\t8\t1\t1\n"), 4);
+	assert_int_equal(memory_hierarchy_id("memory\t0\t120\t1\n"), -1);
+	assert_int_equal(memory_hierarchy_id("memory\t4\t120\t0\n"), -1);
+	assert_int_equal(memory_hierarchy_id("memoryx\t4\t1\t1\n"), -1);
+	assert_int_equal(memory_hierarchy_id(""), -1);
 }
 
 int main(void)
@@ -113,6 +148,8 @@ int main(void)
 		cmocka_unit_test(v2_stat_keys),
 		cmocka_unit_test(v1_stat_prefers_hierarchical_totals),
 		cmocka_unit_test(explains_each_difference),
+		cmocka_unit_test(cache_ignores_pages_charged_elsewhere),
+		cmocka_unit_test(memory_hierarchy_from_proc_cgroups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,7 +13,9 @@
  * With FILE_DIR (not tmpfs), the parent also maps FILE_MIB of a file there
  * MAP_SHARED and reads it, and every child reads it too: a file mapped by
  * every process (in every RSS, one copy in memory).
- * usage: prefork [NCHILD=6] [SHARED_MIB=128] [DIRTIERS=3] [FILE_DIR] [FILE_MIB=16]
+ * With LAST_MIB, the parent touches LAST_MIB more once every child is ready:
+ * the tree's RSS peaks after the copy-on-write (which changes no RSS counter).
+ * usage: prefork [NCHILD=6] [SHARED_MIB=128] [DIRTIERS=3] [FILE_DIR] [FILE_MIB=16] [LAST_MIB=0]
  */
 #include "workload.h"
 #include <sys/wait.h>
@@ -59,6 +61,7 @@ int main(int argc, char **argv)
 	pid_t pids[256];
 	const char *file_dir = argc > 4 && *argv[4] ? argv[4] : NULL;
 	size_t file_bytes = wl_arg_mib(argc, argv, 5, 16);
+	size_t last_bytes = wl_arg_mib(argc, argv, 6, 0);
 	char *p, *file = NULL, c;
 
 	if (n < 0 || n > 256)
@@ -93,15 +96,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		if (read(ready[0], &c, 1) != 1)
 			wl_die("read ready");
+	if (last_bytes)
+		wl_anon(last_bytes);
 	w += sprintf(w, "@@ready pids=%d", getpid());
 	for (int i = 0; i < n; i++)
 		w += sprintf(w, ",%d", pids[i]);
-	printf("%s\n", line);
-	fflush(stdout);
-	while (read(0, &c, 1) > 0)
-		;
-	close(hold[1]);
-	while (wait(NULL) > 0)
-		;
-	wl_report_exit("parent", 0);
+	wl_parent_hold(line, hold[1]);
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MIB (1024UL * 1024)
@@ -111,6 +112,23 @@ static inline char *wl_anon(size_t bytes)
 	for (size_t i = 0; i < bytes; i += 4096)
 		p[i] = 1;
 	return p;
+}
+
+/* A parent of a tree held on a pipe: prints its "@@ready ..." line, waits
+ * until its stdin closes, lets the tree go (closes hold_wr: every holder
+ * reads EOF), waits for its children, reports and exits. */
+static inline void wl_parent_hold(const char *ready_line, int hold_wr)
+{
+	char c;
+
+	printf("%s\n", ready_line);
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	close(hold_wr);
+	while (wait(NULL) > 0)
+		;
+	wl_report_exit("parent", 0);
 }
 
 static inline size_t wl_arg_mib(int argc, char **argv, int i, size_t dflt)
