@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/array.h"
-#include "proc/proc_status.h"
+#include "proc/cgroup_mem.h"
 #include "rss_math.h"
 
 /* What we remember of a process between frames, keyed by (pid, start): pids
@@ -150,20 +150,15 @@ static void user_name(uint32_t uid, char *buf, size_t len)
 	snprintf(buf, len, "%s", last);
 }
 
-/* cgroup v2 path of a process ("0::/system.slice/x.service"), read once. */
+/* The cgroup a process is shown under, read once: its memory cgroup's path
+ * (the v1 memory hierarchy's where the controller is there, else v2), as
+ * serve's series name it (bpf/lib/memcg.bpf.h). "" if it is gone. */
 static void read_cgroup(uint32_t pid, char *buf, size_t len)
 {
-	char text[1024], *p;
+	bool v1;
 
-	buf[0] = 0;
-	if (read_proc_file((int)pid, "cgroup", text, sizeof(text)) < 0)
-		return;
-	p = strstr(text, "0::");
-	if (!p)
-		return;
-	p += 3;
-	p[strcspn(p, "\n")] = 0;
-	snprintf(buf, len, "%s", p);
+	if (cgroup_of_pid((int)pid, buf, len, &v1))
+		buf[0] = 0;
 }
 
 static void fill_values(struct top_state *ts, struct top_row *r)
