@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/hooks.h"
 #include "core/log.h"
 #include "core/exit_status.h"
 
@@ -34,8 +35,8 @@ int preflight(void)
 		elog("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs: run it with sudo");
 		return EXIT_FAIL;
 	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		elog("this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); rsstrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+	if (access(VMLINUX_BTF_PATH, R_OK)) {
+		elog("this kernel has no BTF (" VMLINUX_BTF_PATH ": %s); rsstrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
 		     strerror(errno));
 		return EXIT_FAIL;
 	}

@@ -128,8 +128,9 @@ static const char help_text[] =
 	"  sudo rsstrace --cgroup -- ./etl.sh        why the cgroup's usage is not RSS\n"
 	"  sudo rsstrace --footprint -- ./prefork    real memory of a forking server\n"
 	"\n"
-	"Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF\n"
-	"(/sys/kernel/btf/vmlinux). See rsstrace(1): docs/rsstrace.1.md\n";
+	"Needs root (or CAP_BPF + CAP_PERFMON; + CAP_DAC_READ_SEARCH for hooks on\n"
+	"classic tracepoints) and a kernel with BTF (/sys/kernel/btf/vmlinux).\n"
+	"See rsstrace(1): docs/rsstrace.1.md\n";
 
 enum {
 	OPT_JSON = 256,
