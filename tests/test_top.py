@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cgroups import STAT_LAG_BYTES, memory_cgroup  # noqa: F401 (fixture)
-from harness import RSSTRACE, proc_status, start_idle, wait_for_line, wl
+from harness import RSSTRACE, SCALE, proc_status, start_idle, wait_for_line, wl
 
 pytestmark = pytest.mark.root
 
@@ -110,6 +110,53 @@ def test_batch_text_frame_fits_and_marks_columns():
     header = [l for l in lines if l.split()[:3] == ["PID", "USER", "COMMAND"]]
     assert header and all(c in header[0] for c in ("RSS", "ANON", "FILE", "SHMEM", "SWAP", "HWM", "GROW"))
     assert any(l.startswith("Recent peaks") for l in lines)
+
+
+def test_memory_after_a_process_churn_is_given_back_and_bounded():
+    """Issue 15 item 18: during a 60,000-process churn top -b grew from 17 to
+    26 MB and kept it: its rows and its ended address spaces (kept on screen
+    for 5 s) are as many as the churn of the last 5 s, and their arrays only
+    grew. Two equal churns, top's RssAnon read between frames (its own
+    /proc/PID/status): after each, once its ended rows have left the frame,
+    top holds at most a quarter of what the churn made it take."""
+    top = subprocess.Popen([str(RSSTRACE), "top", "-b", "-d", "0.5", "--json"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+
+    def frame():
+        while True:
+            line = top.stdout.readline()
+            assert line, f"rsstrace top ended: {top.stderr.read()}"
+            if '"type":"frame"' in line:
+                return json.loads(line)
+
+    def anon_kb():
+        return proc_status(top.pid)["RssAnon"]
+
+    try:
+        quiet = frame()["processes"]
+        frame()  # the first frame after seeding: every row is new
+        for burst in range(2):
+            before, peak = anon_kb(), 0
+            churn = subprocess.Popen([wl("churn"), str(max(2000, int(60000 * SCALE))), "4", "64"],
+                                     stdout=subprocess.DEVNULL)
+            while churn.poll() is None:
+                frame()
+                peak = max(peak, anon_kb())
+            # the churn's ended rows stay TOP_EXITED_KEEP_NS: wait, by frames,
+            # until the frame is back to the processes of a quiet machine
+            for _ in range(240):
+                if frame()["processes"] <= 2 * quiet + 20:
+                    break
+            else:
+                pytest.fail(f"the frames never came back to a quiet machine's {quiet} processes")
+            frame()
+            after = anon_kb()
+            took = peak - before
+            assert took > 0, (burst, before, peak)
+            assert after - before <= took / 4, f"churn {burst}: {before} kB before, {peak} during, {after} after"
+    finally:
+        top.kill()
+        top.wait()
 
 
 # ---- interactive, in tmux ----------------------------------------------------------------
