@@ -217,7 +217,7 @@ static int attach_pids(struct trace_app *a)
 {
 	static int tgids[MAX_PIDS];
 	uint32_t *owners = NULL;
-	int n = 0, alive = 0, err, nowners;
+	int n = 0, alive = 0, hidden = 0, err, nowners, tgid;
 
 	for (int i = 0; i < a->o.npids; i++) {
 		int tgid = add_pid(a, a->o.pids[i]);
@@ -251,11 +251,21 @@ static int attach_pids(struct trace_app *a)
 		/* gone between the check and the attach: if the kernel did not see
 		 * it exit (it was gone before we marked it), take it back ourselves */
 		tracer_drop_tgid(&a->t, tgids[i]);
-		wlog("PID %d exited while rsstrace was attaching", tgids[i]);
+		/* still there: the kernel's task iterator did not list it (seen
+		 * for the development host's PID 1, a sandbox's init on a custom
+		 * 6.18 kernel, which a minimal iter/task program skips too) */
+		if (classify_pid(tgids[i], &tgid) == PID_USER) {
+			hidden++;
+			wlog("PID %d is running, but the kernel's BPF task iterator does not list it, so its "
+			     "address space cannot be found: not traced", tgids[i]);
+		} else {
+			wlog("PID %d exited while rsstrace was attaching", tgids[i]);
+		}
 	}
 	free(owners);
 	if (!alive) {
-		elog("every PID exited while rsstrace was attaching: nothing to trace");
+		elog(hidden ? "no PID could be traced: nothing to trace"
+			    : "every PID exited while rsstrace was attaching: nothing to trace");
 		return EXIT_FAIL;
 	}
 	return 0;
@@ -607,6 +617,14 @@ static int run(struct trace_app *a)
 	ret = preflight();
 	if (ret)
 		return ret;
+	/* BPF keys processes by their PID in the initial namespace: in a
+	 * container's, `-p 1` marked the host's init, and `-- CMD` traced no
+	 * address space and waited for an exit it never saw */
+	if (!a->o.list_hooks && in_child_pid_namespace()) {
+		elog("running in a PID namespace (a container), whose PIDs are not the kernel's: "
+		     "run it in the host's (docker run --pid=host, or nsenter -t 1 -p)");
+		return EXIT_FAIL;
+	}
 	if (setup_signals())
 		return EXIT_FAIL;
 	describe_target(a);
