@@ -19,7 +19,7 @@ bool array_grow(void **arr, size_t *cap, size_t n, size_t elem)
 	return true;
 }
 
-void array_fit(void **arr, size_t *cap, size_t n, size_t elem)
+bool array_fit(void **arr, size_t *cap, size_t n, size_t elem)
 {
 	size_t ncap = *cap;
 	void *p;
@@ -27,10 +27,11 @@ void array_fit(void **arr, size_t *cap, size_t n, size_t elem)
 	while (ncap > 64 && n < ncap / 4)
 		ncap /= 2;
 	if (ncap == *cap)
-		return;
+		return false;
 	p = realloc(*arr, ncap * elem);
 	if (!p)
-		return; /* keeping the larger block is fine */
+		return false; /* keeping the larger block is fine */
 	*arr = p;
 	*cap = ncap;
+	return true;
 }

@@ -15,7 +15,8 @@ bool array_grow(void **arr, size_t *cap, size_t n, size_t elem);
 /* Gives memory back once n elements fill less than a quarter of *cap:
  * halves the capacity (not below 64) while that holds, so that a table a
  * burst made large shrinks when the burst is over; growing again after a
- * halving needs n to double first, so it does not flap. */
-void array_fit(void **arr, size_t *cap, size_t n, size_t elem);
+ * halving needs n to double first, so it does not flap. Returns whether it
+ * shrank the array. */
+bool array_fit(void **arr, size_t *cap, size_t n, size_t elem);
 
 #endif
