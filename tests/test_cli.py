@@ -322,15 +322,17 @@ def test_pid_1_is_traced_with_its_kernel_numbers():
 
 
 @pytest.mark.root
-@pytest.mark.parametrize("target", [["-p", "1"], ["--", "true"]])
-def test_in_a_pid_namespace_tracing_is_refused_in_one_line(target):
+@pytest.mark.parametrize("args", [["-d", "0.5", "-p", "1"], ["-d", "0.5", "--", "true"], ["top", "-b", "-n", "1"],
+                                  ["serve", "-l", "127.0.0.1:1"]])
+def test_in_a_pid_namespace_tracing_is_refused_in_one_line(args):
     """Issue 15 item 14, "in a container PID 1 may differ": BPF sees the
     kernel's PIDs, so in a container's PID namespace `-p 1` marked the host's
-    init and `-- true` traced no address space and waited for an exit it never
-    saw. Refused, saying where to run it."""
+    init, `-- true` traced no address space and waited for an exit it never
+    saw, and top showed the host's PIDs with an empty cgroup. Refused, saying
+    where to run it."""
     if not shutil.which("unshare"):
         pytest.skip("unshare (util-linux) is not installed")
-    p = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", str(RSSTRACE), "-d", "0.5"] + target,
+    p = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", str(RSSTRACE)] + args,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 1, (p.returncode, p.stderr)
     assert len(p.stderr.splitlines()) == 1 and "PID namespace" in p.stderr and "--pid=host" in p.stderr, p.stderr

@@ -11,6 +11,7 @@
 #include "core/hooks.h"
 #include "core/log.h"
 #include "core/exit_status.h"
+#include "proc/proc_status.h"
 
 /* Root, or CAP_BPF + CAP_PERFMON (5.8+), or CAP_SYS_ADMIN. */
 static bool has_privileges(void)
@@ -43,3 +44,16 @@ int preflight(void)
 	return 0;
 }
 
+
+int preflight_pid_namespace(void)
+{
+	/* BPF keys processes by their PID in the initial namespace; in a
+	 * container's, `-p 1` marked the host's init, `-- CMD` traced no address
+	 * space and waited for an exit it never saw, and top showed the host's
+	 * PIDs with the user and cgroup of whichever process had that PID here */
+	if (!in_child_pid_namespace())
+		return 0;
+	elog("running in a PID namespace (a container), whose PIDs are not the kernel's: "
+	     "run it in the host's (docker run --pid=host, or nsenter -t 1 -p)");
+	return EXIT_FAIL;
+}

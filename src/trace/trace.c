@@ -617,14 +617,8 @@ static int run(struct trace_app *a)
 	ret = preflight();
 	if (ret)
 		return ret;
-	/* BPF keys processes by their PID in the initial namespace: in a
-	 * container's, `-p 1` marked the host's init, and `-- CMD` traced no
-	 * address space and waited for an exit it never saw */
-	if (!a->o.list_hooks && in_child_pid_namespace()) {
-		elog("running in a PID namespace (a container), whose PIDs are not the kernel's: "
-		     "run it in the host's (docker run --pid=host, or nsenter -t 1 -p)");
-		return EXIT_FAIL;
-	}
+	if (!a->o.list_hooks && (ret = preflight_pid_namespace()))
+		return ret;
 	if (setup_signals())
 		return EXIT_FAIL;
 	describe_target(a);
