@@ -21,6 +21,7 @@
 #include "rss_math.h"
 #include "lib/account.bpf.h"
 #include "lib/atomics.bpf.h"
+#include "lib/memcg.bpf.h"
 #include "lib/mm_counters.bpf.h"
 #include "lib/stacks.bpf.h"
 
@@ -65,14 +66,14 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096); /* resized by the loader */
-	__type(key, __u64);	   /* cgroup v2 id */
+	__type(key, __u64);	   /* kernfs id of the task_shown_cgroup() */
 	__type(value, struct cgroup_acct);
 } cgroups SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096); /* resized by the loader */
-	__type(key, __u64);	   /* cgroup v2 id */
+	__type(key, __u64);	   /* kernfs id of the task_shown_cgroup() */
 	__type(value, struct cgroup_peak_rec);
 } cgroup_peaks SEC(".maps");
 
@@ -311,7 +312,7 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	st->tgid = BPF_CORE_READ(owner, tgid);
 	st->uid = BPF_CORE_READ(owner, cred, uid.val);
 	if (per_cgroup)
-		st->cgroup_id = BPF_CORE_READ(owner, cgroups, dfl_cgrp, kn, id);
+		st->cgroup_id = BPF_CORE_READ(task_shown_cgroup(owner), kn, id);
 	st->ppid = ppid;
 	st->exec_seq = exec_seq;
 	st->exit_code = -1;

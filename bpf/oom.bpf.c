@@ -20,19 +20,15 @@
 #include "rsstrace.h"
 #include "rss_math.h"
 #include "lib/account.bpf.h"
+#include "lib/memcg.bpf.h"
 #include "lib/mm_counters.bpf.h"
 
 /* The victim's memory cgroup (cgroup v1's memory hierarchy, or v2). */
 static __always_inline struct kernfs_node *memcg_kn(struct task_struct *t)
 {
-	struct cgroup_subsys_state *css = NULL;
+	struct cgroup *cg = task_memcg(t);
 
-	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
-		css = BPF_CORE_READ(t, cgroups, subsys[bpf_core_enum_value(enum cgroup_subsys_id,
-									   memory_cgrp_id)]);
-	if (css)
-		return BPF_CORE_READ(css, cgroup, kn);
-	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
+	return cg ? BPF_CORE_READ(cg, kn) : BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
 }
 
 static __always_inline void fill_victim(struct oom_kill_record *rec, struct task_struct *t)

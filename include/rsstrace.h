@@ -91,7 +91,9 @@ struct mm_state {
 	__u32 uid;		/* the owner's real uid when the mm began */
 	__u32 peak_seq;		/* times peak_rss rose (--stacks: what was at the peak) */
 	__u32 pad2;
-	__u64 cgroup_id;	/* the owner's cgroup v2 id when the mm began (rsstrace serve) */
+	/* kernfs id of the owner's cgroup when the mm began (rsstrace serve):
+	 * its v1 memory cgroup where memory is on v1, else its v2 cgroup */
+	__u64 cgroup_id;
 };
 
 /*
@@ -207,8 +209,8 @@ struct exec_record {
 };
 
 /*
- * Per-cgroup totals (rsstrace serve; value of the `cgroups` map, key = cgroup
- * v2 id): the sum of its address spaces' counters, updated by every event.
+ * Per-cgroup totals (rsstrace serve; value of the `cgroups` map, key = the
+ * mm_state's cgroup_id): the sum of its address spaces' counters, updated by every event.
  */
 struct cgroup_acct {
 	__s64 cur[RSS_NR_MEMBERS];	/* pages */

@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 V2 = Path("/sys/fs/cgroup")
+# memory.stat is read from per-CPU statistics that the kernel folds in only
+# once more than MEMCG_CHARGE_BATCH (64) pages per online CPU are pending
+# (mm/memcontrol.c, memcg_vmstats_needs_flush): a reading may lag by that.
+STAT_LAG_BYTES = 64 * os.cpu_count() * os.sysconf("SC_PAGE_SIZE")
 
 
 def _v1_root():
@@ -83,6 +87,17 @@ class MemoryCgroup:
 
     def stat(self):
         return {k: int(v) for k, v in (l.split() for l in self.read("memory.stat").splitlines())}
+
+    def anon_bytes(self):
+        """The cgroup's anonymous memory by its own memory.stat ("anon" in v2,
+        "rss" in v1: both count anon pages, huge ones included)."""
+        return self.stat()["rss" if self.v1 else "anon"]
+
+    def enter(self):
+        """A preexec_fn: the child joins this cgroup before it execs (so its
+        address space begins there)."""
+        with open(self.procs, "w") as f:
+            f.write(str(os.getpid()))
 
     def enter_cmd(self, cmd):
         """cmd, run after moving itself into this cgroup."""

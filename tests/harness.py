@@ -226,10 +226,11 @@ def exact_counters():
     return "STRUCT 'mm_rss_stat'" not in p.stdout
 
 
-def start_idle(mib):
+def start_idle(mib, preexec_fn=None):
     """tests/workloads/idle holding mib MiB, once it says it is ready; it
     reports its status and exits when its stdin closes."""
-    p = subprocess.Popen([wl("idle"), str(mib)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen([wl("idle"), str(mib)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                         preexec_fn=preexec_fn)
     assert p.stdout.readline() == "ready\n"
     return p
 

@@ -2,13 +2,14 @@
 """The command line: modes, exit statuses, options and every documented error."""
 
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from harness import (RSSTRACE, TEST_BUILD, assert_row_matches_status, hooked_env, parse_json_lines,
+from harness import (FILE_TOLERANCE_KB, IN_VM, RSSTRACE, TEST_BUILD, assert_row_matches_status, hooked_env, parse_json_lines,
                      parse_reports, proc_status, run_rsstrace, start_idle, trace, wait_for_line, wl)
 
 
@@ -302,6 +303,39 @@ def test_only_pid_exits_while_attaching_is_an_error():
     out, err = tracer.communicate(timeout=30)
     assert tracer.returncode == 1
     assert "exited while rsstrace was attaching" in err
+
+
+@pytest.mark.root
+@pytest.mark.skipif(not IN_VM, reason="PID 1 here is the machine's own init (on the development host, its "
+                    "sandbox's, which the kernel's task iterator does not list): traced in the VM guests")
+def test_pid_1_is_traced_with_its_kernel_numbers():
+    """Issue 15 item 14: `rsstrace -p 1` said "PID 1 exited while rsstrace was
+    attaching". On a kernel whose task iterator lists PID 1 (the guests') it
+    is traced like any process: its row holds /proc/1/status's numbers."""
+    run = run_rsstrace(["-p", "1", "-d", "0.5"])
+    st = proc_status(1)
+    assert run.code == 0, run.stderr
+    row = run.row(1)
+    assert row["end_reason"] == "detach" and row["exit_code"] is None, row  # still running at the stop
+    assert row["rss_anon_kb"] == st["RssAnon"] and row["rss_shmem_kb"] == st["RssShmem"], (row, st)
+    assert abs(row["vm_rss_kb"] - st["VmRSS"]) <= FILE_TOLERANCE_KB, (row, st)
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("args", [["-d", "0.5", "-p", "1"], ["-d", "0.5", "--", "true"], ["top", "-b", "-n", "1"],
+                                  ["serve", "-l", "127.0.0.1:1"]])
+def test_in_a_pid_namespace_tracing_is_refused_in_one_line(args):
+    """Issue 15 item 14, "in a container PID 1 may differ": BPF sees the
+    kernel's PIDs, so in a container's PID namespace `-p 1` marked the host's
+    init, `-- true` traced no address space and waited for an exit it never
+    saw, and top showed the host's PIDs with an empty cgroup. Refused, saying
+    where to run it."""
+    if not shutil.which("unshare"):
+        pytest.skip("unshare (util-linux) is not installed")
+    p = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", str(RSSTRACE)] + args,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert len(p.stderr.splitlines()) == 1 and "PID namespace" in p.stderr and "--pid=host" in p.stderr, p.stderr
 
 
 @pytest.mark.root

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from cgroups import STAT_LAG_BYTES, MemoryCgroup
 from harness import (FILE_TOLERANCE_KB, IN_VM, PAGE_KB, RSSTRACE, SAN_ENV, TEST_BUILD, built, exact_counters, free_port,
                      parse_reports, valgrind_errors, VALGRIND, wait_until, wl)
 
@@ -195,37 +196,11 @@ def value(fams, name, **want):
 
 # ---- helpers: a cgroup of our own, a workload's reports -----------------------------------
 
-def cgroup2_root():
-    """Where the cgroup v2 hierarchy is; mounted under /tmp if nothing mounted it
-    (a bare VM guest): it always exists in the kernel, v1 controllers or not."""
-    def find():
-        for line in Path("/proc/self/mountinfo").read_text().splitlines():
-            if " - cgroup2 " in line:
-                return Path(line.split()[4])
-        return None
-    root = find()
-    if root is None:
-        Path("/tmp/rsstrace-cgroup2").mkdir(exist_ok=True)
-        p = subprocess.run(["mount", "-t", "cgroup2", "none", "/tmp/rsstrace-cgroup2"], capture_output=True, text=True)
-        root = find()
-        if root is None:
-            pytest.skip(f"no cgroup v2 hierarchy, and mounting one failed: {p.stderr.strip()}")
-    return root
-
-
-class Cgroup:
-    def __init__(self):
-        self.dir = cgroup2_root() / f"rsstrace-test-{os.getpid()}-{time.monotonic_ns()}"
-        self.dir.mkdir()
-        self.path = "/" + self.dir.name
-
-    def enter(self):
-        """A preexec_fn: the child joins the cgroup before it execs."""
-        (self.dir / "cgroup.procs").write_text(str(os.getpid()))
-
-    def remove(self):
-        wait_until(lambda: not (self.dir / "cgroup.procs").read_text().strip(), "cgroup empty", timeout=30)
-        self.dir.rmdir()
+def Cgroup():
+    """A memory cgroup of the test's own (v2 where the memory controller can be
+    enabled, else the v1 memory hierarchy: the cgroup serve names a process
+    by), emptied and removed by .remove()."""
+    return MemoryCgroup(f"rsstrace-test-{time.monotonic_ns()}")
 
 
 class Reports:
@@ -363,6 +338,9 @@ def test_cgroup_and_process_series_match_proc():
         fams = parse_exposition(text, True)
         now = {t: value(fams, "rsstrace_cgroup_rss_bytes", cgroup=cg.path, type=t) for t in ("anon", "file", "shmem")}
         assert now["anon"] == st["RssAnon"] * 1024, (now, st)
+        # the cgroup's own accounting: its one process's anon pages (on a v1
+        # host this cgroup was "/", with every process, before issue 17 item 2)
+        assert abs(cg.anon_bytes() - now["anon"]) <= STAT_LAG_BYTES, (cg.stat(), now)
         assert now["shmem"] == st["RssShmem"] * 1024, (now, st)
         assert 0 <= now["file"] - st["RssFile"] * 1024 <= FILE_TOLERANCE_KB * 1024, (now, st)
         assert value(fams, "rsstrace_cgroup_swap_bytes", cgroup=cg.path) == st["VmSwap"] * 1024

@@ -18,3 +18,20 @@ bool array_grow(void **arr, size_t *cap, size_t n, size_t elem)
 	*cap = ncap;
 	return true;
 }
+
+bool array_fit(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap = *cap;
+	void *p;
+
+	while (ncap > 64 && n < ncap / 4)
+		ncap /= 2;
+	if (ncap == *cap)
+		return false;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return false; /* keeping the larger block is fine */
+	*arr = p;
+	*cap = ncap;
+	return true;
+}

@@ -5,6 +5,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,7 +219,7 @@ static const char *tracefs(struct probe_ctx *p)
 		char path[128];
 
 		snprintf(path, sizeof(path), "%s/events", dirs[i]);
-		if (!access(path, F_OK))
+		if (!faccessat(AT_FDCWD, path, F_OK, AT_EACCESS))
 			return p->tracefs = dirs[i];
 	}
 	/* not mounted: mount it where the kernel provides the mount point */
@@ -295,8 +296,7 @@ static bool probe(struct probe_ctx *p, const struct candidate *c, char *why, siz
 			snprintf(why, len, "tracefs not mounted and not mountable");
 			return false;
 		}
-		snprintf(name, sizeof(name), "%s/events/%s/id", tracefs(p), c->target);
-		if (access(name, F_OK)) {
+		if (!tracefs_has_event(c->target)) {
 			snprintf(why, len, "no such tracepoint in this kernel");
 			return false;
 		}
@@ -409,6 +409,30 @@ const struct btf *vmlinux_btf(void)
 		btf_cache = btf__load_vmlinux_btf();
 	}
 	return btf_cache;
+}
+
+/*
+ * CO-RE relocations against the kernel's own BTF file, never the modules',
+ * for a caller that may not list BTF objects. Otherwise libbpf (1.1, Debian
+ * 12) looks for a type vmlinux lacks (the ___old/___new flavours of the other
+ * kernel generation, e.g. struct mm_rss_stat___old on 6.2+) in every module's
+ * BTF as well, and listing BTF objects (BPF_BTF_GET_NEXT_ID) needs
+ * CAP_SYS_ADMIN: with CAP_BPF and CAP_PERFMON alone every load failed with
+ * EPERM ("failed to iterate BTF objects"). rsstrace uses no module type. Not
+ * for everyone: libbpf then parses vmlinux's BTF once more, which raised the
+ * peak RSS of `rsstrace -- true` from 24 to 35 MB here.
+ */
+const struct bpf_object_open_opts *bpf_open_opts(void)
+{
+	static const struct bpf_object_open_opts vmlinux_only = {
+		.sz = sizeof(vmlinux_only),
+		.btf_custom_path = VMLINUX_BTF_PATH,
+	};
+	__u32 id;
+
+	if (bpf_btf_get_next_id(0, &id) && errno == EPERM)
+		return &vmlinux_only;
+	return NULL;
 }
 
 void vmlinux_btf_release(void)
@@ -638,6 +662,21 @@ const char *tracefs_dir(void)
 	static struct probe_ctx p;
 
 	return tracefs(&p);
+}
+
+/*
+ * Checked with the effective credentials (AT_EACCESS): tracefs is mode 0700,
+ * and access() drops the capabilities of a caller that is not root, so a
+ * user given CAP_DAC_READ_SEARCH to read it was told there was no tracefs.
+ */
+bool tracefs_has_event(const char *event)
+{
+	char path[256];
+
+	if (!tracefs_dir())
+		return false;
+	snprintf(path, sizeof(path), "%s/events/%s/id", tracefs_dir(), event);
+	return !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS);
 }
 
 bool probe_fetch_atomics(void)

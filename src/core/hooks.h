@@ -92,14 +92,22 @@ bool hook_optional(enum logical_hook h);
  * better candidates were rejected. */
 void hooks_print(const struct hooks *hk, FILE *out, bool json);
 
+#define VMLINUX_BTF_PATH "/sys/kernel/btf/vmlinux"
+
 struct btf;
-/* The kernel's BTF (/sys/kernel/btf/vmlinux), parsed once; NULL if absent. */
+/* The kernel's BTF (VMLINUX_BTF_PATH), parsed once; NULL if absent. */
 const struct btf *vmlinux_btf(void);
+
+struct bpf_object_open_opts;
+/* How every BPF object of rsstrace is opened (NULL: libbpf's defaults). */
+const struct bpf_object_open_opts *bpf_open_opts(void);
 /* Frees it (after loading: nothing needs it then). */
 void vmlinux_btf_release(void);
 
 /* Where tracefs is (mounted at /sys/kernel/tracing if it was not), or NULL. */
 const char *tracefs_dir(void);
+/* Whether tracefs has the classic tracepoint "group/name" and we can see it. */
+bool tracefs_has_event(const char *event);
 
 /* Whether the kernel lets us load fetch-atomics (5.12+). */
 bool probe_fetch_atomics(void);

@@ -8,8 +8,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/hooks.h"
 #include "core/log.h"
 #include "core/exit_status.h"
+#include "proc/proc_status.h"
 
 /* Root, or CAP_BPF + CAP_PERFMON (5.8+), or CAP_SYS_ADMIN. */
 static bool has_privileges(void)
@@ -34,11 +36,24 @@ int preflight(void)
 		elog("needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs: run it with sudo");
 		return EXIT_FAIL;
 	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		elog("this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); rsstrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+	if (access(VMLINUX_BTF_PATH, R_OK)) {
+		elog("this kernel has no BTF (" VMLINUX_BTF_PATH ": %s); rsstrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
 		     strerror(errno));
 		return EXIT_FAIL;
 	}
 	return 0;
 }
 
+
+int preflight_pid_namespace(void)
+{
+	/* BPF keys processes by their PID in the initial namespace; in a
+	 * container's, `-p 1` marked the host's init, `-- CMD` traced no address
+	 * space and waited for an exit it never saw, and top showed the host's
+	 * PIDs with the user and cgroup of whichever process had that PID here */
+	if (!in_child_pid_namespace())
+		return 0;
+	elog("running in a PID namespace (a container), whose PIDs are not the kernel's: "
+	     "run it in the host's (docker run --pid=host, or nsenter -t 1 -p)");
+	return EXIT_FAIL;
+}

@@ -6,4 +6,8 @@
 /* Returns 0, or EXIT_FAIL after one error line saying what to do. */
 int preflight(void);
 
+/* Refuses (EXIT_FAIL, one line) to trace from a PID namespace other than
+ * the initial one, whose PIDs are not those BPF sees. */
+int preflight_pid_namespace(void);
+
 #endif

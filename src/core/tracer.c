@@ -93,7 +93,7 @@ static struct rss_account_bpf *open_flavour(const struct flavour *f)
 		s->skeleton->data_sz = (size_t)(f->end - f->start);
 	}
 	if (!err)
-		err = bpf_object__open_skeleton(s->skeleton, NULL);
+		err = bpf_object__open_skeleton(s->skeleton, bpf_open_opts());
 	if (err) {
 		rss_account_bpf__destroy(s);
 		errno = -err;
@@ -158,13 +158,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	percpu = counters_are_percpu();
 	bpf_program__set_autoload(s->progs.init_cpu_offsets, percpu);
 	/* up to 6.1: /proc's view at execve() entry (bpf/account.bpf.c) */
-	exec_view = false;
-	if (!percpu && tracefs_dir()) {
-		char path[160];
-
-		snprintf(path, sizeof(path), "%s/events/syscalls/sys_enter_execve/id", tracefs_dir());
-		exec_view = !access(path, F_OK);
-	}
+	exec_view = !percpu && tracefs_has_event("syscalls/sys_enter_execve");
 	bpf_program__set_autoload(s->progs.execve_enter, exec_view);
 	bpf_program__set_autoload(s->progs.execveat_enter, exec_view);
 	bpf_program__set_autoload(s->progs.execve_exit, exec_view);

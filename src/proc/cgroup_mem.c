@@ -85,6 +85,11 @@ int cgroup_mount_point(bool v1, char *out, size_t len)
 	return ret;
 }
 
+int cgroup_shown_mount_point(char *out, size_t len)
+{
+	return cgroup_mount_point(true, out, len) ? cgroup_mount_point(false, out, len) : 0;
+}
+
 int cgroup_stat_field(const char *text, const char *key, uint64_t *val)
 {
 	size_t n = strlen(key);

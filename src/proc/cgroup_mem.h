@@ -45,6 +45,11 @@ int cgroup_stat_field(const char *text, const char *key, uint64_t *val);
  * first such mount in /proc/self/mountinfo). Returns 0, or -errno. */
 int cgroup_mount_point(bool v1, char *out, size_t len);
 
+/* Where the hierarchy that names the cgroups of `top` and `serve` is mounted
+ * (bpf/lib/memcg.bpf.h): the v1 memory hierarchy where the memory controller
+ * is mounted on v1, else cgroup v2. Returns 0, or -errno. */
+int cgroup_shown_mount_point(char *out, size_t len);
+
 /* Reads the cgroup's files now. Returns 0, or -errno. */
 int cgroup_mem_read(struct cgroup_mem *cg);
 

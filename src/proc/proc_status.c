@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PF_KTHREAD 0x00200000UL
@@ -88,4 +89,14 @@ enum pid_kind classify_pid(int pid, int *tgid)
 	if (parse_status_field(buf, "VmSize", &v))
 		return PID_ZOMBIE;
 	return PID_USER;
+}
+
+bool in_child_pid_namespace(void)
+{
+	/* PROC_PID_INIT_INO (include/linux/proc_ns.h): the initial PID
+	 * namespace's fixed inode number, on every kernel */
+	const unsigned long init_ino = 0xEFFFFFFCUL;
+	struct stat st;
+
+	return !stat("/proc/self/ns/pid", &st) && (unsigned long)st.st_ino != init_ino;
 }

@@ -26,4 +26,8 @@ enum pid_kind {
 };
 enum pid_kind classify_pid(int pid, int *tgid);
 
+/* Whether we run in a PID namespace other than the initial one (a
+ * container): our PIDs are then not the kernel's, which BPF sees. */
+bool in_child_pid_namespace(void);
+
 #endif

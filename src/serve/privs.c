@@ -10,7 +10,8 @@
  *  - /proc/PID/cgroup (a process's cgroup, live_view.c) is mode 0444 with no
  *    ptrace check, unlike /proc/PID/status or smaps, which serve does not read
  *    after seeding (the BPF iterator reads the counters);
- *  - the cgroup v2 hierarchy walked to name cgroup ids is 0755 directories;
+ *  - the hierarchy walked to name cgroup ids (v1 memory, or v2) is 0755
+ *    directories;
  *    /etc/passwd (user names) is world-readable;
  *  - stopping closes fds: detaching links and freeing maps needs no
  *    capability.

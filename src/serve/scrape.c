@@ -16,7 +16,7 @@ int scrape_state_init(struct scrape_state *s, struct tracer *t, const struct hoo
 	*s = (struct scrape_state){ .t = t, .hooks = hooks, .top_processes = top_processes,
 				    .page_bytes = (uint64_t)sysconf(_SC_PAGESIZE),
 				    .live_cap = map_entries, .win_cap = cgroup_entries };
-	if (cgroup_mount_point(false, s->cgroup_root, sizeof(s->cgroup_root)))
+	if (cgroup_shown_mount_point(s->cgroup_root, sizeof(s->cgroup_root)))
 		snprintf(s->cgroup_root, sizeof(s->cgroup_root), "/sys/fs/cgroup");
 	s->ts = top_state_new(s->page_bytes / 1024, hooks->h[LH_FAULT].chosen >= 0);
 	s->live = calloc(s->live_cap, sizeof(*s->live));

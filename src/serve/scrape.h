@@ -32,7 +32,7 @@ struct scrape_state {
 	uint64_t page_bytes;
 	uint64_t ended_events, events_shown, scrapes;
 	uint64_t last_close_ns;	/* when a peak window last closed */
-	char cgroup_root[512];	/* where cgroup v2 is mounted */
+	char cgroup_root[512];	/* where the cgroups' hierarchy is mounted (v1 memory, or v2) */
 };
 
 /* Room for map_entries address spaces and cgroup_entries cgroups; the tracer

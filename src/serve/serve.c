@@ -126,6 +126,8 @@ int serve_main(int argc, char **argv)
 	if (s.o.user && serve_user_lookup(s.o.user, &user))
 		return EXIT_FAIL;
 	ret = preflight();
+	if (!ret)
+		ret = preflight_pid_namespace();
 	if (ret)
 		return ret;
 	stop_on_signals();

@@ -160,6 +160,8 @@ int top_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ret = preflight();
+	if (!ret)
+		ret = preflight_pid_namespace();
 	if (ret)
 		return ret;
 	stop_on_signals();

@@ -19,7 +19,7 @@ int footprint_start(struct fp_state *fp, struct tracer *t, const struct hooks *h
 	int err;
 
 	*what = "open the footprint BPF object";
-	s = footprint_bpf__open();
+	s = footprint_bpf__open_opts(bpf_open_opts());
 	if (!s)
 		return -errno ? -errno : -EINVAL;
 	fp->skel = s;

@@ -142,8 +142,9 @@ static const char help_text[] =
 	"  sudo rsstrace --cgroup -- ./etl.sh        why the cgroup's usage is not RSS\n"
 	"  sudo rsstrace --footprint -- ./prefork    real memory of a forking server\n"
 	"\n"
-	"Needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF\n"
-	"(/sys/kernel/btf/vmlinux). See rsstrace(8): man rsstrace\n";
+	"Needs root (or CAP_BPF + CAP_PERFMON; + CAP_DAC_READ_SEARCH for hooks on\n"
+	"classic tracepoints) and a kernel with BTF (/sys/kernel/btf/vmlinux).\n"
+	"See rsstrace(8): man rsstrace\n";
 
 enum {
 	OPT_JSON = 256,

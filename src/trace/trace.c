@@ -49,6 +49,7 @@ struct trace_app {
 	bool report_ready;
 	int cmd_status;	     /* wait(2) status, -1 until reaped */
 	int64_t found_at_attach; /* -p, --cgroup-path: processes traced once attached; -1: -- CMD */
+	int hidden_at_attach;	 /* -p PIDs running but not listed by the task iterator */
 	uint64_t mms_at_end; /* address spaces still traced when tracing stopped */
 	char target[256];
 	struct cgroup_target cg; /* --cgroup-path */
@@ -237,7 +238,7 @@ static int add_pid(struct trace_app *a, int pid)
 static int seed_marked(struct trace_app *a, const int *tgids, size_t n, bool tree, bool say_gone)
 {
 	uint32_t *owners = NULL;
-	int alive = 0, err, nowners;
+	int alive = 0, err, nowners, tgid;
 
 	err = tree ? tracer_seed_tree(&a->t) : tracer_seed(&a->t);
 	if (err) {
@@ -256,9 +257,21 @@ static int seed_marked(struct trace_app *a, const int *tgids, size_t n, bool tre
 			alive++;
 			continue;
 		}
+		/* gone between the check and the attach: if the kernel did not see
+		 * it exit (it was gone before we marked it), take it back ourselves */
 		tracer_drop_tgid(&a->t, tgids[i]);
-		if (say_gone)
+		if (!say_gone)
+			continue;
+		/* still there: the kernel's task iterator did not list it (seen
+		 * for the development host's PID 1, a sandbox's init on a custom
+		 * 6.18 kernel, which a minimal iter/task program skips too) */
+		if (classify_pid(tgids[i], &tgid) == PID_USER) {
+			a->hidden_at_attach++;
+			wlog("PID %d is running, but the kernel's BPF task iterator does not list it, so its "
+			     "address space cannot be found: not traced", tgids[i]);
+		} else {
 			wlog("PID %d exited while rsstrace was attaching", tgids[i]);
+		}
 	}
 	free(owners);
 	a->found_at_attach = (int64_t)tracer_count_tasks(&a->t);
@@ -287,7 +300,8 @@ static int attach_pids(struct trace_app *a)
 	if (alive < 0)
 		return -alive;
 	if (!alive) {
-		elog("every PID exited while rsstrace was attaching: nothing to trace");
+		elog(a->hidden_at_attach ? "no PID could be traced: nothing to trace"
+			    : "every PID exited while rsstrace was attaching: nothing to trace");
 		return EXIT_FAIL;
 	}
 	return 0;
@@ -699,6 +713,8 @@ static int run(struct trace_app *a)
 			return EXIT_USAGE;
 		}
 	}
+	if (!a->o.list_hooks && (ret = preflight_pid_namespace()))
+		return ret;
 	if (setup_signals())
 		return EXIT_FAIL;
 	describe_target(a);

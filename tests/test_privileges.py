@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Issue 15 item 15: the least privilege rsstrace needs, tried for real with
+setpriv: the user `nobody` with exactly the capabilities the docs name
+(CAP_BPF + CAP_PERFMON; CAP_DAC_READ_SEARCH in addition for the hooks on
+classic tracepoints, whose tracefs is mode 0700). With CAP_BPF + CAP_PERFMON
+every load failed with EPERM ("failed to iterate BTF objects") before."""
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from harness import RSSTRACE, assert_row_matches_status, parse_json_lines, parse_reports, proc_status, start_idle, wl
+
+pytestmark = pytest.mark.root  # to become nobody
+
+NOBODY = 65534
+LEAST = "+bpf,+perfmon"
+WITH_TRACEFS = LEAST + ",+dac_read_search"
+
+
+def as_nobody(caps):
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv (util-linux) is not installed")
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", f"--inh-caps={caps}",
+            f"--ambient-caps={caps}"]
+
+
+@pytest.fixture
+def nobody_dir():
+    """A directory nobody may write its output in."""
+    d = Path(tempfile.mkdtemp(prefix="rsstrace-priv-"))
+    d.chmod(0o777)
+    yield d
+    shutil.rmtree(d)
+
+
+def hooks_in_use(prefix=()):
+    p = subprocess.run(list(prefix) + [str(RSSTRACE), "--hooks", "--json"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    return {o["hook"]: o["in_use"] for o in map(json.loads, p.stdout.splitlines())}
+
+
+def test_trace_as_nobody_with_cap_bpf_and_cap_perfmon(nobody_dir):
+    out = nobody_dir / "out.json"
+    p = subprocess.run(as_nobody(LEAST) + [str(RSSTRACE), "-o", str(out), "--json", "--", wl("spike"), "32", "4"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    rows, summary, _ = parse_json_lines(out.read_text())
+    rep = [r for r in parse_reports(p.stdout) if r["tag"] == "spike"][-1]
+    row = [r for r in rows if r["pid"] == rep["pid"] and r["exec_seq"] == 0]
+    assert len(row) == 1, rows
+    assert_row_matches_status(row[0], rep["status"], "as nobody")
+    assert summary["lost_events"] == 0, summary
+
+
+def test_top_as_nobody_sees_root_processes_with_their_numbers():
+    idle = start_idle(16)
+    try:
+        p = subprocess.run(as_nobody(LEAST) + [str(RSSTRACE), "top", "-b", "-n", "1", "--json"],
+                           capture_output=True, text=True, timeout=120)
+        st = proc_status(idle.pid)
+    finally:
+        idle.kill()
+        idle.wait()
+    assert p.returncode == 0, p.stderr
+    rows = [o for o in map(json.loads, p.stdout.splitlines()) if o["type"] == "process" and o["pid"] == idle.pid]
+    assert len(rows) == 1 and rows[0]["user"] == "root", rows
+    assert rows[0]["rss_anon_kb"] == st["RssAnon"], (rows[0], st)
+
+
+def test_hooks_as_nobody_are_roots_and_only_tracefs_needs_more():
+    """With CAP_DAC_READ_SEARCH too, every hook is the one root gets; without
+    it, only the classic tracepoints (tracefs) are out of reach."""
+    root = hooks_in_use()
+    assert hooks_in_use(as_nobody(WITH_TRACEFS)) == root
+    least = hooks_in_use(as_nobody(LEAST))
+    for hook, use in root.items():
+        if use and use.startswith("tracepoint/"):
+            continue
+        assert least[hook] == use, (hook, least[hook], use)
