@@ -42,7 +42,7 @@ SKELS := $(BUILD)/rss_account.skel.h $(BUILD)/footprint.skel.h
 # and rebuilds everything that includes them next time)
 .SECONDARY:
 
-.PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench
+.PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench bench-percpu
 all: rsstrace
 
 $(BUILD) $(BUILD)/workloads $(BUILD)/unit:
@@ -223,7 +223,7 @@ $(BUILD)/bench:
 
 # frame pointers, so that the --stacks row walks a real stack
 $(BUILD)/bench/storm: bench/storm.c | $(BUILD)/bench
-	$(CC) -O2 -g -fno-omit-frame-pointer -Wall $< -o $@
+	$(CC) -O2 -g -fno-omit-frame-pointer -Wall $< -o $@ -lpthread
 
 $(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -238,6 +238,14 @@ bench:
 	scripts/install-deps bench
 	$(MAKE) rsstrace $(BUILD)/bench/storm $(BUILD)/bench/floor
 	$(PYTHON) bench/bench.py $(BENCH_ARGS)
+
+# Per-event cost against the number of possible CPUs, in 6.12 guests
+# (bench/percpu.py; needs tests/vm/setup): BENCH_ARGS='--cpus 2,64 --clocks icount'
+bench-percpu:
+	scripts/install-deps bench
+	$(MAKE) rsstrace $(BUILD)/bench/storm $(BUILD)/bench/floor
+	tests/vm/setup
+	$(PYTHON) bench/percpu.py $(BENCH_ARGS)
 
 vmlinux:
 	mkdir -p vmlinux/$(ARCH)
