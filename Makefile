@@ -44,7 +44,7 @@ SKELS := $(BUILD)/rss_account.skel.h $(BUILD)/footprint.skel.h
 # and rebuilds everything that includes them next time)
 .SECONDARY:
 
-.PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench man
+.PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench bench-percpu man
 all: rsstrace man
 
 $(BUILD) $(BUILD)/workloads $(BUILD)/unit:
@@ -233,7 +233,7 @@ $(BUILD)/bench:
 
 # frame pointers, so that the --stacks row walks a real stack
 $(BUILD)/bench/storm: bench/storm.c | $(BUILD)/bench
-	$(CC) -O2 -g -fno-omit-frame-pointer -Wall $< -o $@
+	$(CC) -O2 -g -fno-omit-frame-pointer -Wall $< -o $@ -lpthread
 
 $(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -292,6 +292,14 @@ uninstall:
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/rsstrace
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
 	-rmdir $(DESTDIR)$(DOCDIR)
+
+# Per-event cost against the number of possible CPUs, in 6.12 guests
+# (bench/percpu.py; needs tests/vm/setup): BENCH_ARGS='--cpus 2,64 --clocks icount'
+bench-percpu:
+	scripts/install-deps bench
+	$(MAKE) rsstrace $(BUILD)/bench/storm $(BUILD)/bench/floor
+	tests/vm/setup
+	$(PYTHON) bench/percpu.py $(BENCH_ARGS)
 
 vmlinux:
 	mkdir -p vmlinux/$(ARCH)

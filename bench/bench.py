@@ -46,8 +46,8 @@ def wait_for(stream, needle, timeout=60):
 
 
 class Storm:
-    def __init__(self, kind, idle=0):
-        self.p = subprocess.Popen([str(BUILD / "storm"), kind, str(idle)], stdin=subprocess.PIPE,
+    def __init__(self, kind, idle=0, threads=1):
+        self.p = subprocess.Popen([str(BUILD / "storm"), kind, str(idle), str(threads)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         self.pid = int(wait_for(self.p.stdout, "ready").split()[1])
 

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""What one rss_stat event costs as the number of possible CPUs grows
+(make bench-percpu; issue 18).
+
+Since 6.2 an mm counter is a percpu_counter, and the rss_stat handler's exact
+read is a sum over CPUs. This boots the 6.12 guest (tests/vm/run) with
+`-smp N` and `maxcpus=2` on its command line: N possible CPUs, 2 online. In
+each boot, the floor (an empty tp_btf/rss_stat program) and rsstrace are
+attached together to an anon fault storm, 1 thread and then 2 threads (pinned
+to different CPUs) of one address space, and the kernel's own per-program
+statistics (kernel.bpf_stats_enabled: run_time_ns, run_cnt) give each one's
+ns per run over the storm.
+
+Two clocks: QEMU's instruction counting (`-icount shift=0`: one ns of guest
+time per guest instruction; deterministic, no cache or TLB cost) and real
+time (noisy; QEMU's software TLB inflates far-apart loads).
+
+  bench/percpu.py [--cpus 2,16,64,128] [--clocks icount,real] [--iters N]
+  bench/percpu.py --guest ...   (what runs inside each guest)
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from bench import Floor, Rsstrace, Storm  # noqa: E402
+
+VM_LOCK = "/tmp/rsstrace-vm.lock"
+CLOCKS = {"icount": "-icount shift=0", "real": ""}
+FLOOR_PROG, RSSTRACE_PROGS = "empty_btf", ("rss_stat_btf", "rss_stat_raw")
+
+
+def prog_stats():
+    """{program name: (run_time_ns, run_cnt)} summed over programs of that name."""
+    out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True, text=True, check=True).stdout
+    stats = {}
+    for p in json.loads(out):
+        t, c = stats.get(p.get("name"), (0, 0))
+        stats[p.get("name")] = (t + p.get("run_time_ns", 0), c + p.get("run_cnt", 0))
+    return stats
+
+
+def per_run(before, after, names):
+    t = sum(after.get(n, (0, 0))[0] - before.get(n, (0, 0))[0] for n in names)
+    c = sum(after.get(n, (0, 0))[1] - before.get(n, (0, 0))[1] for n in names)
+    return t / c if c else None, c
+
+
+def guest(a):
+    possible = Path("/sys/devices/system/cpu/possible").read_text().strip()
+    online = Path("/sys/devices/system/cpu/online").read_text().strip()
+    stats_knob = Path("/proc/sys/kernel/bpf_stats_enabled")
+    stats_was = stats_knob.read_text()
+    stats_knob.write_text("1")
+    res = {"kernel": os.uname().release, "possible": possible, "online": online, "runs": []}
+    floor = Floor(FLOOR_PROG, "floor")
+    try:
+        for threads in (1, 2):
+            storm = Storm("anon", 0, threads)
+            r = Rsstrace([], "rsstrace")
+            r.on(storm)
+            floor.on(storm)
+            storm.block(max(1, a.iters // 10))  # warm: maps, caches, the mm's first events
+            before = prog_stats()
+            storm.block(a.iters)
+            after = prog_stats()
+            floor.off()
+            r.off()
+            storm.close()
+            f_ns, f_cnt = per_run(before, after, (FLOOR_PROG,))
+            r_ns, r_cnt = per_run(before, after, RSSTRACE_PROGS)
+            res["runs"].append({"threads": threads, "floor_ns": f_ns, "floor_runs": f_cnt,
+                                "rsstrace_ns": r_ns, "rsstrace_runs": r_cnt})
+    finally:
+        floor.close()
+        stats_knob.write_text(stats_was)
+    print("@@percpu " + json.dumps(res), flush=True)
+
+
+def boot(cpus, clock, iters):
+    env = dict(os.environ, RSSTRACE_VM_CPUS="2", RSSTRACE_VM_POSSIBLE_CPUS=str(cpus),
+               RSSTRACE_VM_QEMU_OPTS=CLOCKS[clock])
+    cmd = ["flock", VM_LOCK, str(ROOT / "tests/vm/run"), "6.12", "--", "/usr/bin/python3",
+           str(Path(__file__).resolve()), "--guest", "--iters", str(iters)]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+    for line in p.stdout.splitlines():
+        if line.startswith("@@percpu "):
+            return json.loads(line[len("@@percpu "):])
+    raise RuntimeError(f"{cpus} CPUs, {clock}: no result (exit {p.returncode}): {p.stderr[-2000:]}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cpus", default="2,16,64,128", help="possible CPUs per boot (2 online)")
+    ap.add_argument("--clocks", default="icount,real", help="icount, real or both")
+    ap.add_argument("--iters", type=int, default=200, help="storm iterations (4 MiB each) per measurement")
+    ap.add_argument("--guest", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.guest:
+        return guest(a)
+    for clock in a.clocks.split(","):
+        if clock not in CLOCKS:
+            print(f"percpu: unknown clock {clock!r} (icount or real)", file=sys.stderr)
+            return 2
+    unit = {"icount": "guest instructions per run (-icount shift=0)", "real": "ns per run (real time)"}
+    for clock in a.clocks.split(","):
+        print(f"{clock}: {unit[clock]}, 6.12 guest, 2 online CPUs, {a.iters} iterations of 4 MiB per thread")
+        print(f"{'possible':>8} {'threads':>7} {'floor':>8} {'rsstrace':>9} {'x floor':>8} {'x 2-CPU':>8} {'runs':>9}")
+        base = {}
+        for cpus in (int(x) for x in a.cpus.split(",")):
+            res = boot(cpus, clock, a.iters)
+            for r in res["runs"]:
+                base.setdefault(r["threads"], r["rsstrace_ns"])
+                print(f"{res['possible']:>8} {r['threads']:>7} {r['floor_ns']:8.0f} {r['rsstrace_ns']:9.0f} "
+                      f"{r['rsstrace_ns'] / r['floor_ns']:8.2f} {r['rsstrace_ns'] / base[r['threads']]:8.2f} "
+                      f"{r['rsstrace_runs']:>9}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

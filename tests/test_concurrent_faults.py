@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Threads on different CPUs fault and free on one address space while
+rsstrace traces it (issue 18): since 6.2 each counter is a percpu_counter
+whose per-CPU parts move concurrently and fold under a lock; after 10^6
+changes nothing may have drifted. Ground truth: /proc/self/status read by the
+workload, and the classic kmem:rss_stat tracepoint (the kernel sums the
+counter exactly for it), read by bpftrace."""
+
+import os
+import shutil
+import signal
+import subprocess
+
+import pytest
+
+from harness import PAGE_KB, SCALE, assert_row_matches_status, assert_tree_peak_sane, exact_counters, trace, wl
+
+pytestmark = pytest.mark.root
+
+EVENTS = int(1e6 * SCALE)
+PAGES = 64
+# the largest anon size per address space (mm_id) of the workload's threads
+TRACEPOINT_MAX = ('tracepoint:kmem:rss_stat /comm == "churn_threads" && args->member == 1/ '
+                  '{ @anon[args->mm_id] = max(args->size); }')
+
+
+def tracepoint_peaks(bpftrace):
+    """{mm_id: the largest anon size in kB the tracepoint reported}."""
+    bpftrace.send_signal(signal.SIGINT)
+    out, err = bpftrace.communicate(timeout=120)
+    assert bpftrace.returncode == 0, err
+    peaks = {}
+    for line in out.splitlines():
+        if line.startswith("@anon["):
+            key, _, value = line.partition("]: ")
+            peaks[int(key[len("@anon["):])] = int(value) // 1024
+    return peaks
+
+
+def test_threads_on_two_cpus_fault_and_free_one_mm_no_drift():
+    cpus = len(os.sched_getaffinity(0))
+    if cpus < 2:
+        pytest.skip(f"needs 2 CPUs to fault on at once, this runs on {cpus}")
+    if not exact_counters():
+        pytest.skip("counters are one atomic each up to 6.1 (read exactly in O(1), nothing per CPU to get "
+                    "wrong), and faults there fire no event (SPLIT_RSS_COUNTING: a sync every 64)")
+    if not shutil.which("bpftrace"):
+        pytest.skip("bpftrace missing (scripts/install-deps installs it): it reads the rss_stat tracepoint")
+    nthreads = min(cpus, 4)
+    rounds = -(-EVENTS // (nthreads * (PAGES + 1)))  # a fault per page and an unmap per round
+    bpftrace = subprocess.Popen(["bpftrace", "-e", TRACEPOINT_MAX], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        assert "Attaching" in bpftrace.stdout.readline(), "bpftrace did not attach"
+        run = trace([wl("churn_threads"), str(nthreads), str(rounds), str(PAGES)], timeout=600)
+    finally:
+        peaks = tracepoint_peaks(bpftrace)
+    assert run.code == 0, run.stderr
+    base, end = run.report("base"), run.report("end")
+    assert len(run.rows) == 1, f"threads share one address space: {run.rows}"
+    row = run.row(end["pid"])
+    assert row["rss_events"] >= EVENTS, f"fewer RSS changes than meant: {row}"
+    # no drift: the end values are the kernel's, after all those changes
+    assert_row_matches_status(row, end["status"])
+    # every round gave back what it took
+    assert end["status"]["RssAnon"] == base["status"]["RssAnon"], (base, end)
+    # the peak: all threads holding their pages at once, as the tracepoint saw it
+    assert peaks, "the rss_stat tracepoint saw no anon change of the workload"
+    tp_peak = max(peaks.values())  # the workload's mm: the one whose anon went highest
+    assert row["hwm_anon_kb"] == tp_peak, f"peak anon {row['hwm_anon_kb']} kB, tracepoint {tp_peak} kB: {row}"
+    assert tp_peak == base["status"]["RssAnon"] + nthreads * PAGES * PAGE_KB, (tp_peak, base)
+    assert run.summary["tree_peak_anon_kb"] == row["hwm_anon_kb"], run.summary
+    assert_tree_peak_sane(run)
