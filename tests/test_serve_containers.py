@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 
+from cgroups import MemoryCgroup
 from harness import wait_until
 from test_serve import (Cgroup, Prometheus, Serve, parse_exposition, samples, start_spike_hold, stop_workload,
                         value)
@@ -58,11 +59,13 @@ def layouts():
     return out
 
 
-class NestedCgroup(Cgroup):
-    """A cgroup at parent/rel (directories made level by level), for
-    start_spike_hold; remove() takes the levels down again."""
+class NestedCgroup(MemoryCgroup):
+    """A cgroup at parent/rel (directories made level by level), in parent's
+    hierarchy (v1 memory or v2), for start_spike_hold; remove() takes the
+    levels down again."""
 
-    def __init__(self, parent, rel):
+    def __init__(self, parent, rel):  # pylint: disable=super-init-not-called
+        self.v1 = parent.v1
         self.levels = []
         d = parent.dir
         for part in rel.split("/"):
@@ -71,6 +74,7 @@ class NestedCgroup(Cgroup):
             self.levels.append(d)
         self.dir = d
         self.path = parent.path + "/" + rel
+        self.procs = str(d / "cgroup.procs")
 
     def remove(self):
         super().remove()  # waits until the leaf is empty, removes it
