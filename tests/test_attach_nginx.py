@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from cgroups import memory_cgroup  # noqa: F401 (fixture)
-from harness import (assert_row_matches_status, children, end_server, free_port, parse_reports,
+from harness import (IN_VM, assert_row_matches_status, children, end_server, free_port, parse_reports,
                      proc_status, start_attached, start_idle, stop_attached, wait_until)
 
-pytestmark = pytest.mark.root
+pytestmark = [pytest.mark.root,
+              pytest.mark.skipif(IN_VM, reason="a real server under emulation is slow: the guests test the attach path in test_attach_tree.py and test_attach_cgroup.py")]
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 WORKERS = 2

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import SCALE, end_server, free_port, start_attached, stop_attached, wait_until
+from harness import IN_VM, SCALE, end_server, free_port, start_attached, stop_attached, wait_until
 
-pytestmark = pytest.mark.root
+pytestmark = [pytest.mark.root,
+              pytest.mark.skipif(IN_VM, reason="a real server under emulation is slow: the guests test the attach path in test_attach_tree.py and test_attach_cgroup.py")]
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 KEYS = max(int(40_000 * SCALE), 2000)

@@ -12,10 +12,13 @@ import re
 import pytest
 import yaml
 
-from harness import ROOT, help_options, wait_until
+from harness import IN_VM, ROOT, help_options, wait_until
 from test_install import unit_capabilities
 from test_serve import Prometheus, Serve, parse_exposition
 from test_serve_containers import placed  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.skipif(IN_VM, reason="the manifest and the dashboard do not depend on the kernel: tested "
+                                "on the host (a real Prometheus under emulation is slow)")
 
 DAEMONSET = ROOT / "deploy/kubernetes/rsstrace-daemonset.yaml"
 DOCKERFILE = ROOT / "deploy/kubernetes/Dockerfile"

@@ -13,11 +13,12 @@ import uuid
 import pytest
 
 from cgroups import MemoryCgroup
-from harness import wait_until
+from harness import IN_VM, wait_until
 from test_serve import (Cgroup, Prometheus, Serve, parse_exposition, samples, start_spike_hold, stop_workload,
                         value)
 
-pytestmark = pytest.mark.root
+pytestmark = [pytest.mark.root,
+              pytest.mark.skipif(IN_VM, reason="labels from cgroup paths: nothing here depends on the kernel; a host test (a real Prometheus under emulation is slow)")]
 
 CONTAINER_LABELS = ("container_runtime", "container_id", "pod_uid", "qos_class")
 

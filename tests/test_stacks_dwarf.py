@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from harness import MIB_KB, SCALE, own_peak, trace, wl
+from harness import IN_VM, MIB_KB, SCALE, own_peak, trace, wl
 from test_stacks import by_leaf as site, near, stack_objs as objs
 
 pytestmark = pytest.mark.root
@@ -95,6 +95,8 @@ def assert_charged_to_whole_stacks(run, comm, named):
     assert any(f.split("@")[0] in named for f in frames(stacks[0])), stacks[0]
 
 
+@pytest.mark.skipif(IN_VM, reason="real programs under emulation are slow, and unwinding is user space: "
+                    "the guests test the kernel side on nofp_sites")
 def test_stripped_python_holding_a_bytearray():
     python = "/usr/bin/python3"
     if not os.access(python, os.X_OK):
@@ -104,6 +106,8 @@ def test_stripped_python_holding_a_bytearray():
     assert_charged_to_whole_stacks(run, "python3", ("Py_BytesMain", "Py_RunMain", "PyEval_EvalCode"))
 
 
+@pytest.mark.skipif(IN_VM, reason="real programs under emulation are slow, and unwinding is user space: "
+                    "the guests test the kernel side on nofp_sites")
 def test_stripped_xz_compressing(tmp_path):
     xz = shutil.which("xz")
     if not xz:
