@@ -6,6 +6,7 @@ classic tracepoints, whose tracefs is mode 0700). With CAP_BPF + CAP_PERFMON
 every load failed with EPERM ("failed to iterate BTF objects") before."""
 
 import json
+import platform
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +20,13 @@ pytestmark = pytest.mark.root  # to become nobody
 
 NOBODY = 65534
 LEAST = "+bpf,+perfmon"
+# Debian's 5.10 refuses the load itself to CAP_BPF + CAP_PERFMON (EPERM, seen
+# in the 5.10 guest); the least set there is not measured yet (rsstrace(8),
+# PRIVILEGES): root.
+LOAD_REFUSED = tuple(map(int, platform.release().split(".")[:2])) < (5, 15)
+least_set_loads = pytest.mark.skipif(LOAD_REFUSED, reason=f"{platform.release()} refuses the BPF load to CAP_BPF + "
+                                     "CAP_PERFMON (EPERM, seen in the 5.10 guest; map memory counts against "
+                                     "RLIMIT_MEMLOCK before 5.11, so likely CAP_SYS_RESOURCE too: not tested yet)")
 WITH_TRACEFS = LEAST + ",+dac_read_search"
 
 
@@ -45,6 +53,7 @@ def hooks_in_use(prefix=()):
     return {o["hook"]: o["in_use"] for o in map(json.loads, p.stdout.splitlines())}
 
 
+@least_set_loads
 def test_trace_as_nobody_with_cap_bpf_and_cap_perfmon(nobody_dir):
     out = nobody_dir / "out.json"
     p = subprocess.run(as_nobody(LEAST) + [str(RSSTRACE), "-o", str(out), "--json", "--", wl("spike"), "32", "4"],
@@ -58,6 +67,7 @@ def test_trace_as_nobody_with_cap_bpf_and_cap_perfmon(nobody_dir):
     assert summary["lost_events"] == 0, summary
 
 
+@least_set_loads
 def test_top_as_nobody_sees_root_processes_with_their_numbers():
     idle = start_idle(16)
     try:
@@ -73,6 +83,7 @@ def test_top_as_nobody_sees_root_processes_with_their_numbers():
     assert rows[0]["rss_anon_kb"] == st["RssAnon"], (rows[0], st)
 
 
+@least_set_loads
 def test_hooks_as_nobody_are_roots_and_only_tracefs_needs_more():
     """With CAP_DAC_READ_SEARCH too, every hook is the one root gets; without
     it, only the classic tracepoints (tracefs) are out of reach."""
