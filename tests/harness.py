@@ -9,10 +9,12 @@ import json
 import os
 import re
 import select
+import shutil
 import socket
 import subprocess
 import time
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -343,3 +345,18 @@ def end_server(proc, ask, timeout=30):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+NOBODY = 65534  # the unprivileged user the tests become (setpriv)
+
+
+@contextmanager
+def temp_dir_with_mode(prefix, mode):
+    """A fresh directory with mode (0o777: nobody may write there; 0o1777:
+    sticky, like /tmp), removed with what it holds afterwards."""
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        d.chmod(mode)
+        yield d
+    finally:
+        shutil.rmtree(d)

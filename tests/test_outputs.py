@@ -10,16 +10,15 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from harness import IN_VM, RSSTRACE, parse_json_lines, read_until, start_idle, wait_until
+from harness import (IN_VM, NOBODY, RSSTRACE, parse_json_lines, read_until, start_idle, temp_dir_with_mode,
+                     wait_until)
 
 EXIT_OUTPUT_FAILED = 98
-NOBODY = 65534
 
 
 def rsstrace(*args, **kw):
@@ -37,10 +36,8 @@ def only_line(stderr):
 @pytest.fixture
 def shared_dir():
     """A directory like /tmp: sticky, anyone can write (removed after)."""
-    d = Path(tempfile.mkdtemp(prefix="rsstrace-sticky-"))
-    d.chmod(0o1777)
-    yield d
-    shutil.rmtree(d)
+    with temp_dir_with_mode("rsstrace-sticky-", 0o1777) as d:
+        yield d
 
 
 # ---- item 1: failed writes ------------------------------------------------------------
@@ -227,9 +224,7 @@ def test_two_outputs_to_one_device_are_fine():
 def test_failed_run_as_non_root_leaves_output_untouched():
     if not shutil.which("setpriv"):
         pytest.skip("setpriv (util-linux) is not installed")
-    d = Path(tempfile.mkdtemp(prefix="rsstrace-out-"))
-    try:
-        d.chmod(0o777)
+    with temp_dir_with_mode("rsstrace-out-", 0o777) as d:
         old, new = d / "old.txt", d / "new.txt"
         old.write_text("previous results\n")
         old.chmod(0o666)
@@ -240,8 +235,6 @@ def test_failed_run_as_non_root_leaves_output_untouched():
             assert p.returncode == 1, p  # the preflight check: not root
         assert old.read_text() == "previous results\n"
         assert not new.exists(), "a failed run left a new, empty output file"
-    finally:
-        shutil.rmtree(d)
 
 
 @pytest.mark.root

@@ -9,16 +9,14 @@ import json
 import platform
 import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from harness import RSSTRACE, assert_row_matches_status, parse_json_lines, parse_reports, proc_status, start_idle, wl
+from harness import (NOBODY, RSSTRACE, assert_row_matches_status, parse_json_lines, parse_reports, proc_status,
+                     start_idle, temp_dir_with_mode, wl)
 
 pytestmark = pytest.mark.root  # to become nobody
 
-NOBODY = 65534
 LEAST = "+bpf,+perfmon"
 # The least set rsstrace(8) documents is for kernels whose hooks are all
 # tp_btf (6.2 and newer). Before that it is not settled: Debian's 5.10
@@ -42,10 +40,8 @@ def as_nobody(caps):
 @pytest.fixture
 def nobody_dir():
     """A directory nobody may write its output in."""
-    d = Path(tempfile.mkdtemp(prefix="rsstrace-priv-"))
-    d.chmod(0o777)
-    yield d
-    shutil.rmtree(d)
+    with temp_dir_with_mode("rsstrace-priv-", 0o777) as d:
+        yield d
 
 
 def hooks_in_use(prefix=()):
