@@ -15,10 +15,10 @@ BUILD := build
 VERSION := 0.1
 
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Isrc -I$(BUILD) \
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Isrc -I$(BUILD) -I$(BUILD)/proto \
 	  -DRSSTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS = -MMD -MP
-LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw -lmicrohttpd -lpthread -lstdc++
+LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw -lmicrohttpd -lprotobuf-c -lpthread -lstdc++
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf \
 	      -Wall -Wno-unused-function
 
@@ -124,14 +124,32 @@ $(BUILD)/footprint.skel.h: $(BUILD)/footprint.bpf.o
 # nothing when nothing changed.
 .SECONDARY:
 
-# Objects mirror src/'s folders; -MMD records which headers each includes.
-# The skeletons are generated headers: every object waits for them (the
-# first build cannot know from .d files yet who includes one).
-$(BUILD)/obj/%.o: src/%.c | $(SKELS)
+# --pprof's message types: C generated from proto/*.proto by protoc-c
+# (Debian's protobuf-c-compiler), into build/, not git; linked with
+# libprotobuf-c.
+PROTOC_C ?= protoc-c
+PROTO_NAMES := $(patsubst proto/%.proto,%,$(wildcard proto/*.proto))
+PROTO_HDRS := $(PROTO_NAMES:%=$(BUILD)/proto/%.pb-c.h)
+PROTO_OBJS := $(PROTO_NAMES:%=$(BUILD)/obj/proto/%.pb-c.o)
+SAN_PROTO_OBJS := $(PROTO_NAMES:%=$(BUILD)/san/obj/proto/%.pb-c.o)
+
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	$(PROTOC_C) --c_out=$(BUILD)/proto -Iproto $<
+
+$(BUILD)/obj/proto/%.o: $(BUILD)/proto/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-rsstrace: $(APP_OBJS) $(LIB_OBJS) $(BPF_EMBED)
+# Objects mirror src/'s folders; -MMD records which headers each includes.
+# The skeletons and the protobuf headers are generated headers: every object
+# waits for them (the first build cannot know from .d files yet who includes
+# one).
+$(BUILD)/obj/%.o: src/%.c | $(SKELS) $(PROTO_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+rsstrace: $(APP_OBJS) $(LIB_OBJS) $(PROTO_OBJS) $(BPF_EMBED)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # frame pointers: --stacks walks them (tests/test_stacks.py)
@@ -165,11 +183,15 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_
 $(BUILD)/san $(BUILD)/san/unit $(BUILD)/fuzz:
 	mkdir -p $@
 
-$(BUILD)/san/obj/%.o: src/%.c | $(SKELS)
+$(BUILD)/san/obj/%.o: src/%.c | $(SKELS) $(PROTO_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS) $(BPF_EMBED) $(BPF_TEST_EMBED)
+$(BUILD)/san/obj/proto/%.o: $(BUILD)/proto/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS) $(SAN_PROTO_OBJS) $(BPF_EMBED) $(BPF_TEST_EMBED)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/san/unit/%: tests/unit/%.c $(SAN_LIB_OBJS) | $(BUILD)/san/unit
@@ -198,7 +220,7 @@ check-unit: $(UNIT_TESTS)
 .PHONY: check-bpf
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/bpftest/%,$(wildcard tests/bpf/test_*.c))
 
-$(BUILD)/bpftest/librsstrace.a: $(filter-out $(BUILD)/obj/main.o,$(APP_OBJS)) $(LIB_OBJS) $(BPF_EMBED)
+$(BUILD)/bpftest/librsstrace.a: $(filter-out $(BUILD)/obj/main.o,$(APP_OBJS)) $(LIB_OBJS) $(PROTO_OBJS) $(BPF_EMBED)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
