@@ -80,6 +80,11 @@ static const char help_text[] =
 	"      --kernel-stacks    also the kernel stack (implies --stacks)\n"
 	"      --folded FILE      write the stacks in the folded format of flame graph\n"
 	"                         tools: comm;outer;...;inner PAGES (implies --stacks)\n"
+	"      --pprof FILE       write the stacks as a pprof profile (gzip'd\n"
+	"                         profile.proto: go tool pprof, Pyroscope, Perfetto):\n"
+	"                         bytes faulted in up to each process's peak (and over\n"
+	"                         the run), with files, build ids, functions and\n"
+	"                         lines (implies --stacks; fp unless --stacks=dwarf)\n"
 	"      --stack-entries N  (process, stack) pairs kept at once (default 65536);\n"
 	"                         overflow is counted and reported\n"
 	"\n"
@@ -139,6 +144,7 @@ static const char help_text[] =
 	"  sudo rsstrace --svg mem.svg -- ./job      a chart to look at\n"
 	"  sudo rsstrace --folded f.txt -- ./job && flamegraph.pl f.txt > f.svg\n"
 	"  sudo rsstrace --stacks=dwarf -- xz -9 big  stacks through Debian's libraries\n"
+	"  sudo rsstrace --pprof m.pb.gz -- ./job && go tool pprof -top m.pb.gz\n"
 	"  sudo rsstrace --cgroup -- ./etl.sh        why the cgroup's usage is not RSS\n"
 	"  sudo rsstrace --footprint -- ./prefork    real memory of a forking server\n"
 	"\n"
@@ -167,6 +173,7 @@ enum {
 	OPT_STACKS,
 	OPT_KSTACKS,
 	OPT_FOLDED,
+	OPT_PPROF,
 	OPT_STACK_ENTRIES,
 	OPT_STACK_COPY,
 };
@@ -197,6 +204,7 @@ static const struct option long_opts[] = {
 	{ "stack-copy", required_argument, NULL, OPT_STACK_COPY },
 	{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "pprof", required_argument, NULL, OPT_PPROF },
 	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -329,9 +337,10 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		o->stacks = o->kernel_stacks = true;
 		break;
 	case OPT_FOLDED:
+	case OPT_PPROF:
 		if (!*arg)
-			return cli_error(c, "empty file name for --folded");
-		o->folded = arg;
+			return cli_error(c, "empty file name for --%s", opt == OPT_FOLDED ? "folded" : "pprof");
+		*(opt == OPT_FOLDED ? &o->folded : &o->pprof) = arg;
 		o->stacks = true;
 		break;
 	case OPT_STACK_ENTRIES:
@@ -357,11 +366,13 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 static int check_outputs_differ(const struct cli *c, const struct options *o)
 {
 	/* without -o, the summary goes to standard output */
-	const char *names[] = { o->output ? "-o" : "the summary", "--csv", "--svg", "--folded" };
-	const char *paths[] = { o->output ? o->output : "(standard output: no -o)", o->csv, o->svg, o->folded };
+	const char *names[] = { o->output ? "-o" : "the summary", "--csv", "--svg", "--folded", "--pprof" };
+	const char *paths[] = { o->output ? o->output : "(standard output: no -o)", o->csv, o->svg, o->folded,
+				o->pprof };
+	int n = (int)(sizeof(paths) / sizeof(paths[0]));
 
-	for (int i = 0; i < 4; i++)
-		for (int j = i + 1; j < 4; j++)
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
 			if (paths[i] && paths[j] &&
 			    output_same_file(i || o->output ? paths[i] : "-", paths[j]))
 				return cli_error(c, "%s %s and %s %s name the same file", names[i], paths[i],

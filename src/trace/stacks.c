@@ -328,12 +328,7 @@ static void sanitize(char *p, size_t len)
 			*p = '_';
 }
 
-/*
- * Frame `i` of the stack, innermost = 0 (users first, then kernel frames).
- * Returns false past the end.
- */
-static bool frame_name(struct stacks *s, const struct stack_frames *f, uint32_t i, char *buf,
-		       size_t len)
+bool stacks_frame_name(struct stacks *s, const struct stack_frames *f, uint32_t i, char *buf, size_t len)
 {
 	if (i < f->kernel_nr) {
 		symbolizer_kernel(s->sym, f->kernel[i], i > 0, buf, len - 4);
@@ -354,14 +349,12 @@ static bool frame_name(struct stacks *s, const struct stack_frames *f, uint32_t 
 	return true;
 }
 
-static uint32_t nframes(const struct stack_frames *f)
+uint32_t stacks_nframes(const struct stack_frames *f)
 {
 	return f ? f->kernel_nr + (f->user_nr < STACK_USER_DEPTH ? f->user_nr : STACK_USER_DEPTH) : 0;
 }
 
-/* How many innermost kernel frames are the tracing machinery itself (the
- * BPF program, the tracepoint's glue): not part of why memory moved. */
-static uint32_t tracing_frames(struct stacks *s, const struct stack_frames *f)
+uint32_t stacks_tracing_frames(struct stacks *s, const struct stack_frames *f)
 {
 	static const char *const glue[] = { "bpf_", "__bpf", "__traceiter_", "trace_rss_stat",
 					    "__trace_", "perf_trace_", "mm_trace_" };
@@ -380,25 +373,30 @@ static uint32_t tracing_frames(struct stacks *s, const struct stack_frames *f)
 	return i;
 }
 
+const char *stacks_comm(const struct stack_agg *a, char *buf)
+{
+	memcpy(buf, a->comm, RSS_COMM_LEN);
+	buf[RSS_COMM_LEN] = 0;
+	sanitize(buf, STACKS_COMM_LEN);
+	return buf;
+}
+
 /* "comm;outer;...;inner" into out (always terminated). */
 static void folded_name(struct stacks *s, const struct stack_agg *a, char *out, size_t len)
 {
-	char comm[TEXT_ESC_LEN(RSS_COMM_LEN)], fr[512];
+	char comm[STACKS_COMM_LEN], fr[512];
 	size_t off;
-	uint32_t n = nframes(a->frames);
+	uint32_t n = stacks_nframes(a->frames);
 
-	memcpy(comm, a->comm, RSS_COMM_LEN);
-	comm[RSS_COMM_LEN] = 0;
-	sanitize(comm, sizeof(comm));
-	off = snprintf(out, len, "%s", comm);
+	off = snprintf(out, len, "%s", stacks_comm(a, comm));
 	if (!a->frames) {
 		snprintf(out + off, len - off, ";[stack lost]");
 		return;
 	}
 	if (!n)
 		off += snprintf(out + off, len - off, ";[no user stack]");
-	for (uint32_t i = n; i-- > tracing_frames(s, a->frames) && off < len - 1;)
-		if (frame_name(s, a->frames, i, fr, sizeof(fr)))
+	for (uint32_t i = n; i-- > stacks_tracing_frames(s, a->frames) && off < len - 1;)
+		if (stacks_frame_name(s, a->frames, i, fr, sizeof(fr)))
 			off += snprintf(out + off, len - off, ";%s", fr);
 }
 
@@ -419,8 +417,7 @@ static void read_frames(struct stacks *s)
 	}
 }
 
-/* Files of frames whose build id is unknown so far: look system-wide once. */
-static void find_missing_files(struct stacks *s)
+void stacks_find_files(struct stacks *s)
 {
 	for (size_t i = 0; i < s->aggs_cap; i++) {
 		const struct stack_frames *f = s->aggs[i].used ? s->aggs[i].frames : NULL;
@@ -465,7 +462,7 @@ static long name_stacks(struct stacks *s, struct named_stack **out)
 		free(line);
 		return -ENOMEM;
 	}
-	find_missing_files(s);
+	stacks_find_files(s);
 	for (size_t i = 0; i < s->aggs_cap; i++) {
 		const struct stack_agg *a = &s->aggs[i];
 

@@ -255,32 +255,73 @@ static const char *basename_of(const char *path)
 	return b ? b + 1 : path;
 }
 
+/* The file with this build id, opened, and the address (in libdwfl's
+ * terms) of its file offset; ret_addr: just before it, at the call.
+ * Returns NULL if the build id is unknown or no segment maps the offset:
+ * then it is not code (a frame-pointer walk through code built without
+ * frame pointers reads garbage past its real frames). *mod is NULL if the
+ * file could not be opened. */
+static struct sym_file *code_at(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
+				bool ret_addr, Dwfl_Module **mod, GElf_Addr *addr)
+{
+	struct sym_file *f = find_id(s, build_id);
+	uint64_t vaddr, look = ret_addr && offset ? offset - 1 : offset;
+	GElf_Addr bias = 0;
+
+	*mod = NULL;
+	if (!f || file_offset_to_vaddr((const uint64_t (*)[3])f->phdrs, f->nphdrs, look, &vaddr))
+		return NULL;
+	if (!open_module(f)) {
+		*mod = f->mod;
+		dwfl_module_getelf(f->mod, &bias);
+	}
+	*addr = vaddr + bias;
+	return f;
+}
+
 const char *symbolizer_user(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
 			    bool ret_addr, char *buf, size_t len)
 {
-	struct sym_file *f = find_id(s, build_id);
-	uint64_t addr, look = ret_addr && offset ? offset - 1 : offset;
+	Dwfl_Module *mod;
+	GElf_Addr addr;
+	struct sym_file *f = code_at(s, build_id, offset, ret_addr, &mod, &addr);
 	const char *name = NULL;
-	GElf_Addr bias = 0;
 
-	/* An offset no segment maps is not code: a frame-pointer walk through
-	 * code built without frame pointers reads garbage past its real frames. */
-	if (!f || file_offset_to_vaddr((const uint64_t (*)[3])f->phdrs, f->nphdrs, look, &addr)) {
+	if (!f) {
 		snprintf(buf, len, "[unknown]");
 		return buf;
 	}
-	if (!open_module(f)) {
+	if (mod) {
 		GElf_Off sym_off;
 		GElf_Sym sym;
 
-		dwfl_module_getelf(f->mod, &bias);
-		name = dwfl_module_addrinfo(f->mod, addr + bias, &sym_off, &sym, NULL, NULL, NULL);
+		name = dwfl_module_addrinfo(mod, addr, &sym_off, &sym, NULL, NULL, NULL);
 	}
 	if (name)
 		demangle(name, buf, len);
 	else
 		snprintf(buf, len, "%s+0x%llx", basename_of(f->path), (unsigned long long)offset);
 	return buf;
+}
+
+const char *symbolizer_user_line(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
+				 bool ret_addr, int *line)
+{
+	Dwfl_Module *mod;
+	GElf_Addr addr;
+	Dwfl_Line *l = code_at(s, build_id, offset, ret_addr, &mod, &addr) && mod ? dwfl_module_getsrc(mod, addr) : NULL;
+	const char *file = l ? dwfl_lineinfo(l, NULL, line, NULL, NULL, NULL) : NULL;
+
+	if (!file)
+		*line = 0;
+	return file;
+}
+
+const char *symbolizer_path(struct symbolizer *s, const unsigned char *build_id)
+{
+	struct sym_file *f = find_id(s, build_id);
+
+	return f ? f->path : NULL;
 }
 
 static int cmp_ksym(const void *a, const void *b)

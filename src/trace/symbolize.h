@@ -45,6 +45,15 @@ bool symbolizer_knows(struct symbolizer *s, const unsigned char *build_id);
 const char *symbolizer_user(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
 			    bool ret_addr, char *buf, size_t len);
 
+/* The source file (owned by the symbolizer) and *line of that code, from the
+ * file's debug info or its separate debug file; NULL and *line = 0 where
+ * none says. */
+const char *symbolizer_user_line(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
+				 bool ret_addr, int *line);
+
+/* The path of the file with this build id, or NULL if none is known. */
+const char *symbolizer_path(struct symbolizer *s, const unsigned char *build_id);
+
 /* The kernel function at ip (/proc/kallsyms), or "[kernel]". Returns buf. */
 const char *symbolizer_kernel(struct symbolizer *s, uint64_t ip, bool ret_addr, char *buf,
 			      size_t len);
