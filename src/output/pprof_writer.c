@@ -120,16 +120,30 @@ static void intern_free(struct intern *t)
 	free(t->v);
 }
 
+/* The id of key in t, whose rows are the array *arr (n of them, of elem
+ * bytes): a new key (*added) gets room for its row, for the caller to fill.
+ * Returns 0, and marks the profile unwritable, if memory ran out. */
+static uint64_t intern_row(struct pprof *p, struct intern *t, const void *key, size_t len, void **arr,
+			   size_t *cap, size_t n, size_t elem, bool *added)
+{
+	uint64_t id = intern(t, key, len, added);
+
+	if (!id || (*added && !array_grow(arr, cap, n, elem))) {
+		p->oom = true;
+		return 0;
+	}
+	return id;
+}
+
 /* The string table index of s ("" is index 0, as the format requires). */
 static int64_t str_index(struct pprof *p, const char *s)
 {
 	bool added;
-	uint64_t id = intern(&p->strings, s, strlen(s), &added);
+	uint64_t id = intern_row(p, &p->strings, s, strlen(s), (void **)&p->strs, &p->strs_cap, p->nstrs,
+				 sizeof(*p->strs), &added);
 
-	if (!id || (added && !array_grow((void **)&p->strs, &p->strs_cap, p->nstrs, sizeof(*p->strs)))) {
-		p->oom = true;
+	if (!id)
 		return 0;
-	}
 	if (added) {
 		p->strs[p->nstrs] = strdup(s);
 		if (!p->strs[p->nstrs])
@@ -201,13 +215,10 @@ uint64_t pprof_mapping(struct pprof *p, const char *path, const char *build_id, 
 	struct mapping_rec m = { .msg = PERFTOOLS__PROFILES__MAPPING__INIT, .offsets = offsets };
 	int64_t key[3] = { str_index(p, path), build_id ? str_index(p, build_id) : 0, !!offsets };
 	bool added;
-	uint64_t id = intern(&p->mappings, key, sizeof(key), &added);
+	uint64_t id = intern_row(p, &p->mappings, key, sizeof(key), (void **)&p->maps, &p->maps_cap, p->nmaps,
+				 sizeof(*p->maps), &added);
 
-	if (!id || (added && !array_grow((void **)&p->maps, &p->maps_cap, p->nmaps, sizeof(*p->maps)))) {
-		p->oom = true;
-		return 0;
-	}
-	if (!added)
+	if (!id || !added)
 		return id;
 	m.msg.id = id;
 	m.msg.filename = key[0];
@@ -222,13 +233,10 @@ static uint64_t function_id(struct pprof *p, const char *name, const char *file)
 	Perftools__Profiles__Function f = PERFTOOLS__PROFILES__FUNCTION__INIT;
 	int64_t key[2] = { str_index(p, name), file ? str_index(p, file) : 0 };
 	bool added;
-	uint64_t id = intern(&p->functions, key, sizeof(key), &added);
+	uint64_t id = intern_row(p, &p->functions, key, sizeof(key), (void **)&p->funcs, &p->funcs_cap,
+				 p->nfuncs, sizeof(*p->funcs), &added);
 
-	if (!id || (added && !array_grow((void **)&p->funcs, &p->funcs_cap, p->nfuncs, sizeof(*p->funcs)))) {
-		p->oom = true;
-		return 0;
-	}
-	if (added) {
+	if (id && added) {
 		f.id = id;
 		f.name = key[0];
 		f.filename = key[1];
@@ -257,13 +265,10 @@ uint64_t pprof_location(struct pprof *p, uint64_t mapping, uint64_t address, con
 				  .line = PERFTOOLS__PROFILES__LINE__INIT };
 	uint64_t key[4] = { mapping, address, function_id(p, function, file), (uint64_t)line };
 	bool added;
-	uint64_t id = key[2] ? intern(&p->locations, key, sizeof(key), &added) : 0;
+	uint64_t id = key[2] ? intern_row(p, &p->locations, key, sizeof(key), (void **)&p->locs, &p->locs_cap,
+					  p->nlocs, sizeof(*p->locs), &added) : 0;
 
-	if (!id || (added && !array_grow((void **)&p->locs, &p->locs_cap, p->nlocs, sizeof(*p->locs)))) {
-		p->oom = true;
-		return 0;
-	}
-	if (!added)
+	if (!id || !added)
 		return id;
 	r.msg.id = id;
 	r.msg.mapping_id = mapping;
