@@ -102,8 +102,10 @@ def test_frame_pointer_stacks_too(tmp_path):
     assert run.code == 0, run.stderr
     alpha = by_leaf(stack_objs(run), "site_alpha")
     assert stack_objs(run, "stacks")[0]["unwind"] == "fp"
-    _, rows, _ = top(prof, "faulted_to_peak_space")
+    head, rows, _ = top(prof, "faulted_to_peak_space")
     assert rows[0][2] == "site_alpha" and rows[0][0] == alpha["at_peak_kb"] * 1024, (rows[:3], alpha)
+    # the walk stops in libc, below main: the main mapping is still the workload
+    assert re.search(r"^File: two_sites$", head, re.M), head
 
 
 def test_no_samples_is_still_a_valid_profile(tmp_path):

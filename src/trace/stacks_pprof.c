@@ -2,7 +2,9 @@
 #include "trace/stacks_pprof.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "output/pprof_writer.h"
 #include "trace/stacks.h"
@@ -71,23 +73,54 @@ static uint64_t resident(const uint64_t *pages)
 	return pages[RSS_ANON] + pages[RSS_FILE] + pages[RSS_SHMEM];
 }
 
+/* A shared library's name: "*.so" or "*.so.N..." (pprof's own test). */
+static bool is_library(const char *path)
+{
+	for (const char *so = strstr(path, ".so"); so; so = strstr(so + 1, ".so"))
+		if (so[3] == 0 || so[3] == '.')
+			return true;
+	return false;
+}
+
+/* The outermost frame of a's stack in a file that is not a shared library
+ * (its _start's, or main's where a frame-pointer walk stops in libc),
+ * among its MAIN_DEPTH outermost user frames; NULL if none. */
+#define MAIN_DEPTH 8
+static const struct stack_build_id_frame *main_file_frame(struct stacks *s, const struct stack_frames *f)
+{
+	uint32_t n = stacks_nframes(f);
+
+	for (uint32_t i = n; i-- > f->kernel_nr && n - i <= MAIN_DEPTH;) {
+		const struct stack_build_id_frame *u = &f->user[i - f->kernel_nr];
+		const char *path = u->status == 1 ? symbolizer_path(s->sym, u->build_id) : NULL;
+
+		if (path && !is_library(path))
+			return u;
+	}
+	return NULL;
+}
+
 /* Viewers take the first mapping for the main binary (go tool pprof names
- * it in its header): the file of the heaviest stack's outermost user frame
- * (its _start, where the stack reaches it). */
+ * it in its header): that file of the heaviest stack that has one. */
 static void add_main_mapping(struct stacks *s, struct pprof *p)
 {
-	const struct stack_agg *top = NULL;
-	uint32_t n;
+	const struct stack_build_id_frame *best = NULL;
+	uint64_t best_pages = 0;
 
-	for (size_t i = 0; i < s->aggs_cap; i++)
-		if (s->aggs[i].used && s->aggs[i].frames &&
-		    (!top || resident(s->aggs[i].at_peak) > resident(top->at_peak)))
-			top = &s->aggs[i];
-	if (!top)
-		return;
-	n = stacks_nframes(top->frames);
-	if (n > top->frames->kernel_nr && top->frames->user[n - 1 - top->frames->kernel_nr].status == 1)
-		file_mapping(s, p, &top->frames->user[n - 1 - top->frames->kernel_nr]);
+	for (size_t i = 0; i < s->aggs_cap; i++) {
+		const struct stack_agg *a = &s->aggs[i];
+		const struct stack_build_id_frame *u;
+
+		if (!a->used || !a->frames || (best && resident(a->at_peak) <= best_pages))
+			continue;
+		u = main_file_frame(s, a->frames);
+		if (u) {
+			best = u;
+			best_pages = resident(a->at_peak);
+		}
+	}
+	if (best)
+		file_mapping(s, p, best);
 }
 
 /* Frame i of f as a location: in its file (build id, file offset) with its
