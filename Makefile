@@ -169,6 +169,11 @@ workloads: $(WORKLOADS) $(BUILD)/workloads/cxx_sites
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/unit
 	$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) -o $@ -lcmocka -lm
 
+# the pprof writer's test also links it and the protobuf code it writes with
+$(BUILD)/unit/test_pprof_writer: tests/unit/test_pprof_writer.c $(LIB_OBJS) $(BUILD)/obj/output/pprof_writer.o \
+		$(PROTO_OBJS) | $(BUILD)/unit
+	$(CC) $(CFLAGS) $(DEPFLAGS) $< $(filter %.o,$^) -o $@ -lcmocka -lprotobuf-c -lz -lm
+
 # Sanitizer builds of the user-space code (make check runs them): AddressSanitizer
 # + UndefinedBehaviorSanitizer, and libFuzzer targets for every parser of
 # external text (tests/fuzz/).
@@ -196,6 +201,10 @@ $(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS) $(SAN_PROTO_OBJS) $(BPF_E
 
 $(BUILD)/san/unit/%: tests/unit/%.c $(SAN_LIB_OBJS) | $(BUILD)/san/unit
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) $< $(SAN_LIB_OBJS) -o $@ -lcmocka -lm
+
+$(BUILD)/san/unit/test_pprof_writer: tests/unit/test_pprof_writer.c $(SAN_LIB_OBJS) \
+		$(BUILD)/san/obj/output/pprof_writer.o $(SAN_PROTO_OBJS) | $(BUILD)/san/unit
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) $< $(filter %.o,$^) -o $@ -lcmocka -lprotobuf-c -lz -lm
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*/*.h) | $(BUILD)/fuzz
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $< $(LIB_SRCS) -o $@ -lm
