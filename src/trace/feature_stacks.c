@@ -107,9 +107,17 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 	stacks_harvest(&f->st, true);
 	if (f->folded.f)
 		err = write_output(&f->folded, run->o->folded, stacks_write_folded(&f->st, f->folded.f), what);
-	if (f->pprof.f && !err)
-		err = write_output(&f->pprof, run->o->pprof,
-				   stacks_write_pprof(&f->st, f->pprof.f, run->page_kb), what);
+	/* written even if the folded file failed; the first error is the one said */
+	if (f->pprof.f) {
+		const char *pprof_what = NULL;
+		int perr = write_output(&f->pprof, run->o->pprof,
+					stacks_write_pprof(&f->st, f->pprof.f, run->page_kb), &pprof_what);
+
+		if (perr && !err) {
+			err = perr;
+			*what = pprof_what;
+		}
+	}
 	return err;
 }
 
