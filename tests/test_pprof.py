@@ -85,6 +85,10 @@ def test_go_pprof_lists_site_c_first_with_the_bytes_of_the_json(tmp_path):
     assert re.search(r"^File: nofp_sites$", head, re.M), head
     assert f"Build ID: {elf_build_id(wl('nofp_sites'))}" in head, head
     assert "up to each process's peak RSS, including pages freed before that peak" in head, head
+    # the profile's duration: tracing until the outputs were written, before the summary's end
+    d = re.search(r"^Duration: ([\d.]+)(ms|s),", head, re.M)
+    assert d, head
+    assert 0 < float(d[1]) * (1 if d[2] == "ms" else 1000) <= run.summary["duration_ms"] + 1, (d[0], run.summary)
     # source lines from the workload's debug info: site_c is defined by SITE(c, 3)
     _, lines, _ = top(prof, "faulted_to_peak_space", "-lines")
     line = source_line(ROOT / "tests" / "workloads" / "nofp_sites.c", "SITE(c, 3)")

@@ -36,6 +36,7 @@ struct pprof {
 	int64_t *comments;
 	size_t ncomments, comments_cap;
 	int64_t default_type;
+	int64_t time_ns, duration_ns;
 	Perftools__Profiles__Function *funcs;
 	size_t nfuncs, funcs_cap;
 	struct location_rec *locs;
@@ -127,6 +128,12 @@ int pprof_sample_type(struct pprof *p, const char *type, const char *unit, int d
 	if (def)
 		p->default_type = vt.type;
 	return p->oom ? -ENOMEM : 0;
+}
+
+void pprof_time(struct pprof *p, int64_t time_ns, int64_t duration_ns)
+{
+	p->time_ns = time_ns;
+	p->duration_ns = duration_ns;
 }
 
 int pprof_comment(struct pprof *p, const char *text)
@@ -301,6 +308,8 @@ static int parts_make(struct pprof *p, struct parts *pt, Perftools__Profiles__Pr
 	msg->n_comment = p->ncomments;
 	msg->comment = p->comments;
 	msg->default_sample_type = p->default_type;
+	msg->time_nanos = p->time_ns;
+	msg->duration_nanos = p->duration_ns;
 	return 0;
 }
 

@@ -22,6 +22,9 @@ void pprof_free(struct pprof *p);
  * added; def marks the one viewers show first. Returns 0 or -ENOMEM. */
 int pprof_sample_type(struct pprof *p, const char *type, const char *unit, int def);
 
+/* When collection began (ns since the epoch) and how long it lasted. */
+void pprof_time(struct pprof *p, int64_t time_ns, int64_t duration_ns);
+
 /* Free text that viewers show with the profile. Returns 0 or -ENOMEM. */
 int pprof_comment(struct pprof *p, const char *text);
 

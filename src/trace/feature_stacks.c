@@ -111,7 +111,7 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 	if (f->pprof.f) {
 		const char *pprof_what = NULL;
 		int perr = write_output(&f->pprof, run->o->pprof,
-					stacks_write_pprof(&f->st, f->pprof.f, run->page_kb), &pprof_what);
+					stacks_write_pprof(&f->st, f->pprof.f, run->page_kb, now_ns - run->t0_ns), &pprof_what);
 
 		if (perr && !err) {
 			err = perr;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "output/pprof_writer.h"
 #include "trace/stacks.h"
@@ -170,10 +171,22 @@ static int add_sample(struct stacks *s, struct pprof *p, const struct stack_agg 
 	return pprof_sample(p, locs, nlocs, v, "comm", stacks_comm(a, comm));
 }
 
-int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb)
+/* Now, in ns since the epoch. */
+static int64_t epoch_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t duration_ns)
 {
 	struct pprof *p = pprof_new();
 	int err = p ? add_header(p, s->dwarf) : -ENOMEM;
+
+	if (p)
+		pprof_time(p, epoch_ns() - (int64_t)duration_ns, (int64_t)duration_ns);
 
 	stacks_find_files(s);
 	if (!err)

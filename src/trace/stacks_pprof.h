@@ -14,7 +14,8 @@
 
 struct stacks;
 
-/* After the final harvest. Returns 0, -ENOMEM, or -EIO if out failed. */
-int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb);
+/* After the final harvest; tracing lasted duration_ns, until now. Returns 0,
+ * -ENOMEM, or -EIO if out failed. */
+int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t duration_ns);
 
 #endif

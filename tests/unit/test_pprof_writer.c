@@ -56,7 +56,10 @@ static void empty_profile_has_its_types_and_the_empty_string_first(void **state)
 	assert_int_equal(pprof_sample_type(p, "faulted", "bytes", 0), 0);
 	assert_int_equal(pprof_sample_type(p, "held", "bytes", 1), 0);
 	assert_int_equal(pprof_comment(p, "what it is"), 0);
+	pprof_time(p, 1764775000123456789LL, 2500000000LL);
 	m = round_trip(p);
+	assert_int_equal(m->time_nanos, 1764775000123456789LL);
+	assert_int_equal(m->duration_nanos, 2500000000LL);
 	assert_string_equal(str(m, 0), "");
 	assert_int_equal(m->n_sample, 0);
 	assert_int_equal(m->n_sample_type, 2);
