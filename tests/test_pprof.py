@@ -135,3 +135,25 @@ def test_empty_file_name_is_a_usage_error():
     p = subprocess.run([str(ROOT / "rsstrace"), "--pprof", "", "--", "true"], capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 2 and "empty file name for --pprof" in p.stderr, p
+
+
+def test_locations_lie_in_their_mappings_and_kernel_frames_have_no_address(tmp_path):
+    """--kernel-stacks: the kernel frames are there, by name only (an address
+    would show where the kernel is to whoever reads the file); every user
+    location is inside its mapping's range, and none is a kernel address
+    (a frame-pointer walk past the real frames reads such values)."""
+    prof = tmp_path / "k.pb.gz"
+    run = trace([wl("two_sites"), "16", "8"], "--kernel-stacks", "--pprof", str(prof))
+    assert run.code == 0, run.stderr
+    raw = pprof("-raw", prof)
+    maps = {int(m[1]): (int(m[2], 16), int(m[3], 16))
+            for m in re.finditer(r"^(\d+): 0x([0-9a-f]+)/0x([0-9a-f]+)/0x[0-9a-f]+ ", raw, re.M)}
+    locs = re.findall(r"^\s+\d+: 0x([0-9a-f]+) (?:M=(\d+) )?(\S+)", raw.split("Locations", 1)[1], re.M)
+    assert maps and locs, raw[-3000:]
+    kernel = [(a, m) for a, m, name in locs if name.endswith("_[k]")]
+    assert kernel and all(a == "0" and not m for a, m in kernel), kernel[:5]
+    for addr, m, name in locs:
+        assert int(addr, 16) < 1 << 47, (addr, name)
+        if m:
+            start, limit = maps[int(m)]
+            assert start <= int(addr, 16) < limit, (addr, name, maps[int(m)])

@@ -33,10 +33,9 @@ static const char *const about[] = {
 	"Pages that came without a user stack of the process (fork's copy, kernel threads, "
 	"before tracing began) are not charged",
 	"Addresses of user frames are offsets in the mapped file (the stacks are kept as build id "
-	"and file offset, alike in every process); kernel frames' are kernel addresses",
+	"and file offset, alike in every process); kernel frames (--kernel-stacks, names ending "
+	"in _[k]) have no address",
 };
-
-#define KERNEL_MAPPING "[kernel.kallsyms]"
 
 static int add_header(struct pprof *p, bool dwarf)
 {
@@ -125,7 +124,8 @@ static void add_main_mapping(struct stacks *s, struct pprof *p)
 }
 
 /* Frame i of f as a location: in its file (build id, file offset) with its
- * source line where known, in the kernel, or nowhere (an ip only). */
+ * source line where known, or a name at no address (a kernel frame, one
+ * without a file or not in its code). */
 static uint64_t frame_location(struct stacks *s, struct pprof *p, const struct stack_frames *f, uint32_t i,
 			       const char *name)
 {
@@ -134,11 +134,18 @@ static uint64_t frame_location(struct stacks *s, struct pprof *p, const struct s
 	uint64_t mapping;
 	int line;
 
+	/* a kernel frame is its name only: its address would tell whoever reads
+	 * the file (created 0666 less the umask) where the kernel is (KASLR) */
 	if (i < f->kernel_nr)
-		return pprof_location(p, pprof_mapping(p, KERNEL_MAPPING, NULL, 0), f->kernel[i], name, NULL, 0);
+		return pprof_location(p, 0, 0, name, NULL, 0);
+	/* nor is an ip without a file, or an offset outside the code of a file
+	 * known here ([unknown]: a value a frame-pointer walk read past the real
+	 * frames); a file not found here keeps its build id, for viewers that
+	 * find files by it */
 	u = &f->user[i - f->kernel_nr];
-	if (u->status != 1)
-		return pprof_location(p, 0, u->offset, name, NULL, 0);
+	if (u->status != 1 ||
+	    (symbolizer_path(s->sym, u->build_id) && !symbolizer_is_code(s->sym, u->build_id, u->offset)))
+		return pprof_location(p, 0, 0, name, NULL, 0);
 	mapping = file_mapping(s, p, u);
 	file = symbolizer_user_line(s->sym, u->build_id, u->offset, i > f->kernel_nr, &line);
 	return mapping ? pprof_location(p, mapping, u->offset, name, file, line) : 0;

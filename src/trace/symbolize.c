@@ -356,6 +356,14 @@ const char *symbolizer_user_line(struct symbolizer *s, const unsigned char *buil
 	return file;
 }
 
+bool symbolizer_is_code(struct symbolizer *s, const unsigned char *build_id, uint64_t offset)
+{
+	struct sym_file *f = find_id(s, build_id);
+	uint64_t vaddr;
+
+	return f && !file_offset_to_vaddr((const uint64_t (*)[3])f->phdrs, f->nphdrs, offset, &vaddr);
+}
+
 const char *symbolizer_path(struct symbolizer *s, const unsigned char *build_id)
 {
 	struct sym_file *f = find_id(s, build_id);

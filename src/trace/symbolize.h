@@ -51,6 +51,10 @@ const char *symbolizer_user(struct symbolizer *s, const unsigned char *build_id,
 const char *symbolizer_user_line(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
 				 bool ret_addr, int *line);
 
+/* Whether a known file with this build id maps that offset (a segment's):
+ * not a value a frame-pointer walk read past the real frames. */
+bool symbolizer_is_code(struct symbolizer *s, const unsigned char *build_id, uint64_t offset);
+
 /* The path of the file with this build id, or NULL if none is known. */
 const char *symbolizer_path(struct symbolizer *s, const unsigned char *build_id);
 
