@@ -157,3 +157,17 @@ def test_locations_lie_in_their_mappings_and_kernel_frames_have_no_address(tmp_p
         if m:
             start, limit = maps[int(m)]
             assert start <= int(addr, 16) < limit, (addr, name, maps[int(m)])
+
+
+def test_lost_charges_are_said_in_the_profile(tmp_path):
+    """Two stack entries for two_sites' many stacks: the charges that did not
+    fit are counted (the JSON's lost_charges) and the profile's comments say
+    so, as the summary warns."""
+    prof = tmp_path / "lost.pb.gz"
+    run = trace([wl("two_sites"), "8", "4"], "--pprof", str(prof), "--stack-entries", "2")
+    assert run.code == 0, run.stderr
+    lost = stack_objs(run, "stacks")[0]["lost_charges"]
+    said = re.search(r"WARNING: stacks incomplete: (\d+) charges lost", pprof("-comments", prof))
+    assert lost > 0 and said, (lost, said)
+    # written at the end of tracing, before the summary's final count
+    assert 0 < int(said[1]) <= lost, (said[0], lost)

@@ -110,9 +110,13 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 	/* written even if the folded file failed; the first error is the one said */
 	if (f->pprof.f) {
 		const char *pprof_what = NULL;
-		int perr = write_output(&f->pprof, run->o->pprof,
-					stacks_write_pprof(&f->st, f->pprof.f, run->page_kb, now_ns - run->t0_ns), &pprof_what);
+		struct loss_counters loss;
+		int perr;
 
+		tracer_losses(run->t, &loss);
+		perr = write_output(&f->pprof, run->o->pprof,
+				    stacks_write_pprof(&f->st, f->pprof.f, run->page_kb, now_ns - run->t0_ns, &loss),
+				    &pprof_what);
 		if (perr && !err) {
 			err = perr;
 			*what = pprof_what;

@@ -37,6 +37,21 @@ static const char *const about[] = {
 	"in _[k]) have no address",
 };
 
+/* What the text summary warns of, said where pprof shows it (-comments). */
+static int add_losses(struct pprof *p, const struct stacks *s, const struct loss_counters *loss)
+{
+	char text[256];
+
+	if (!loss->stacks_full && !loss->frames_full && !s->unmatched && !s->harvest_errors)
+		return 0;
+	snprintf(text, sizeof(text),
+		 "WARNING: stacks incomplete: %llu charges lost (stack map full, see --stack-entries), "
+		 "%llu stacks without frames ([stack lost]), %llu entries of unknown address spaces",
+		 (unsigned long long)loss->stacks_full, (unsigned long long)loss->frames_full,
+		 (unsigned long long)(s->unmatched + s->harvest_errors));
+	return pprof_comment(p, text);
+}
+
 static int add_header(struct pprof *p, bool dwarf)
 {
 	int err = 0;
@@ -187,10 +202,14 @@ static int64_t epoch_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t duration_ns)
+int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t duration_ns,
+		       const struct loss_counters *loss)
 {
 	struct pprof *p = pprof_new();
 	int err = p ? add_header(p, s->dwarf) : -ENOMEM;
+
+	if (!err)
+		err = add_losses(p, s, loss);
 
 	if (p)
 		pprof_time(p, epoch_ns() - (int64_t)duration_ns, (int64_t)duration_ns);

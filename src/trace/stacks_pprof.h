@@ -14,8 +14,12 @@
 
 struct stacks;
 
-/* After the final harvest; tracing lasted duration_ns, until now. Returns 0,
+struct loss_counters;
+
+/* After the final harvest; tracing lasted duration_ns, until now; loss: what
+ * the BPF side could not record (said in the profile's comments). Returns 0,
  * -ENOMEM, or -EIO if out failed. */
-int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t duration_ns);
+int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t duration_ns,
+		       const struct loss_counters *loss);
 
 #endif
