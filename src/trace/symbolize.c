@@ -3,6 +3,7 @@
 #include "trace/symbolize.h"
 
 #include "core/array.h"
+#include "trace/debuginfo.h"
 
 #include <dirent.h>
 #include <elfutils/libdwelf.h>
@@ -41,7 +42,7 @@ struct symbolizer {
 
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo, /* /usr/lib/debug, .gnu_debuglink */
+	.find_debuginfo = debuginfo_find, /* build-id tree, .gnu_debuglink, debuginfod */
 	.section_address = dwfl_offline_section_address,
 };
 
