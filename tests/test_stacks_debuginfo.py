@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """--stacks' names from separate debug info: a workload whose symbols were
 split off (objcopy --only-keep-debug, then stripped) is named through the
-build-id tree (/usr/lib/debug/.build-id/) and through a debuginfod server
-(a real one, Debian's, serving the split-off file on a private port); without
-them its frames are "file+0xOFFSET". A server that never answers is asked
-once and the trace still ends."""
+build-id tree (/usr/lib/debug/.build-id/, or --debug-dir's) and through a
+debuginfod server (a real one, Debian's, serving the split-off file on a
+private port); without them its frames are "file+0xOFFSET". A server that
+never answers is asked once and the trace still ends."""
 
 import errno
 import os
@@ -106,6 +106,18 @@ def test_named_through_the_build_id_tree(tmp_path, split):
     assert_not_named(run_split(stripped, exe=in_debug_tree(tmp_path, tree), env=clean_env()))
     shutil.copy(debug, tree / ".build-id" / bid[:2] / f"{bid[2:]}.debug")
     assert_named(run_split(stripped, exe=in_debug_tree(tmp_path, tree), env=clean_env()))
+
+
+def test_named_through_debug_dir(tmp_path, split):
+    """--debug-dir DIR: a tree laid out as /usr/lib/debug is, searched first."""
+    stripped, debug, bid = split
+    tree = tmp_path / "debug"
+    (tree / ".build-id" / bid[:2]).mkdir(parents=True)
+    run = lambda: run_rsstrace(["--stacks=dwarf", "--debug-dir", str(tree), "--", str(stripped)] + SIZES,
+                               env=clean_env())
+    assert_not_named(run())
+    shutil.copy(debug, tree / ".build-id" / bid[:2] / f"{bid[2:]}.debug")
+    assert_named(run())
 
 
 def serves(url, bid):

@@ -43,7 +43,9 @@ static const char *urls(void)
 	return u && *u ? u : NULL;
 }
 
-void debuginfo_setup(void)
+char *debuginfo_search_path;
+
+static void set_debuginfod_defaults(void)
 {
 	if (!urls())
 		return; /* libdebuginfod asks no server and writes no cache */
@@ -54,6 +56,18 @@ void debuginfo_setup(void)
 	if (mkdir("/var/cache/rsstrace", 0755) && errno != EEXIST)
 		return; /* its own default then; the lookups say what they found */
 	setenv("DEBUGINFOD_CACHE_PATH", DEBUGINFO_ROOT_CACHE, 1);
+}
+
+int debuginfo_setup(const char *dir)
+{
+	set_debuginfod_defaults();
+	/* libdwfl's default with dir before /usr/lib/debug: "" is the file's
+	 * own directory, ".debug" a subdirectory of it (debuglink names) */
+	if (dir && asprintf(&debuginfo_search_path, ":.debug:%s:/usr/lib/debug", dir) < 0) {
+		debuginfo_search_path = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Where libdebuginfod keeps what it downloads (its own default when the
@@ -246,5 +260,7 @@ void debuginfo_reset(void)
 	fetched = NULL;
 	nfetched = fetched_cap = asked = 0;
 	server_error = 0;
+	free(debuginfo_search_path);
+	debuginfo_search_path = NULL;
 	pthread_mutex_unlock(&lock);
 }

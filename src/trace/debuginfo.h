@@ -25,9 +25,14 @@
 #define DEBUGINFO_TIMEOUT_S "10"
 #define DEBUGINFO_ROOT_CACHE "/var/cache/rsstrace/debuginfod"
 
-/* Sets the debuginfod variables' defaults (above). Call before any thread
- * starts: it changes the environment. */
-void debuginfo_setup(void);
+/* The Dwfl_Callbacks.debuginfo_path of every libdwfl session: NULL (its
+ * default, ":.debug:/usr/lib/debug") or with --debug-dir's before it. */
+extern char *debuginfo_search_path;
+
+/* Sets the search path (dir: --debug-dir, absolute, or NULL) and the
+ * debuginfod variables' defaults (above). Call before any thread starts: it
+ * changes the environment. Returns 0 or -ENOMEM. */
+int debuginfo_setup(const char *dir);
 
 /* The Dwfl_Callbacks.find_debuginfo of every libdwfl session: libdwfl's
  * standard search, once per (build id, link) and run. */

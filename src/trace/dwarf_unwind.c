@@ -43,6 +43,7 @@ struct unwinder {
 static const Dwfl_Callbacks proc_callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
 	.find_debuginfo = debuginfo_find, /* .debug_frame where .eh_frame has none */
+	.debuginfo_path = &debuginfo_search_path,
 };
 
 struct unwinder *unwinder_new(void)

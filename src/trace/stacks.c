@@ -28,7 +28,8 @@ struct named_stack {
 	uint32_t procs;
 };
 
-int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf)
+int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf,
+		const char *debug_dir)
 {
 	memset(s, 0, sizeof(*s));
 	s->counts_fd = counts_fd;
@@ -38,7 +39,9 @@ int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, boo
 	if (!s->sym)
 		return -ENOMEM;
 	s->dwarf = dwarf;
-	debuginfo_setup(); /* before the unwinding thread: it sets variables */
+	/* before the unwinding thread: it sets variables */
+	if (debuginfo_setup(debug_dir))
+		return -ENOMEM;
 	if (dwarf) {
 		s->unw = unwind_worker_start(frames_fd);
 		if (!s->unw)

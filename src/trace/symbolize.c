@@ -43,6 +43,7 @@ struct symbolizer {
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
 	.find_debuginfo = debuginfo_find, /* build-id tree, .gnu_debuglink, debuginfod */
+	.debuginfo_path = &debuginfo_search_path,
 	.section_address = dwfl_offline_section_address,
 };
 
