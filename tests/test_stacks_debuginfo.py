@@ -166,8 +166,8 @@ def test_named_through_debuginfod(tmp_path, split, debuginfod):
     # the text summary names the file whose names came from it
     text = run_split(stripped, env=clean_env(DEBUGINFOD_URLS=debuginfod, DEBUGINFOD_CACHE_PATH=str(cache)),
                      json_out=False).output
-    assert re.search(r"debuginfod \(" + re.escape(debuginfod) + r"\): asked for \d+ debug files?, got 1; "
-                     r"names from them in:\n +nofp_sites\n", text), text
+    assert re.search(r"debuginfod \(" + re.escape(debuginfod) + r"\):\n  asked for \d+ debug files?, got 1; "
+                     r"the names in these files came from them:\n +nofp_sites\n", text), text
 
 
 def test_without_the_server_frames_are_offsets(tmp_path, split):

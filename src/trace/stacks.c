@@ -564,9 +564,9 @@ static void print_debuginfod(FILE *out)
 	debuginfo_get_report(&r);
 	if (!r.urls)
 		return;
-	fprintf(out, "  debuginfod (%s): asked for %zu debug file%s, got %zu%s\n",
+	fprintf(out, "  debuginfod (%s):\n  asked for %zu debug file%s, got %zu%s\n",
 		text_escape(esc, sizeof(esc), r.urls, 256), r.asked, r.asked == 1 ? "" : "s", r.found,
-		r.found ? "; names from them in:" : "");
+		r.found ? "; the names in these files came from them:" : "");
 	for (size_t i = 0; i < r.found; i++)
 		fprintf(out, "        %s\n", text_escape(esc, sizeof(esc), r.files[i], 256));
 	if (r.server_error)
