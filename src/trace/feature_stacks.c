@@ -55,7 +55,7 @@ static int start(void *self, struct trace_run *run, const char **what)
 	int err;
 
 	err = stacks_init(&f->st, tracer_map_fd(run->t, "stack_counts"), tracer_map_fd(run->t, "stack_frames"),
-			  run->o->kernel_stacks, run->o->stacks_dwarf);
+			  run->o->kernel_stacks, run->o->stacks_dwarf, run->o->debug_dir);
 	if (err) {
 		*what = "read the stack maps";
 		return err;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "trace/options.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/cli.h"
 #include "core/output_file.h"
@@ -77,6 +79,9 @@ static const char help_text[] =
 	"                         or not (x86_64; see --stack-copy)\n"
 	"      --stack-copy SIZE  --stacks=dwarf: user stack copied per stack, 4K to\n"
 	"                         28K in 4K steps (default 16K); deeper frames are lost\n"
+	"      --debug-dir DIR    also look for stripped files' debug info in DIR\n"
+	"                         (DIR/.build-id/xx/yyyy.debug), before /usr/lib/debug;\n"
+	"                         DEBUGINFOD_URLS set: asked of debuginfod too\n"
 	"      --kernel-stacks    also the kernel stack (implies --stacks)\n"
 	"      --folded FILE      write the stacks in the folded format of flame graph\n"
 	"                         tools: comm;outer;...;inner PAGES (implies --stacks)\n"
@@ -176,6 +181,7 @@ enum {
 	OPT_PPROF,
 	OPT_STACK_ENTRIES,
 	OPT_STACK_COPY,
+	OPT_DEBUG_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -202,6 +208,7 @@ static const struct option long_opts[] = {
 	{ "timeline-procs", required_argument, NULL, OPT_TL_PROCS },
 	{ "stacks", optional_argument, NULL, OPT_STACKS },
 	{ "stack-copy", required_argument, NULL, OPT_STACK_COPY },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "pprof", required_argument, NULL, OPT_PPROF },
@@ -211,6 +218,25 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
+
+/* --debug-dir: made absolute (libdwfl looks for build ids only under
+ * absolute entries of its search path, which ':' separates). Returns NULL
+ * or why not. */
+static const char *parse_debug_dir(const char *arg, struct options *o)
+{
+	struct stat st;
+
+	if (!*arg)
+		return "empty";
+	if (!realpath(arg, o->debug_dir_buf) || stat(o->debug_dir_buf, &st))
+		return strerror(errno);
+	if (!S_ISDIR(st.st_mode))
+		return strerror(ENOTDIR);
+	if (strchr(o->debug_dir_buf, ':'))
+		return "a ':' in it would split the search path";
+	o->debug_dir = o->debug_dir_buf;
+	return NULL;
+}
 
 static int parse_pids(const char *arg, struct options *o)
 {
@@ -333,6 +359,13 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		    o->stack_copy % 4096)
 			return cli_error(c, "invalid stack copy size '%s' (4K to 28K, in 4K steps)", arg);
 		break;
+	case OPT_DEBUG_DIR: {
+		const char *why = parse_debug_dir(arg, o);
+
+		if (why)
+			return cli_error(c, "invalid debug directory '%s': %s", arg, why);
+		break;
+	}
 	case OPT_KSTACKS:
 		o->stacks = o->kernel_stacks = true;
 		break;
@@ -391,6 +424,8 @@ static int on_operands(const struct cli *c, char **operands, int n, void *opts)
 		return EXIT_USAGE;
 	if (o->stack_copy && !o->stacks_dwarf)
 		return cli_error(c, "--stack-copy needs --stacks=dwarf");
+	if (o->debug_dir && !o->stacks)
+		return cli_error(c, "--debug-dir needs --stacks");
 	if (!o->stack_copy)
 		o->stack_copy = 16384;
 	if (o->list_hooks)

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/text_escape.h"
 #include "proc/proc_maps.h"
+#include "trace/debuginfo.h"
 #include "trace/unwind_worker.h"
 #include "trace/symbolize.h"
 #include "core/units.h"
@@ -27,7 +28,8 @@ struct named_stack {
 	uint32_t procs;
 };
 
-int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf)
+int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf,
+		const char *debug_dir)
 {
 	memset(s, 0, sizeof(*s));
 	s->counts_fd = counts_fd;
@@ -37,6 +39,9 @@ int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, boo
 	if (!s->sym)
 		return -ENOMEM;
 	s->dwarf = dwarf;
+	/* before the unwinding thread: it sets variables */
+	if (debuginfo_setup(debug_dir))
+		return -ENOMEM;
 	if (dwarf) {
 		s->unw = unwind_worker_start(frames_fd);
 		if (!s->unw)
@@ -59,6 +64,7 @@ void stacks_free(struct stacks *s)
 	unwind_worker_free(s->unw);
 	free(s->ends);
 	symbolizer_free(s->sym);
+	debuginfo_reset();
 	memset(s, 0, sizeof(*s));
 }
 
@@ -545,6 +551,39 @@ static void print_frames(FILE *out, const char *folded, int max)
 		fprintf(out, "        ... %d more frames (--folded FILE has them all)\n", total_frames - shown);
 }
 
+/* Which files' names debuginfod gave (a line per file: their names come
+ * from traced processes' maps). */
+static void print_debuginfod(FILE *out)
+{
+	struct debuginfo_report r;
+	char esc[TEXT_ESC_LEN(256)];
+
+	debuginfo_get_report(&r);
+	if (!r.urls)
+		return;
+	fprintf(out, "  debuginfod (%s):\n  asked for %zu debug file%s, got %zu%s\n",
+		text_escape(esc, sizeof(esc), r.urls, 256), r.asked, r.asked == 1 ? "" : "s", r.found,
+		r.found ? "; the names in these files came from them:" : "");
+	for (size_t i = 0; i < r.found; i++)
+		fprintf(out, "        %s\n", text_escape(esc, sizeof(esc), r.files[i], 256));
+	if (r.server_error)
+		fprintf(out, "  debuginfod not asked again after: %s\n", strerror(r.server_error));
+}
+
+static void debuginfod_json(struct json_obj *j)
+{
+	struct debuginfo_report r;
+
+	debuginfo_get_report(&r);
+	if (!r.urls)
+		return;
+	json_str(j, "debuginfod_urls", r.urls);
+	json_uint(j, "debuginfod_asked", r.asked);
+	json_uint(j, "debuginfod_found", r.found);
+	if (r.server_error)
+		json_str(j, "debuginfod_error", strerror(r.server_error));
+}
+
 void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 		  const struct loss_counters *loss)
 {
@@ -591,6 +630,7 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 			json_uint(&j, "samples_not_unwound", s->unwind_failed);
 			json_uint(&j, "samples_lost", loss->samples_lost);
 		}
+		debuginfod_json(&j);
 		json_end(&j);
 		return;
 	}
@@ -629,4 +669,5 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 			     "  frame (innermost frame only), %llu lost (ring buffer full)\n",
 			(unsigned long long)s->unwound, (unsigned long long)s->unwound_to_end,
 			(unsigned long long)s->unwind_failed, (unsigned long long)loss->samples_lost);
+	print_debuginfod(out);
 }

@@ -71,7 +71,9 @@ struct stacks {
 	long nnamed;
 };
 
-int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf);
+/* debug_dir: --debug-dir, or NULL (trace/debuginfo.h) */
+int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf,
+		const char *debug_dir);
 void stacks_free(struct stacks *s);
 
 /* A traced process exec'd this path (REC_EXEC). */

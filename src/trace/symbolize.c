@@ -4,6 +4,7 @@
 
 #include "core/array.h"
 #include "core/intern.h"
+#include "trace/debuginfo.h"
 
 #include <dirent.h>
 #include <elfutils/libdwelf.h>
@@ -50,7 +51,8 @@ struct symbolizer {
 
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo, /* /usr/lib/debug, .gnu_debuglink */
+	.find_debuginfo = debuginfo_find, /* build-id tree, .gnu_debuglink, debuginfod */
+	.debuginfo_path = &debuginfo_search_path,
 	.section_address = dwfl_offline_section_address,
 };
 
@@ -348,7 +350,8 @@ const char *symbolizer_user_line(struct symbolizer *s, const unsigned char *buil
 {
 	Dwfl_Module *mod;
 	GElf_Addr addr;
-	Dwfl_Line *l = code_at(s, build_id, offset, ret_addr, &mod, &addr) && mod ? dwfl_module_getsrc(mod, addr) : NULL;
+	bool code = code_at(s, build_id, offset, ret_addr, &mod, &addr);
+	Dwfl_Line *l = code && mod ? dwfl_module_getsrc(mod, addr) : NULL;
 	const char *file = l ? dwfl_lineinfo(l, NULL, line, NULL, NULL, NULL) : NULL;
 
 	if (!file)

@@ -4,7 +4,7 @@
  * (build id, file offset), which stay valid after the process is gone: the
  * files are found by build id among the executables traced processes exec'd
  * and the files mapped by processes seen alive; elfutils' libdwfl reads their
- * symbol tables (and separate debug info where installed). Kernel frames are
+ * symbol tables (and separate debug info: trace/debuginfo.h). Kernel frames are
  * addresses, named from /proc/kallsyms.
  */
 #ifndef SYMBOLIZE_H
