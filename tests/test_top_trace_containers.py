@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness import IN_VM, RSSTRACE, wait_for_file, wl
-from test_serve import Cgroup, Reports
+from test_serve import Cgroup, Reports, stop_workload
 from test_serve_containers import CONTAINER_LABELS, NestedCgroup, layouts, placed  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.root,
@@ -156,3 +156,30 @@ def test_trace_cgroup_text_names_container_and_pod(layout):
         assert named == f"  its path names: {described(labels)}", named
     else:
         assert "its path names" not in output, output
+
+
+def test_top_filter_keeps_an_exited_container_process_marked(placed):  # noqa: F811
+    """A process that ends stays a few seconds, marked; with its cgroup, so
+    that a filter by container still shows it (its cgroup is remembered, as
+    it cannot be read any more)."""
+    cg, labels, p, _ = placed["systemd-crio-besteffort"]
+    # 50 frames: 10 s, past the 5 s an ended row stays, so that a missing
+    # row ends the test instead of waiting for ever
+    top = subprocess.Popen([str(RSSTRACE), "top", "-b", "--json", "-d", "0.2", "-n", "50", "-c", labels["pod_uid"]],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def rows():
+            for line in top.stdout:
+                o = json.loads(line)
+                if o["type"] == "process" and o["pid"] == p.pid:
+                    yield o
+        live = next(rows(), None)
+        assert live and not live["exited"] and live["container_id"] == labels["container_id"], live
+        stop_workload(p)
+        ended = next((o for o in rows() if o["exited"]), None)
+        assert ended and ended["cgroup"] == cg.path, ended
+        assert {k: ended[k] for k in CONTAINER_LABELS if k in ended} == labels, ended
+    finally:
+        top.send_signal(signal.SIGINT)
+        _, err = top.communicate(timeout=60)
+    assert top.returncode == 0, err

@@ -84,29 +84,34 @@ static uint64_t hash(uint32_t tgid, uint64_t start)
 	return h ^ (h >> 29);
 }
 
-/* The slot for (tgid, start), created if new. The table is kept at most
- * half full (compact_seen), so a free slot is always found. */
-static struct seen *lookup_seen(struct top_state *ts, uint32_t tgid, uint64_t start, bool *fresh)
+/* The slot of (tgid, start), or the free slot where it would go. The table
+ * is kept at most half full (compact_seen), so a free slot is always found. */
+static struct seen *probe_seen(struct top_state *ts, uint32_t tgid, uint64_t start)
 {
 	uint32_t mask = ts->seen_cap - 1, i = hash(tgid, start) & mask;
 
 	for (;; i = (i + 1) & mask) {
 		struct seen *s = &ts->seen[i];
 
-		if (s->used && s->tgid == tgid && s->start_ns == start) {
-			*fresh = false;
+		if (!s->used || (s->tgid == tgid && s->start_ns == start))
 			return s;
-		}
-		if (!s->used) {
-			memset(s, 0, sizeof(*s));
-			s->used = true;
-			s->tgid = tgid;
-			s->start_ns = start;
-			ts->nused++;
-			*fresh = true;
-			return s;
-		}
 	}
+}
+
+/* The slot for (tgid, start), created if new. */
+static struct seen *lookup_seen(struct top_state *ts, uint32_t tgid, uint64_t start, bool *fresh)
+{
+	struct seen *s = probe_seen(ts, tgid, start);
+
+	*fresh = !s->used;
+	if (*fresh) {
+		memset(s, 0, sizeof(*s));
+		s->used = true;
+		s->tgid = tgid;
+		s->start_ns = start;
+		ts->nused++;
+	}
+	return s;
 }
 
 /* Rebuilds the table with only the processes seen in the previous frame, big
@@ -296,6 +301,7 @@ int top_build(struct top_state *ts, const struct mm_state *live, uint32_t nlive,
 	/* ended ones linger, marked */
 	for (size_t i = 0; i < ts->nended; i++) {
 		struct top_row *r;
+		struct seen *s;
 
 		if (now_ns - ts->ended[i].at_ns > TOP_EXITED_KEEP_NS)
 			continue;
@@ -305,6 +311,10 @@ int top_build(struct top_state *ts, const struct mm_state *live, uint32_t nlive,
 			return -1;
 		r->st = ts->ended[i].st;
 		fill_values(ts, r);
+		/* its cgroup while it lived, if still remembered (a filter by
+		 * cgroup keeps showing it, marked) */
+		s = probe_seen(ts, r->st.tgid, r->st.start_ns);
+		r->cg = s->used ? s->cg : NULL;
 		r->exited = true;
 		r->faults_per_s = -1;
 	}

@@ -42,7 +42,7 @@ struct top_row {
 	int depth;		/* tree view indentation */
 	bool exited;
 	char user[16];
-	const struct top_cgroup *cg; /* NULL if not read (gone first, or exited);
+	const struct top_cgroup *cg; /* NULL if not read (gone first) or forgotten;
 					valid until the next top_build() */
 };
 
