@@ -19,14 +19,14 @@ pytestmark = pytest.mark.root  # to become nobody
 
 LEAST = "+bpf,+perfmon"
 # The least set rsstrace(8) documents is for kernels whose hooks are all
-# tp_btf (6.2 and newer). Before that it is not settled: Debian's 5.10
-# refused the load itself to CAP_BPF + CAP_PERFMON (EPERM, seen in the 5.10
-# guest; map memory counts against RLIMIT_MEMLOCK before 5.11, so likely
-# CAP_SYS_RESOURCE too), and 6.1 was not measured.
+# tp_btf (6.2 and newer). Before that, measured with serve (the same loader)
+# in the guests: 6.1 and 5.10 fail the attach with EACCES without
+# CAP_SYS_ADMIN, and 5.10 the load itself with EPERM unless RLIMIT_MEMLOCK is
+# raised (map memory is charged to it before 5.11).
 LOAD_REFUSED = tuple(map(int, platform.release().split(".")[:2])) < (6, 2)
 least_set_loads = pytest.mark.skipif(LOAD_REFUSED, reason=f"the documented least set is for 6.2+, {platform.release()} "
-                                     "is older (5.10 refused the load to CAP_BPF + CAP_PERFMON with EPERM, likely "
-                                     "RLIMIT_MEMLOCK: CAP_SYS_RESOURCE, not tested yet; 6.1 not measured)")
+                                     "is older (6.1 and 5.10 fail the attach with EACCES without CAP_SYS_ADMIN; 5.10 "
+                                     "the load with EPERM unless RLIMIT_MEMLOCK is raised)")
 WITH_TRACEFS = LEAST + ",+dac_read_search"
 
 
