@@ -12,8 +12,10 @@ import subprocess
 
 import pytest
 
-from harness import (NOBODY, RSSTRACE, assert_row_matches_status, parse_json_lines, parse_reports, proc_status,
+from harness import (NOBODY, ROOT, RSSTRACE, assert_row_matches_status, parse_json_lines, parse_reports, proc_status,
                      start_idle, temp_dir_with_mode, wl)
+from test_install import unit_capabilities
+from test_serve import Serve, parse_exposition, samples
 
 pytestmark = pytest.mark.root  # to become nobody
 
@@ -92,3 +94,28 @@ def test_hooks_as_nobody_are_roots_and_only_tracefs_needs_more():
         if use and use.startswith("tracepoint/"):
             continue
         assert least[hook] == use, (hook, least[hook], use)
+
+
+@least_set_loads
+def test_serve_needs_no_cap_sys_admin_from_6_2():
+    """rsstrace-serve(8): the unit's CAP_SYS_ADMIN is for kernels before 6.2
+    and can be removed on newer ones. Both bounding sets serve the same
+    families and hooks, as nobody with no capability left."""
+    unit = unit_capabilities((ROOT / "dist/systemd/rsstrace-serve.service.in").read_text())
+    assert "sys_admin" in unit, unit
+    seen = {}
+    for name, caps in (("unit", unit), ("without", [c for c in unit if c != "sys_admin"])):
+        bounding = "--bounding-set=-all," + ",".join("+" + c for c in caps)
+        srv = Serve("--user", "nobody", wrapper=["setpriv", bounding, "--inh-caps=-all"])
+        try:
+            ctype, text = srv.scrape()
+            fams = parse_exposition(text, openmetrics=ctype.startswith("application/openmetrics-text"))
+            hooks = {(lab["hook"], lab["attach"]) for lab, _ in samples(fams, "rsstrace_hook_info")}
+            assert samples(fams, "rsstrace_bpf_map_entries", map="mms")[0][1] > 0, name
+            seen[name] = (set(fams), hooks)
+            status = proc_status(srv.p.pid)
+            assert status["Uid"] == NOBODY and int(str(status["CapEff"]), 16) in (0, 1 << 39), status
+        finally:
+            code, err = srv.stop()
+        assert code == 0, (name, err)
+    assert seen["without"] == seen["unit"]
