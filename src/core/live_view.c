@@ -166,7 +166,7 @@ static void user_name(uint32_t uid, char *buf, size_t len)
 /* The cgroup a process is shown under, read once: its memory cgroup's path
  * (the v1 memory hierarchy's where the controller is there, else v2), as
  * serve's series name it (bpf/lib/memcg.bpf.h), whole (a pod container's
- * path under the systemd driver is ~180 bytes), with what it says of a
+ * path under the systemd driver is ~195 bytes), with what it says of a
  * container. NULL if the process is gone. */
 static struct top_cgroup *read_cgroup(uint32_t pid)
 {
