@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cgroups import STAT_LAG_BYTES, memory_cgroup  # noqa: F401 (fixture)
-from harness import RSSTRACE, SCALE, proc_status, start_idle, wait_for_line, wl
+from harness import RSSTRACE, SCALE, Prefork, proc_status, read_rollup, start_idle, wait_for_line, wl
 
 pytestmark = pytest.mark.root
 
@@ -317,3 +317,44 @@ def test_filter_takes_utf8_typed_in_the_terminal():
         t.close()
         holder.stdin.close()
         holder.wait(timeout=60)
+
+
+def test_sharing_columns_are_the_smaps_rollup_of_each_prefork_process():
+    """Issue 17's live sharing view: --sharing (key s) adds PSS and USS to the
+    rows shown. A prefork tree (children sharing 32 MiB copy-on-write, two of
+    them having written half of it) is held still while top runs and while
+    the test reads each process's smaps_rollup: the anon part of PSS and the
+    USS are the kernel's own to the kB (the file part moves with every other
+    process mapping libc, this busy host's compilers among them)."""
+    pf = Prefork(nchild=3, shared_mib=32, dirtiers=2)
+    try:
+        js = subprocess.run([str(RSSTRACE), "top", "-b", "-n", "3", "-d", "0.2", "--json", "--sharing"],
+                            capture_output=True, text=True, timeout=120)
+        text = subprocess.run([str(RSSTRACE), "top", "-b", "-n", "1", "-d", "0.2", "--sharing"],
+                              capture_output=True, text=True, timeout=120)
+        truth = {pid: read_rollup(pid) for pid in pf.pids}
+    finally:
+        code, _, err = pf.release()
+    assert js.returncode == 0 and text.returncode == 0, (js.stderr, text.stderr)
+    assert code == 0, err
+    last = frames(js.stdout)[-1]
+    rows = {x["pid"]: x for x in last["processes"] if x["pid"] in pf.pids}
+    assert set(rows) == set(pf.pids), rows
+    for pid, r in rows.items():
+        t = truth[pid]
+        assert r["pss_kb"] is not None, f"{pid} was never read in 3 frames: {last['frame']}"
+        assert r["pss_anon_kb"] == t["Pss_Anon"], (pid, r, t)
+        assert r["uss_kb"] == t["Private_Clean"] + t["Private_Dirty"], (pid, r, t)
+        # PSS differs only by its file part (each field is rounded down on its own: 1 kB more)
+        assert abs(r["pss_kb"] - t["Pss"]) <= abs(r["pss_file_kb"] - t["Pss_File"]) + 1, (pid, r, t)
+        assert r["shared_kb"] == t["Shared_Clean"] + t["Shared_Dirty"], (pid, r, t)
+    # the children that wrote half of the shared memory hold it alone: their USS
+    # has those 16 MiB, the others' does not
+    children = sorted(pf.pids[1:], key=lambda pid: rows[pid]["uss_kb"])
+    assert rows[children[-1]]["uss_kb"] >= pf.shared_kb // 2 > rows[children[0]]["uss_kb"], rows
+    lines = text.stdout.splitlines()
+    header = [l for l in lines if l.split()[:3] == ["PID", "USER", "COMMAND"]][0].split()
+    assert header[header.index("GROW") + 1:header.index("GROW") + 3] == ["PSS", "USS"], header
+    assert any(l.startswith("PSS: ") and "budget 50 ms" in l for l in lines), lines[:5]
+    mine = [l.split() for l in lines if l.split()[:1] == [str(pf.pids[0])]]
+    assert len(mine) == 1 and mine[0][header.index("PSS")] not in ("-", "?"), mine

@@ -4,7 +4,7 @@
 #include "core/cli.h"
 #include "core/units.h"
 
-#define USAGE "Usage: rsstrace top [-d SECONDS] [-b [-n COUNT] [--json]] [--no-faults]\n"
+#define USAGE "Usage: rsstrace top [-d SECONDS] [-b [-n COUNT] [--json]] [--sharing] [--no-faults]\n"
 
 const char top_help[] =
 	USAGE
@@ -18,15 +18,25 @@ const char top_help[] =
 	"  -b, --batch           plain-text frames on stdout, for scripts and logs\n"
 	"  -n, --iterations N    with -b: stop after N frames\n"
 	"      --json            with -b: one JSON object per frame\n"
+	"      --sharing         PSS and USS columns from the start (key s): see below\n"
 	"      --no-faults       do not count page faults (FLT/s column; saves a hook)\n"
 	"      --max-procs N     address spaces the maps hold (default 65536)\n"
 	"  -v, --verbose         hooks in use, libbpf messages\n"
 	"\n"
 	"Keys: M sort by RSS, H by peak (HWM), G by growth, S by swap, P by pid;\n"
 	"t tree view (parents show subtree sums); c filter by cgroup, u by user,\n"
-	"/ by command (empty input clears); space pauses; ? help; q quits.\n";
+	"/ by command (empty input clears); s sharing columns; space pauses;\n"
+	"? help; q quits.\n"
+	"\n"
+	"Sharing columns (s, --sharing), from /proc/PID/smaps_rollup of the visible\n"
+	"rows: PSS is the RSS with each shared page divided among the processes\n"
+	"mapping it (the sum of PSS is the memory really used); USS is what only\n"
+	"this process maps, freed if it exits (for a prefork worker: what it wrote\n"
+	"or allocated since the fork). Reading walks the page tables (~17 us for a\n"
+	"small process, ~6 ms per GiB of 4 kB pages), so each refresh spends at\n"
+	"most 50 ms, oldest readings first; \"-\" is not read yet, \"?\" unreadable.\n";
 
-enum { OPT_JSON = 256, OPT_NO_FAULTS, OPT_MAX_PROCS };
+enum { OPT_JSON = 256, OPT_NO_FAULTS, OPT_MAX_PROCS, OPT_SHARING };
 
 static const struct option long_opts[] = {
 	{ "delay", required_argument, NULL, 'd' },
@@ -34,6 +44,7 @@ static const struct option long_opts[] = {
 	{ "iterations", required_argument, NULL, 'n' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-faults", no_argument, NULL, OPT_NO_FAULTS },
+	{ "sharing", no_argument, NULL, OPT_SHARING },
 	{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -58,6 +69,9 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		break;
 	case OPT_JSON:
 		o->json = true;
+		break;
+	case OPT_SHARING:
+		o->sharing = true;
 		break;
 	case OPT_NO_FAULTS:
 		o->faults = false;
