@@ -19,7 +19,12 @@
  * Privileges: once loaded and attached, before the HTTP thread exists, every
  * capability is dropped (privs.c says why none is needed), optionally the
  * user switched (--user), and no_new_privs set: the HTTP parser never runs
- * privileged.
+ * privileged. --footprint-interval keeps CAP_SYS_PTRACE alone (privs.c).
+ *
+ * --footprint-interval: the main thread also reads every process's
+ * smaps_rollup once per interval (footprint_pass.h), the lock held only to
+ * list them and to publish the sums; the first pass is done before the HTTP
+ * thread starts, so that every response has a footprint.
  */
 #define _GNU_SOURCE
 #include "serve/serve.h"
@@ -36,6 +41,7 @@
 #include "core/stop_signal.h"
 #include "core/tracer.h"
 #include "serve/cli.h"
+#include "serve/footprint_pass.h"
 #include "serve/http.h"
 #include "serve/listen_addr.h"
 #include "serve/privs.h"
@@ -47,6 +53,8 @@ struct serve {
 	struct tracer t;
 	struct hooks hooks;
 	struct scrape_state sc;
+	struct footprint_pass fp;	/* the main thread's only (--footprint-interval) */
+	uint64_t next_fp_ns;
 };
 
 /* A scrape, from the HTTP thread. */
@@ -97,6 +105,29 @@ static void stop_tracing(struct serve *s)
 {
 	tracer_stop(&s->t);
 	scrape_state_free(&s->sc);
+	fp_pass_free(&s->fp);
+}
+
+/* One footprint pass: listed and published under the lock, read without it.
+ * Returns 0 or -errno. */
+static int footprint_pass(struct serve *s)
+{
+	int err;
+
+	pthread_mutex_lock(&s->lock);
+	err = scrape_list_footprint(&s->sc, &s->fp);
+	pthread_mutex_unlock(&s->lock);
+	if (!err)
+		err = fp_pass_read(&s->fp);
+	if (err)
+		return err;
+	pthread_mutex_lock(&s->lock);
+	err = scrape_publish_footprint(&s->sc, &s->fp);
+	pthread_mutex_unlock(&s->lock);
+	s->next_fp_ns = s->fp.done_ns + (uint64_t)(s->o.footprint_interval * 1e9);
+	vlog("footprint pass: %zu processes in %.1f ms, %u unreadable", s->fp.nprocs, s->fp.cost_ns / 1e6,
+	     s->fp.unreadable);
+	return err;
 }
 
 /* Drains the ring buffer until a signal; the HTTP thread does the rest. */
@@ -109,6 +140,9 @@ static void run(struct serve *s)
 		pthread_mutex_lock(&s->lock);
 		tracer_poll(&s->t, 0);
 		pthread_mutex_unlock(&s->lock);
+		/* out of memory: the previous sums stay, their age says so */
+		if (s->o.footprint_interval && tracer_now_ns() >= s->next_fp_ns && footprint_pass(s))
+			wlog("serve: footprint pass failed: out of memory");
 	}
 }
 
@@ -143,7 +177,14 @@ int serve_main(int argc, char **argv)
 		stop_tracing(&s);
 		return ret;
 	}
-	if (serve_drop_privileges(&user, tracer_map_fd(&s.t, "mms"))) {
+	if (serve_drop_privileges(&user, tracer_map_fd(&s.t, "mms"), s.o.footprint_interval > 0)) {
+		close(fd);
+		stop_tracing(&s);
+		return EXIT_FAIL;
+	}
+	s.sc.footprint_on = s.o.footprint_interval > 0;
+	if (s.sc.footprint_on && footprint_pass(&s)) {
+		elog("serve: out of memory");
 		close(fd);
 		stop_tracing(&s);
 		return EXIT_FAIL;
