@@ -397,6 +397,20 @@ def test_footprint_gauge_is_the_sum_of_pss_of_the_cgroups_processes():
         # a scrape never reads smaps_rollup: the next one has the same pass
         _, again = s.scrape()
         assert value(parse_exposition(again, True), "rsstrace_cgroup_footprint_bytes", cgroup=cg.path) == gauge
+        # CAP_SYS_PTRACE, which reading other processes' smaps_rollup needs,
+        # is held by the reader process alone, never by serve's threads
+        CAP_SYS_PTRACE = 1 << 19
+        for tid in os.listdir(f"/proc/{s.p.pid}/task"):
+            st = Path(f"/proc/{s.p.pid}/task/{tid}/status").read_text()
+            assert "CapEff:\t0000000000000000" in st and "CapPrm:\t0000000000000000" in st, st
+        readers = Path(f"/proc/{s.p.pid}/task/{s.p.pid}/children").read_text().split()
+        assert len(readers) == 1, readers
+        st = dict(l.split(":\t", 1) for l in Path(f"/proc/{readers[0]}/status").read_text().splitlines())
+        for f in ("CapEff", "CapPrm", "CapBnd"):
+            assert int(st[f], 16) == CAP_SYS_PTRACE, (f, st[f])
+        assert int(st["CapInh"], 16) == 0 and int(st["CapAmb"], 16) == 0 and st["NoNewPrivs"] == "1", st
+        # nothing of serve's: no BPF object, no listening socket
+        assert sorted(int(fd) for fd in os.listdir(f"/proc/{readers[0]}/fd")) == [0, 1, 2, 3]
     finally:
         pf.release()
         for srv in (plain, s):

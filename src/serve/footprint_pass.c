@@ -7,7 +7,6 @@
 
 #include "core/array.h"
 #include "core/tracer.h"
-#include "proc/smaps_rollup.h"
 
 static int cmp_cgroup(const void *pa, const void *pb)
 {
@@ -29,12 +28,23 @@ int fp_pass_list(struct footprint_pass *p, const struct mm_state *live, size_t n
 	return 0;
 }
 
-int fp_pass_read(struct footprint_pass *p)
+int fp_pass_read(struct footprint_pass *p, struct rollup_reader *reader)
 {
 	uint64_t start = tracer_now_ns();
-	struct smaps_rollup r;
+	int err;
 
 	qsort(p->procs, p->nprocs, sizeof(*p->procs), cmp_cgroup);
+	free(p->pids);
+	free(p->pss_kb);
+	p->pids = malloc((p->nprocs ? p->nprocs : 1) * sizeof(*p->pids));
+	p->pss_kb = malloc((p->nprocs ? p->nprocs : 1) * sizeof(*p->pss_kb));
+	if (!p->pids || !p->pss_kb)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nprocs; i++)
+		p->pids[i] = p->procs[i].tgid;
+	err = rollup_reader_pss(reader, p->pids, (uint32_t)p->nprocs, p->pss_kb);
+	if (err)
+		return err;
 	p->nsums = 0;
 	p->unreadable = 0;
 	for (size_t i = 0; i < p->nprocs; i++) {
@@ -48,12 +58,12 @@ int fp_pass_read(struct footprint_pass *p)
 		}
 		s->processes++;
 		/* gone since it was listed, or a zombie: counted, not summed */
-		if (read_smaps_rollup((int)p->procs[i].tgid, &r)) {
+		if (p->pss_kb[i] < 0) {
 			s->unreadable++;
 			p->unreadable++;
 			continue;
 		}
-		s->pss_kb += (uint64_t)r.pss;
+		s->pss_kb += (uint64_t)p->pss_kb[i];
 	}
 	array_fit((void **)&p->sums, &p->sums_cap, p->nsums, sizeof(*p->sums));
 	p->done_ns = tracer_now_ns();
@@ -66,5 +76,7 @@ void fp_pass_free(struct footprint_pass *p)
 {
 	free(p->procs);
 	free(p->sums);
+	free(p->pids);
+	free(p->pss_kb);
 	memset(p, 0, sizeof(*p));
 }

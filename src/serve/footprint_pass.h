@@ -10,8 +10,9 @@
  * process, 6.4 ms for 1 GiB of 4 kB pages (measured on the 6.18 host). A
  * scrape never reads it: the main loop does one pass every interval (the
  * processes listed under the lock from the same map a scrape reads, their
- * rollups read without it, the sums published under it), so a scrape costs
- * the same with it and a client cannot make serve walk page tables.
+ * rollups read without it by the reader process, the sums published under
+ * it), so a scrape costs the same with it and a client cannot make serve
+ * walk page tables.
  */
 #ifndef SERVE_FOOTPRINT_PASS_H
 #define SERVE_FOOTPRINT_PASS_H
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "rsstrace.h"
+#include "serve/rollup_reader.h"
 
 struct fp_proc {
 	uint32_t tgid;
@@ -37,6 +39,8 @@ struct footprint_pass {
 	size_t nprocs, procs_cap;
 	struct fp_sum *sums;	/* one per cgroup with a listed process */
 	size_t nsums, sums_cap;
+	uint32_t *pids;		/* scratch: the request to the reader */
+	int64_t *pss_kb;	/* scratch: its answers */
 	uint32_t unreadable;	/* gone or unreadable while being read */
 	uint64_t cost_ns;	/* what reading the rollups took */
 	uint64_t done_ns;	/* when the pass ended, 0: none yet */
@@ -47,9 +51,9 @@ struct footprint_pass {
  * lock). Returns 0 or -ENOMEM. */
 int fp_pass_list(struct footprint_pass *p, const struct mm_state *live, size_t n);
 
-/* Reads every listed process's smaps_rollup and sums PSS per cgroup (no lock
- * needed: it touches only p). Returns 0 or -ENOMEM. */
-int fp_pass_read(struct footprint_pass *p);
+/* Has the reader read every listed process's smaps_rollup and sums PSS per
+ * cgroup (no lock needed: it touches only p). Returns 0 or -errno. */
+int fp_pass_read(struct footprint_pass *p, struct rollup_reader *r);
 
 void fp_pass_free(struct footprint_pass *p);
 

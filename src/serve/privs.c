@@ -31,11 +31,8 @@
  * without CAP_SYS_PTRACE fails for another user's process and also for one of
  * the same uid whose permitted capabilities are not a subset of the caller's
  * (cap_ptrace_access_check): with an empty set, every daemon started as root.
- * So that option keeps CAP_SYS_PTRACE, and only it, in every thread (the
- * HTTP thread inherits it). It is a large grant: ptrace(2) of any process,
- * i.e. nearly root to whoever took over serve. That is why the option is off
- * by default and rsstrace-serve(8) says so; a reader process of its own
- * holding it apart from the HTTP thread would remove that.
+ * That capability allows ptrace(2) of any process: it is kept only in a
+ * reader process of its own (rollup_reader.h), never in serve's threads.
  *
  * Raw syscalls (capset, prctl) rather than libcap: dropping everything needs
  * no set arithmetic, and the build gains no library.
@@ -128,7 +125,7 @@ int serve_drop_privileges(const struct serve_user *u, int map_fd, bool keep_ptra
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2];
-	bool keep_bpf = map_reads_need_cap_bpf(map_fd);
+	bool keep_bpf = map_fd >= 0 && map_reads_need_cap_bpf(map_fd);
 	__u32 keep[2] = { 0 };
 
 	if (keep_bpf) {

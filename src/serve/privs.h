@@ -22,9 +22,10 @@ struct serve_user {
 int serve_user_lookup(const char *name, struct serve_user *out);
 
 /* Drops every capability (effective, permitted, inheritable, ambient and,
- * if it may, the bounding set) but CAP_BPF where reading map_fd needs it and
- * CAP_SYS_PTRACE if keep_ptrace (--footprint-interval), switches to u if
- * set, and sets no_new_privs.
+ * if it may, the bounding set) but CAP_BPF where reading map_fd needs it
+ * (map_fd < 0: no map to read) and CAP_SYS_PTRACE if keep_ptrace (the
+ * footprint reader, rollup_reader.h), switches to u if set, and sets
+ * no_new_privs.
  * Only the calling thread: call it before any other thread is started.
  * Returns 0, or -1 after one error line. */
 int serve_drop_privileges(const struct serve_user *u, int map_fd, bool keep_ptrace);
