@@ -6,8 +6,9 @@
  * page in every process that maps it (a prefork server's workers sum far past
  * what the machine holds).
  *
- * Reading smaps_rollup walks a process's page tables: 17 us for a small
- * process, 6.4 ms for 1 GiB of 4 kB pages (measured on the 6.18 host). A
+ * Reading smaps_rollup walks a process's page tables: 17-76 us for a small
+ * process, 6.4-34 ms for 1 GiB of 4 kB pages (the 6.18 host quiet, then
+ * busy: docs/performance.md). A
  * scrape never reads it: the main loop does one pass every interval (the
  * processes listed under the lock from the same map a scrape reads, their
  * rollups read without it by the reader process, the sums published under

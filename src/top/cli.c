@@ -32,8 +32,8 @@ const char top_help[] =
 	"rows: PSS is the RSS with each shared page divided among the processes\n"
 	"mapping it (the sum of PSS is the memory really used); USS is what only\n"
 	"this process maps, freed if it exits (for a prefork worker: what it wrote\n"
-	"or allocated since the fork). Reading walks the page tables (~17 us for a\n"
-	"small process, ~6 ms per GiB of 4 kB pages), so each refresh spends at\n"
+	"or allocated since the fork). Reading walks the page tables (17-76 us for\n"
+	"a small process, 6-34 ms per GiB of 4 kB pages), so each refresh spends at\n"
 	"most 50 ms, oldest readings first; \"-\" is not read yet, \"?\" unreadable.\n";
 
 enum { OPT_JSON = 256, OPT_NO_FAULTS, OPT_MAX_PROCS, OPT_SHARING };

@@ -7,12 +7,14 @@
  * write since the fork (plus file pages no other process maps).
  *
  * Reading smaps_rollup walks every page table entry: measured here (6.18,
- * 2 CPUs) 17 us for a small process and 6.4 ms for one with 1 GiB of 4 kB
- * anonymous pages (0.07 ms once it is in huge pages). So each refresh reads
- * the visible rows oldest reading first, for at most TOP_SHARING_BUDGET_MS
- * (5% of the default 1 s refresh): ~3000 small processes or ~8 GiB of 4 kB
- * mappings per refresh; rows not reached keep their previous reading, and
- * come first at the next refresh.
+ * 2 CPUs; bench/smaps_cost.py and docs/performance.md) 17 us for a small
+ * process and 6.4 ms for one with 1 GiB of 4 kB anonymous pages on a quiet
+ * host, 36-76 us and 23-34 ms while other engineers' QEMU guests ran (0.07
+ * to 0.4 ms once the GiB is in huge pages). So each refresh reads the
+ * visible rows oldest reading first, for at most TOP_SHARING_BUDGET_MS (5%
+ * of the default 1 s refresh): 650 to 3000 small processes, or 1.5 to 8 GiB
+ * of 4 kB mappings, per refresh; rows not reached keep their previous
+ * reading, and come first at the next refresh.
  */
 #ifndef TOP_SHARING_COLS_H
 #define TOP_SHARING_COLS_H
