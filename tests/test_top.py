@@ -245,6 +245,21 @@ def test_interactive_keys_sort_tree_filter_quit():
         s = t.wait(lambda s: "command=idle" in s, "the filter")
         s = t.wait(lambda s: data_rows(s) and all("idle" in r[2] for r in data_rows(s)), "filtered rows")
         assert any(int(r[0]) == idle.pid for r in data_rows(s))
+        # s: the sharing columns, PSS and USS after GROW (columns 80-86 and
+        # 87-93), the idle process's equal to its smaps_rollup to the
+        # display's 3 digits; the footer names the key
+        assert "s sharing (PSS/USS)" in s.splitlines()[-1], s
+        t.keys("s")
+
+        def idle_cells(s):
+            return [(l[80:86].strip(), l[87:93].strip()) for l in s.splitlines() if l[0:7].strip() == str(idle.pid)]
+        s = t.wait(lambda s: "PSS    USS" in s and idle_cells(s) and idle_cells(s)[0][1][-1:] in UNITS,
+                   "the sharing columns")
+        roll = read_rollup(idle.pid)
+        pss, uss = (kb(c) for c in idle_cells(s)[0])
+        assert abs(uss - (roll["Private_Clean"] + roll["Private_Dirty"])) <= 0.01 * uss, (uss, roll)
+        assert abs(pss - roll["Pss"]) <= 0.01 * pss + roll["Pss_File"], (pss, roll)
+        assert any(l.startswith("PSS: ") for l in s.splitlines()[:6]), s
         t.keys("q")
         deadline = time.monotonic() + 20
         while not t.rc.exists() and time.monotonic() < deadline:
