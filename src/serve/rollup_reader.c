@@ -15,12 +15,14 @@
 #include "core/log.h"
 #include "proc/smaps_rollup.h"
 
+/* MSG_NOSIGNAL: a reader that died is an error to report, not a SIGPIPE
+ * that ends serve. */
 static int full_io(int fd, void *buf, size_t len, bool writing)
 {
 	char *p = buf;
 
 	while (len) {
-		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
+		ssize_t n = writing ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
 
 		if (n < 0 && errno == EINTR)
 			continue;

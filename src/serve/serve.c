@@ -118,6 +118,8 @@ static int footprint_pass(struct serve *s)
 {
 	int err;
 
+	/* the next one an interval from now, whether this one works or not */
+	s->next_fp_ns = tracer_now_ns() + (uint64_t)(s->o.footprint_interval * 1e9);
 	pthread_mutex_lock(&s->lock);
 	err = scrape_list_footprint(&s->sc, &s->fp);
 	pthread_mutex_unlock(&s->lock);
@@ -128,7 +130,6 @@ static int footprint_pass(struct serve *s)
 	pthread_mutex_lock(&s->lock);
 	err = scrape_publish_footprint(&s->sc, &s->fp);
 	pthread_mutex_unlock(&s->lock);
-	s->next_fp_ns = s->fp.done_ns + (uint64_t)(s->o.footprint_interval * 1e9);
 	vlog("footprint pass: %zu processes in %.1f ms, %u unreadable", s->fp.nprocs, s->fp.cost_ns / 1e6,
 	     s->fp.unreadable);
 	return err;
