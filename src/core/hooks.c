@@ -63,7 +63,7 @@ static const struct candidate table[] = {
 	 * task iterator (5.8+) is the only way to find the address spaces that exist */
 	{ LH_SEED,          HK_ITER,       "task",                         "seed_task",              "5.10 6.1 6.12 6.18", RULE_PROBE },
 	/* --cgroup-path's newcomers; without it, the processes in the cgroup at attach only */
-	{ LH_CGROUP_ENTER,  HK_TP_BTF,     "cgroup_attach_task",           "cgroup_attach_btf",      "6.18",               RULE_PROBE },
+	{ LH_CGROUP_ENTER,  HK_TP_BTF,     "cgroup_attach_task",           "cgroup_attach_btf",      "6.12 6.18",          RULE_PROBE },
 	{ LH_FAULT,         HK_FENTRY,     "handle_mm_fault",              "fault_fentry",           "5.10 6.1 6.12",      RULE_PROBE },
 	{ LH_FAULT,         HK_KPROBE,     "handle_mm_fault",              "fault_kprobe",           "",                   RULE_PROBE },
 	{ LH_FAULT,         HK_TP_BTF,     "page_fault_user",              "fault_tp_btf",           "6.18",               RULE_PROBE },
