@@ -56,8 +56,8 @@ static void draw_help(void)
  * bytes. What does not fit dst is dropped at a character boundary. */
 static void prompt(const char *what, char *dst, size_t len)
 {
-	wint_t in[64] = { 0 };
-	wchar_t w[64];
+	wint_t in[CG_PATH_LEN] = { 0 }; /* a whole 64-digit container id fits */
+	wchar_t w[CG_PATH_LEN];
 	size_t n, i;
 
 	mvprintw(LINES - 1, 0, "%s (empty clears): ", what);
@@ -89,7 +89,7 @@ enum screen_event screen_key(struct top_controls *c)
 	case 't': c->tree = !c->tree; break;
 	case 's': c->sharing = !c->sharing; break;
 	case ' ': c->paused = !c->paused; break;
-	case 'c': prompt("cgroup contains", c->flt.cgroup, sizeof(c->flt.cgroup)); break;
+	case 'c': prompt("cgroup contains, or container id / pod UID begins", c->flt.cgroup, sizeof(c->flt.cgroup)); break;
 	case 'u': prompt("user", c->flt.user, sizeof(c->flt.user)); break;
 	case '/': prompt("command contains", c->flt.comm, sizeof(c->flt.comm)); break;
 	case '?': draw_help(); timeout(-1); getch(); timeout(KEY_WAIT_MS); break;
@@ -114,7 +114,7 @@ void screen_draw(const struct top_view *v, const struct top_controls *c)
 	const struct meminfo *m = &v->mem;
 	bool wide = COLS >= 100;
 	int header = HEADER_LINES + (v->sharing ? 1 : 0), rows = LINES - header - FOOTER_LINES;
-	char s[10][24], e[3][TEXT_ESC_LEN(64)], line[192];
+	char s[10][24], e[3][TEXT_ESC_LEN(64)], fcg[TEXT_ESC_LEN(CG_PATH_LEN)], cg[TOP_CGROUP_CELL_LEN], line[192];
 
 	erase();
 	mvprintw(0, 0, "rsstrace top  %u address spaces  %llu events/s  sort %s%s%s", f->nrows,
@@ -133,7 +133,7 @@ void screen_draw(const struct top_view *v, const struct top_controls *c)
 		 fmt_kb(f->total_kb[RSS_SWAP], s[3], 16));
 	mvprintw(3, 0, "Filters: user=%s cgroup=%s command=%s",
 		 c->flt.user[0] ? text_escape(e[0], sizeof(e[0]), c->flt.user, sizeof(c->flt.user)) : "*",
-		 c->flt.cgroup[0] ? text_escape(e[1], sizeof(e[1]), c->flt.cgroup, sizeof(c->flt.cgroup)) : "*",
+		 c->flt.cgroup[0] ? text_escape(fcg, sizeof(fcg), c->flt.cgroup, sizeof(c->flt.cgroup)) : "*",
 		 c->flt.comm[0] ? text_escape(e[2], sizeof(e[2]), c->flt.comm, sizeof(c->flt.comm)) : "*");
 	if (v->sharing) {
 		top_sharing_line(v->sharing, line, sizeof(line));
@@ -169,8 +169,8 @@ void screen_draw(const struct top_view *v, const struct top_controls *c)
 		if (wide) {
 			int used = v->sharing ? 103 : 89;
 
-			text_escape_cols(e[2], sizeof(e[2]), r->cgroup, sizeof(r->cgroup), COLS > used ? COLS - used : 0);
-			printw(" %6s %s", s[7], e[2]);
+			top_cgroup_cell(r, cg, sizeof(cg), COLS > used ? (size_t)(COLS - used) : 0);
+			printw(" %6s %s", s[7], cg);
 		}
 		if (r->exited)
 			attroff(A_DIM);

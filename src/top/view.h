@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/live_view.h"
+#include "core/text_escape.h"
 #include "output/oom_report.h"
 #include "proc/meminfo.h"
 #include "top/sharing_cols.h"
@@ -38,6 +39,14 @@ void top_sharing_cells(const struct sharing_cell *c, char *pss, char *uss, size_
 /* One line on the sharing columns: what they mean, what the refresh read
  * and what it cost. */
 void top_sharing_line(const struct top_sharing *s, char *buf, size_t len);
+
+/* The CGROUP cell, escaped (core/text_escape.h) and cut to maxcols columns:
+ * what the path says of a container or pod first, in brackets, then the path
+ * ("[containerd 0123456789ab pod <uid> Burstable] /kubepods.slice/..."), so
+ * that a narrow cell keeps the container and a path (which always begins with
+ * '/') cannot pass for one. "" if the cgroup is unknown. */
+#define TOP_CGROUP_CELL_LEN (CONTAINER_DESCRIBE_LEN + 3 + TEXT_ESC_LEN(4096))
+void top_cgroup_cell(const struct top_row *r, char *buf, size_t len, size_t maxcols);
 
 /* The FLT/s cell: faults per second, or "n/a" without a fault hook. */
 void top_faults_cell(const struct top_row *r, char *buf, size_t len);

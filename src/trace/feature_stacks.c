@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
-/* --stacks (and --kernel-stacks, --folded FILE): which code made the tree's
- * memory resident, as a trace feature (trace/feature.h). */
+/* --stacks (and --kernel-stacks, --folded FILE, --pprof FILE): which code
+ * made the tree's memory resident, as a trace feature (trace/feature.h). */
 #include <errno.h>
 #include <string.h>
 
 #include "trace/feature.h"
 #include "trace/features.h"
 #include "trace/stacks.h"
+#include "trace/stacks_pprof.h"
 
 struct stacks_feature {
 	struct stacks st;
 	bool started;
-	struct output_file folded;
+	struct output_file folded, pprof;
 };
 
 static bool wanted(const struct options *o)
@@ -22,8 +23,21 @@ static bool wanted(const struct options *o)
 static int open_files(void *self, struct trace_run *run, const char **what)
 {
 	struct stacks_feature *f = self;
+	int err = run->o->folded ? trace_run_open_output(run, &f->folded, run->o->folded, what) : 0;
 
-	return run->o->folded ? trace_run_open_output(run, &f->folded, run->o->folded, what) : 0;
+	return !err && run->o->pprof ? trace_run_open_output(run, &f->pprof, run->o->pprof, what) : err;
+}
+
+/* One output file written by write(): its write errors (or write's own)
+ * become the run's error, said once at the top with the file's name. */
+static int write_output(struct output_file *of, const char *name, int werr, const char **what)
+{
+	int e = output_file_close(of);
+
+	if (!e && !werr)
+		return 0;
+	*what = name;
+	return e ? -e : werr;
 }
 
 static void configure(void *self, const struct options *o, struct tracer_config *cfg)
@@ -41,7 +55,7 @@ static int start(void *self, struct trace_run *run, const char **what)
 	int err;
 
 	err = stacks_init(&f->st, tracer_map_fd(run->t, "stack_counts"), tracer_map_fd(run->t, "stack_frames"),
-			  run->o->kernel_stacks, run->o->stacks_dwarf);
+			  run->o->kernel_stacks, run->o->stacks_dwarf, run->o->debug_dir);
 	if (err) {
 		*what = "read the stack maps";
 		return err;
@@ -91,12 +105,21 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 	for (int i = 0; i < n; i++)
 		stacks_on_mm(&f->st, &live[i], false);
 	stacks_harvest(&f->st, true);
-	if (f->folded.f) {
-		int werr = stacks_write_folded(&f->st, f->folded.f), e = output_file_close(&f->folded);
+	if (f->folded.f)
+		err = write_output(&f->folded, run->o->folded, stacks_write_folded(&f->st, f->folded.f), what);
+	/* written even if the folded file failed; the first error is the one said */
+	if (f->pprof.f) {
+		const char *pprof_what = NULL;
+		struct loss_counters loss;
+		int perr;
 
-		if (e || werr) {
-			err = e ? -e : -EIO;
-			*what = run->o->folded;
+		tracer_losses(run->t, &loss);
+		perr = write_output(&f->pprof, run->o->pprof,
+				    stacks_write_pprof(&f->st, f->pprof.f, run->page_kb, now_ns - run->t0_ns, &loss),
+				    &pprof_what);
+		if (perr && !err) {
+			err = perr;
+			*what = pprof_what;
 		}
 	}
 	return err;
@@ -121,6 +144,7 @@ static void free_state(void *self)
 	struct stacks_feature *f = self;
 
 	output_file_close(&f->folded);
+	output_file_close(&f->pprof);
 	if (f->started)
 		stacks_free(&f->st);
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "trace/options.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/cli.h"
 #include "core/output_file.h"
@@ -77,9 +79,17 @@ static const char help_text[] =
 	"                         or not (x86_64; see --stack-copy)\n"
 	"      --stack-copy SIZE  --stacks=dwarf: user stack copied per stack, 4K to\n"
 	"                         28K in 4K steps (default 16K); deeper frames are lost\n"
+	"      --debug-dir DIR    also look for stripped files' debug info in DIR\n"
+	"                         (DIR/.build-id/xx/yyyy.debug), before /usr/lib/debug;\n"
+	"                         DEBUGINFOD_URLS set: asked of debuginfod too\n"
 	"      --kernel-stacks    also the kernel stack (implies --stacks)\n"
 	"      --folded FILE      write the stacks in the folded format of flame graph\n"
 	"                         tools: comm;outer;...;inner PAGES (implies --stacks)\n"
+	"      --pprof FILE       write the stacks as a pprof profile (gzip'd\n"
+	"                         profile.proto: go tool pprof, Pyroscope, Perfetto):\n"
+	"                         bytes faulted in up to each process's peak (and over\n"
+	"                         the run), with files, build ids, functions and\n"
+	"                         lines (implies --stacks; fp unless --stacks=dwarf)\n"
 	"      --stack-entries N  (process, stack) pairs kept at once (default 65536);\n"
 	"                         overflow is counted and reported\n"
 	"\n"
@@ -139,6 +149,7 @@ static const char help_text[] =
 	"  sudo rsstrace --svg mem.svg -- ./job      a chart to look at\n"
 	"  sudo rsstrace --folded f.txt -- ./job && flamegraph.pl f.txt > f.svg\n"
 	"  sudo rsstrace --stacks=dwarf -- xz -9 big  stacks through Debian's libraries\n"
+	"  sudo rsstrace --pprof m.pb.gz -- ./job && go tool pprof -top m.pb.gz\n"
 	"  sudo rsstrace --cgroup -- ./etl.sh        why the cgroup's usage is not RSS\n"
 	"  sudo rsstrace --footprint -- ./prefork    real memory of a forking server\n"
 	"\n"
@@ -167,8 +178,10 @@ enum {
 	OPT_STACKS,
 	OPT_KSTACKS,
 	OPT_FOLDED,
+	OPT_PPROF,
 	OPT_STACK_ENTRIES,
 	OPT_STACK_COPY,
+	OPT_DEBUG_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -195,14 +208,35 @@ static const struct option long_opts[] = {
 	{ "timeline-procs", required_argument, NULL, OPT_TL_PROCS },
 	{ "stacks", optional_argument, NULL, OPT_STACKS },
 	{ "stack-copy", required_argument, NULL, OPT_STACK_COPY },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "pprof", required_argument, NULL, OPT_PPROF },
 	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
+
+/* --debug-dir: made absolute (libdwfl looks for build ids only under
+ * absolute entries of its search path, which ':' separates). Returns NULL
+ * or why not. */
+static const char *parse_debug_dir(const char *arg, struct options *o)
+{
+	struct stat st;
+
+	if (!*arg)
+		return "empty";
+	if (!realpath(arg, o->debug_dir_buf) || stat(o->debug_dir_buf, &st))
+		return strerror(errno);
+	if (!S_ISDIR(st.st_mode))
+		return strerror(ENOTDIR);
+	if (strchr(o->debug_dir_buf, ':'))
+		return "a ':' in it would split the search path";
+	o->debug_dir = o->debug_dir_buf;
+	return NULL;
+}
 
 static int parse_pids(const char *arg, struct options *o)
 {
@@ -325,13 +359,21 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		    o->stack_copy % 4096)
 			return cli_error(c, "invalid stack copy size '%s' (4K to 28K, in 4K steps)", arg);
 		break;
+	case OPT_DEBUG_DIR: {
+		const char *why = parse_debug_dir(arg, o);
+
+		if (why)
+			return cli_error(c, "invalid debug directory '%s': %s", arg, why);
+		break;
+	}
 	case OPT_KSTACKS:
 		o->stacks = o->kernel_stacks = true;
 		break;
 	case OPT_FOLDED:
+	case OPT_PPROF:
 		if (!*arg)
-			return cli_error(c, "empty file name for --folded");
-		o->folded = arg;
+			return cli_error(c, "empty file name for --%s", opt == OPT_FOLDED ? "folded" : "pprof");
+		*(opt == OPT_FOLDED ? &o->folded : &o->pprof) = arg;
 		o->stacks = true;
 		break;
 	case OPT_STACK_ENTRIES:
@@ -357,11 +399,13 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 static int check_outputs_differ(const struct cli *c, const struct options *o)
 {
 	/* without -o, the summary goes to standard output */
-	const char *names[] = { o->output ? "-o" : "the summary", "--csv", "--svg", "--folded" };
-	const char *paths[] = { o->output ? o->output : "(standard output: no -o)", o->csv, o->svg, o->folded };
+	const char *names[] = { o->output ? "-o" : "the summary", "--csv", "--svg", "--folded", "--pprof" };
+	const char *paths[] = { o->output ? o->output : "(standard output: no -o)", o->csv, o->svg, o->folded,
+				o->pprof };
+	int n = (int)(sizeof(paths) / sizeof(paths[0]));
 
-	for (int i = 0; i < 4; i++)
-		for (int j = i + 1; j < 4; j++)
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
 			if (paths[i] && paths[j] &&
 			    output_same_file(i || o->output ? paths[i] : "-", paths[j]))
 				return cli_error(c, "%s %s and %s %s name the same file", names[i], paths[i],
@@ -380,6 +424,8 @@ static int on_operands(const struct cli *c, char **operands, int n, void *opts)
 		return EXIT_USAGE;
 	if (o->stack_copy && !o->stacks_dwarf)
 		return cli_error(c, "--stack-copy needs --stacks=dwarf");
+	if (o->debug_dir && !o->stacks)
+		return cli_error(c, "--debug-dir needs --stacks");
 	if (!o->stack_copy)
 		o->stack_copy = 16384;
 	if (o->list_hooks)
