@@ -5,12 +5,13 @@ process outside is not; each row equals the process's own /proc/PID/status
 at its exit. On the memory controller's hierarchy (v1 on this host, v2 in the
 guests) and on a plain v2 cgroup."""
 
+import os
 import subprocess
 
 import pytest
 
 from cgroups import memory_cgroup  # noqa: F401 (fixture)
-from harness import RSSTRACE, assert_row_matches_status, parse_reports, start_attached, stop_attached, wl
+from harness import RSSTRACE, assert_row_matches_status, hooks, parse_reports, start_attached, stop_attached, wl
 
 pytestmark = pytest.mark.root
 
@@ -96,3 +97,25 @@ def test_cgroup_path_errors_are_one_line(arg, why):
     p = subprocess.run([str(RSSTRACE), "--cgroup-path", arg], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2, (p.returncode, p.stderr)
     assert p.stderr.startswith(f"rsstrace: --cgroup-path {arg}: {why}") and p.stderr.count("\n") == 1, p.stderr
+
+
+def test_hooks_table_names_the_seed_iterator_and_the_cgroup_attach_hook():
+    """Issue 17: --hooks listed neither what -p and --cgroup-path attach with
+    (the task iterator that finds the processes that exist, the cgroup
+    attach tracepoint that follows newcomers) nor what happens without them.
+    The rows are in the text and the JSON, and the tracepoint named is one
+    the kernel lists in tracefs (where it does not, the row says the
+    fallback instead)."""
+    h = hooks()
+    assert h["seed"]["in_use"] == "iter/task" and h["seed"]["optional"] is False, h["seed"]
+    kernel_has_it = any(os.path.exists(f"{d}/events/cgroup/cgroup_attach_task")
+                        for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"))
+    enter = h["cgroup_enter"]
+    assert enter["optional"] is True
+    assert enter["in_use"] == ("tp_btf/cgroup_attach_task" if kernel_has_it else None), enter
+    text = subprocess.run([str(RSSTRACE), "--hooks"], capture_output=True, text=True, timeout=60)
+    assert text.returncode == 0, text.stderr
+    rows = {l.split("->")[0].strip(): l.split("->")[1].strip() for l in text.stdout.splitlines() if "->" in l}
+    assert rows["seed"] == "iter/task", rows
+    assert rows["cgroup enter"] == (enter["in_use"] or
+                                    "UNAVAILABLE (--cgroup-path traces the processes there at attach only)"), rows

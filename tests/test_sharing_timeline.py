@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import MIB_KB, RSSTRACE, run_rsstrace, trace, wait_for_line, wl
+from harness import MIB_KB, RSSTRACE, Prefork, read_rollup, run_rsstrace, trace, wl
 
 pytestmark = pytest.mark.root
 
@@ -20,35 +20,6 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 
 def objects(run, kind):
     return [json.loads(l) for l in run.output.splitlines() if l.strip() and json.loads(l)["type"] == kind]
-
-
-def read_rollup(pid):
-    out = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        k, _, v = line.partition(":")
-        out[k] = int(v.split()[0])
-    return out
-
-
-class Prefork:
-    """tests/workloads/prefork: SHARED MiB shared copy-on-write by NCHILD
-    children, DIRTIERS of which write half of it; held until stdin closes."""
-
-    def __init__(self, nchild=6, shared_mib=128, dirtiers=3, under_rsstrace=None, last_mib=0):
-        self.shared_kb = shared_mib * MIB_KB
-        self.expected_footprint_kb = self.shared_kb + dirtiers * self.shared_kb // 2 + last_mib * MIB_KB
-        cmd = [wl("prefork"), str(nchild), str(shared_mib), str(dirtiers), "", "0", str(last_mib)]
-        if under_rsstrace:
-            cmd = [str(RSSTRACE)] + under_rsstrace + ["--"] + cmd
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
-        line = wait_for_line(self.p.stdout, "@@ready pids=")
-        self.pids = [int(x) for x in line.split("pids=")[1].split()[0].split(",")]
-        assert len(self.pids) == nchild + 1, line
-
-    def release(self):
-        out, err = self.p.communicate(timeout=60)
-        return self.p.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
 def test_sharing_prefork_footprint_against_smaps(tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cgroups import STAT_LAG_BYTES, memory_cgroup  # noqa: F401 (fixture)
-from harness import RSSTRACE, SCALE, proc_status, start_idle, wait_for_line, wl
+from harness import RSSTRACE, SCALE, Prefork, proc_status, read_rollup, start_idle, wait_for_line, wl
 
 pytestmark = pytest.mark.root
 
@@ -245,6 +245,21 @@ def test_interactive_keys_sort_tree_filter_quit():
         s = t.wait(lambda s: "command=idle" in s, "the filter")
         s = t.wait(lambda s: data_rows(s) and all("idle" in r[2] for r in data_rows(s)), "filtered rows")
         assert any(int(r[0]) == idle.pid for r in data_rows(s))
+        # s: the sharing columns, PSS and USS after GROW (columns 80-86 and
+        # 87-93), the idle process's equal to its smaps_rollup to the
+        # display's 3 digits; the footer names the key
+        assert "s sharing (PSS/USS)" in s.splitlines()[-1], s
+        t.keys("s")
+
+        def idle_cells(s):
+            return [(l[80:86].strip(), l[87:93].strip()) for l in s.splitlines() if l[0:7].strip() == str(idle.pid)]
+        s = t.wait(lambda s: "PSS    USS" in s and idle_cells(s) and idle_cells(s)[0][1][-1:] in UNITS,
+                   "the sharing columns")
+        roll = read_rollup(idle.pid)
+        pss, uss = (kb(c) for c in idle_cells(s)[0])
+        assert abs(uss - (roll["Private_Clean"] + roll["Private_Dirty"])) <= 0.01 * uss, (uss, roll)
+        assert abs(pss - roll["Pss"]) <= 0.01 * pss + roll["Pss_File"], (pss, roll)
+        assert any(l.startswith("PSS: ") for l in s.splitlines()[:6]), s
         t.keys("q")
         deadline = time.monotonic() + 20
         while not t.rc.exists() and time.monotonic() < deadline:
@@ -317,3 +332,66 @@ def test_filter_takes_utf8_typed_in_the_terminal():
         t.close()
         holder.stdin.close()
         holder.wait(timeout=60)
+
+
+def read_until_read(stream, pids, max_frames=50):
+    """Reads top's JSON frames until one has a sharing reading for each of
+    pids: (their rows, frames read), or (None, frames read)."""
+    rows, nframes = {}, 0
+    for line in stream:
+        o = json.loads(line)
+        if o["type"] == "frame":
+            if set(rows) == pids and all(r["pss_kb"] is not None for r in rows.values()):
+                return rows, nframes
+            rows, nframes = {}, nframes + 1
+            if nframes > max_frames:
+                break
+        elif o["type"] == "process" and o["pid"] in pids:
+            rows[o["pid"]] = o
+    return None, nframes
+
+
+def test_sharing_columns_are_the_smaps_rollup_of_each_prefork_process():
+    """Issue 17's live sharing view: --sharing (key s) adds PSS and USS to the
+    rows shown. A prefork tree (children sharing 32 MiB copy-on-write, two of
+    them having written half of it) is held still while top runs and while
+    the test reads each process's smaps_rollup: the anon part of PSS and the
+    USS are the kernel's own to the kB (the file part moves with every other
+    process mapping libc, this busy host's compilers among them)."""
+    pf = Prefork(nchild=3, shared_mib=32, dirtiers=2)
+    top = subprocess.Popen([str(RSSTRACE), "top", "-b", "-d", "0.2", "--json", "--sharing"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # the kernel's numbers are read while top still runs: when it exits,
+        # library pages only it and the tree mapped become the tree's own
+        # (USS grew by 24 kB that way in the 6.12 guest)
+        rows, seen = read_until_read(top.stdout, set(pf.pids))
+        truth = {pid: read_rollup(pid) for pid in pf.pids}
+        top.terminate()
+        _, top_err = top.communicate(timeout=60)
+        text = subprocess.run([str(RSSTRACE), "top", "-b", "-n", "1", "-d", "0.2", "--sharing"],
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        if top.poll() is None:
+            top.kill()
+        code, _, err = pf.release()
+    assert top.returncode == 0 and text.returncode == 0, (top_err, text.stderr)
+    assert code == 0, err
+    assert rows is not None, f"the tree's rows were not all read in {seen} frames"
+    for pid, r in rows.items():
+        t = truth[pid]
+        assert r["pss_anon_kb"] == t["Pss_Anon"], (pid, r, t)
+        assert r["uss_kb"] == t["Private_Clean"] + t["Private_Dirty"], (pid, r, t)
+        # PSS differs only by its file part (each field is rounded down on its own: 1 kB more)
+        assert abs(r["pss_kb"] - t["Pss"]) <= abs(r["pss_file_kb"] - t["Pss_File"]) + 1, (pid, r, t)
+        assert r["shared_kb"] == t["Shared_Clean"] + t["Shared_Dirty"], (pid, r, t)
+    # the children that wrote half of the shared memory hold it alone: their USS
+    # has those 16 MiB, the others' does not
+    children = sorted(pf.pids[1:], key=lambda pid: rows[pid]["uss_kb"])
+    assert rows[children[-1]]["uss_kb"] >= pf.shared_kb // 2 > rows[children[0]]["uss_kb"], rows
+    lines = text.stdout.splitlines()
+    header = [l for l in lines if l.split()[:3] == ["PID", "USER", "COMMAND"]][0].split()
+    assert header[header.index("GROW") + 1:header.index("GROW") + 3] == ["PSS", "USS"], header
+    assert any(l.startswith("PSS: ") and "budget 50 ms" in l for l in lines), lines[:5]
+    mine = [l.split() for l in lines if l.split()[:1] == [str(pf.pids[0])]]
+    assert len(mine) == 1 and mine[0][header.index("PSS")] not in ("-", "?"), mine

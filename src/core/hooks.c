@@ -59,6 +59,11 @@ static const struct candidate table[] = {
 	{ LH_EXIT,          HK_RAW_TP,     "sched_process_exit",           "exit_raw",               "",                   RULE_PROBE },
 	{ LH_TEARDOWN,      HK_TP_BTF,     "exit_mmap",                    "exit_mmap_btf",          "6.1 6.12 6.18",      RULE_PROBE },
 	{ LH_TEARDOWN,      HK_DERIVED,    "rss_stat with mm_users == 0",  NULL,                     "5.10",               RULE_PROBE },
+	/* run at attach, then at stop (each mm's counters read again); no fallback: the
+	 * task iterator (5.8+) is the only way to find the address spaces that exist */
+	{ LH_SEED,          HK_ITER,       "task",                         "seed_task",              "5.10 6.1 6.12 6.18", RULE_PROBE },
+	/* --cgroup-path's newcomers; without it, the processes in the cgroup at attach only */
+	{ LH_CGROUP_ENTER,  HK_TP_BTF,     "cgroup_attach_task",           "cgroup_attach_btf",      "6.12 6.18",          RULE_PROBE },
 	{ LH_FAULT,         HK_FENTRY,     "handle_mm_fault",              "fault_fentry",           "5.10 6.1 6.12",      RULE_PROBE },
 	{ LH_FAULT,         HK_KPROBE,     "handle_mm_fault",              "fault_kprobe",           "",                   RULE_PROBE },
 	{ LH_FAULT,         HK_TP_BTF,     "page_fault_user",              "fault_tp_btf",           "6.18",               RULE_PROBE },
@@ -113,6 +118,7 @@ static const struct candidate table[] = {
 enum hook_group {
 	HG_REQUIRED,  /* no tracing without it */
 	HG_BACKSTOP,  /* teardown: derived from rss_stat where no tracepoint exists */
+	HG_CGROUP,    /* --cgroup-path */
 	HG_CAUSES,    /* --causes */
 	HG_OOM,	      /* always wanted, optional */
 	HG_FOOTPRINT, /* --footprint (bpf/footprint.bpf.c) */
@@ -123,12 +129,16 @@ static const struct logical_hook_info {
 	const char *key;  /* in JSON */
 	enum hook_group group;
 	enum logical_hook pte_hook; /* a huge-page hook's PTE hook (RULE_PTE_IS_FOLIO) */
+	const char *without; /* what --hooks says when no candidate serves it (NULL: the default) */
 } info[LH_COUNT] = {
 	[LH_RSS] = { "rss change", "rss_change", HG_REQUIRED },
 	[LH_FORK] = { "fork", "fork", HG_REQUIRED },
 	[LH_EXEC] = { "exec", "exec", HG_REQUIRED },
 	[LH_EXIT] = { "exit", "exit", HG_REQUIRED },
 	[LH_TEARDOWN] = { "teardown", "teardown", HG_BACKSTOP },
+	[LH_SEED] = { "seed", "seed", HG_REQUIRED },
+	[LH_CGROUP_ENTER] = { "cgroup enter", "cgroup_enter", HG_CGROUP, .without =
+			      "UNAVAILABLE (--cgroup-path traces the processes there at attach only)" },
 	[LH_FAULT] = { "fault", "fault", HG_CAUSES },
 	[LH_WP] = { "cow/wp fault", "wp_fault", HG_CAUSES },
 	[LH_RMAP] = { "rmap removal", "rmap_removal", HG_CAUSES },
@@ -147,7 +157,7 @@ static const struct logical_hook_info {
 
 static const char *const kinds[] = {
 	[HK_TP_BTF] = "tp_btf", [HK_RAW_TP] = "raw_tp", [HK_TRACEPOINT] = "tracepoint",
-	[HK_FENTRY] = "fentry", [HK_KPROBE] = "kprobe", [HK_DERIVED] = "derived",
+	[HK_FENTRY] = "fentry", [HK_KPROBE] = "kprobe", [HK_ITER] = "iter", [HK_DERIVED] = "derived",
 };
 
 const char *hook_name(enum logical_hook h)
@@ -273,6 +283,28 @@ static bool in_kallsyms(struct probe_ctx *p, const char *sym)
 	return strstr(p->kallsyms, needle) != NULL;
 }
 
+/* An iterator target is the BTF function bpf_iter_<target> (the kernel's
+ * DEFINE_BPF_ITER_FUNC); a do-nothing program for it must load. */
+static bool probe_iter(struct probe_ctx *p, const char *target, char *why, size_t len)
+{
+	char name[160];
+	int id, fd;
+
+	snprintf(name, sizeof(name), "bpf_iter_%s", target);
+	id = p->vmlinux ? btf__find_by_name_kind(p->vmlinux, name, BTF_KIND_FUNC) : -1;
+	if (id <= 0) {
+		snprintf(why, len, "no such iterator in this kernel (5.8+)");
+		return false;
+	}
+	fd = trial_load(BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, id);
+	if (fd < 0) {
+		snprintf(why, len, "trial load failed: %s", strerror(-fd));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
 /* Returns true if candidate c can be used; else writes why not. */
 static bool probe(struct probe_ctx *p, const struct candidate *c, char *why, size_t len)
 {
@@ -318,6 +350,8 @@ static bool probe(struct probe_ctx *p, const struct candidate *c, char *why, siz
 			return false;
 		}
 		return true;
+	case HK_ITER:
+		return probe_iter(p, c->target, why, len);
 	case HK_DERIVED:
 		return true; /* decided by the caller */
 	}
@@ -476,19 +510,21 @@ static bool usable(struct probe_ctx *p, const struct hooks *hk, int i, char *why
 	return probe(p, c, why, len);
 }
 
-static bool wanted(enum logical_hook h, bool causes, bool footprint)
+static bool wanted(enum logical_hook h, bool causes, bool footprint, bool cgroup_enter)
 {
 	switch (info[h].group) {
 	case HG_CAUSES:
 		return causes;
 	case HG_FOOTPRINT:
 		return footprint;
+	case HG_CGROUP:
+		return cgroup_enter;
 	default:
 		return true;
 	}
 }
 
-int hooks_choose(struct hooks *hk, bool causes, bool footprint, const char **missing)
+int hooks_choose(struct hooks *hk, bool causes, bool footprint, bool cgroup_enter, const char **missing)
 {
 	struct probe_ctx p = { .vmlinux = (struct btf *)vmlinux_btf() };
 	int ret = 0;
@@ -498,7 +534,7 @@ int hooks_choose(struct hooks *hk, bool causes, bool footprint, const char **mis
 		struct hook_choice *ch = &hk->h[h];
 
 		ch->chosen = -1;
-		ch->wanted = wanted(h, causes, footprint);
+		ch->wanted = wanted(h, causes, footprint, cgroup_enter);
 		if (!ch->wanted)
 			continue;
 		for (int i = 0; i < NCAND && ch->chosen < 0; i++) {
@@ -643,7 +679,8 @@ void hooks_print(const struct hooks *hk, FILE *out, bool json)
 			continue;
 		}
 		fprintf(out, "%-13s -> %s\n", info[h].name,
-			use ? use : hook_optional(h) ? "UNAVAILABLE (its counters are reported as n/a)" : "none");
+			use ? use : info[h].without ? info[h].without :
+			hook_optional(h) ? "UNAVAILABLE (its counters are reported as n/a)" : "none");
 		for (int k = 0; k < ch->nrejected; k++) {
 			char name[128];
 
@@ -653,8 +690,11 @@ void hooks_print(const struct hooks *hk, FILE *out, bool json)
 		}
 	}
 	if (!json)
-		fprintf(out, "\nOptional hooks: fault to swap-in are used with --causes, the fp ones with\n"
-			     "--footprint, oom kill always.\n");
+		fprintf(out, "\nseed reads the processes that exist at attach (-p, --cgroup-path, top,\n"
+			     "serve) and every counter again at stop; cgroup enter traces processes\n"
+			     "moved into --cgroup-path's cgroup later. Optional hooks: fault to swap-in\n"
+			     "are used with --causes, the fp ones with --footprint, cgroup enter with\n"
+			     "--cgroup-path, oom kill always.\n");
 }
 
 const char *tracefs_dir(void)

@@ -19,6 +19,8 @@ enum logical_hook {
 	LH_EXEC,
 	LH_EXIT,
 	LH_TEARDOWN,	/* an address space is torn down */
+	LH_SEED,	/* the processes that exist at attach (-p, --cgroup-path, top, serve) */
+	LH_CGROUP_ENTER,/* a process enters a cgroup (--cgroup-path: traced from then on) */
 	LH_FAULT,	/* page fault */
 	LH_WP,		/* write-protect / copy-on-write fault */
 	LH_RMAP,	/* a page leaves an address space's rmap */
@@ -37,7 +39,7 @@ enum logical_hook {
 	LH_COUNT,
 };
 
-enum hook_kind { HK_TP_BTF, HK_RAW_TP, HK_TRACEPOINT, HK_FENTRY, HK_KPROBE, HK_DERIVED };
+enum hook_kind { HK_TP_BTF, HK_RAW_TP, HK_TRACEPOINT, HK_FENTRY, HK_KPROBE, HK_ITER, HK_DERIVED };
 
 #define HOOK_REASON_LEN 96
 
@@ -57,10 +59,11 @@ struct hooks {
 	bool new_anon_has_compound; /* page_add_new_anon_rmap(..., bool compound): up to 5.19 */
 };
 
-/* Probes every candidate; causes: also choose the optional cause hooks.
- * Returns 0, or -1 with *missing set to the name of a required hook that no
- * candidate can serve. */
-int hooks_choose(struct hooks *hk, bool causes, bool footprint, const char **missing);
+/* Probes every candidate; causes: also choose the optional cause hooks;
+ * footprint: the --footprint ones; cgroup_enter: the one --cgroup-path
+ * follows newcomers with. Returns 0, or -1 with *missing set to the name of
+ * a required hook that no candidate can serve. */
+int hooks_choose(struct hooks *hk, bool causes, bool footprint, bool cgroup_enter, const char **missing);
 
 /* Whether every hook --footprint needs is attachable (the PMD ones aside). */
 bool hooks_footprint_ready(const struct hooks *hk);

@@ -126,7 +126,6 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	s->rodata->watch_cgroup_id = cfg->watch_cgroup_id;
 	s->rodata->watch_hierarchy_id = cfg->watch_hierarchy_id;
 	s->rodata->self_tgid = (uint32_t)getpid();
-	bpf_program__set_autoload(s->progs.cgroup_attach_btf, cfg->watch_cgroup_id != 0);
 	s->rodata->rmap_has_vma = hk->rmap_has_vma;
 	s->rodata->wp_from_fault_tp = hk->h[LH_WP].chosen >= 0 && hk->h[LH_FAULT].chosen >= 0 &&
 				      !hook_is_function(hk, LH_WP);
@@ -152,6 +151,9 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	bpf_map__set_max_entries(s->maps.cgroups, cfg->cgroup_entries ? cfg->cgroup_entries : 1);
 	bpf_map__set_max_entries(s->maps.cgroup_peaks, cfg->cgroup_entries ? cfg->cgroup_entries : 1);
 	hooks_configure(hk, s->obj);
+	/* chosen only when --cgroup-path asked for it; the trace then has an id */
+	bpf_program__set_autoload(s->progs.cgroup_attach_btf,
+				  cfg->watch_cgroup_id && hk->h[LH_CGROUP_ENTER].chosen >= 0);
 	/* the iterators run on demand, not at attach */
 	bpf_program__set_autoattach(s->progs.seed_task, false);
 	bpf_program__set_autoattach(s->progs.init_cpu_offsets, false);

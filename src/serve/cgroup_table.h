@@ -30,6 +30,8 @@ struct cg_entry {
 	uint64_t live[MC_COUNT];	/* of its live ones, this scrape */
 	uint64_t shown[MC_COUNT];	/* last values served */
 	uint64_t processes;		/* live address spaces, this scrape */
+	uint64_t footprint_kb;		/* sum of its processes' PSS at the latest footprint pass */
+	bool has_footprint;		/* it had live processes at that pass */
 };
 
 struct cg_scraper {

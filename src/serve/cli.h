@@ -13,6 +13,7 @@ struct serve_opts {
 	struct listen_addr addr;  /* -l, parsed; loopback unless --allow-remote */
 	bool allow_remote;	  /* --allow-remote */
 	bool causes;		  /* false with --no-causes */
+	double footprint_interval; /* --footprint-interval: seconds between passes, 0 = off */
 	uint64_t top_processes;	  /* -n: per-process series, by RSS and by peak */
 	uint64_t map_entries;	  /* --max-procs */
 	uint64_t cgroup_entries;  /* --max-cgroups */

@@ -124,6 +124,14 @@ static void cgroup_families(struct out *o, const struct metrics_snapshot *s)
 	family(o, "rsstrace_cgroup_processes", "gauge", NULL, "Address spaces (processes) accounted to the cgroup");
 	for (uint32_t i = 0; i < s->ncgroups; i++)
 		cg_sample(o, "rsstrace_cgroup_processes", s, i, NULL, s->cgroups[i].processes);
+	if (s->footprint_on) {
+		family(o, "rsstrace_cgroup_footprint_bytes", "gauge", "bytes",
+		       "Sum of the PSS (smaps_rollup) of the cgroup's processes: the memory they really use, each "
+		       "shared page counted once; read every --footprint-interval seconds, not at the scrape");
+		for (uint32_t i = 0; i < s->ncgroups; i++)
+			if (s->cgroups[i].has_footprint)
+				cg_sample(o, "rsstrace_cgroup_footprint_bytes", s, i, NULL, s->cgroups[i].footprint_bytes);
+	}
 	for (int c = 0; c < MC_COUNT; c++) {
 		if (!s->cause_available[c])
 			continue; /* no hook: absent, not 0 (rsstrace_hook_info says why) */
@@ -200,6 +208,16 @@ static void self_families(struct out *o, const struct metrics_snapshot *s)
 	fprintf(o->f, "rsstrace_peak_window_seconds %.6f\n", s->window_seconds);
 	family(o, "rsstrace_scrapes", "counter", NULL, "Responses to /metrics, this one included");
 	fprintf(o->f, "rsstrace_scrapes_total %llu\n", (unsigned long long)s->scrapes);
+	if (!s->footprint_on)
+		return;
+	family(o, "rsstrace_footprint_pass_seconds", "gauge", "seconds",
+	       "Time the latest footprint pass took to read every process's smaps_rollup");
+	fprintf(o->f, "rsstrace_footprint_pass_seconds %.6f\n", s->footprint_pass_seconds);
+	family(o, "rsstrace_footprint_age_seconds", "gauge", "seconds", "Time since the latest footprint pass ended");
+	fprintf(o->f, "rsstrace_footprint_age_seconds %.6f\n", s->footprint_age_seconds);
+	family(o, "rsstrace_footprint_unreadable_processes", "gauge", NULL,
+	       "Processes the latest footprint pass could not read (gone since listed): not in the sums");
+	fprintf(o->f, "rsstrace_footprint_unreadable_processes %llu\n", (unsigned long long)s->footprint_unreadable);
 }
 
 int metrics_render(const struct metrics_snapshot *s, enum metrics_format f, char **text, size_t *len)

@@ -34,6 +34,8 @@ struct metrics_cgroup {
 	uint64_t peak_bytes;		     /* FILE+ANON+SHMEM peak since the previous scrape */
 	uint64_t processes;		     /* address spaces accounted to it */
 	uint64_t causes[MC_COUNT];	     /* since rsstrace started */
+	bool has_footprint;		     /* --footprint-interval: it had processes at the latest pass */
+	uint64_t footprint_bytes;	     /* their summed PSS then */
 };
 
 struct metrics_process {
@@ -64,6 +66,11 @@ struct metrics_snapshot {
 	uint64_t lost[ML_COUNT];
 	uint64_t map_entries[MM_COUNT], map_capacity[MM_COUNT];
 	uint64_t scrapes;
+	/* --footprint-interval (false: its families are left out) */
+	bool footprint_on;
+	double footprint_pass_seconds;	 /* what the latest pass took */
+	double footprint_age_seconds;	 /* since it ended */
+	uint64_t footprint_unreadable;	 /* processes it could not read (gone) */
 };
 
 enum metrics_format { MF_PROMETHEUS, MF_OPENMETRICS };

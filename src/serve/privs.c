@@ -26,6 +26,14 @@
  * needed to read other users' /proc/PID/status or smaps_rollup, which the
  * scrape path does not do.
  *
+ * --footprint-interval reads every process's smaps_rollup (in the main
+ * thread, never for a scrape): opening it is a PTRACE_MODE_READ check, which
+ * without CAP_SYS_PTRACE fails for another user's process and also for one of
+ * the same uid whose permitted capabilities are not a subset of the caller's
+ * (cap_ptrace_access_check): with an empty set, every daemon started as root.
+ * That capability allows ptrace(2) of any process: it is kept only in a
+ * reader process of its own (rollup_reader.h), never in serve's threads.
+ *
  * Raw syscalls (capset, prctl) rather than libcap: dropping everything needs
  * no set arithmetic, and the build gains no library.
  */
@@ -113,35 +121,44 @@ static bool map_reads_need_cap_bpf(int map_fd)
 	return !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 }
 
-int serve_drop_privileges(const struct serve_user *u, int map_fd)
+int serve_drop_privileges(const struct serve_user *u, int map_fd, bool keep_ptrace)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2];
-	bool keep_bpf = map_reads_need_cap_bpf(map_fd);
+	bool keep_bpf = map_fd >= 0 && map_reads_need_cap_bpf(map_fd);
 	__u32 keep[2] = { 0 };
 
 	if (keep_bpf) {
 		keep[CAP_TO_INDEX(CAP_BPF)] = CAP_TO_MASK(CAP_BPF);
 		vlog("serve: keeping CAP_BPF: this kernel refuses BPF map reads without it");
 	}
+	if (keep_ptrace) {
+		keep[CAP_TO_INDEX(CAP_SYS_PTRACE)] |= CAP_TO_MASK(CAP_SYS_PTRACE);
+		vlog("serve: keeping CAP_SYS_PTRACE: --footprint-interval reads every process's smaps_rollup");
+	}
 	if (capget_all(data)) {
 		elog("serve: cannot read capabilities: %s", strerror(errno));
+		return -1;
+	}
+	if (keep_ptrace && !(data[CAP_TO_INDEX(CAP_SYS_PTRACE)].permitted & CAP_TO_MASK(CAP_SYS_PTRACE))) {
+		elog("serve: --footprint-interval needs CAP_SYS_PTRACE (to read every process's smaps_rollup), "
+		     "which this process does not have");
 		return -1;
 	}
 	if (data[0].effective & (1U << CAP_SETPCAP)) {
 		/* nothing can come back through an execve either: no capability in
 		 * the bounding set, and uid 0 (if kept) no longer means all of them */
 		for (int c = 0; c <= last_cap(); c++)
-			if (!(keep_bpf && c == CAP_BPF))
+			if (!(keep[CAP_TO_INDEX(c)] & CAP_TO_MASK(c)))
 				prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
 		if (!u->set && prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED, 0, 0, 0)) {
 			elog("serve: cannot set the securebits: %s", strerror(errno));
 			return -1;
 		}
 	}
-	/* keep the permitted set across the uid change (CAP_BPF, if kept) */
-	if (u->set && keep_bpf && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)) {
-		elog("serve: cannot keep CAP_BPF across the user switch: %s", strerror(errno));
+	/* keep the permitted set across the uid change (what is kept, if any) */
+	if (u->set && (keep[0] || keep[1]) && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)) {
+		elog("serve: cannot keep capabilities across the user switch: %s", strerror(errno));
 		return -1;
 	}
 	if (u->set && (setgroups(0, NULL) || setresgid(u->gid, u->gid, u->gid) || setresuid(u->uid, u->uid, u->uid))) {

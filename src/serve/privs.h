@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What `rsstrace serve` keeps once its BPF programs are loaded and attached:
- * no capability (CAP_BPF alone on kernels that refuse map reads without it),
+ * no capability (CAP_BPF on kernels that refuse map reads without it;
+ * CAP_SYS_PTRACE with --footprint-interval),
  * optionally another user, and no way back (no_new_privs). See privs.c for
  * why nothing more is needed.
  */
@@ -21,10 +22,12 @@ struct serve_user {
 int serve_user_lookup(const char *name, struct serve_user *out);
 
 /* Drops every capability (effective, permitted, inheritable, ambient and,
- * if it may, the bounding set) but CAP_BPF where reading map_fd needs it,
- * switches to u if set, and sets no_new_privs.
+ * if it may, the bounding set) but CAP_BPF where reading map_fd needs it
+ * (map_fd < 0: no map to read) and CAP_SYS_PTRACE if keep_ptrace (the
+ * footprint reader, rollup_reader.h), switches to u if set, and sets
+ * no_new_privs.
  * Only the calling thread: call it before any other thread is started.
  * Returns 0, or -1 after one error line. */
-int serve_drop_privileges(const struct serve_user *u, int map_fd);
+int serve_drop_privileges(const struct serve_user *u, int map_fd, bool keep_ptrace);
 
 #endif

@@ -61,6 +61,32 @@ void scrape_on_record(void *ctx, const void *data, size_t len)
 		add_causes(e->ended, &st->causes);
 }
 
+int scrape_list_footprint(struct scrape_state *s, struct footprint_pass *p)
+{
+	int n = tracer_read_live(s->t, s->live, s->live_cap);
+
+	return n < 0 ? n : fp_pass_list(p, s->live, (size_t)n);
+}
+
+int scrape_publish_footprint(struct scrape_state *s, const struct footprint_pass *p)
+{
+	for (uint32_t i = 0; i < s->cgs.n; i++)
+		s->cgs.cgs[i].has_footprint = false; /* no process at this pass: no sample */
+	for (size_t i = 0; i < p->nsums; i++) {
+		struct cg_entry *e = cg_get(&s->cgs, p->sums[i].cgroup_id);
+
+		if (!e)
+			return -ENOMEM;
+		e->footprint_kb = p->sums[i].pss_kb;
+		e->has_footprint = true;
+	}
+	s->fp_passes = p->passes;
+	s->fp_cost_ns = p->cost_ns;
+	s->fp_done_ns = p->done_ns;
+	s->fp_unreadable = p->unreadable;
+	return 0;
+}
+
 /* Largest first; ties by pid, so that the series chosen do not flap. */
 static int desc_then_pid(uint64_t va, uint64_t vb, const struct top_row *a, const struct top_row *b)
 {
@@ -183,6 +209,8 @@ static uint32_t fill_cgroups(struct scrape_state *s, int nwin, int nlive, int k,
 			m->bytes[c] = (uint64_t)rss_clamp(cur[c]) * s->page_bytes;
 		m->peak_bytes = (uint64_t)peak * s->page_bytes;
 		m->processes = e->processes;
+		m->has_footprint = e->has_footprint;
+		m->footprint_bytes = e->footprint_kb * 1024;
 		for (int c = 0; c < MC_COUNT; c++)
 			m->causes[c] = cg_counter(e, c) * (c <= MC_SWAPOUT_BYTES ? s->page_bytes : 1);
 		n++;
@@ -255,6 +283,10 @@ int scrape(struct scrape_state *s, enum metrics_format fmt, const char *who, cha
 	snap.map_capacity[MM_TRACED] = tracer_map_capacity(s->t, TMAP_TRACED);
 	snap.map_capacity[MM_CGROUPS] = tracer_map_capacity(s->t, TMAP_CGROUPS);
 	snap.scrapes = ++s->scrapes;
+	snap.footprint_on = s->footprint_on;
+	snap.footprint_pass_seconds = s->fp_cost_ns / 1e9;
+	snap.footprint_age_seconds = s->fp_done_ns && now > s->fp_done_ns ? (now - s->fp_done_ns) / 1e9 : 0;
+	snap.footprint_unreadable = s->fp_unreadable;
 	err = metrics_render(&snap, fmt, text, len);
 out:
 	free(cgs);

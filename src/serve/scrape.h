@@ -16,6 +16,7 @@
 #include "core/live_view.h"
 #include "core/tracer.h"
 #include "serve/cgroup_table.h"
+#include "serve/footprint_pass.h"
 #include "serve/metrics.h"
 
 struct scrape_state {
@@ -33,6 +34,9 @@ struct scrape_state {
 	uint64_t ended_events, events_shown, scrapes;
 	uint64_t last_close_ns;	/* when a peak window last closed */
 	char cgroup_root[512];	/* where the cgroups' hierarchy is mounted (v1 memory, or v2) */
+	/* --footprint-interval: the latest pass's figures, 0 passes: off */
+	uint64_t fp_passes, fp_cost_ns, fp_done_ns, fp_unreadable;
+	bool footprint_on;
 };
 
 /* Room for map_entries address spaces and cgroup_entries cgroups; the tracer
@@ -44,6 +48,12 @@ void scrape_state_free(struct scrape_state *s);
 /* The tracer's record callback (ctx: the scrape_state): an address space
  * ended, what it counted stays in its cgroup's counters. */
 void scrape_on_record(void *ctx, const void *data, size_t len);
+
+/* --footprint-interval, under the lock: the live address spaces' owners and
+ * cgroups for a pass (read from the same map as a scrape), then the pass's
+ * sums into the per-cgroup table. Return 0 or -errno. */
+int scrape_list_footprint(struct scrape_state *s, struct footprint_pass *p);
+int scrape_publish_footprint(struct scrape_state *s, const struct footprint_pass *p);
 
 /* One consistent response for the scraper `who` in format fmt, in a
  * malloc'ed *text of *len bytes. Closes the cgroups' peak window. Returns 0

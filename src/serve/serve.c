@@ -19,7 +19,13 @@
  * Privileges: once loaded and attached, before the HTTP thread exists, every
  * capability is dropped (privs.c says why none is needed), optionally the
  * user switched (--user), and no_new_privs set: the HTTP parser never runs
- * privileged.
+ * privileged. --footprint-interval's smaps_rollup reads need CAP_SYS_PTRACE:
+ * a reader process of its own holds it (rollup_reader.h), serve does not.
+ *
+ * --footprint-interval: the main thread also reads every process's
+ * smaps_rollup once per interval (footprint_pass.h, through the reader), the
+ * lock held only to list them and to publish the sums; the first pass is done before the HTTP
+ * thread starts, so that every response has a footprint.
  */
 #define _GNU_SOURCE
 #include "serve/serve.h"
@@ -36,9 +42,11 @@
 #include "core/stop_signal.h"
 #include "core/tracer.h"
 #include "serve/cli.h"
+#include "serve/footprint_pass.h"
 #include "serve/http.h"
 #include "serve/listen_addr.h"
 #include "serve/privs.h"
+#include "serve/rollup_reader.h"
 #include "serve/scrape.h"
 
 struct serve {
@@ -47,6 +55,9 @@ struct serve {
 	struct tracer t;
 	struct hooks hooks;
 	struct scrape_state sc;
+	struct footprint_pass fp;	/* the main thread's only (--footprint-interval) */
+	struct rollup_reader reader;	/* reads smaps_rollup for it */
+	uint64_t next_fp_ns;
 };
 
 /* A scrape, from the HTTP thread. */
@@ -67,7 +78,7 @@ static int start_tracing(struct serve *s)
 	const char *what;
 	int err;
 
-	if (hooks_choose(&s->hooks, s->o.causes, false, &what)) {
+	if (hooks_choose(&s->hooks, s->o.causes, false, false, &what)) {
 		elog("this kernel offers no way to see the '%s' event (rsstrace --hooks tells why)", what);
 		return EXIT_FAIL;
 	}
@@ -97,18 +108,47 @@ static void stop_tracing(struct serve *s)
 {
 	tracer_stop(&s->t);
 	scrape_state_free(&s->sc);
+	fp_pass_free(&s->fp);
+	rollup_reader_stop(&s->reader);
+}
+
+/* One footprint pass: listed and published under the lock, read without it.
+ * Returns 0 or -errno. */
+static int footprint_pass(struct serve *s)
+{
+	int err;
+
+	/* the next one an interval from now, whether this one works or not */
+	s->next_fp_ns = tracer_now_ns() + (uint64_t)(s->o.footprint_interval * 1e9);
+	pthread_mutex_lock(&s->lock);
+	err = scrape_list_footprint(&s->sc, &s->fp);
+	pthread_mutex_unlock(&s->lock);
+	if (!err)
+		err = fp_pass_read(&s->fp, &s->reader);
+	if (err)
+		return err;
+	pthread_mutex_lock(&s->lock);
+	err = scrape_publish_footprint(&s->sc, &s->fp);
+	pthread_mutex_unlock(&s->lock);
+	vlog("footprint pass: %zu processes in %.1f ms, %u unreadable", s->fp.nprocs, s->fp.cost_ns / 1e6,
+	     s->fp.unreadable);
+	return err;
 }
 
 /* Drains the ring buffer until a signal; the HTTP thread does the rest. */
 static void run(struct serve *s)
 {
 	struct pollfd p = { .fd = tracer_poll_fd(&s->t), .events = POLLIN };
+	int err;
 
 	while (!stop_requested()) {
 		poll(&p, 1, 200); /* woken when records pile up, by a signal, else every 200 ms */
 		pthread_mutex_lock(&s->lock);
 		tracer_poll(&s->t, 0);
 		pthread_mutex_unlock(&s->lock);
+		/* the previous sums stay, their age says so */
+		if (s->o.footprint_interval && tracer_now_ns() >= s->next_fp_ns && (err = footprint_pass(s)))
+			wlog("serve: footprint pass failed: %s", strerror(-err));
 	}
 }
 
@@ -143,7 +183,20 @@ int serve_main(int argc, char **argv)
 		stop_tracing(&s);
 		return ret;
 	}
-	if (serve_drop_privileges(&user, tracer_map_fd(&s.t, "mms"))) {
+	/* forked before dropping: it keeps CAP_SYS_PTRACE, serve nothing */
+	if (s.o.footprint_interval && rollup_reader_start(&s.reader, &user)) {
+		close(fd);
+		stop_tracing(&s);
+		return EXIT_FAIL;
+	}
+	if (serve_drop_privileges(&user, tracer_map_fd(&s.t, "mms"), false)) {
+		close(fd);
+		stop_tracing(&s);
+		return EXIT_FAIL;
+	}
+	s.sc.footprint_on = s.o.footprint_interval > 0;
+	if (s.sc.footprint_on && (ret = footprint_pass(&s))) {
+		elog("serve: the first footprint pass failed: %s", strerror(-ret));
 		close(fd);
 		stop_tracing(&s);
 		return EXIT_FAIL;

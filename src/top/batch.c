@@ -10,7 +10,7 @@ void top_print_text(FILE *out, const struct top_view *v)
 {
 	const struct top_frame *f = v->f;
 	const struct meminfo *m = &v->mem;
-	char c[8][24], name[TEXT_ESC_LEN(RSS_COMM_LEN)], user[TEXT_ESC_LEN(sizeof(f->rows->user))];
+	char c[10][24], line[192], name[TEXT_ESC_LEN(RSS_COMM_LEN)], user[TEXT_ESC_LEN(sizeof(f->rows->user))];
 	char cg[TOP_CGROUP_CELL_LEN];
 
 	fprintf(out, "rsstrace top: %.1f s, %u address spaces, %llu events/s, lost %llu\n",
@@ -21,8 +21,12 @@ void top_print_text(FILE *out, const struct top_view *v)
 	fprintf(out, "RSS: anon %s file %s shmem %s  swap %s\n", fmt_kb(f->total_kb[RSS_ANON], c[0], 16),
 		fmt_kb(f->total_kb[RSS_FILE], c[1], 16), fmt_kb(f->total_kb[RSS_SHMEM], c[2], 16),
 		fmt_kb(f->total_kb[RSS_SWAP], c[3], 16));
-	fprintf(out, "%7s %-8s %-15s %6s %6s %6s %6s %6s %6s %7s %6s %s\n", "PID", "USER", "COMMAND", "RSS",
-		"ANON", "FILE", "SHMEM", "SWAP", "HWM", "GROW", "FLT/s", "CGROUP");
+	if (v->sharing) {
+		top_sharing_line(v->sharing, line, sizeof(line));
+		fprintf(out, "%s\n", line);
+	}
+	fprintf(out, "%7s %-8s %-15s %6s %6s %6s %6s %6s %6s %7s%s %6s %s\n", "PID", "USER", "COMMAND", "RSS",
+		"ANON", "FILE", "SHMEM", "SWAP", "HWM", "GROW", v->sharing ? "    PSS    USS" : "", "FLT/s", "CGROUP");
 	for (uint32_t i = 0; i < f->nrows; i++) {
 		const struct top_row *r = &f->rows[i];
 		/* the command, indented by depth and marked '*' if exited, in 15 columns */
@@ -30,13 +34,18 @@ void top_print_text(FILE *out, const struct top_view *v)
 
 		top_growth_cell(r->growth_kb, c[6], 24);
 		top_faults_cell(r, c[7], 24);
+		line[0] = 0;
+		if (v->sharing) {
+			top_sharing_cells(top_sharing_find(v->sharing, r), c[8], c[9], 24);
+			snprintf(line, sizeof(line), " %6s %6s", c[8], c[9]);
+		}
 		/* names escaped (core/text_escape.h), cut and padded to their columns */
-		fprintf(out, "%7u %s %*s%s%s %6s %6s %6s %6s %6s %6s %7s %6s %s\n", r->st.tgid,
+		fprintf(out, "%7u %s %*s%s%s %6s %6s %6s %6s %6s %6s %7s%s %6s %s\n", r->st.tgid,
 			text_cell(user, sizeof(user), r->user, sizeof(r->user), 8), r->depth, "",
 			text_cell(name, sizeof(name), r->st.comm, RSS_COMM_LEN, width), r->exited ? "*" : "",
 			fmt_kb(r->rss_kb, c[0], 16), fmt_kb(r->anon_kb, c[1], 16), fmt_kb(r->file_kb, c[2], 16),
 			fmt_kb(r->shmem_kb, c[3], 16), fmt_kb(r->swap_kb, c[4], 16), fmt_kb(r->hwm_kb, c[5], 16),
-			c[6], c[7], (top_cgroup_cell(r, cg, sizeof(cg), SIZE_MAX), cg));
+			c[6], line, c[7], (top_cgroup_cell(r, cg, sizeof(cg), SIZE_MAX), cg));
 	}
 	fprintf(out, "Recent peaks (last 60 s, * = exited):");
 	for (int i = 0; i < f->npeaks; i++)
@@ -56,6 +65,26 @@ void top_print_text(FILE *out, const struct top_view *v)
 static int64_t ms_since(uint64_t t0, uint64_t ns)
 {
 	return ns > t0 ? (int64_t)((ns - t0) / 1000000) : 0;
+}
+
+/* The sharing columns of a row: null until read (or if unreadable). */
+static void sharing_json(struct json_obj *j, const struct sharing_cell *c, uint64_t t0)
+{
+	static const char *const keys[] = { "pss_kb", "uss_kb", "pss_anon_kb", "pss_file_kb", "shared_kb" };
+	bool read = c && c->state == SHARING_READ;
+
+	if (read) {
+		json_int(j, keys[0], c->s.pss);
+		json_int(j, keys[1], smaps_uss(&c->s));
+		json_int(j, keys[2], c->s.pss_anon);
+		json_int(j, keys[3], c->s.pss_file);
+		json_int(j, keys[4], smaps_shared(&c->s));
+		json_int(j, "sharing_read_ms", ms_since(t0, c->read_ns));
+	} else {
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			json_null(j, keys[k]);
+	}
+	json_bool(j, "sharing_unreadable", c && c->state == SHARING_UNREADABLE);
 }
 
 void top_print_json(FILE *out, const struct top_view *v)
@@ -78,6 +107,11 @@ void top_print_json(FILE *out, const struct top_view *v)
 	json_uint(&j, "events_per_s", f->events_per_s);
 	json_uint(&j, "lost_events", v->lost);
 	json_uint(&j, "processes", f->nrows);
+	if (v->sharing) {
+		json_uint(&j, "sharing_read", v->sharing->read);
+		json_uint(&j, "sharing_pending", v->sharing->pending);
+		json_uint(&j, "sharing_cost_us", v->sharing->cost_ns / 1000);
+	}
 	json_end(&j);
 	for (uint32_t i = 0; i < f->nrows; i++) {
 		const struct top_row *r = &f->rows[i];
@@ -104,6 +138,8 @@ void top_print_json(FILE *out, const struct top_view *v)
 		if (r->cg)
 			container_print_json(&j, &r->cg->container);
 		json_bool(&j, "exited", r->exited);
+		if (v->sharing)
+			sharing_json(&j, top_sharing_find(v->sharing, r), v->t0);
 		json_end(&j);
 	}
 	for (int i = 0; i < f->npeaks; i++) {

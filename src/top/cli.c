@@ -6,7 +6,8 @@
 
 #include <string.h>
 
-#define USAGE "Usage: rsstrace top [-d SECONDS] [-c TEXT] [-b [-n N] [--json]] [--no-faults]\n"
+#define USAGE "Usage: rsstrace top [-d SECONDS] [-c TEXT] [-b [-n N] [--json]] [--sharing]\n" \
+	"                    [--no-faults]\n"
 
 const char top_help[] =
 	USAGE
@@ -24,19 +25,30 @@ const char top_help[] =
 	"  -b, --batch           plain-text frames on stdout, for scripts and logs\n"
 	"  -n, --iterations N    with -b: stop after N frames\n"
 	"      --json            with -b: one JSON object per frame\n"
+	"      --sharing         PSS and USS columns from the start (key s): see below\n"
 	"      --no-faults       do not count page faults (FLT/s column; saves a hook)\n"
 	"      --max-procs N     address spaces the maps hold (default 65536)\n"
 	"  -v, --verbose         hooks in use, libbpf messages\n"
 	"\n"
 	"Keys: M sort by RSS, H by peak (HWM), G by growth, S by swap, P by pid;\n"
 	"t tree view (parents show subtree sums); c filter by cgroup (as -c), u by\n"
-	"user, / by command (empty input clears); space pauses; ? help; q quits.\n"
+	"user, / by command (empty input clears); s sharing columns; space pauses;\n"
+	"? help; q quits.\n"
+	"\n"
+	"Sharing columns (s, --sharing), from /proc/PID/smaps_rollup of the visible\n"
+	"rows: PSS is the RSS with each shared page divided among the processes\n"
+	"mapping it (the sum of PSS is the memory really used); USS is what only\n"
+	"this process maps, freed if it exits (for a prefork worker: what it wrote\n"
+	"or allocated since the fork). Reading walks the page tables (17-76 us for\n"
+	"a small process, 6-34 ms per GiB of 4 kB pages), so each refresh spends at\n"
+	"most 50 ms, oldest readings first; \"-\" is not read yet, \"?\" unreadable.\n"
 	"\n"
 	"Examples:\n"
 	"  rsstrace top -b -n 1 -c 1b4e28ba-2fa1   the containers of one pod\n"
-	"  rsstrace top -c 0123456789ab            one container, by its short id\n";
+	"  rsstrace top -c 0123456789ab            one container, by its short id\n"
+	"  rsstrace top --sharing                  PSS/USS of a prefork server's workers\n";
 
-enum { OPT_JSON = 256, OPT_NO_FAULTS, OPT_MAX_PROCS };
+enum { OPT_JSON = 256, OPT_NO_FAULTS, OPT_MAX_PROCS, OPT_SHARING };
 
 static const struct option long_opts[] = {
 	{ "delay", required_argument, NULL, 'd' },
@@ -45,6 +57,7 @@ static const struct option long_opts[] = {
 	{ "iterations", required_argument, NULL, 'n' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-faults", no_argument, NULL, OPT_NO_FAULTS },
+	{ "sharing", no_argument, NULL, OPT_SHARING },
 	{ "max-procs", required_argument, NULL, OPT_MAX_PROCS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -74,6 +87,9 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		break;
 	case OPT_JSON:
 		o->json = true;
+		break;
+	case OPT_SHARING:
+		o->sharing = true;
 		break;
 	case OPT_NO_FAULTS:
 		o->faults = false;

@@ -15,6 +15,7 @@ struct top_opts {
 	bool batch;	      /* -b: text frames on stdout */
 	bool json;	      /* --json (with -b) */
 	bool faults;	      /* false with --no-faults */
+	bool sharing;	      /* --sharing: PSS/USS columns from the start (key s) */
 	uint64_t map_entries; /* --max-procs */
 	bool verbose;	      /* -v */
 };

@@ -14,6 +14,8 @@
 #include "top/cli.h"
 
 #define KEY_WAIT_MS 100
+#define HEADER_LINES 5	     /* above the table; one more with the sharing columns */
+#define FOOTER_LINES 2
 
 int screen_open(void)
 {
@@ -85,6 +87,7 @@ enum screen_event screen_key(struct top_controls *c)
 	case 'S': c->sort = SORT_SWAP; break;
 	case 'P': c->sort = SORT_PID; break;
 	case 't': c->tree = !c->tree; break;
+	case 's': c->sharing = !c->sharing; break;
 	case ' ': c->paused = !c->paused; break;
 	case 'c': prompt("cgroup contains, or container id / pod UID begins", c->flt.cgroup, sizeof(c->flt.cgroup)); break;
 	case 'u': prompt("user", c->flt.user, sizeof(c->flt.user)); break;
@@ -96,14 +99,22 @@ enum screen_event screen_key(struct top_controls *c)
 	return SCREEN_CHANGED;
 }
 
+uint32_t screen_rows(void)
+{
+	/* the sharing line is counted: the bound holds either way */
+	int rows = LINES - HEADER_LINES - 1 - FOOTER_LINES;
+
+	return rows > 0 ? (uint32_t)rows : 0;
+}
+
 void screen_draw(const struct top_view *v, const struct top_controls *c)
 {
 	static const char *const sort_names[] = { "RSS", "HWM", "GROWTH", "SWAP", "PID" };
 	const struct top_frame *f = v->f;
 	const struct meminfo *m = &v->mem;
 	bool wide = COLS >= 100;
-	int header = 5, rows = LINES - header - 2;
-	char s[8][24], e[3][TEXT_ESC_LEN(64)], fcg[TEXT_ESC_LEN(CG_PATH_LEN)], cg[TOP_CGROUP_CELL_LEN];
+	int header = HEADER_LINES + (v->sharing ? 1 : 0), rows = LINES - header - FOOTER_LINES;
+	char s[10][24], e[3][TEXT_ESC_LEN(64)], fcg[TEXT_ESC_LEN(CG_PATH_LEN)], cg[TOP_CGROUP_CELL_LEN], line[192];
 
 	erase();
 	mvprintw(0, 0, "rsstrace top  %u address spaces  %llu events/s  sort %s%s%s", f->nrows,
@@ -124,10 +135,14 @@ void screen_draw(const struct top_view *v, const struct top_controls *c)
 		 c->flt.user[0] ? text_escape(e[0], sizeof(e[0]), c->flt.user, sizeof(c->flt.user)) : "*",
 		 c->flt.cgroup[0] ? text_escape(fcg, sizeof(fcg), c->flt.cgroup, sizeof(c->flt.cgroup)) : "*",
 		 c->flt.comm[0] ? text_escape(e[2], sizeof(e[2]), c->flt.comm, sizeof(c->flt.comm)) : "*");
+	if (v->sharing) {
+		top_sharing_line(v->sharing, line, sizeof(line));
+		mvprintw(4, 0, "%.*s", COLS > 0 ? COLS : 0, line);
+	}
 	attron(A_REVERSE);
-	mvprintw(4, 0, "%7s %-8s %-12s %6s %6s %6s %6s %6s %6s %7s%s", "PID", "USER", "COMMAND",
+	mvprintw(header - 1, 0, "%7s %-8s %-12s %6s %6s %6s %6s %6s %6s %7s%s%s", "PID", "USER", "COMMAND",
 		 c->tree ? "SUBTRE" : "RSS", "ANON", "FILE", "SHMEM", "SWAP", "HWM", "GROW",
-		 wide ? "  FLT/s CGROUP" : "");
+		 v->sharing ? "    PSS    USS" : "", wide ? "  FLT/s CGROUP" : "");
 	attroff(A_REVERSE);
 	for (int i = 0; i < rows && i < (int)f->nrows; i++) {
 		const struct top_row *r = &f->rows[i];
@@ -147,8 +162,14 @@ void screen_draw(const struct top_view *v, const struct top_controls *c)
 			 fmt_kb(c->tree ? r->subtree_rss_kb : r->rss_kb, s[0], 16), fmt_kb(r->anon_kb, s[1], 16),
 			 fmt_kb(r->file_kb, s[2], 16), fmt_kb(r->shmem_kb, s[3], 16), fmt_kb(r->swap_kb, s[4], 16),
 			 fmt_kb(r->hwm_kb, s[5], 16), s[6]);
+		if (v->sharing) {
+			top_sharing_cells(top_sharing_find(v->sharing, r), s[8], s[9], 24);
+			printw(" %6s %6s", s[8], s[9]);
+		}
 		if (wide) {
-			top_cgroup_cell(r, cg, sizeof(cg), COLS > 89 ? (size_t)(COLS - 89) : 0);
+			int used = v->sharing ? 103 : 89;
+
+			top_cgroup_cell(r, cg, sizeof(cg), COLS > used ? (size_t)(COLS - used) : 0);
 			printw(" %6s %s", s[7], cg);
 		}
 		if (r->exited)
@@ -167,6 +188,6 @@ void screen_draw(const struct top_view *v, const struct top_controls *c)
 		oom_print_short(line, sizeof(line), v->oom, f->at_ns, v->page_kb);
 		mvprintw(3, 0, "%.*s", COLS > 0 ? COLS : 0, line);
 	}
-	mvprintw(LINES - 1, 0, "M/H/G/S/P sort  t tree  c/u// filter  space pause  ? help  q quit");
+	mvprintw(LINES - 1, 0, "M/H/G/S/P sort  t tree  c/u// filter  s sharing (PSS/USS)  space pause  ? help  q quit");
 	refresh();
 }

@@ -4,6 +4,7 @@
 #define TOP_SCREEN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/live_view.h"
 #include "top/view.h"
@@ -13,6 +14,7 @@ struct top_controls {
 	enum top_sort sort;
 	bool tree;	/* parents with subtree sums */
 	bool paused;	/* no new frames */
+	bool sharing;	/* PSS/USS columns */
 	struct top_filter flt;
 };
 
@@ -29,6 +31,9 @@ void screen_close(void);
 /* Waits up to 100 ms for a key and applies it to c; '?' shows the help
  * until the next key, and c, u and / ask for a filter. */
 enum screen_event screen_key(struct top_controls *c);
+
+/* How many rows of the table fit on the screen. */
+uint32_t screen_rows(void);
 
 void screen_draw(const struct top_view *v, const struct top_controls *c);
 

@@ -26,6 +26,7 @@
 #include "top/batch.h"
 #include "top/cli.h"
 #include "top/screen.h"
+#include "top/sharing_cols.h"
 #include "top/view.h"
 
 struct top {
@@ -40,6 +41,7 @@ struct top {
 	uint64_t t0, page_kb;
 	struct oom_note last_oom;	/* the latest OOM kill, shown under the table */
 	uint64_t nooms, nooms_shown;	/* JSON: each kill once, with the next frame */
+	struct top_sharing sharing;	/* the PSS/USS columns, when ctl.sharing */
 };
 
 static void on_record(void *ctx, const void *data, size_t len)
@@ -68,10 +70,13 @@ static int next_frame(struct top *tp)
 	return 0;
 }
 
-/* The frame just built, with the lines around it read now. */
-static void view_of(struct top *tp, struct top_view *v)
+/* The frame just built, with the lines around it read now: the sharing
+ * columns of the rows that are shown (all of them in batch mode), within
+ * their budget (top/sharing_cols.h). Returns 0 or -ENOMEM. */
+static int view_of(struct top *tp, struct top_view *v)
 {
 	struct loss_counters l;
+	uint32_t visible = tp->o.batch ? tp->f.nrows : screen_rows();
 
 	tracer_losses(&tp->t, &l);
 	*v = (struct top_view){ .f = &tp->f, .t0 = tp->t0, .page_kb = tp->page_kb,
@@ -80,6 +85,10 @@ static void view_of(struct top *tp, struct top_view *v)
 				.oom_is_new = tp->nooms > tp->nooms_shown };
 	read_meminfo(&v->mem);
 	tp->nooms_shown = tp->nooms;
+	if (!tp->ctl.sharing)
+		return 0;
+	v->sharing = &tp->sharing;
+	return top_sharing_refresh(&tp->sharing, &tp->f, visible, TOP_SHARING_BUDGET_MS * 1000000ULL);
 }
 
 static int run_batch(struct top *tp)
@@ -92,9 +101,8 @@ static int run_batch(struct top *tp)
 		usleep((useconds_t)(tp->o.delay * 1e6));
 		if (stop_requested())
 			break;
-		if (next_frame(tp))
+		if (next_frame(tp) || view_of(tp, &v))
 			return EXIT_FAIL;
-		view_of(tp, &v);
 		print(stdout, &v);
 		fflush(stdout);
 		if (ferror(stdout))
@@ -131,10 +139,13 @@ static int run_interactive(struct top *tp)
 		} else if (redraw) {
 			top_arrange(&tp->f, &tp->ctl.flt, tp->ctl.sort, tp->ctl.tree);
 		}
-		if (redraw) {
-			view_of(tp, &v);
-			screen_draw(&v, &tp->ctl);
+		if (redraw && view_of(tp, &v)) {
+			screen_close();
+			elog("top: out of memory");
+			return EXIT_FAIL;
 		}
+		if (redraw)
+			screen_draw(&v, &tp->ctl);
 	}
 	screen_close();
 	return 0;
@@ -166,7 +177,7 @@ int top_main(int argc, char **argv)
 	if (ret)
 		return ret;
 	stop_on_signals();
-	if (hooks_choose(&tp.hooks, tp.o.faults, false, &what)) {
+	if (hooks_choose(&tp.hooks, tp.o.faults, false, false, &what)) {
 		elog("this kernel offers no way to see the '%s' event (rsstrace --hooks tells why)", what);
 		return EXIT_FAIL;
 	}
@@ -175,6 +186,7 @@ int top_main(int argc, char **argv)
 		if (h != LH_OOM)
 			tp.hooks.h[h].chosen = -1;
 	tp.page_kb = (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+	tp.ctl.sharing = tp.o.sharing;
 	tp.ts = top_state_new(tp.page_kb, tp.hooks.h[LH_FAULT].chosen >= 0);
 	tp.live_cap = (uint32_t)tp.o.map_entries;
 	tp.live = calloc(tp.live_cap, sizeof(*tp.live));
@@ -195,6 +207,7 @@ int top_main(int argc, char **argv)
 	ret = tp.o.batch ? run_batch(&tp) : run_interactive(&tp);
 	tracer_stop(&tp.t);
 	top_frame_free(&tp.f);
+	top_sharing_free(&tp.sharing);
 	top_state_free(tp.ts);
 	free(tp.live);
 	return ret;

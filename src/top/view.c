@@ -18,6 +18,26 @@ void top_growth_cell(int64_t kb, char *buf, size_t len)
 	snprintf(buf, len, "%c%s", kb < 0 ? '-' : '+', tmp);
 }
 
+void top_sharing_cells(const struct sharing_cell *c, char *pss, char *uss, size_t len)
+{
+	const char *none = c && c->state == SHARING_UNREADABLE ? "?" : "-";
+
+	if (!c || c->state != SHARING_READ) {
+		snprintf(pss, len, "%s", none);
+		snprintf(uss, len, "%s", none);
+		return;
+	}
+	fmt_kb((uint64_t)c->s.pss, pss, len);
+	fmt_kb((uint64_t)smaps_uss(&c->s), uss, len);
+}
+
+void top_sharing_line(const struct top_sharing *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "PSS: RSS with each shared page split among its mappers; USS: pages only it maps "
+		 "(smaps_rollup: %u read in %.1f ms, %u waiting; budget %d ms)",
+		 s->read, s->cost_ns / 1e6, s->pending, TOP_SHARING_BUDGET_MS);
+}
+
 void top_faults_cell(const struct top_row *r, char *buf, size_t len)
 {
 	if (r->faults_per_s < 0)

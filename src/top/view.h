@@ -15,6 +15,7 @@
 #include "core/text_escape.h"
 #include "output/oom_report.h"
 #include "proc/meminfo.h"
+#include "top/sharing_cols.h"
 
 struct top_view {
 	const struct top_frame *f;
@@ -25,10 +26,19 @@ struct top_view {
 	const struct oom_note *oom; /* the latest OOM kill, valid if nooms */
 	uint64_t nooms;		    /* OOM kills so far */
 	bool oom_is_new;	    /* the latest came since the previous frame */
+	const struct top_sharing *sharing; /* the PSS/USS columns (key s, --sharing), or NULL */
 };
 
 /* The GROW cell: "0", "+1.50M", "-976K". */
 void top_growth_cell(int64_t kb, char *buf, size_t len);
+
+/* The PSS and USS cells of a row: sizes, "-" not read yet (or not visible),
+ * "?" unreadable (gone, or another user's without CAP_SYS_PTRACE). */
+void top_sharing_cells(const struct sharing_cell *c, char *pss, char *uss, size_t len);
+
+/* One line on the sharing columns: what they mean, what the refresh read
+ * and what it cost. */
+void top_sharing_line(const struct top_sharing *s, char *buf, size_t len);
 
 /* The CGROUP cell, escaped (core/text_escape.h) and cut to maxcols columns:
  * what the path says of a container or pod first, in brackets, then the path

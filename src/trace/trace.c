@@ -719,10 +719,13 @@ static int run(struct trace_app *a)
 		return EXIT_FAIL;
 	describe_target(a);
 	if (hooks_choose(&a->hooks, a->o.causes || a->o.list_hooks, a->o.footprint || a->o.list_hooks,
-			 &what)) {
+			 a->o.cgroup_path || a->o.list_hooks, &what)) {
 		elog("this kernel offers no way to see the '%s' event (rsstrace --hooks tells why)", what);
 		return EXIT_FAIL;
 	}
+	if (a->o.cgroup_path && a->hooks.h[LH_CGROUP_ENTER].chosen < 0)
+		wlog("this kernel offers no cgroup attach hook: processes moved into %s later are not traced "
+		     "(rsstrace --hooks tells why)", a->o.cgroup_path);
 	if (a->o.list_hooks) {
 		int err;
 
