@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* --stacks (and --kernel-stacks, --folded FILE): which code made the tree's
- * memory resident, as a trace feature (trace/feature.h). */
+/* --stacks (and --kernel-stacks, --folded FILE, --cow-folded FILE): which
+ * code made the tree's memory resident, and which copied it on write, as a
+ * trace feature (trace/feature.h). */
 #include <errno.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@ struct stacks_feature {
 	struct stacks st;
 	bool started;
 	struct output_file folded;
+	struct output_file cow_folded;
+	char cow_hook[64];
 };
 
 static bool wanted(const struct options *o)
@@ -23,7 +26,13 @@ static int open_files(void *self, struct trace_run *run, const char **what)
 {
 	struct stacks_feature *f = self;
 
-	return run->o->folded ? trace_run_open_output(run, &f->folded, run->o->folded, what) : 0;
+	int err = 0;
+
+	if (run->o->folded)
+		err = trace_run_open_output(run, &f->folded, run->o->folded, what);
+	if (!err && run->o->cow_folded)
+		err = trace_run_open_output(run, &f->cow_folded, run->o->cow_folded, what);
+	return err;
 }
 
 static void configure(void *self, const struct options *o, struct tracer_config *cfg)
@@ -46,6 +55,8 @@ static int start(void *self, struct trace_run *run, const char **what)
 		*what = "read the stack maps";
 		return err;
 	}
+	stacks_init_cow(&f->st, tracer_map_fd(run->t, "cow_counts"),
+			hook_in_use(run->hooks, LH_COW, f->cow_hook, sizeof(f->cow_hook)));
 	f->started = true;
 	f->st.last_harvest_ns = run->t0_ns;
 	return 0;
@@ -81,6 +92,23 @@ static void tick(void *self, struct trace_run *run, const struct tree_state *tre
 	f->st.last_harvest_ns = now_ns;
 }
 
+/* Writes and closes an open folded file; on error *what names it. */
+static int write_folded(struct output_file *file, struct stacks *st, int (*write)(struct stacks *, FILE *),
+			const char *path, const char **what)
+{
+	int werr, e;
+
+	if (!file->f)
+		return 0;
+	werr = write(st, file->f);
+	e = output_file_close(file);
+	if (e || werr) {
+		*what = path;
+		return e ? -e : -EIO;
+	}
+	return 0;
+}
+
 static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char **what)
 {
 	struct stacks_feature *f = self;
@@ -91,14 +119,9 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 	for (int i = 0; i < n; i++)
 		stacks_on_mm(&f->st, &live[i], false);
 	stacks_harvest(&f->st, true);
-	if (f->folded.f) {
-		int werr = stacks_write_folded(&f->st, f->folded.f), e = output_file_close(&f->folded);
-
-		if (e || werr) {
-			err = e ? -e : -EIO;
-			*what = run->o->folded;
-		}
-	}
+	err = write_folded(&f->folded, &f->st, stacks_write_folded, run->o->folded, what);
+	if (!err)
+		err = write_folded(&f->cow_folded, &f->st, stacks_write_cow_folded, run->o->cow_folded, what);
 	return err;
 }
 
@@ -121,6 +144,7 @@ static void free_state(void *self)
 	struct stacks_feature *f = self;
 
 	output_file_close(&f->folded);
+	output_file_close(&f->cow_folded);
 	if (f->started)
 		stacks_free(&f->st);
 }

@@ -69,7 +69,9 @@ static const char help_text[] =
 	"Which code made memory resident:\n"
 	"      --stacks[=MODE]    charge each page faulted in to the user stack that\n"
 	"                         faulted it; the summary lists the stacks by pages\n"
-	"                         they held at their process's peak. MODE fp (the\n"
+	"                         they held at their process's peak, then the stacks\n"
+	"                         that copied pages shared since fork (copy-on-write)\n"
+	"                         per stack and per process. MODE fp (the\n"
 	"                         default) walks frame pointers at each fault: deep\n"
 	"                         only in code built with them; dwarf copies the top\n"
 	"                         of the user stack once per new stack and unwinds it\n"
@@ -80,6 +82,8 @@ static const char help_text[] =
 	"      --kernel-stacks    also the kernel stack (implies --stacks)\n"
 	"      --folded FILE      write the stacks in the folded format of flame graph\n"
 	"                         tools: comm;outer;...;inner PAGES (implies --stacks)\n"
+	"      --cow-folded FILE  the same for the pages copied on write (implies\n"
+	"                         --stacks)\n"
 	"      --stack-entries N  (process, stack) pairs kept at once (default 65536);\n"
 	"                         overflow is counted and reported\n"
 	"\n"
@@ -167,6 +171,7 @@ enum {
 	OPT_STACKS,
 	OPT_KSTACKS,
 	OPT_FOLDED,
+	OPT_COW_FOLDED,
 	OPT_STACK_ENTRIES,
 	OPT_STACK_COPY,
 };
@@ -197,6 +202,7 @@ static const struct option long_opts[] = {
 	{ "stack-copy", required_argument, NULL, OPT_STACK_COPY },
 	{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "cow-folded", required_argument, NULL, OPT_COW_FOLDED },
 	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -329,9 +335,10 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		o->stacks = o->kernel_stacks = true;
 		break;
 	case OPT_FOLDED:
+	case OPT_COW_FOLDED:
 		if (!*arg)
-			return cli_error(c, "empty file name for --folded");
-		o->folded = arg;
+			return cli_error(c, "empty file name for --%s", opt == OPT_FOLDED ? "folded" : "cow-folded");
+		*(opt == OPT_FOLDED ? &o->folded : &o->cow_folded) = arg;
 		o->stacks = true;
 		break;
 	case OPT_STACK_ENTRIES:
@@ -357,11 +364,13 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 static int check_outputs_differ(const struct cli *c, const struct options *o)
 {
 	/* without -o, the summary goes to standard output */
-	const char *names[] = { o->output ? "-o" : "the summary", "--csv", "--svg", "--folded" };
-	const char *paths[] = { o->output ? o->output : "(standard output: no -o)", o->csv, o->svg, o->folded };
+	const char *names[] = { o->output ? "-o" : "the summary", "--csv", "--svg", "--folded", "--cow-folded" };
+	const char *paths[] = { o->output ? o->output : "(standard output: no -o)", o->csv, o->svg, o->folded,
+				o->cow_folded };
+	const int n = sizeof(names) / sizeof(names[0]);
 
-	for (int i = 0; i < 4; i++)
-		for (int j = i + 1; j < 4; j++)
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
 			if (paths[i] && paths[j] &&
 			    output_same_file(i || o->output ? paths[i] : "-", paths[j]))
 				return cli_error(c, "%s %s and %s %s name the same file", names[i], paths[i],

@@ -37,6 +37,7 @@ struct options {
 	uint64_t stack_copy;	/* --stack-copy: user stack bytes per dwarf sample */
 	bool kernel_stacks;	/* --kernel-stacks (implies --stacks) */
 	const char *folded;	/* --folded FILE (implies --stacks) */
+	const char *cow_folded;	/* --cow-folded FILE (implies --stacks) */
 	uint64_t stack_entries;	/* --stack-entries */
 	bool cgroup;	/* --cgroup: the traced processes' memory cgroups, reconciled */
 	bool footprint;	/* --footprint: unique pages, first-toucher */
