@@ -502,11 +502,19 @@ static int cmp_weight(const void *pa, const void *pb)
 	return strcmp(a->folded, b->folded);
 }
 
-/* Every stack, named and merged (*out malloc'ed), heaviest first. Returns
- * how many, or -ENOMEM. */
-static long name_stacks(struct stacks *s, struct named_stack **out)
+/* Fills *out from source i (the stack aggregate or one process's copies)
+ * but its name; returns the aggregate that names it, NULL to skip i. */
+typedef const struct stack_agg *(*named_source)(struct stacks *s, size_t i, struct named_stack *out);
+/* Adds from's numbers to into's: one name (and process) on both. */
+typedef void (*named_merge)(struct named_stack *into, const struct named_stack *from);
+
+/* The nsrc sources named (*out malloc'ed), those that compare equal by
+ * same merged, sorted by order. Returns how many, or -ENOMEM. */
+static long name_and_merge(struct stacks *s, size_t nsrc, named_source src,
+			   int (*same)(const void *, const void *), named_merge merge,
+			   int (*order)(const void *, const void *), struct named_stack **out)
 {
-	struct named_stack *v = calloc(s->naggs ? s->naggs : 1, sizeof(*v));
+	struct named_stack *v = calloc(nsrc ? nsrc : 1, sizeof(*v));
 	char *line = malloc(65536);
 	size_t n = 0, w = 0;
 
@@ -516,47 +524,67 @@ static long name_stacks(struct stacks *s, struct named_stack **out)
 		free(line);
 		return -ENOMEM;
 	}
-	find_missing_files(s);
-	for (size_t i = 0; i < s->aggs_cap; i++) {
-		const struct stack_agg *a = &s->aggs[i];
+	for (size_t i = 0; i < nsrc; i++) {
+		const struct stack_agg *a = src(s, i, &v[n]);
 
-		if (!a->used)
+		if (!a)
 			continue;
 		folded_name(s, a, line, 65536);
 		v[n].folded = strdup(line);
-		if (!v[n].folded)
-			continue;
-		memcpy(v[n].at_peak, a->at_peak, sizeof(a->at_peak));
-		memcpy(v[n].grown, a->grown, sizeof(a->grown));
-		v[n].procs = a->procs;
-		v[n].cow = a->cow;
-		v[n].cow_procs = a->cow_procs;
-		n++;
+		if (v[n].folded)
+			n++;
 	}
 	free(line);
 	if (n)
-		qsort(v, n, sizeof(*v), cmp_name);
+		qsort(v, n, sizeof(*v), same);
 	for (size_t r = 0; r < n; r++) {
-		if (w && !strcmp(v[w - 1].folded, v[r].folded)) {
-			for (int m = 0; m < RSS_NR_MEMBERS; m++) {
-				v[w - 1].at_peak[m] += v[r].at_peak[m];
-				v[w - 1].grown[m] += v[r].grown[m];
-			}
-			v[w - 1].cow += v[r].cow;
-			/* variants of one stack are mostly hit by the same processes */
-			if (v[r].procs > v[w - 1].procs)
-				v[w - 1].procs = v[r].procs;
-			if (v[r].cow_procs > v[w - 1].cow_procs)
-				v[w - 1].cow_procs = v[r].cow_procs;
+		if (w && !same(&v[w - 1], &v[r])) {
+			merge(&v[w - 1], &v[r]);
 			free(v[r].folded);
 			continue;
 		}
 		v[w++] = v[r];
 	}
 	if (w)
-		qsort(v, w, sizeof(*v), cmp_weight);
+		qsort(v, w, sizeof(*v), order);
 	*out = v;
 	return (long)w;
+}
+
+static const struct stack_agg *agg_source(struct stacks *s, size_t i, struct named_stack *out)
+{
+	const struct stack_agg *a = &s->aggs[i];
+
+	if (!a->used)
+		return NULL;
+	memcpy(out->at_peak, a->at_peak, sizeof(a->at_peak));
+	memcpy(out->grown, a->grown, sizeof(a->grown));
+	out->procs = a->procs;
+	out->cow = a->cow;
+	out->cow_procs = a->cow_procs;
+	return a;
+}
+
+static void merge_variants(struct named_stack *into, const struct named_stack *from)
+{
+	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
+		into->at_peak[m] += from->at_peak[m];
+		into->grown[m] += from->grown[m];
+	}
+	into->cow += from->cow;
+	/* variants of one stack are mostly hit by the same processes */
+	if (from->procs > into->procs)
+		into->procs = from->procs;
+	if (from->cow_procs > into->cow_procs)
+		into->cow_procs = from->cow_procs;
+}
+
+/* Every stack, named and merged (*out malloc'ed), heaviest first. Returns
+ * how many, or -ENOMEM. */
+static long name_stacks(struct stacks *s, struct named_stack **out)
+{
+	find_missing_files(s);
+	return name_and_merge(s, s->aggs_cap, agg_source, cmp_name, merge_variants, cmp_weight, out);
 }
 
 /* Every stack, named and merged, heaviest first: computed once (the folded
@@ -587,48 +615,27 @@ static int cmp_cow(const void *pa, const void *pb)
 	return cmp_process_name(pa, pb);
 }
 
+static const struct stack_agg *cow_source(struct stacks *s, size_t i, struct named_stack *out)
+{
+	const struct cow_charge *c = &s->cows[i];
+
+	out->tgid = c->tgid;
+	out->cow = c->pages;
+	out->cow_procs = 1;
+	return agg_find(s->aggs, s->aggs_cap, c->hash, c->comm);
+}
+
+static void merge_cow(struct named_stack *into, const struct named_stack *from)
+{
+	into->cow += from->cow;
+}
+
 /* Each process's copies by named stack (*out malloc'ed), merged, heaviest
  * first; after named_stacks() (which finds the files to name them). Returns
  * how many, or -ENOMEM. */
 static long name_cow_charges(struct stacks *s, struct named_stack **out)
 {
-	struct named_stack *v = calloc(s->ncows ? s->ncows : 1, sizeof(*v));
-	char *line = malloc(65536);
-	size_t n = 0, w = 0;
-
-	*out = NULL;
-	if (!v || !line) {
-		free(v);
-		free(line);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < s->ncows; i++) {
-		const struct cow_charge *c = &s->cows[i];
-
-		folded_name(s, agg_find(s->aggs, s->aggs_cap, c->hash, c->comm), line, 65536);
-		v[n].folded = strdup(line);
-		if (!v[n].folded)
-			continue;
-		v[n].tgid = c->tgid;
-		v[n].cow = c->pages;
-		v[n].cow_procs = 1;
-		n++;
-	}
-	free(line);
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_process_name);
-	for (size_t r = 0; r < n; r++) {
-		if (w && !cmp_process_name(&v[w - 1], &v[r])) {
-			v[w - 1].cow += v[r].cow;
-			free(v[r].folded);
-			continue;
-		}
-		v[w++] = v[r];
-	}
-	if (w)
-		qsort(v, w, sizeof(*v), cmp_cow);
-	*out = v;
-	return (long)w;
+	return name_and_merge(s, s->ncows, cow_source, cmp_process_name, merge_cow, cmp_cow, out);
 }
 
 /* How many named stacks have faulted-in charges: they come first (their
@@ -642,7 +649,18 @@ static long charged_stacks(const struct named_stack *v, long n)
 	return k;
 }
 
-int stacks_write_cow_folded(struct stacks *s, FILE *out)
+static uint64_t at_peak_weight(const struct named_stack *v)
+{
+	return total(v->at_peak);
+}
+
+static uint64_t cow_weight(const struct named_stack *v)
+{
+	return v->cow;
+}
+
+/* A folded line per stack of non-zero weight (pages). */
+static int write_folded(struct stacks *s, FILE *out, uint64_t (*weight)(const struct named_stack *))
 {
 	struct named_stack *v;
 	long n = named_stacks(s, &v);
@@ -650,22 +668,19 @@ int stacks_write_cow_folded(struct stacks *s, FILE *out)
 	if (n < 0)
 		return (int)n;
 	for (long i = 0; i < n; i++)
-		if (v[i].cow)
-			fprintf(out, "%s %llu\n", v[i].folded, (unsigned long long)v[i].cow);
+		if (weight(&v[i]))
+			fprintf(out, "%s %llu\n", v[i].folded, (unsigned long long)weight(&v[i]));
 	return ferror(out) ? -EIO : 0;
 }
 
 int stacks_write_folded(struct stacks *s, FILE *out)
 {
-	struct named_stack *v;
-	long n = named_stacks(s, &v);
+	return write_folded(s, out, at_peak_weight);
+}
 
-	if (n < 0)
-		return (int)n;
-	for (long i = 0; i < n; i++)
-		if (total(v[i].at_peak))
-			fprintf(out, "%s %llu\n", v[i].folded, (unsigned long long)total(v[i].at_peak));
-	return ferror(out) ? -EIO : 0;
+int stacks_write_cow_folded(struct stacks *s, FILE *out)
+{
+	return write_folded(s, out, cow_weight);
 }
 
 /* The frames of a folded name, innermost first, at most max of them. */
