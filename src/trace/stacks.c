@@ -275,7 +275,6 @@ static void fold_cow(struct stacks *s, const struct stack_key *k, const void *va
 		return;
 	}
 	a->cow += pages;
-	a->cow_procs++;
 	c = &s->cows[s->ncows++];
 	c->tgid = k->tgid;
 	memcpy(c->comm, m->comm, RSS_COMM_LEN);
@@ -561,7 +560,6 @@ static const struct stack_agg *agg_source(struct stacks *s, size_t i, struct nam
 	memcpy(out->grown, a->grown, sizeof(a->grown));
 	out->procs = a->procs;
 	out->cow = a->cow;
-	out->cow_procs = a->cow_procs;
 	return a;
 }
 
@@ -575,8 +573,6 @@ static void merge_variants(struct named_stack *into, const struct named_stack *f
 	/* variants of one stack are mostly hit by the same processes */
 	if (from->procs > into->procs)
 		into->procs = from->procs;
-	if (from->cow_procs > into->cow_procs)
-		into->cow_procs = from->cow_procs;
 }
 
 /* Every stack, named and merged (*out malloc'ed), heaviest first. Returns
@@ -621,7 +617,6 @@ static const struct stack_agg *cow_source(struct stacks *s, size_t i, struct nam
 
 	out->tgid = c->tgid;
 	out->cow = c->pages;
-	out->cow_procs = 1;
 	return agg_find(s->aggs, s->aggs_cap, c->hash, c->comm);
 }
 
@@ -811,11 +806,11 @@ static int cmp_tree_cow(const void *pa, const void *pb)
 }
 
 /* The named stacks that copied, heaviest first (*out malloc'ed). */
-static long cow_stacks(struct stacks *s, const struct named_stack ***out, uint64_t *pages)
+static long cow_stacks(struct stacks *s, struct named_stack ***out, uint64_t *pages)
 {
 	struct named_stack *v;
 	long n = named_stacks(s, &v), k = 0;
-	const struct named_stack **p;
+	struct named_stack **p;
 
 	*pages = 0;
 	*out = NULL;
@@ -835,7 +830,7 @@ static long cow_stacks(struct stacks *s, const struct named_stack ***out, uint64
 }
 
 static void print_cow_json(struct stacks *s, FILE *out, uint64_t page_kb, const struct loss_counters *loss,
-			   const struct named_stack **tree, long ntree, uint64_t pages)
+			   struct named_stack **tree, long ntree, uint64_t pages)
 {
 	struct json_obj j;
 
@@ -868,7 +863,7 @@ static void print_cow_json(struct stacks *s, FILE *out, uint64_t page_kb, const 
 }
 
 static void print_cow_text(struct stacks *s, FILE *out, uint64_t page_kb, const struct loss_counters *loss,
-			   const struct named_stack **tree, long ntree, uint64_t pages)
+			   struct named_stack **tree, long ntree, uint64_t pages)
 {
 	char a[16];
 
@@ -900,16 +895,46 @@ static void print_cow_text(struct stacks *s, FILE *out, uint64_t page_kb, const 
 			(unsigned long long)loss->cow_unknown);
 }
 
+static int cmp_ptr_name(const void *pa, const void *pb)
+{
+	return cmp_name(*(struct named_stack *const *)pa, *(struct named_stack *const *)pb);
+}
+
+/* Each tree stack's processes: those with copies through it. Not the
+ * largest count among its merged variants, as for faulted-in stacks: with
+ * --stacks=dwarf every process has variants of its own. The per-process
+ * list has one entry per (process, name). */
+static int count_cow_processes(struct stacks *s, struct named_stack **tree, long ntree)
+{
+	struct named_stack **by_name = malloc((ntree ? ntree : 1) * sizeof(*by_name));
+
+	if (!by_name)
+		return -ENOMEM;
+	memcpy(by_name, tree, ntree * sizeof(*by_name));
+	qsort(by_name, ntree, sizeof(*by_name), cmp_ptr_name);
+	for (long i = 0; i < ntree; i++)
+		tree[i]->cow_procs = 0;
+	for (long i = 0; i < s->ncow_named; i++) {
+		struct named_stack *key = &s->cow_named[i];
+		struct named_stack **found = bsearch(&key, by_name, ntree, sizeof(*by_name), cmp_ptr_name);
+
+		if (found)
+			(*found)->cow_procs++;
+	}
+	free(by_name);
+	return 0;
+}
+
 /* The copy-on-write sample type: per stack for the tree, per process. */
 static void print_cow(struct stacks *s, FILE *out, bool json, uint64_t page_kb, const struct loss_counters *loss)
 {
-	const struct named_stack **tree;
+	struct named_stack **tree;
 	uint64_t pages;
 	long ntree = cow_stacks(s, &tree, &pages);
 
 	if (ntree >= 0 && !s->cow_named && s->ncows)
 		s->ncow_named = name_cow_charges(s, &s->cow_named);
-	if (ntree < 0 || s->ncow_named < 0) {
+	if (ntree < 0 || s->ncow_named < 0 || count_cow_processes(s, tree, ntree)) {
 		fprintf(out, "WARNING: out of memory: copy-on-write stacks not shown\n");
 		free(tree);
 		return;

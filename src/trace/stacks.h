@@ -46,7 +46,6 @@ struct stack_agg {
 	uint64_t grown[RSS_NR_MEMBERS];
 	uint32_t procs;
 	uint64_t cow;		/* pages it copied on write (bpf/cow.bpf.c) */
-	uint32_t cow_procs;	/* in how many processes */
 	struct stack_frames *frames; /* NULL: lost (map full) */
 	bool used;
 };
