@@ -84,8 +84,13 @@ def test_copies_charged_to_the_writing_function_per_process_and_tree(tmp_path, m
     # --cow-folded: the same stack and amount, in pages
     lines = dict(l.rsplit(" ", 1) for l in folded.read_text().splitlines())
     assert int(lines[tree[0]["folded"]]) * PAGE_KB == tree[0]["copied_kb"], lines
-    # the faulted-in type is unchanged: the copies are not in it
-    assert not [o for o in objects(text, "stack") if o["folded"].endswith(";dirty_half")]
+    # the faulted-in type is unchanged: the copies (anon) are not in it. Up
+    # to 6.1 a task's RSS cache is folded in every 64 faults and charged to
+    # the stack then current (the 5.10 guest charged 200 kB of earlier file
+    # faults to dirty_half): only the anon part is asserted
+    for o in objects(text, "stack"):
+        if o["folded"].endswith(";dirty_half"):
+            assert o["anon_kb"] <= 0.05 * HALF_KB, o
 
 
 def test_text_summary_names_the_writer(tmp_path):
