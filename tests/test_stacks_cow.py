@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import MIB_KB, PAGE_KB, RSSTRACE, start_idle, wait_for_line, wl
+from harness import MIB_KB, PAGE_KB, RSSTRACE, file_dir, start_idle, trace, wait_for_line, wl
 
 pytestmark = pytest.mark.root
 
@@ -100,6 +100,20 @@ def test_text_summary_names_the_writer(tmp_path):
     assert "dirty_half" in first and f"in {WRITERS} prefork processes" in first, section
     for pid in pids[1:1 + WRITERS]:
         assert re.search(rf"^\s+{pid}\s+3[12]\.\dM\s+dirty_half$", section, re.M), section
+
+
+def test_write_notify_faults_of_a_shared_file_mapping_are_not_copies():
+    """file_map reads 16 MiB of a shared file mapping, then writes one byte
+    per page: 4096 write-protect faults (the kernel tracks dirty file pages;
+    --causes counts them) and no copy."""
+    run = trace([wl("file_map"), str(file_dir()), "16", "1"], "--stacks", "--causes")
+    assert run.code == 0, run.stderr
+    row = [r for r in run.rows if r["comm"] == "file_map"][0]
+    if row.get("wp_faults") is not None:  # on every kernel of the test tiers
+        assert row["wp_faults"] >= 16 * MIB_KB // PAGE_KB, row
+    copied = sum(o["copied_kb"] for o in objects(run.output, "cow_process_stack") if o["pid"] == row["pid"])
+    # the loader's and libc's own first writes to their data are copies
+    assert copied <= 0.05 * 16 * MIB_KB, objects(run.output, "cow_process_stack")
 
 
 def our_program_names(tracer_pid):
