@@ -198,6 +198,10 @@ static __always_inline bool fault_vm_flags(struct mm_struct *mm, __u64 start_ns,
 	}
 	if (bpf_find_vma(bpf_get_current_task_btf(), address, read_vma, &found, 0))
 		return false;
+	if (address < found.start) { /* in no mapping (find_vma gives the next one) */
+		*flags = 0;
+		return true;
+	}
 	*flags = found.flags;
 	found.start_ns = cacheable ? start_ns : 0;
 	found.seq = seq;
