@@ -15,10 +15,10 @@ BUILD := build
 VERSION := 0.1
 
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Isrc -I$(BUILD) \
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Isrc -I$(BUILD) -I$(BUILD)/proto \
 	  -DRSSTRACE_VERSION='"$(VERSION)"'
 DEPFLAGS = -MMD -MP
-LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw -lmicrohttpd -lpthread -lstdc++
+LDLIBS := -lbpf -ldw -lelf -lz -lm -lncursesw -lmicrohttpd -lprotobuf-c -lpthread -lstdc++
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Iinclude -Ibpf \
 	      -Wall -Wno-unused-function
 
@@ -26,9 +26,9 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(AR
 # lifecycle, hooks, the live view, utilities), proc/ (readers of /proc and
 # cgroupfs), output/ (printers), and one folder per subcommand.
 # LIB_SRCS: user-space logic that needs no BPF (unit-tested without root).
-LIB_SRCS := $(addprefix src/,core/array.c core/units.c core/json_writer.c core/cli.c core/text_escape.c core/log.c core/output_file.c \
+LIB_SRCS := $(addprefix src/,core/array.c core/intern.c core/units.c core/json_writer.c core/cli.c core/text_escape.c core/log.c core/output_file.c \
 	    proc/proc_status.c proc/smaps_rollup.c proc/cgroup_mem.c proc/cgroup_target.c proc/meminfo.c proc/container_cgroup.c proc/proc_maps.c \
-	    output/report.c output/oom_report.c output/cgroup_report.c output/footprint_report.c \
+	    output/report.c output/oom_report.c output/cgroup_report.c output/container_json.c output/footprint_report.c \
 	    output/svg_chart.c \
 	    trace/options.c trace/sharing.c trace/timeline.c trace/cgroup_watch.c \
 	    top/cli.c serve/cli.c \
@@ -124,14 +124,32 @@ $(BUILD)/footprint.skel.h: $(BUILD)/footprint.bpf.o
 # nothing when nothing changed.
 .SECONDARY:
 
-# Objects mirror src/'s folders; -MMD records which headers each includes.
-# The skeletons are generated headers: every object waits for them (the
-# first build cannot know from .d files yet who includes one).
-$(BUILD)/obj/%.o: src/%.c | $(SKELS)
+# --pprof's message types: C generated from proto/*.proto by protoc-c
+# (Debian's protobuf-c-compiler), into build/, not git; linked with
+# libprotobuf-c.
+PROTOC_C ?= protoc-c
+PROTO_NAMES := $(patsubst proto/%.proto,%,$(wildcard proto/*.proto))
+PROTO_HDRS := $(PROTO_NAMES:%=$(BUILD)/proto/%.pb-c.h)
+PROTO_OBJS := $(PROTO_NAMES:%=$(BUILD)/obj/proto/%.pb-c.o)
+SAN_PROTO_OBJS := $(PROTO_NAMES:%=$(BUILD)/san/obj/proto/%.pb-c.o)
+
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	$(PROTOC_C) --c_out=$(BUILD)/proto -Iproto $<
+
+$(BUILD)/obj/proto/%.o: $(BUILD)/proto/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-rsstrace: $(APP_OBJS) $(LIB_OBJS) $(BPF_EMBED)
+# Objects mirror src/'s folders; -MMD records which headers each includes.
+# The skeletons and the protobuf headers are generated headers: every object
+# waits for them (the first build cannot know from .d files yet who includes
+# one).
+$(BUILD)/obj/%.o: src/%.c | $(SKELS) $(PROTO_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+rsstrace: $(APP_OBJS) $(LIB_OBJS) $(PROTO_OBJS) $(BPF_EMBED)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 # frame pointers: --stacks walks them (tests/test_stacks.py)
@@ -151,6 +169,11 @@ workloads: $(WORKLOADS) $(BUILD)/workloads/cxx_sites
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/unit
 	$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) -o $@ -lcmocka -lm
 
+# the pprof writer's test also links it and the protobuf code it writes with
+$(BUILD)/unit/test_pprof_writer: tests/unit/test_pprof_writer.c $(LIB_OBJS) $(BUILD)/obj/output/pprof_writer.o \
+		$(PROTO_OBJS) | $(BUILD)/unit
+	$(CC) $(CFLAGS) $(DEPFLAGS) $< $(filter %.o,$^) -o $@ -lcmocka -lprotobuf-c -lz -lm
+
 # Sanitizer builds of the user-space code (make check runs them): AddressSanitizer
 # + UndefinedBehaviorSanitizer, and libFuzzer targets for every parser of
 # external text (tests/fuzz/).
@@ -165,15 +188,23 @@ FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_
 $(BUILD)/san $(BUILD)/san/unit $(BUILD)/fuzz:
 	mkdir -p $@
 
-$(BUILD)/san/obj/%.o: src/%.c | $(SKELS)
+$(BUILD)/san/obj/%.o: src/%.c | $(SKELS) $(PROTO_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS) $(BPF_EMBED) $(BPF_TEST_EMBED)
+$(BUILD)/san/obj/proto/%.o: $(BUILD)/proto/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/san/rsstrace: $(SAN_APP_OBJS) $(SAN_LIB_OBJS) $(SAN_PROTO_OBJS) $(BPF_EMBED) $(BPF_TEST_EMBED)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/san/unit/%: tests/unit/%.c $(SAN_LIB_OBJS) | $(BUILD)/san/unit
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) $< $(SAN_LIB_OBJS) -o $@ -lcmocka -lm
+
+$(BUILD)/san/unit/test_pprof_writer: tests/unit/test_pprof_writer.c $(SAN_LIB_OBJS) \
+		$(BUILD)/san/obj/output/pprof_writer.o $(SAN_PROTO_OBJS) | $(BUILD)/san/unit
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) $< $(filter %.o,$^) -o $@ -lcmocka -lprotobuf-c -lz -lm
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard src/*/*.h) | $(BUILD)/fuzz
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $< $(LIB_SRCS) -o $@ -lm
@@ -198,7 +229,7 @@ check-unit: $(UNIT_TESTS)
 .PHONY: check-bpf
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/bpftest/%,$(wildcard tests/bpf/test_*.c))
 
-$(BUILD)/bpftest/librsstrace.a: $(filter-out $(BUILD)/obj/main.o,$(APP_OBJS)) $(LIB_OBJS) $(BPF_EMBED)
+$(BUILD)/bpftest/librsstrace.a: $(filter-out $(BUILD)/obj/main.o,$(APP_OBJS)) $(LIB_OBJS) $(PROTO_OBJS) $(BPF_EMBED)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 

@@ -31,6 +31,8 @@ def one_line_error(p):
     ["-d", "-1", "--", "true"], ["-d", "abc", "--", "true"], ["-d", "0", "--", "true"],
     ["-i", "0", "--", "true"], ["--max-rss", "12Q", "--", "true"], ["--max-rss", "-1G", "--", "true"],
     ["--rows", "x", "--", "true"], ["--bogus"], [], ["-p", "1", "--", "true"], ["-d"],
+    ["--stacks", "--debug-dir", "/nonexistent", "--", "true"], ["--stacks", "--debug-dir", "/dev/null", "--", "true"],
+    ["--debug-dir", "/", "--", "true"],
 ])
 def test_usage_errors_exit_2_with_one_clear_line(args):
     p = rsstrace(*args)

@@ -60,7 +60,7 @@ def test_prefix_narrows_options():
     assert complete("rsstrace", "serve", "--max-") == ["--max-procs", "--max-cgroups"]
 
 
-@pytest.mark.parametrize("opt", ["-o", "--output", "--csv", "--svg", "--folded"])
+@pytest.mark.parametrize("opt", ["-o", "--output", "--csv", "--svg", "--folded", "--pprof"])
 def test_file_arguments_complete_files(tmp_path, opt):
     (tmp_path / "mem-report.txt").write_text("")
     (tmp_path / "mem-chart.svg").write_text("")

@@ -74,7 +74,8 @@ def run_trace(json_out, tmp):
     # a file name can be hostile too (the summary names the files)
     out, folded, csv, svg = tmp / "out", tmp / "folded", tmp / "c\x1b[2J\nsv", tmp / "svg"
     cmd = [str(RSSTRACE), "-o", str(out), "--sharing", "--stacks", "--causes", "--rows", "0", "-i", "0.01",
-           "--folded", str(folded), "--csv", str(csv), "--svg", str(svg)] + (["--json"] if json_out else [])
+           "--folded", str(folded), "--pprof", str(tmp / "pprof"), "--csv", str(csv), "--svg", str(svg)] + \
+        (["--json"] if json_out else [])
     with tempfile.TemporaryFile() as err:
         p = subprocess.Popen(cmd + ["--", wl("hostile_names"), "hold"] + NAMES, stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=err)
@@ -109,6 +110,18 @@ def test_trace_text_and_files_escape_names(tmp_path):
     # CSV: one row a line, every row as many fields as the header
     rows = csv.decode().splitlines()
     assert all(r.count(",") == rows[0].count(",") for r in rows if '"' not in r), rows[:3]
+
+
+def test_pprof_names_and_labels_are_escaped(tmp_path):
+    """pprof shows the profile's strings (functions, comm labels) as text."""
+    if not shutil.which("go"):
+        pytest.skip("go not installed (scripts/install-deps installs golang-go for go tool pprof)")
+    run_trace(False, tmp_path)
+    raw = subprocess.run(["go", "tool", "pprof", "-raw", str(tmp_path / "pprof")], capture_output=True,
+                         timeout=300)
+    assert raw.returncode == 0, raw.stderr
+    assert_clean(raw.stdout, "--pprof (go tool pprof -raw)")
+    assert b"comm:[two\\x0alines]" in raw.stdout, raw.stdout[-3000:]
 
 
 def test_trace_json_round_trips_names(tmp_path):

@@ -50,7 +50,8 @@ def shared_dir():
     (["-o", "/dev/null", "--csv", "/dev/full"], "/dev/full"),
     (["-o", "/dev/null", "--svg", "/dev/full"], "/dev/full"),
     (["-o", "/dev/null", "--folded", "/dev/full"], "/dev/full"),
-], ids=["o", "json", "interval", "csv", "svg", "folded"])
+    (["-o", "/dev/null", "--pprof", "/dev/full"], "/dev/full"),
+], ids=["o", "json", "interval", "csv", "svg", "folded", "pprof"])
 def test_failed_write_is_one_line_and_exit_98(args, name):
     # CMD's own status (3) must not hide it
     p = rsstrace(*args, "--", "sh", "-c", "exit 3")
@@ -195,7 +196,8 @@ def test_second_signal_aborts_the_summary_and_says_so():
 
 # ---- item 3: two outputs, one file ------------------------------------------------------
 
-@pytest.mark.parametrize("a,b", [("-o", "--csv"), ("--csv", "--svg"), ("--svg", "--folded"), ("-o", "--folded")])
+@pytest.mark.parametrize("a,b", [("-o", "--csv"), ("--csv", "--svg"), ("--svg", "--folded"), ("-o", "--folded"),
+                                 ("--folded", "--pprof")])
 @pytest.mark.parametrize("how", ["same", "dotdot", "symlink"])
 def test_two_outputs_naming_one_file_is_a_usage_error(tmp_path, a, b, how):
     target = tmp_path / "out"
@@ -238,7 +240,7 @@ def test_failed_run_as_non_root_leaves_output_untouched():
 
 
 @pytest.mark.root
-@pytest.mark.parametrize("opt", ["-o", "--csv", "--svg", "--folded"])
+@pytest.mark.parametrize("opt", ["-o", "--csv", "--svg", "--folded", "--pprof"])
 def test_failed_launch_leaves_outputs_untouched(tmp_path, opt):
     out = tmp_path / "out"
     out.write_text("previous results\n")
@@ -285,7 +287,7 @@ def assert_refused(opt, path, why, kept):
 
 
 @pytest.mark.root
-@pytest.mark.parametrize("opt", ["-o", "--csv", "--svg", "--folded"])
+@pytest.mark.parametrize("opt", ["-o", "--csv", "--svg", "--folded", "--pprof"])
 @pytest.mark.parametrize("owner", [NOBODY, 0], ids=["their-link", "roots-link"])
 def test_symlink_in_shared_dir_is_refused(shared_dir, tmp_path, opt, owner):
     victim = tmp_path / "victim"

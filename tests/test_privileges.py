@@ -9,24 +9,31 @@ import json
 import platform
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from harness import (NOBODY, RSSTRACE, assert_row_matches_status, parse_json_lines, parse_reports, proc_status,
+from harness import (NOBODY, ROOT, RSSTRACE, assert_row_matches_status, parse_json_lines, parse_reports, proc_status,
                      start_idle, temp_dir_with_mode, wl)
+from test_install import unit_capabilities
+from test_serve import Serve, parse_exposition, samples
 
 pytestmark = pytest.mark.root  # to become nobody
 
 LEAST = "+bpf,+perfmon"
 # The least set rsstrace(8) documents is for kernels whose hooks are all
-# tp_btf (6.2 and newer). Before that it is not settled: Debian's 5.10
-# refused the load itself to CAP_BPF + CAP_PERFMON (EPERM, seen in the 5.10
-# guest; map memory counts against RLIMIT_MEMLOCK before 5.11, so likely
-# CAP_SYS_RESOURCE too), and 6.1 was not measured.
+# tp_btf (6.2 and newer). Before that, measured with serve (the same loader)
+# in the Debian 6.1 and 5.10 guests: the attach fails with EACCES without
+# CAP_SYS_ADMIN (Debian's kernel.perf_event_paranoid=3 lets only it call
+# perf_event_open(), which the exec hook's classic tracepoint needs there),
+# and 5.10 the load itself with EPERM unless RLIMIT_MEMLOCK is raised (map
+# memory is charged to it before 5.11).
 LOAD_REFUSED = tuple(map(int, platform.release().split(".")[:2])) < (6, 2)
 least_set_loads = pytest.mark.skipif(LOAD_REFUSED, reason=f"the documented least set is for 6.2+, {platform.release()} "
-                                     "is older (5.10 refused the load to CAP_BPF + CAP_PERFMON with EPERM, likely "
-                                     "RLIMIT_MEMLOCK: CAP_SYS_RESOURCE, not tested yet; 6.1 not measured)")
+                                     "is older (Debian's 6.1 and 5.10 fail the attach with EACCES without "
+                                     "CAP_SYS_ADMIN at perf_event_paranoid 3; 5.10 the load with EPERM unless "
+                                     "RLIMIT_MEMLOCK is raised)")
+PARANOID = int(Path("/proc/sys/kernel/perf_event_paranoid").read_text())
 WITH_TRACEFS = LEAST + ",+dac_read_search"
 
 
@@ -92,3 +99,31 @@ def test_hooks_as_nobody_are_roots_and_only_tracefs_needs_more():
         if use and use.startswith("tracepoint/"):
             continue
         assert least[hook] == use, (hook, least[hook], use)
+
+
+@least_set_loads
+@pytest.mark.skipif(PARANOID > 2, reason=f"kernel.perf_event_paranoid is {PARANOID}: above 2 (Debian's patch) "
+                    "perf_event_open() needs CAP_SYS_ADMIN, as rsstrace-serve(8) says")
+def test_serve_needs_no_cap_sys_admin_at_paranoid_2():
+    """rsstrace-serve(8): the unit's CAP_SYS_ADMIN is for Debian's
+    perf_event_paranoid level 3 and can be removed where it is 2 or less.
+    Both bounding sets serve the same families and hooks, as nobody with no
+    capability left."""
+    unit = unit_capabilities((ROOT / "dist/systemd/rsstrace-serve.service.in").read_text())
+    assert "sys_admin" in unit, unit
+    seen = {}
+    for name, caps in (("unit", unit), ("without", [c for c in unit if c != "sys_admin"])):
+        bounding = "--bounding-set=-all," + ",".join("+" + c for c in caps)
+        srv = Serve("--user", "nobody", wrapper=["setpriv", bounding, "--inh-caps=-all"])
+        try:
+            ctype, text = srv.scrape()
+            fams = parse_exposition(text, openmetrics=ctype.startswith("application/openmetrics-text"))
+            hooks = {(lab["hook"], lab["attach"]) for lab, _ in samples(fams, "rsstrace_hook_info")}
+            assert samples(fams, "rsstrace_bpf_map_entries", map="mms")[0][1] > 0, name
+            seen[name] = (set(fams), hooks)
+            status = proc_status(srv.p.pid)
+            assert status["Uid"] == NOBODY and int(str(status["CapEff"]), 16) in (0, 1 << 39), status
+        finally:
+            code, err = srv.stop()
+        assert code == 0, (name, err)
+    assert seen["without"] == seen["unit"]

@@ -38,8 +38,8 @@ def test_unit_tests_under_asan_ubsan(unit):
     ["--json", "--", wl("fork_cow"), "2", "8"],
     ["--causes", "-i", "0.05", "--", wl("exec_twice"), "16", "8"],
     ["--rows", "2", "--", wl("burst"), "6", "2"],
-    ["--kernel-stacks", "--folded", "/dev/null", "--sharing", "--csv", "/dev/null", "--svg", "/dev/null",
-     "-i", "0.05", "--", wl("fork_cow"), "2", "8"],
+    ["--kernel-stacks", "--folded", "/dev/null", "--pprof", "/dev/null", "--sharing", "--csv", "/dev/null",
+     "--svg", "/dev/null", "-i", "0.05", "--", wl("fork_cow"), "2", "8"],
 ], ids=["json-fork", "causes-exec-interval", "text-burst", "stacks-sharing-timeline"])
 @pytest.mark.root
 def test_full_run_under_asan_ubsan(args):
@@ -59,7 +59,8 @@ def test_full_run_under_asan_ubsan(args):
 
 @pytest.mark.parametrize("opts", [
     ["--causes"],
-    ["--kernel-stacks", "--sharing", "--csv", "/dev/null", "--svg", "/dev/null", "--folded", "/dev/null"],
+    ["--kernel-stacks", "--sharing", "--csv", "/dev/null", "--svg", "/dev/null", "--folded", "/dev/null",
+     "--pprof", "/dev/null"],
 ], ids=["causes", "stacks-sharing-timeline"])
 @pytest.mark.root
 def test_valgrind_memcheck_full_run_no_leak(opts):

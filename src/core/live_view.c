@@ -20,7 +20,7 @@ struct seen {
 	uint64_t faults;
 	uint64_t events;
 	uint64_t gen; /* last frame it was seen in */
-	char cgroup[64];
+	struct top_cgroup *cg; /* read when first seen; NULL if that failed */
 	bool used;
 };
 
@@ -63,6 +63,9 @@ void top_state_free(struct top_state *ts)
 {
 	if (!ts)
 		return;
+	for (uint32_t i = 0; i < ts->seen_cap; i++)
+		if (ts->seen[i].used)
+			free(ts->seen[i].cg);
 	free(ts->seen);
 	free(ts->ended);
 	free(ts);
@@ -81,29 +84,34 @@ static uint64_t hash(uint32_t tgid, uint64_t start)
 	return h ^ (h >> 29);
 }
 
-/* The slot for (tgid, start), created if new. The table is kept at most
- * half full (compact_seen), so a free slot is always found. */
-static struct seen *lookup_seen(struct top_state *ts, uint32_t tgid, uint64_t start, bool *fresh)
+/* The slot of (tgid, start), or the free slot where it would go. The table
+ * is kept at most half full (compact_seen), so a free slot is always found. */
+static struct seen *probe_seen(struct top_state *ts, uint32_t tgid, uint64_t start)
 {
 	uint32_t mask = ts->seen_cap - 1, i = hash(tgid, start) & mask;
 
 	for (;; i = (i + 1) & mask) {
 		struct seen *s = &ts->seen[i];
 
-		if (s->used && s->tgid == tgid && s->start_ns == start) {
-			*fresh = false;
+		if (!s->used || (s->tgid == tgid && s->start_ns == start))
 			return s;
-		}
-		if (!s->used) {
-			memset(s, 0, sizeof(*s));
-			s->used = true;
-			s->tgid = tgid;
-			s->start_ns = start;
-			ts->nused++;
-			*fresh = true;
-			return s;
-		}
 	}
+}
+
+/* The slot for (tgid, start), created if new. */
+static struct seen *lookup_seen(struct top_state *ts, uint32_t tgid, uint64_t start, bool *fresh)
+{
+	struct seen *s = probe_seen(ts, tgid, start);
+
+	*fresh = !s->used;
+	if (*fresh) {
+		memset(s, 0, sizeof(*s));
+		s->used = true;
+		s->tgid = tgid;
+		s->start_ns = start;
+		ts->nused++;
+	}
+	return s;
 }
 
 /* Rebuilds the table with only the processes seen in the previous frame, big
@@ -125,8 +133,12 @@ static bool compact_seen(struct top_state *ts, uint32_t live)
 		struct seen *s;
 		bool fresh;
 
-		if (!old[i].used || old[i].gen + 1 < ts->gen)
+		if (!old[i].used)
 			continue;
+		if (old[i].gen + 1 < ts->gen) {
+			free(old[i].cg);
+			continue;
+		}
 		s = lookup_seen(ts, old[i].tgid, old[i].start_ns, &fresh);
 		*s = old[i];
 	}
@@ -153,13 +165,30 @@ static void user_name(uint32_t uid, char *buf, size_t len)
 
 /* The cgroup a process is shown under, read once: its memory cgroup's path
  * (the v1 memory hierarchy's where the controller is there, else v2), as
- * serve's series name it (bpf/lib/memcg.bpf.h). "" if it is gone. */
-static void read_cgroup(uint32_t pid, char *buf, size_t len)
+ * serve's series name it (bpf/lib/memcg.bpf.h), whole (a pod container's
+ * path under the systemd driver is ~195 bytes), with what it says of a
+ * container. NULL if the process is gone. */
+static struct top_cgroup *read_cgroup(uint32_t pid)
 {
+	char path[4096]; /* as much as /proc/PID/cgroup is read */
+	struct top_cgroup *cg;
+	size_t n;
 	bool v1;
 
-	if (cgroup_of_pid((int)pid, buf, len, &v1))
-		buf[0] = 0;
+	if (cgroup_of_pid((int)pid, path, sizeof(path), &v1))
+		return NULL;
+	n = strlen(path) + 1;
+	cg = malloc(sizeof(*cg) + n);
+	if (!cg)
+		return NULL;
+	cg->is_container = container_cgroup_parse(path, &cg->container);
+	memcpy(cg->path, path, n);
+	return cg;
+}
+
+const char *top_row_cgroup(const struct top_row *r)
+{
+	return r->cg ? r->cg->path : "";
 }
 
 static void fill_values(struct top_state *ts, struct top_row *r)
@@ -253,7 +282,7 @@ int top_build(struct top_state *ts, const struct mm_state *live, uint32_t nlive,
 			f->total_kb[m] += (uint64_t)rss_clamp(live[i].cur[m]) * ts->page_kb;
 		s = lookup_seen(ts, live[i].tgid, live[i].start_ns, &fresh);
 		if (fresh) {
-			read_cgroup(live[i].tgid, s->cgroup, sizeof(s->cgroup));
+			s->cg = read_cgroup(live[i].tgid);
 			s->rss_kb = r->rss_kb;
 			s->faults = live[i].causes.faults;
 			s->events = live[i].events;
@@ -262,7 +291,7 @@ int top_build(struct top_state *ts, const struct mm_state *live, uint32_t nlive,
 		r->faults_per_s = !ts->have_faults ? -1 :
 				  secs > 0 ? (live[i].causes.faults - s->faults) / secs : 0;
 		events += live[i].events - s->events;
-		memcpy(r->cgroup, s->cgroup, sizeof(r->cgroup));
+		r->cg = s->cg;
 		s->rss_kb = r->rss_kb;
 		s->faults = live[i].causes.faults;
 		s->events = live[i].events;
@@ -272,6 +301,7 @@ int top_build(struct top_state *ts, const struct mm_state *live, uint32_t nlive,
 	/* ended ones linger, marked */
 	for (size_t i = 0; i < ts->nended; i++) {
 		struct top_row *r;
+		struct seen *s;
 
 		if (now_ns - ts->ended[i].at_ns > TOP_EXITED_KEEP_NS)
 			continue;
@@ -281,6 +311,10 @@ int top_build(struct top_state *ts, const struct mm_state *live, uint32_t nlive,
 			return -1;
 		r->st = ts->ended[i].st;
 		fill_values(ts, r);
+		/* its cgroup while it lived, if still remembered (a filter by
+		 * cgroup keeps showing it, marked) */
+		s = probe_seen(ts, r->st.tgid, r->st.start_ns);
+		r->cg = s->used ? s->cg : NULL;
 		r->exited = true;
 		r->faults_per_s = -1;
 	}
@@ -327,6 +361,14 @@ int top_build(struct top_state *ts, const struct mm_state *live, uint32_t nlive,
 	return 0;
 }
 
+/* The cgroup filter: a part of the path, or the beginning of the container
+ * id or pod UID the path names (the systemd driver writes the UID with '_',
+ * and an id is typed as `docker ps` shows it: its first 12 digits). */
+static bool cgroup_matches(const struct top_cgroup *cg, const char *text)
+{
+	return cg && (strstr(cg->path, text) || container_cgroup_id_matches(&cg->container, text));
+}
+
 static bool matches(const struct top_row *r, const struct top_filter *flt)
 {
 	char comm[RSS_COMM_LEN + 1];
@@ -335,7 +377,7 @@ static bool matches(const struct top_row *r, const struct top_filter *flt)
 	comm[RSS_COMM_LEN] = 0;
 	if (flt->user[0] && strcmp(flt->user, r->user))
 		return false;
-	if (flt->cgroup[0] && !strstr(r->cgroup, flt->cgroup))
+	if (flt->cgroup[0] && !cgroup_matches(r->cg, flt->cgroup))
 		return false;
 	if (flt->comm[0] && !strstr(comm, flt->comm))
 		return false;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proc/cgroup_mem.h"
+#include "proc/container_cgroup.h"
 #include "rsstrace.h"
 
 #define TOP_EXITED_KEEP_NS (5ULL * 1000000000)	 /* ended rows stay this long */
@@ -21,6 +23,14 @@
 #define TOP_MAX_PEAKS 8
 
 enum top_sort { SORT_RSS, SORT_HWM, SORT_GROWTH, SORT_SWAP, SORT_PID };
+
+/* The cgroup a process is shown under, read once per process: its memory
+ * cgroup's path, whole, and what the path says of a container and a pod. */
+struct top_cgroup {
+	struct container_cgroup container; /* zeroed if the path names neither */
+	bool is_container;		   /* the path names a container or a pod */
+	char path[];
+};
 
 struct top_row {
 	struct mm_state st;
@@ -32,7 +42,8 @@ struct top_row {
 	int depth;		/* tree view indentation */
 	bool exited;
 	char user[16];
-	char cgroup[64];
+	const struct top_cgroup *cg; /* NULL if not read (gone first) or forgotten;
+					valid until the next top_build() */
 };
 
 struct top_peak {
@@ -45,7 +56,7 @@ struct top_peak {
 
 struct top_filter {
 	char user[32];	 /* exact user name, "" = all */
-	char cgroup[64]; /* substring of the cgroup path */
+	char cgroup[CG_PATH_LEN]; /* in the cgroup path, or begins its container id or pod UID */
 	char comm[32];	 /* substring of the command name */
 };
 
@@ -72,6 +83,9 @@ void top_note_ended(struct top_state *ts, const struct mm_state *st, uint64_t no
 /* Builds a frame from the live address spaces read from the map. */
 int top_build(struct top_state *ts, const struct mm_state *live, uint32_t nlive, uint64_t now_ns,
 	      struct top_frame *f);
+
+/* The cgroup path shown for r: "" if unknown. */
+const char *top_row_cgroup(const struct top_row *r);
 
 /* Filters, then sorts (or orders as a tree with subtree sums). */
 void top_arrange(struct top_frame *f, const struct top_filter *flt, enum top_sort sort, bool tree);

@@ -4,6 +4,8 @@
 #include "core/json_writer.h"
 #include "core/units.h"
 #include "core/text_escape.h"
+#include "output/container_json.h"
+#include "proc/container_cgroup.h"
 #include "rss_math.h"
 
 void cgroup_explain(const struct cg_sample *s, uint64_t page_kb, struct cg_diff *d)
@@ -74,6 +76,17 @@ static void print_sample_text(FILE *out, const struct cg_sample *s, const char *
 		fprintf(out, "    kernel +%s: %s\n", fmt_kb((uint64_t)d.kernel_kb, a, sizeof(a)), d.why_kernel);
 }
 
+/* What the path says of a container and a pod, as `top` and serve's labels
+ * say it (proc/container_cgroup.h); nothing if it says neither. */
+static void print_container_text(FILE *out, const char *path)
+{
+	char what[CONTAINER_DESCRIBE_LEN];
+	struct container_cgroup c;
+
+	if (container_cgroup_parse(path, &c))
+		fprintf(out, "  its path names: %s\n", container_cgroup_describe(&c, what, sizeof(what)));
+}
+
 void cgroup_print_text(FILE *out, const struct cgroup_watch *w, uint64_t t0_ns, uint64_t page_kb)
 {
 	if (!w->n) {
@@ -86,6 +99,7 @@ void cgroup_print_text(FILE *out, const struct cgroup_watch *w, uint64_t t0_ns, 
 
 		fprintf(out, "Memory cgroup %s (v%d%s), its own counters vs the traced processes in it:\n",
 			text_escape(path, sizeof(path), c->path, sizeof(c->path)), c->v1 ? 1 : 2, c->path[1] ? "" : ", the root: the whole system");
+		print_container_text(out, c->path);
 		print_sample_text(out, &c->at_peak, "near the tree's peak", t0_ns, page_kb);
 		print_sample_text(out, &c->at_end, "at the end", t0_ns, page_kb);
 	}
@@ -106,17 +120,20 @@ static void print_sample_json(FILE *out, const struct cg_watched *c, const struc
 			      const char *when, uint64_t t0_ns, uint64_t page_kb)
 {
 	const struct cgroup_mem *m = &s->mem;
+	struct container_cgroup container;
 	struct json_obj j;
 	struct cg_diff d;
 
 	if (!s->taken)
 		return;
 	cgroup_explain(s, page_kb, &d);
+	container_cgroup_parse(c->path, &container);
 	json_begin(&j, out);
 	json_str(&j, "type", "cgroup");
 	json_str(&j, "when", when);
 	json_int(&j, "at_ms", s->ns > t0_ns ? (int64_t)((s->ns - t0_ns) / 1000000) : 0);
 	json_str(&j, "path", c->path);
+	container_print_json(&j, &container);
 	json_int(&j, "version", c->v1 ? 1 : 2);
 	json_bool(&j, "readable", !s->read_failed);
 	json_maybe(&j, "current_kb", !s->read_failed, m->current / 1024);

@@ -13,6 +13,17 @@
 
 #include "proc/proc_status.h"
 
+/* [s, end) into path, whole or not at all: a cut path would name another
+ * cgroup, or none. */
+static int copy_path(char *path, size_t len, const char *s, const char *end)
+{
+	if ((size_t)(end - s) >= len)
+		return -ENAMETOOLONG;
+	memcpy(path, s, (size_t)(end - s));
+	path[end - s] = 0;
+	return 0;
+}
+
 int parse_proc_cgroup(const char *text, char *path, size_t len, bool *v1)
 {
 	const char *line = text, *v2 = NULL;
@@ -37,18 +48,16 @@ int parse_proc_cgroup(const char *text, char *path, size_t len, bool *v1)
 			size_t n = (comma ? comma : c2) - ctl;
 
 			if (n == 6 && !memcmp(ctl, "memory", 6)) {
-				snprintf(path, len, "%.*s", (int)(end - c2 - 1), c2 + 1);
 				*v1 = true;
-				return 0;
+				return copy_path(path, len, c2 + 1, end);
 			}
 			ctl += n + 1;
 		}
 	}
 	if (!v2)
 		return -ENOENT;
-	snprintf(path, len, "%.*s", (int)(strchrnul(v2, '\n') - v2), v2);
 	*v1 = false;
-	return 0;
+	return copy_path(path, len, v2, strchrnul(v2, '\n'));
 }
 
 int cgroup_of_pid(int pid, char *path, size_t len, bool *v1)

@@ -13,7 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CG_PATH_LEN 256
+/* A cgroup path, NUL included. A pod's container under the kubelet's systemd
+ * driver is ~195 bytes (kubepods.slice/kubepods-burstable.slice/
+ * kubepods-burstable-pod<36>.slice/cri-containerd-<64>.scope); nested in a
+ * kind node or a test's own cgroup, more: 256 was too few. */
+#define CG_PATH_LEN 512
 
 struct cgroup_mem {
 	char path[CG_PATH_LEN];	/* relative to the hierarchy's root: "/a/b" */
@@ -35,7 +39,8 @@ struct cgroup_mem {
 int cgroup_of_pid(int pid, char *path, size_t len, bool *v1);
 
 /* Parses /proc/PID/cgroup text: the line of the memory hierarchy (v1
- * "N:...memory...:/path") if there is one, else the v2 line ("0::/path"). */
+ * "N:...memory...:/path") if there is one, else the v2 line ("0::/path").
+ * -ENAMETOOLONG if the path does not fit len (never cut). */
 int parse_proc_cgroup(const char *text, char *path, size_t len, bool *v1);
 
 /* Parses one key of memory.stat ("file 123"); -1 if absent. */

@@ -11,6 +11,7 @@
  */
 #include "proc/container_cgroup.h"
 
+#include <stdio.h>
 #include <string.h>
 
 struct component {
@@ -190,4 +191,34 @@ bool container_cgroup_parse(const char *path, struct container_cgroup *out)
 		parent = next;
 	}
 	return out->id[0] || out->pod_uid[0];
+}
+
+char *container_cgroup_describe(const struct container_cgroup *c, char *buf, size_t len)
+{
+	int n = 0;
+
+	buf[0] = 0;
+	if (c->id[0])
+		n = snprintf(buf, len, "%s %.*s", c->runtime ? c->runtime : "container", CONTAINER_SHORT_ID_LEN,
+			     c->id);
+	if (c->pod_uid[0] && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%spod %s %s", n ? " " : "", c->pod_uid, c->qos);
+	return buf;
+}
+
+/* text begins id, reading '_' in text as '-' (a pod UID as the systemd
+ * driver spells it in the path). */
+static bool begins(const char *id, const char *text)
+{
+	size_t i;
+
+	for (i = 0; text[i]; i++)
+		if (id[i] != (text[i] == '_' ? '-' : text[i]))
+			return false;
+	return i > 0;
+}
+
+bool container_cgroup_id_matches(const struct container_cgroup *c, const char *text)
+{
+	return (c->id[0] && begins(c->id, text)) || (c->pod_uid[0] && begins(c->pod_uid, text));
 }

@@ -4,13 +4,14 @@
 #include "core/json_writer.h"
 #include "core/text_escape.h"
 #include "core/units.h"
+#include "output/container_json.h"
 
 void top_print_text(FILE *out, const struct top_view *v)
 {
 	const struct top_frame *f = v->f;
 	const struct meminfo *m = &v->mem;
 	char c[8][24], name[TEXT_ESC_LEN(RSS_COMM_LEN)], user[TEXT_ESC_LEN(sizeof(f->rows->user))];
-	char cg[TEXT_ESC_LEN(sizeof(f->rows->cgroup))];
+	char cg[TOP_CGROUP_CELL_LEN];
 
 	fprintf(out, "rsstrace top: %.1f s, %u address spaces, %llu events/s, lost %llu\n",
 		(f->at_ns - v->t0) / 1e9, f->nrows, (unsigned long long)f->events_per_s,
@@ -35,7 +36,7 @@ void top_print_text(FILE *out, const struct top_view *v)
 			text_cell(name, sizeof(name), r->st.comm, RSS_COMM_LEN, width), r->exited ? "*" : "",
 			fmt_kb(r->rss_kb, c[0], 16), fmt_kb(r->anon_kb, c[1], 16), fmt_kb(r->file_kb, c[2], 16),
 			fmt_kb(r->shmem_kb, c[3], 16), fmt_kb(r->swap_kb, c[4], 16), fmt_kb(r->hwm_kb, c[5], 16),
-			c[6], c[7], text_escape(cg, sizeof(cg), r->cgroup, sizeof(r->cgroup)));
+			c[6], c[7], (top_cgroup_cell(r, cg, sizeof(cg), SIZE_MAX), cg));
 	}
 	fprintf(out, "Recent peaks (last 60 s, * = exited):");
 	for (int i = 0; i < f->npeaks; i++)
@@ -99,7 +100,9 @@ void top_print_json(FILE *out, const struct top_view *v)
 			json_null(&j, "faults_per_s");
 		else
 			json_int(&j, "faults_per_s", (int64_t)r->faults_per_s);
-		json_str(&j, "cgroup", r->cgroup);
+		json_str(&j, "cgroup", top_row_cgroup(r));
+		if (r->cg)
+			container_print_json(&j, &r->cg->container);
 		json_bool(&j, "exited", r->exited);
 		json_end(&j);
 	}

@@ -4,7 +4,9 @@
 #include "core/cli.h"
 #include "core/units.h"
 
-#define USAGE "Usage: rsstrace top [-d SECONDS] [-b [-n COUNT] [--json]] [--no-faults]\n"
+#include <string.h>
+
+#define USAGE "Usage: rsstrace top [-d SECONDS] [-c TEXT] [-b [-n N] [--json]] [--no-faults]\n"
 
 const char top_help[] =
 	USAGE
@@ -15,6 +17,10 @@ const char top_help[] =
 	"peaks.\n"
 	"\n"
 	"  -d, --delay SECONDS   time between refreshes (default 1)\n"
+	"  -c, --cgroup-filter TEXT\n"
+	"                        only processes whose cgroup path contains TEXT, or\n"
+	"                        whose container id or pod UID begins with it (the\n"
+	"                        c key; CGROUP shows [runtime id pod UID QoS] first)\n"
 	"  -b, --batch           plain-text frames on stdout, for scripts and logs\n"
 	"  -n, --iterations N    with -b: stop after N frames\n"
 	"      --json            with -b: one JSON object per frame\n"
@@ -23,13 +29,18 @@ const char top_help[] =
 	"  -v, --verbose         hooks in use, libbpf messages\n"
 	"\n"
 	"Keys: M sort by RSS, H by peak (HWM), G by growth, S by swap, P by pid;\n"
-	"t tree view (parents show subtree sums); c filter by cgroup, u by user,\n"
-	"/ by command (empty input clears); space pauses; ? help; q quits.\n";
+	"t tree view (parents show subtree sums); c filter by cgroup (as -c), u by\n"
+	"user, / by command (empty input clears); space pauses; ? help; q quits.\n"
+	"\n"
+	"Examples:\n"
+	"  rsstrace top -b -n 1 -c 1b4e28ba-2fa1   the containers of one pod\n"
+	"  rsstrace top -c 0123456789ab            one container, by its short id\n";
 
 enum { OPT_JSON = 256, OPT_NO_FAULTS, OPT_MAX_PROCS };
 
 static const struct option long_opts[] = {
 	{ "delay", required_argument, NULL, 'd' },
+	{ "cgroup-filter", required_argument, NULL, 'c' },
 	{ "batch", no_argument, NULL, 'b' },
 	{ "iterations", required_argument, NULL, 'n' },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -48,6 +59,11 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 	case 'd':
 		if (parse_seconds(arg, &o->delay) || o->delay < 0.05)
 			return cli_error(c, "invalid delay '%s' (seconds >= 0.05)", arg);
+		break;
+	case 'c':
+		if (!arg[0] || strlen(arg) >= sizeof(o->cgroup))
+			return cli_error(c, "invalid cgroup filter '%s' (1 to %zu bytes)", arg, sizeof(o->cgroup) - 1);
+		strcpy(o->cgroup, arg);
 		break;
 	case 'b':
 		o->batch = true;
@@ -75,7 +91,7 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 
 static const struct cli top_cli = {
 	.prog = "rsstrace top", .usage = USAGE, .help = top_help,
-	.shorts = "+d:bn:vh", .longs = long_opts, .on_option = on_option,
+	.shorts = "+d:c:bn:vh", .longs = long_opts, .on_option = on_option,
 };
 
 int top_parse_options(int argc, char **argv, struct top_opts *o)

@@ -6,9 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proc/cgroup_mem.h"
+
 struct top_opts {
 	double delay;	      /* -d: seconds between frames */
 	uint64_t count;	      /* -n: frames, 0 = until q / Ctrl-C */
+	char cgroup[CG_PATH_LEN]; /* -c: the cgroup filter (top_filter), "" = all */
 	bool batch;	      /* -b: text frames on stdout */
 	bool json;	      /* --json (with -b) */
 	bool faults;	      /* false with --no-faults */

@@ -54,8 +54,8 @@ static void draw_help(void)
  * bytes. What does not fit dst is dropped at a character boundary. */
 static void prompt(const char *what, char *dst, size_t len)
 {
-	wint_t in[64] = { 0 };
-	wchar_t w[64];
+	wint_t in[CG_PATH_LEN] = { 0 }; /* a whole 64-digit container id fits */
+	wchar_t w[CG_PATH_LEN];
 	size_t n, i;
 
 	mvprintw(LINES - 1, 0, "%s (empty clears): ", what);
@@ -86,7 +86,7 @@ enum screen_event screen_key(struct top_controls *c)
 	case 'P': c->sort = SORT_PID; break;
 	case 't': c->tree = !c->tree; break;
 	case ' ': c->paused = !c->paused; break;
-	case 'c': prompt("cgroup contains", c->flt.cgroup, sizeof(c->flt.cgroup)); break;
+	case 'c': prompt("cgroup contains, or container id / pod UID begins", c->flt.cgroup, sizeof(c->flt.cgroup)); break;
 	case 'u': prompt("user", c->flt.user, sizeof(c->flt.user)); break;
 	case '/': prompt("command contains", c->flt.comm, sizeof(c->flt.comm)); break;
 	case '?': draw_help(); timeout(-1); getch(); timeout(KEY_WAIT_MS); break;
@@ -103,7 +103,7 @@ void screen_draw(const struct top_view *v, const struct top_controls *c)
 	const struct meminfo *m = &v->mem;
 	bool wide = COLS >= 100;
 	int header = 5, rows = LINES - header - 2;
-	char s[8][24], e[3][TEXT_ESC_LEN(64)];
+	char s[8][24], e[3][TEXT_ESC_LEN(64)], fcg[TEXT_ESC_LEN(CG_PATH_LEN)], cg[TOP_CGROUP_CELL_LEN];
 
 	erase();
 	mvprintw(0, 0, "rsstrace top  %u address spaces  %llu events/s  sort %s%s%s", f->nrows,
@@ -122,7 +122,7 @@ void screen_draw(const struct top_view *v, const struct top_controls *c)
 		 fmt_kb(f->total_kb[RSS_SWAP], s[3], 16));
 	mvprintw(3, 0, "Filters: user=%s cgroup=%s command=%s",
 		 c->flt.user[0] ? text_escape(e[0], sizeof(e[0]), c->flt.user, sizeof(c->flt.user)) : "*",
-		 c->flt.cgroup[0] ? text_escape(e[1], sizeof(e[1]), c->flt.cgroup, sizeof(c->flt.cgroup)) : "*",
+		 c->flt.cgroup[0] ? text_escape(fcg, sizeof(fcg), c->flt.cgroup, sizeof(c->flt.cgroup)) : "*",
 		 c->flt.comm[0] ? text_escape(e[2], sizeof(e[2]), c->flt.comm, sizeof(c->flt.comm)) : "*");
 	attron(A_REVERSE);
 	mvprintw(4, 0, "%7s %-8s %-12s %6s %6s %6s %6s %6s %6s %7s%s", "PID", "USER", "COMMAND",
@@ -148,8 +148,8 @@ void screen_draw(const struct top_view *v, const struct top_controls *c)
 			 fmt_kb(r->file_kb, s[2], 16), fmt_kb(r->shmem_kb, s[3], 16), fmt_kb(r->swap_kb, s[4], 16),
 			 fmt_kb(r->hwm_kb, s[5], 16), s[6]);
 		if (wide) {
-			text_escape_cols(e[2], sizeof(e[2]), r->cgroup, sizeof(r->cgroup), COLS > 89 ? COLS - 89 : 0);
-			printw(" %6s %s", s[7], e[2]);
+			top_cgroup_cell(r, cg, sizeof(cg), COLS > 89 ? (size_t)(COLS - 89) : 0);
+			printw(" %6s %s", s[7], cg);
 		}
 		if (r->exited)
 			attroff(A_DIM);

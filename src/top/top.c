@@ -151,6 +151,7 @@ int top_main(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	log_verbose = tp.o.verbose;
+	memcpy(tp.ctl.flt.cgroup, tp.o.cgroup, sizeof(tp.ctl.flt.cgroup));
 	/* the screen needs a terminal both ways: without one, ncurses writes its
 	 * escapes into a file and waits for keys that never come. Refused, as
 	 * procps top does ("failed tty get"), before anything loads. */

@@ -2,6 +2,7 @@
 #include "top/view.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "core/units.h"
 
@@ -23,4 +24,23 @@ void top_faults_cell(const struct top_row *r, char *buf, size_t len)
 		snprintf(buf, len, "n/a");
 	else
 		snprintf(buf, len, "%.0f", r->faults_per_s);
+}
+
+void top_cgroup_cell(const struct top_row *r, char *buf, size_t len, size_t maxcols)
+{
+	const char *path = top_row_cgroup(r);
+	char what[CONTAINER_DESCRIBE_LEN];
+	size_t n = 0;
+
+	buf[0] = 0;
+	if (r->cg && r->cg->is_container) {
+		/* plain ASCII: a byte is a column */
+		snprintf(buf, len, "[%s] ", container_cgroup_describe(&r->cg->container, what, sizeof(what)));
+		n = strlen(buf);
+		if (n >= maxcols) {
+			buf[maxcols < len ? maxcols : len - 1] = 0;
+			return;
+		}
+	}
+	text_escape_cols(buf + n, len - n, path, strlen(path), maxcols - n);
 }

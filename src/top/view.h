@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/live_view.h"
+#include "core/text_escape.h"
 #include "output/oom_report.h"
 #include "proc/meminfo.h"
 
@@ -28,6 +29,14 @@ struct top_view {
 
 /* The GROW cell: "0", "+1.50M", "-976K". */
 void top_growth_cell(int64_t kb, char *buf, size_t len);
+
+/* The CGROUP cell, escaped (core/text_escape.h) and cut to maxcols columns:
+ * what the path says of a container or pod first, in brackets, then the path
+ * ("[containerd 0123456789ab pod <uid> Burstable] /kubepods.slice/..."), so
+ * that a narrow cell keeps the container and a path (which always begins with
+ * '/') cannot pass for one. "" if the cgroup is unknown. */
+#define TOP_CGROUP_CELL_LEN (CONTAINER_DESCRIBE_LEN + 3 + TEXT_ESC_LEN(4096))
+void top_cgroup_cell(const struct top_row *r, char *buf, size_t len, size_t maxcols);
 
 /* The FLT/s cell: faults per second, or "n/a" without a fault hook. */
 void top_faults_cell(const struct top_row *r, char *buf, size_t len);

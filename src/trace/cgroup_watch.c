@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "trace/cgroup_watch.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,8 +51,14 @@ void cgroup_watch_add(struct cgroup_watch *w, const struct mm_state *st, int64_t
 	struct cg_watched *c;
 	struct cg_sample *s;
 	bool v1;
+	int err;
 
-	if (cgroup_of_pid((int)st->tgid, path, sizeof(path), &v1))
+	err = cgroup_of_pid((int)st->tgid, path, sizeof(path), &v1);
+	if (err == -ENAMETOOLONG) {
+		w->not_shown++; /* counted, not shown under a cut name */
+		return;
+	}
+	if (err)
 		return; /* gone meanwhile */
 	c = find_or_add(w, path, v1);
 	if (!c) {

@@ -15,6 +15,7 @@
 
 #include "core/array.h"
 #include "proc/proc_maps.h"
+#include "trace/debuginfo.h"
 #include "trace/symbolize.h" /* BUILD_ID_LEN */
 
 /* One traced address space: its maps, the Dwfl built from them, and its
@@ -41,7 +42,8 @@ struct unwinder {
 
 static const Dwfl_Callbacks proc_callbacks = {
 	.find_elf = dwfl_linux_proc_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = debuginfo_find, /* .debug_frame where .eh_frame has none */
+	.debuginfo_path = &debuginfo_search_path,
 };
 
 struct unwinder *unwinder_new(void)

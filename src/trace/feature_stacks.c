@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
-/* --stacks (and --kernel-stacks, --folded FILE, --cow-folded FILE): which
- * code made the tree's memory resident, and which copied it on write, as a
- * trace feature (trace/feature.h). */
+/* --stacks (and --kernel-stacks, --folded FILE, --cow-folded FILE, --pprof
+ * FILE): which code made the tree's memory resident, and which copied it on
+ * write, as a trace feature (trace/feature.h). */
 #include <errno.h>
 #include <string.h>
 
 #include "trace/feature.h"
 #include "trace/features.h"
 #include "trace/stacks.h"
+#include "trace/stacks_pprof.h"
 
 struct stacks_feature {
 	struct stacks st;
 	bool started;
-	struct output_file folded;
-	struct output_file cow_folded;
+	struct output_file folded, cow_folded, pprof;
 	char cow_hook[64];
 };
 
@@ -25,14 +25,25 @@ static bool wanted(const struct options *o)
 static int open_files(void *self, struct trace_run *run, const char **what)
 {
 	struct stacks_feature *f = self;
+	int err = run->o->folded ? trace_run_open_output(run, &f->folded, run->o->folded, what) : 0;
 
-	int err = 0;
-
-	if (run->o->folded)
-		err = trace_run_open_output(run, &f->folded, run->o->folded, what);
 	if (!err && run->o->cow_folded)
 		err = trace_run_open_output(run, &f->cow_folded, run->o->cow_folded, what);
-	return err;
+	return !err && run->o->pprof ? trace_run_open_output(run, &f->pprof, run->o->pprof, what) : err;
+}
+
+/* One output file written by write(): its write errors (or write's own)
+ * become the run's error *err, said once at the top with the file's name.
+ * Every file is written even if an earlier one failed; the first error is
+ * the one said. */
+static void write_output(struct output_file *of, const char *name, int werr, int *err, const char **what)
+{
+	int e = output_file_close(of);
+
+	if ((!e && !werr) || *err)
+		return;
+	*err = e ? -e : werr;
+	*what = name;
 }
 
 static void configure(void *self, const struct options *o, struct tracer_config *cfg)
@@ -50,7 +61,7 @@ static int start(void *self, struct trace_run *run, const char **what)
 	int err;
 
 	err = stacks_init(&f->st, tracer_map_fd(run->t, "stack_counts"), tracer_map_fd(run->t, "stack_frames"),
-			  run->o->kernel_stacks, run->o->stacks_dwarf);
+			  run->o->kernel_stacks, run->o->stacks_dwarf, run->o->debug_dir);
 	if (err) {
 		*what = "read the stack maps";
 		return err;
@@ -92,23 +103,6 @@ static void tick(void *self, struct trace_run *run, const struct tree_state *tre
 	f->st.last_harvest_ns = now_ns;
 }
 
-/* Writes and closes an open folded file; on error *what names it. */
-static int write_folded(struct output_file *file, struct stacks *st, int (*write)(struct stacks *, FILE *),
-			const char *path, const char **what)
-{
-	int werr, e;
-
-	if (!file->f)
-		return 0;
-	werr = write(st, file->f);
-	e = output_file_close(file);
-	if (e || werr) {
-		*what = path;
-		return e ? -e : -EIO;
-	}
-	return 0;
-}
-
 static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char **what)
 {
 	struct stacks_feature *f = self;
@@ -119,9 +113,19 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 	for (int i = 0; i < n; i++)
 		stacks_on_mm(&f->st, &live[i], false);
 	stacks_harvest(&f->st, true);
-	err = write_folded(&f->folded, &f->st, stacks_write_folded, run->o->folded, what);
-	if (!err)
-		err = write_folded(&f->cow_folded, &f->st, stacks_write_cow_folded, run->o->cow_folded, what);
+	if (f->folded.f)
+		write_output(&f->folded, run->o->folded, stacks_write_folded(&f->st, f->folded.f), &err, what);
+	if (f->cow_folded.f)
+		write_output(&f->cow_folded, run->o->cow_folded, stacks_write_cow_folded(&f->st, f->cow_folded.f),
+			     &err, what);
+	if (f->pprof.f) {
+		struct loss_counters loss;
+
+		tracer_losses(run->t, &loss);
+		write_output(&f->pprof, run->o->pprof,
+			     stacks_write_pprof(&f->st, f->pprof.f, run->page_kb, now_ns - run->t0_ns, &loss), &err,
+			     what);
+	}
 	return err;
 }
 
@@ -145,6 +149,7 @@ static void free_state(void *self)
 
 	output_file_close(&f->folded);
 	output_file_close(&f->cow_folded);
+	output_file_close(&f->pprof);
 	if (f->started)
 		stacks_free(&f->st);
 }

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "trace/options.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/cli.h"
 #include "core/output_file.h"
@@ -79,11 +81,19 @@ static const char help_text[] =
 	"                         or not (x86_64; see --stack-copy)\n"
 	"      --stack-copy SIZE  --stacks=dwarf: user stack copied per stack, 4K to\n"
 	"                         28K in 4K steps (default 16K); deeper frames are lost\n"
+	"      --debug-dir DIR    also look for stripped files' debug info in DIR\n"
+	"                         (DIR/.build-id/xx/yyyy.debug), before /usr/lib/debug;\n"
+	"                         DEBUGINFOD_URLS set: asked of debuginfod too\n"
 	"      --kernel-stacks    also the kernel stack (implies --stacks)\n"
 	"      --folded FILE      write the stacks in the folded format of flame graph\n"
 	"                         tools: comm;outer;...;inner PAGES (implies --stacks)\n"
 	"      --cow-folded FILE  the same for the pages copied on write (implies\n"
 	"                         --stacks)\n"
+	"      --pprof FILE       write the stacks as a pprof profile (gzip'd\n"
+	"                         profile.proto: go tool pprof, Pyroscope, Perfetto):\n"
+	"                         bytes faulted in up to each process's peak (and over\n"
+	"                         the run), with files, build ids, functions and\n"
+	"                         lines (implies --stacks; fp unless --stacks=dwarf)\n"
 	"      --stack-entries N  (process, stack) pairs kept at once (default 65536);\n"
 	"                         overflow is counted and reported\n"
 	"\n"
@@ -143,6 +153,7 @@ static const char help_text[] =
 	"  sudo rsstrace --svg mem.svg -- ./job      a chart to look at\n"
 	"  sudo rsstrace --folded f.txt -- ./job && flamegraph.pl f.txt > f.svg\n"
 	"  sudo rsstrace --stacks=dwarf -- xz -9 big  stacks through Debian's libraries\n"
+	"  sudo rsstrace --pprof m.pb.gz -- ./job && go tool pprof -top m.pb.gz\n"
 	"  sudo rsstrace --cgroup -- ./etl.sh        why the cgroup's usage is not RSS\n"
 	"  sudo rsstrace --footprint -- ./prefork    real memory of a forking server\n"
 	"\n"
@@ -172,8 +183,10 @@ enum {
 	OPT_KSTACKS,
 	OPT_FOLDED,
 	OPT_COW_FOLDED,
+	OPT_PPROF,
 	OPT_STACK_ENTRIES,
 	OPT_STACK_COPY,
+	OPT_DEBUG_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -200,15 +213,36 @@ static const struct option long_opts[] = {
 	{ "timeline-procs", required_argument, NULL, OPT_TL_PROCS },
 	{ "stacks", optional_argument, NULL, OPT_STACKS },
 	{ "stack-copy", required_argument, NULL, OPT_STACK_COPY },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "cow-folded", required_argument, NULL, OPT_COW_FOLDED },
+	{ "pprof", required_argument, NULL, OPT_PPROF },
 	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
+
+/* --debug-dir: made absolute (libdwfl looks for build ids only under
+ * absolute entries of its search path, which ':' separates). Returns NULL
+ * or why not. */
+static const char *parse_debug_dir(const char *arg, struct options *o)
+{
+	struct stat st;
+
+	if (!*arg)
+		return "empty";
+	if (!realpath(arg, o->debug_dir_buf) || stat(o->debug_dir_buf, &st))
+		return strerror(errno);
+	if (!S_ISDIR(st.st_mode))
+		return strerror(ENOTDIR);
+	if (strchr(o->debug_dir_buf, ':'))
+		return "a ':' in it would split the search path";
+	o->debug_dir = o->debug_dir_buf;
+	return NULL;
+}
 
 static int parse_pids(const char *arg, struct options *o)
 {
@@ -228,6 +262,19 @@ static int parse_pids(const char *arg, struct options *o)
 	}
 	free(copy);
 	return err;
+}
+
+/* --folded, --cow-folded, --pprof FILE: a file of the stacks (implies --stacks). */
+static int stacks_file_option(const struct cli *c, struct options *o, int opt, const char *arg)
+{
+	const char *name = opt == OPT_FOLDED ? "folded" : opt == OPT_COW_FOLDED ? "cow-folded" : "pprof";
+	const char **file = opt == OPT_FOLDED ? &o->folded : opt == OPT_COW_FOLDED ? &o->cow_folded : &o->pprof;
+
+	if (!*arg)
+		return cli_error(c, "empty file name for --%s", name);
+	*file = arg;
+	o->stacks = true;
+	return 0;
 }
 
 static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
@@ -331,16 +378,20 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		    o->stack_copy % 4096)
 			return cli_error(c, "invalid stack copy size '%s' (4K to 28K, in 4K steps)", arg);
 		break;
+	case OPT_DEBUG_DIR: {
+		const char *why = parse_debug_dir(arg, o);
+
+		if (why)
+			return cli_error(c, "invalid debug directory '%s': %s", arg, why);
+		break;
+	}
 	case OPT_KSTACKS:
 		o->stacks = o->kernel_stacks = true;
 		break;
 	case OPT_FOLDED:
 	case OPT_COW_FOLDED:
-		if (!*arg)
-			return cli_error(c, "empty file name for --%s", opt == OPT_FOLDED ? "folded" : "cow-folded");
-		*(opt == OPT_FOLDED ? &o->folded : &o->cow_folded) = arg;
-		o->stacks = true;
-		break;
+	case OPT_PPROF:
+		return stacks_file_option(c, o, opt, arg);
 	case OPT_STACK_ENTRIES:
 		if (parse_uint(arg, 1, 1 << 24, &o->stack_entries))
 			return cli_error(c, "invalid stack entry count '%s' (1 to 16777216)", arg);
@@ -364,10 +415,11 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 static int check_outputs_differ(const struct cli *c, const struct options *o)
 {
 	/* without -o, the summary goes to standard output */
-	const char *names[] = { o->output ? "-o" : "the summary", "--csv", "--svg", "--folded", "--cow-folded" };
+	const char *names[] = { o->output ? "-o" : "the summary", "--csv", "--svg", "--folded", "--cow-folded",
+				"--pprof" };
 	const char *paths[] = { o->output ? o->output : "(standard output: no -o)", o->csv, o->svg, o->folded,
-				o->cow_folded };
-	const int n = sizeof(names) / sizeof(names[0]);
+				o->cow_folded, o->pprof };
+	int n = (int)(sizeof(paths) / sizeof(paths[0]));
 
 	for (int i = 0; i < n; i++)
 		for (int j = i + 1; j < n; j++)
@@ -389,6 +441,8 @@ static int on_operands(const struct cli *c, char **operands, int n, void *opts)
 		return EXIT_USAGE;
 	if (o->stack_copy && !o->stacks_dwarf)
 		return cli_error(c, "--stack-copy needs --stacks=dwarf");
+	if (o->debug_dir && !o->stacks)
+		return cli_error(c, "--debug-dir needs --stacks");
 	if (!o->stack_copy)
 		o->stack_copy = 16384;
 	if (o->list_hooks)

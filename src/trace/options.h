@@ -3,6 +3,7 @@
 #ifndef OPTIONS_H
 #define OPTIONS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,9 +36,12 @@ struct options {
 	bool stacks;		/* --stacks */
 	bool stacks_dwarf;	/* --stacks=dwarf: unwind with CFI, not frame pointers */
 	uint64_t stack_copy;	/* --stack-copy: user stack bytes per dwarf sample */
+	const char *debug_dir;	/* --debug-dir DIR (absolute), or NULL */
+	char debug_dir_buf[PATH_MAX];
 	bool kernel_stacks;	/* --kernel-stacks (implies --stacks) */
 	const char *folded;	/* --folded FILE (implies --stacks) */
 	const char *cow_folded;	/* --cow-folded FILE (implies --stacks) */
+	const char *pprof;	/* --pprof FILE (implies --stacks) */
 	uint64_t stack_entries;	/* --stack-entries */
 	bool cgroup;	/* --cgroup: the traced processes' memory cgroups, reconciled */
 	bool footprint;	/* --footprint: unique pages, first-toucher */

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/text_escape.h"
 #include "proc/proc_maps.h"
+#include "trace/debuginfo.h"
 #include "trace/unwind_worker.h"
 #include "trace/symbolize.h"
 #include "core/units.h"
@@ -30,7 +31,8 @@ struct named_stack {
 	uint32_t tgid; /* a process's own copies (cow_charges_named): its pid */
 };
 
-int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf)
+int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf,
+		const char *debug_dir)
 {
 	memset(s, 0, sizeof(*s));
 	s->cow_fd = -1;
@@ -41,6 +43,9 @@ int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, boo
 	if (!s->sym)
 		return -ENOMEM;
 	s->dwarf = dwarf;
+	/* before the unwinding thread: it sets variables */
+	if (debuginfo_setup(debug_dir))
+		return -ENOMEM;
 	if (dwarf) {
 		s->unw = unwind_worker_start(frames_fd);
 		if (!s->unw)
@@ -76,6 +81,7 @@ void stacks_free(struct stacks *s)
 	unwind_worker_free(s->unw);
 	free(s->ends);
 	symbolizer_free(s->sym);
+	debuginfo_reset();
 	memset(s, 0, sizeof(*s));
 }
 
@@ -378,12 +384,7 @@ static void sanitize(char *p, size_t len)
 			*p = '_';
 }
 
-/*
- * Frame `i` of the stack, innermost = 0 (users first, then kernel frames).
- * Returns false past the end.
- */
-static bool frame_name(struct stacks *s, const struct stack_frames *f, uint32_t i, char *buf,
-		       size_t len)
+bool stacks_frame_name(struct stacks *s, const struct stack_frames *f, uint32_t i, char *buf, size_t len)
 {
 	if (i < f->kernel_nr) {
 		symbolizer_kernel(s->sym, f->kernel[i], i > 0, buf, len - 4);
@@ -404,14 +405,12 @@ static bool frame_name(struct stacks *s, const struct stack_frames *f, uint32_t 
 	return true;
 }
 
-static uint32_t nframes(const struct stack_frames *f)
+uint32_t stacks_nframes(const struct stack_frames *f)
 {
 	return f ? f->kernel_nr + (f->user_nr < STACK_USER_DEPTH ? f->user_nr : STACK_USER_DEPTH) : 0;
 }
 
-/* How many innermost kernel frames are the tracing machinery itself (the
- * BPF program, the tracepoint's glue): not part of why memory moved. */
-static uint32_t tracing_frames(struct stacks *s, const struct stack_frames *f)
+uint32_t stacks_tracing_frames(struct stacks *s, const struct stack_frames *f)
 {
 	static const char *const glue[] = { "bpf_", "__bpf", "__traceiter_", "trace_rss_stat",
 					    "__trace_", "perf_trace_", "mm_trace_" };
@@ -430,25 +429,30 @@ static uint32_t tracing_frames(struct stacks *s, const struct stack_frames *f)
 	return i;
 }
 
+const char *stacks_comm(const struct stack_agg *a, char *buf)
+{
+	memcpy(buf, a->comm, RSS_COMM_LEN);
+	buf[RSS_COMM_LEN] = 0;
+	sanitize(buf, STACKS_COMM_LEN);
+	return buf;
+}
+
 /* "comm;outer;...;inner" into out (always terminated). */
 static void folded_name(struct stacks *s, const struct stack_agg *a, char *out, size_t len)
 {
-	char comm[TEXT_ESC_LEN(RSS_COMM_LEN)], fr[512];
+	char comm[STACKS_COMM_LEN], fr[512];
 	size_t off;
-	uint32_t n = nframes(a->frames);
+	uint32_t n = stacks_nframes(a->frames);
 
-	memcpy(comm, a->comm, RSS_COMM_LEN);
-	comm[RSS_COMM_LEN] = 0;
-	sanitize(comm, sizeof(comm));
-	off = snprintf(out, len, "%s", comm);
+	off = snprintf(out, len, "%s", stacks_comm(a, comm));
 	if (!a->frames) {
 		snprintf(out + off, len - off, ";[stack lost]");
 		return;
 	}
 	if (!n)
 		off += snprintf(out + off, len - off, ";[no user stack]");
-	for (uint32_t i = n; i-- > tracing_frames(s, a->frames) && off < len - 1;)
-		if (frame_name(s, a->frames, i, fr, sizeof(fr)))
+	for (uint32_t i = n; i-- > stacks_tracing_frames(s, a->frames) && off < len - 1;)
+		if (stacks_frame_name(s, a->frames, i, fr, sizeof(fr)))
 			off += snprintf(out + off, len - off, ";%s", fr);
 }
 
@@ -469,8 +473,7 @@ static void read_frames(struct stacks *s)
 	}
 }
 
-/* Files of frames whose build id is unknown so far: look system-wide once. */
-static void find_missing_files(struct stacks *s)
+void stacks_find_files(struct stacks *s)
 {
 	for (size_t i = 0; i < s->aggs_cap; i++) {
 		const struct stack_frames *f = s->aggs[i].used ? s->aggs[i].frames : NULL;
@@ -579,7 +582,7 @@ static void merge_variants(struct named_stack *into, const struct named_stack *f
  * how many, or -ENOMEM. */
 static long name_stacks(struct stacks *s, struct named_stack **out)
 {
-	find_missing_files(s);
+	stacks_find_files(s);
 	return name_and_merge(s, s->aggs_cap, agg_source, cmp_name, merge_variants, cmp_weight, out);
 }
 
@@ -700,6 +703,39 @@ static void print_frames(FILE *out, const char *folded, int max)
 		fprintf(out, "        ... %d more frames (--folded FILE has them all)\n", total_frames - shown);
 }
 
+/* Which files' names debuginfod gave (a line per file: their names come
+ * from traced processes' maps). */
+static void print_debuginfod(FILE *out)
+{
+	struct debuginfo_report r;
+	char esc[TEXT_ESC_LEN(256)];
+
+	debuginfo_get_report(&r);
+	if (!r.urls)
+		return;
+	fprintf(out, "  debuginfod (%s):\n  asked for %zu debug file%s, got %zu%s\n",
+		text_escape(esc, sizeof(esc), r.urls, 256), r.asked, r.asked == 1 ? "" : "s", r.found,
+		r.found ? "; the names in these files came from them:" : "");
+	for (size_t i = 0; i < r.found; i++)
+		fprintf(out, "        %s\n", text_escape(esc, sizeof(esc), r.files[i], 256));
+	if (r.server_error)
+		fprintf(out, "  debuginfod not asked again after: %s\n", strerror(r.server_error));
+}
+
+static void debuginfod_json(struct json_obj *j)
+{
+	struct debuginfo_report r;
+
+	debuginfo_get_report(&r);
+	if (!r.urls)
+		return;
+	json_str(j, "debuginfod_urls", r.urls);
+	json_uint(j, "debuginfod_asked", r.asked);
+	json_uint(j, "debuginfod_found", r.found);
+	if (r.server_error)
+		json_str(j, "debuginfod_error", strerror(r.server_error));
+}
+
 /* The faulted-in sample type: "stack" objects, or the text section. */
 static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 			  const struct loss_counters *loss)
@@ -748,6 +784,7 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 			json_uint(&j, "samples_not_unwound", s->unwind_failed);
 			json_uint(&j, "samples_lost", loss->samples_lost);
 		}
+		debuginfod_json(&j);
 		json_end(&j);
 		return;
 	}
@@ -786,6 +823,7 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 			     "  frame (innermost frame only), %llu lost (ring buffer full)\n",
 			(unsigned long long)s->unwound, (unsigned long long)s->unwound_to_end,
 			(unsigned long long)s->unwind_failed, (unsigned long long)loss->samples_lost);
+	print_debuginfod(out);
 }
 
 /* The innermost frame of a folded name (the function that wrote). */

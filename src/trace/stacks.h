@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/text_escape.h"
 #include "rsstrace.h"
 
 #define STACKS_HARVEST_MS 1000
@@ -88,7 +89,9 @@ struct stacks {
 	long ncow_named;
 };
 
-int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf);
+/* debug_dir: --debug-dir, or NULL (trace/debuginfo.h) */
+int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf,
+		const char *debug_dir);
 /* Copy-on-write copies are read from cow_fd too, counted by hook (NULL:
  * no hook could count them here: the output says so). */
 void stacks_init_cow(struct stacks *s, int cow_fd, const char *hook);
@@ -112,6 +115,25 @@ int stacks_harvest(struct stacks *s, bool final);
 int stacks_write_folded(struct stacks *s, FILE *out);
 /* --cow-folded: one line per (command, stack) with pages copied on write. */
 int stacks_write_cow_folded(struct stacks *s, FILE *out);
+
+/*
+ * What other writers of the stacks (trace/stacks_pprof.c) take from the
+ * aggregates in s->aggs, named as the text and folded outputs name them:
+ */
+/* Looks system-wide, once, for the files of frames whose build id is still
+ * unknown (before naming frames). */
+void stacks_find_files(struct stacks *s);
+/* The frames of f (0 if NULL): innermost = 0, kernel frames first. */
+uint32_t stacks_nframes(const struct stack_frames *f);
+/* How many innermost kernel frames are the tracing machinery itself (the
+ * BPF program, the tracepoint's glue): not part of why memory moved. */
+uint32_t stacks_tracing_frames(struct stacks *s, const struct stack_frames *f);
+/* The name of frame i of f, escaped (core/text_escape.h, and ';' as '_');
+ * kernel frames end in "_[k]". Returns false past the end. */
+bool stacks_frame_name(struct stacks *s, const struct stack_frames *f, uint32_t i, char *buf, size_t len);
+/* a's command, escaped the same way, into buf (STACKS_COMM_LEN). Returns buf. */
+#define STACKS_COMM_LEN TEXT_ESC_LEN(RSS_COMM_LEN)
+const char *stacks_comm(const struct stack_agg *a, char *buf);
 
 /* Summary section (text) or "stack" objects (JSON). */
 void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,

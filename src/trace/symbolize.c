@@ -3,6 +3,8 @@
 #include "trace/symbolize.h"
 
 #include "core/array.h"
+#include "core/intern.h"
+#include "trace/debuginfo.h"
 
 #include <dirent.h>
 #include <elfutils/libdwelf.h>
@@ -34,6 +36,14 @@ struct ksym {
 struct symbolizer {
 	struct sym_file *files;
 	size_t nfiles, cap;
+	/* names of code in known files, by (build id, offset, ret_addr): stacks
+	 * share most frames, and libdw 0.188's dwfl_module_addrinfo scans the
+	 * symbols per lookup (a python3 run with 1230 stacks: 6-8 s without
+	 * this, 1.1-1.6 s with it; docs/performance.md) */
+	struct intern named;
+	char **names;		/* by id - 1 */
+	size_t names_cap;
+	bool names_off;		/* memory ran out once: no more caching */
 	struct ksym *ksyms;
 	size_t nksyms;
 	bool ksyms_loaded, all_maps_done;
@@ -41,7 +51,8 @@ struct symbolizer {
 
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo, /* /usr/lib/debug, .gnu_debuglink */
+	.find_debuginfo = debuginfo_find, /* build-id tree, .gnu_debuglink, debuginfod */
+	.debuginfo_path = &debuginfo_search_path,
 	.section_address = dwfl_offline_section_address,
 };
 
@@ -61,6 +72,10 @@ void symbolizer_free(struct symbolizer *s)
 		if (s->files[i].dwfl)
 			dwfl_end(s->files[i].dwfl);
 	}
+	for (size_t i = 0; i < s->named.n && i < s->names_cap; i++)
+		free(s->names[i]);
+	free(s->names);
+	intern_free(&s->named);
 	for (size_t i = 0; i < s->nksyms; i++)
 		free(s->ksyms[i].name);
 	free(s->ksyms);
@@ -255,32 +270,108 @@ static const char *basename_of(const char *path)
 	return b ? b + 1 : path;
 }
 
-const char *symbolizer_user(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
-			    bool ret_addr, char *buf, size_t len)
+/* The file with this build id, opened, and the address (in libdwfl's
+ * terms) of its file offset; ret_addr: just before it, at the call.
+ * Returns NULL if the build id is unknown or no segment maps the offset:
+ * then it is not code (a frame-pointer walk through code built without
+ * frame pointers reads garbage past its real frames). *mod is NULL if the
+ * file could not be opened. */
+static struct sym_file *code_at(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
+				bool ret_addr, Dwfl_Module **mod, GElf_Addr *addr)
 {
 	struct sym_file *f = find_id(s, build_id);
-	uint64_t addr, look = ret_addr && offset ? offset - 1 : offset;
-	const char *name = NULL;
+	uint64_t vaddr, look = ret_addr && offset ? offset - 1 : offset;
 	GElf_Addr bias = 0;
 
-	/* An offset no segment maps is not code: a frame-pointer walk through
-	 * code built without frame pointers reads garbage past its real frames. */
-	if (!f || file_offset_to_vaddr((const uint64_t (*)[3])f->phdrs, f->nphdrs, look, &addr)) {
-		snprintf(buf, len, "[unknown]");
-		return buf;
-	}
+	*mod = NULL;
+	if (!f || file_offset_to_vaddr((const uint64_t (*)[3])f->phdrs, f->nphdrs, look, &vaddr))
+		return NULL;
 	if (!open_module(f)) {
+		*mod = f->mod;
+		dwfl_module_getelf(f->mod, &bias);
+	}
+	*addr = vaddr + bias;
+	return f;
+}
+
+/* The name of the code at offset of file f (found by code_at) into buf. */
+static void name_code(struct sym_file *f, Dwfl_Module *mod, GElf_Addr addr, uint64_t offset, char *buf,
+		      size_t len)
+{
+	const char *name = NULL;
+
+	if (mod) {
 		GElf_Off sym_off;
 		GElf_Sym sym;
 
-		dwfl_module_getelf(f->mod, &bias);
-		name = dwfl_module_addrinfo(f->mod, addr + bias, &sym_off, &sym, NULL, NULL, NULL);
+		name = dwfl_module_addrinfo(mod, addr, &sym_off, &sym, NULL, NULL, NULL);
 	}
 	if (name)
 		demangle(name, buf, len);
 	else
 		snprintf(buf, len, "%s+0x%llx", basename_of(f->path), (unsigned long long)offset);
+}
+
+const char *symbolizer_user(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
+			    bool ret_addr, char *buf, size_t len)
+{
+	unsigned char key[BUILD_ID_LEN + sizeof(offset) + 1];
+	Dwfl_Module *mod;
+	GElf_Addr addr;
+	struct sym_file *f = code_at(s, build_id, offset, ret_addr, &mod, &addr);
+	bool added;
+	uint64_t id;
+
+	/* not cached: the file may become known later (symbolizer_add_*) */
+	if (!f) {
+		snprintf(buf, len, "[unknown]");
+		return buf;
+	}
+	memcpy(key, build_id, BUILD_ID_LEN);
+	memcpy(key + BUILD_ID_LEN, &offset, sizeof(offset));
+	key[sizeof(key) - 1] = ret_addr;
+	id = s->names_off ? 0 : intern(&s->named, key, sizeof(key), &added);
+	if (id && !added && s->names[id - 1]) {
+		snprintf(buf, len, "%s", s->names[id - 1]);
+		return buf;
+	}
+	name_code(f, mod, addr, offset, buf, len);
+	if (id && added) {
+		if (array_grow((void **)&s->names, &s->names_cap, id - 1, sizeof(*s->names)))
+			s->names[id - 1] = strdup(buf); /* NULL if out of memory: named again */
+		else
+			s->names_off = true; /* names[] no longer matches the ids */
+	}
 	return buf;
+}
+
+const char *symbolizer_user_line(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
+				 bool ret_addr, int *line)
+{
+	Dwfl_Module *mod;
+	GElf_Addr addr;
+	bool code = code_at(s, build_id, offset, ret_addr, &mod, &addr);
+	Dwfl_Line *l = code && mod ? dwfl_module_getsrc(mod, addr) : NULL;
+	const char *file = l ? dwfl_lineinfo(l, NULL, line, NULL, NULL, NULL) : NULL;
+
+	if (!file)
+		*line = 0;
+	return file;
+}
+
+bool symbolizer_is_code(struct symbolizer *s, const unsigned char *build_id, uint64_t offset)
+{
+	struct sym_file *f = find_id(s, build_id);
+	uint64_t vaddr;
+
+	return f && !file_offset_to_vaddr((const uint64_t (*)[3])f->phdrs, f->nphdrs, offset, &vaddr);
+}
+
+const char *symbolizer_path(struct symbolizer *s, const unsigned char *build_id)
+{
+	struct sym_file *f = find_id(s, build_id);
+
+	return f ? f->path : NULL;
 }
 
 static int cmp_ksym(const void *a, const void *b)

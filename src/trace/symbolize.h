@@ -4,7 +4,7 @@
  * (build id, file offset), which stay valid after the process is gone: the
  * files are found by build id among the executables traced processes exec'd
  * and the files mapped by processes seen alive; elfutils' libdwfl reads their
- * symbol tables (and separate debug info where installed). Kernel frames are
+ * symbol tables (and separate debug info: trace/debuginfo.h). Kernel frames are
  * addresses, named from /proc/kallsyms.
  */
 #ifndef SYMBOLIZE_H
@@ -44,6 +44,19 @@ bool symbolizer_knows(struct symbolizer *s, const unsigned char *build_id);
  */
 const char *symbolizer_user(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
 			    bool ret_addr, char *buf, size_t len);
+
+/* The source file (owned by the symbolizer) and *line of that code, from the
+ * file's debug info or its separate debug file; NULL and *line = 0 where
+ * none says. */
+const char *symbolizer_user_line(struct symbolizer *s, const unsigned char *build_id, uint64_t offset,
+				 bool ret_addr, int *line);
+
+/* Whether a known file with this build id maps that offset (a segment's):
+ * not a value a frame-pointer walk read past the real frames. */
+bool symbolizer_is_code(struct symbolizer *s, const unsigned char *build_id, uint64_t offset);
+
+/* The path of the file with this build id, or NULL if none is known. */
+const char *symbolizer_path(struct symbolizer *s, const unsigned char *build_id);
 
 /* The kernel function at ip (/proc/kallsyms), or "[kernel]". Returns buf. */
 const char *symbolizer_kernel(struct symbolizer *s, uint64_t ip, bool ret_addr, char *buf,

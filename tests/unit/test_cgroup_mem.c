@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests: finding a process's memory cgroup and reading memory.stat (v1, v2). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,6 +46,17 @@ static void memory_not_a_prefix_match(void **state)
 	bool v1;
 
 	assert_int_equal(parse_proc_cgroup(text, path, sizeof(path), &v1) < 0, 1);
+}
+
+static void too_long_is_refused_not_cut(void **state)
+{
+	const char *text = "4:memory:/abcdefgh\n0::/x\n";
+	char path[10]; /* "/abcdefgh" and its NUL */
+	bool v1;
+
+	assert_int_equal(parse_proc_cgroup(text, path, sizeof(path) - 1, &v1), -ENAMETOOLONG);
+	assert_int_equal(parse_proc_cgroup(text, path, sizeof(path), &v1), 0);
+	assert_string_equal(path, "/abcdefgh");
 }
 
 static void v2_stat_keys(void **state)
@@ -145,6 +157,7 @@ int main(void)
 		cmocka_unit_test(memory_line_of_v1_wins),
 		cmocka_unit_test(v2_line_when_no_v1_memory),
 		cmocka_unit_test(memory_not_a_prefix_match),
+		cmocka_unit_test(too_long_is_refused_not_cut),
 		cmocka_unit_test(v2_stat_keys),
 		cmocka_unit_test(v1_stat_prefers_hierarchical_totals),
 		cmocka_unit_test(explains_each_difference),

@@ -102,6 +102,48 @@ static void not_containers(void **state)
 	expect("/" ID, NULL, "", "", NULL);
 }
 
+static const char *described(const char *path)
+{
+	static char buf[CONTAINER_DESCRIBE_LEN];
+	struct container_cgroup c;
+
+	container_cgroup_parse(path, &c);
+	return container_cgroup_describe(&c, buf, sizeof(buf));
+}
+
+static void one_line_descriptions(void **state)
+{
+	assert_string_equal(described("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_SYSTEMD
+				      ".slice/cri-containerd-" ID ".scope"),
+			    "containerd 0123456789ab pod " UID " Burstable");
+	/* cgroupfs does not say the runtime */
+	assert_string_equal(described("/kubepods/pod" UID "/" ID), "container 0123456789ab pod " UID " Guaranteed");
+	assert_string_equal(described("/system.slice/docker-" ID ".scope"), "docker 0123456789ab");
+	assert_string_equal(described("/kubepods/besteffort/pod" UID), "pod " UID " BestEffort");
+	assert_string_equal(described("/system.slice/ssh.service"), "");
+	/* the longest (a static pod's UID is shorter) fits the documented room */
+	assert_true(strlen(described("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_SYSTEMD
+				     ".slice/cri-containerd-" ID ".scope")) < CONTAINER_DESCRIBE_LEN);
+}
+
+static void id_and_uid_prefixes_match(void **state)
+{
+	struct container_cgroup c;
+
+	container_cgroup_parse("/kubepods/burstable/pod" UID "/crio-" ID, &c);
+	assert_true(container_cgroup_id_matches(&c, "0123456789ab"));
+	assert_true(container_cgroup_id_matches(&c, ID));
+	assert_true(container_cgroup_id_matches(&c, "1b4e28ba-2fa1"));
+	assert_true(container_cgroup_id_matches(&c, UID));
+	assert_true(container_cgroup_id_matches(&c, UID_SYSTEMD)); /* as the systemd driver's path spells it */
+	assert_false(container_cgroup_id_matches(&c, ""));
+	assert_false(container_cgroup_id_matches(&c, "123456789ab")); /* not at the beginning */
+	assert_false(container_cgroup_id_matches(&c, ID "0"));	  /* longer than the id */
+	assert_false(container_cgroup_id_matches(&c, "1b4e28ba-2fa2"));
+	container_cgroup_parse("/system.slice/ssh.service", &c);
+	assert_false(container_cgroup_id_matches(&c, "0"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -110,6 +152,8 @@ int main(void)
 		cmocka_unit_test(plain_containers),
 		cmocka_unit_test(prefixes_and_nesting),
 		cmocka_unit_test(not_containers),
+		cmocka_unit_test(one_line_descriptions),
+		cmocka_unit_test(id_and_uid_prefixes_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
