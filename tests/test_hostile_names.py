@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import RSSTRACE, read_until, wl
+from harness import RSSTRACE, WORKLOADS, read_until, wl
 
 pytestmark = pytest.mark.root
 
@@ -77,8 +77,11 @@ def run_trace(json_out, tmp):
            "--folded", str(folded), "--pprof", str(tmp / "pprof"), "--csv", str(csv), "--svg", str(svg)] + \
         (["--json"] if json_out else [])
     with tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(cmd + ["--", wl("hostile_names"), "hold"] + NAMES, stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=err)
+        # run from its directory: the summary's "rsstrace:" line shows 66
+        # columns of the command line, and a long checkout path would push the
+        # first hostile name out of them
+        p = subprocess.Popen(cmd + ["--", "./hostile_names", "hold"] + NAMES, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=err, cwd=WORKLOADS)
         try:
             read_until(p.stdout, lambda s: s.count("ready\n") == len(NAMES), "every traced holder ready", 60)
             p.stdin.close()
