@@ -58,7 +58,7 @@ $(BUILD) $(BUILD)/workloads $(BUILD)/unit:
 # map at offset 0 and the object does not open: "map relo failed to find map
 # for section '.maps'"; the skeleton step below fails on it). Extern
 # variables resolve in any order.
-BPF_LINKED := stacks mm_counters account causes oom
+BPF_LINKED := stacks mm_counters account causes cow oom
 
 # Flavours of that object: the same programs, maps and variables compiled with
 # other defines, because older kernels reject some instructions even on

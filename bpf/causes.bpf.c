@@ -28,19 +28,11 @@ const volatile bool rmap_has_vma = false;
 /* The fault fallback also derives write-protect faults from error_code. */
 const volatile bool wp_from_fault_tp = false;
 
-#define X86_PF_PROT 0x1
-#define X86_PF_WRITE 0x2
-
 static __always_inline struct mm_causes *causes_of(struct mm_struct *mm)
 {
 	struct mm_state *st = state_of(mm);
 
 	return st ? &st->causes : NULL;
-}
-
-static __always_inline struct mm_struct *vmf_mm(struct vm_fault *vmf)
-{
-	return BPF_CORE_READ(vmf, vma, vm_mm);
 }
 
 enum cause { C_FAULT, C_WP, C_RMAP, C_SWAPIN };
@@ -77,7 +69,7 @@ static __always_inline void on_user_fault(unsigned long error_code)
 
 	count(mm, C_FAULT, 1);
 	/* a write to a present page: copy-on-write or write-notify */
-	if (wp_from_fault_tp && (error_code & (X86_PF_PROT | X86_PF_WRITE)) == (X86_PF_PROT | X86_PF_WRITE))
+	if (wp_from_fault_tp && is_write_to_present(error_code))
 		count(mm, C_WP, 1);
 }
 
@@ -101,13 +93,6 @@ int BPF_PROG(fault_tp_btf, unsigned long address, struct pt_regs *regs, unsigned
 	on_user_fault(error_code);
 	return 0;
 }
-
-struct page_fault_user_args {
-	__u64 common;
-	unsigned long address;
-	unsigned long ip;
-	unsigned long error_code;
-};
 
 SEC("tracepoint/exceptions/page_fault_user")
 int fault_tp(struct page_fault_user_args *args)

@@ -127,11 +127,12 @@ struct loss_counters {
 	__u64 mms_full;		/* a new address space did not fit the mms map */
 	__u64 tasks_full;	/* a new process did not fit the traced map */
 	__u64 stale_mms;	/* an mm pointer was reused before we saw its end */
-	__u64 stacks_full;	/* --stacks: a new (mm, stack) pair did not fit */
+	__u64 stacks_full;	/* --stacks: a new (mm, stack) pair did not fit (either map) */
 	__u64 frames_full;	/* --stacks: a new stack's frames did not fit */
 	__u64 stack_errors;	/* --stacks: the user stack could not be read */
 	__u64 cgroups_full;	/* a change whose cgroup did not fit the cgroups map */
 	__u64 samples_lost;	/* --stacks=dwarf: a new stack's sample did not fit the ring */
+	__u64 cow_unknown;	/* --stacks: a write fault whose mapping could not be looked up */
 };
 
 /*

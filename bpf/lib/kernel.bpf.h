@@ -17,6 +17,33 @@ static __always_inline struct mm_struct *vma_mm(const void *vma)
 	return BPF_CORE_READ((struct vm_area_struct *)vma, vm_mm);
 }
 
+static __always_inline struct mm_struct *vmf_mm(struct vm_fault *vmf)
+{
+	return BPF_CORE_READ(vmf, vma, vm_mm);
+}
+
+/* The classic exceptions:page_fault_user record (x86). */
+struct page_fault_user_args {
+	__u64 common;
+	unsigned long address;
+	unsigned long ip;
+	unsigned long error_code;
+};
+
+/* x86's page fault error code (arch/x86/include/asm/trap_pf.h) */
+#define X86_PF_PROT 0x1	 /* the page was present */
+#define X86_PF_WRITE 0x2
+#define X86_PF_INSTR 0x10
+#define X86_PF_PK 0x20	 /* protection keys said no: no copy, a signal */
+
+/* A write to a present, write-protected page: copy-on-write, or a
+ * write-notify / write-protect fault (see bpf/cow.bpf.c). */
+static __always_inline bool is_write_to_present(unsigned long error_code)
+{
+	return (error_code & (X86_PF_PROT | X86_PF_WRITE | X86_PF_INSTR | X86_PF_PK)) ==
+	       (X86_PF_PROT | X86_PF_WRITE);
+}
+
 static __always_inline struct mm_struct *current_mm(void)
 {
 	return BPF_CORE_READ(current_task(), mm);

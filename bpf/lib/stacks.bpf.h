@@ -121,30 +121,26 @@ static __always_inline long dwarf_stack_key(struct stack_scratch *s, struct mm_s
 	return 3 * sizeof(__u64);
 }
 
-static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct mm_state *st,
-					 int member, __s64 delta)
+/*
+ * The current task's user (and, with kernel_stacks_on, kernel) stack, as the
+ * key of its charges in st's address space; its frames are stored if the
+ * stack is new (--stacks=dwarf: and its sample sent). Returns false if there
+ * is no scratch space (nothing to charge).
+ */
+static __always_inline bool current_stack(void *ctx, struct mm_state *st, struct stack_key *key,
+					  struct stack_scratch **scratch)
 {
-	struct stack_key key = {};
 	struct pt_regs *regs = NULL;
 	struct stack_scratch *s;
-	struct stack_count *c;
 	long ub, kb = 0;
 	__u32 zero = 0;
-	int m;
 
-	/* first, and alone: with stacks_on false the verifier drops the rest */
-	if (!stacks_on)
-		return;
-	if (delta <= 0 || member == RSS_SWAP)
-		return;
-	if (BPF_CORE_READ(current_task(), mm) != mm)
-		return; /* not this mm's own task: no user stack to charge */
-	m = member_idx(member);
-	key.start_ns = st->start_ns;
-	key.tgid = st->tgid;
+	key->start_ns = st->start_ns;
+	key->tgid = st->tgid;
 	s = bpf_map_lookup_elem(&stack_scratch, &zero);
 	if (!s)
-		return;
+		return false;
+	*scratch = s;
 	if (dwarf_on)
 		ub = dwarf_stack_key(s, st, &regs);
 	else
@@ -161,7 +157,30 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 		if (kb < 0)
 			kb = 0;
 	}
-	key.hash = hash_ips(s->ips, STACK_USER_DEPTH + kb / sizeof(__u64));
+	key->hash = hash_ips(s->ips, STACK_USER_DEPTH + kb / sizeof(__u64));
+	if (remember_frames(ctx, s, key->hash, ub, kb) && dwarf_on && regs && ub > 0)
+		send_stack_sample(regs, key->hash, st);
+	return true;
+}
+
+static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct mm_state *st,
+					 int member, __s64 delta)
+{
+	struct stack_key key = {};
+	struct stack_scratch *s;
+	struct stack_count *c;
+	int m;
+
+	/* first, and alone: with stacks_on false the verifier drops the rest */
+	if (!stacks_on)
+		return;
+	if (delta <= 0 || member == RSS_SWAP)
+		return;
+	if (BPF_CORE_READ(current_task(), mm) != mm)
+		return; /* not this mm's own task: no user stack to charge */
+	m = member_idx(member);
+	if (!current_stack(ctx, st, &key, &s))
+		return;
 	c = bpf_map_lookup_elem(&stack_counts, &key);
 	if (!c) {
 		c = &s->count;
@@ -185,8 +204,6 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 		}
 		__sync_fetch_and_add(&c->grown[m], delta);
 	}
-	if (remember_frames(ctx, s, key.hash, ub, kb) && dwarf_on && regs && ub > 0)
-		send_stack_sample(regs, key.hash, st);
 }
 
 #endif

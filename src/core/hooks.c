@@ -107,6 +107,13 @@ static const struct candidate table[] = {
 	{ LH_FP_REMOVE,     HK_KPROBE,     "page_remove_rmap",             "fp_remove_page_kprobe",  "",                   RULE_PROBE },
 	{ LH_FP_REMOVE_PMD, HK_FENTRY,     "folio_remove_rmap_pmd",        "fp_remove_pmd_fentry",   "6.12",               RULE_PTE_IS_FOLIO },
 	{ LH_FP_REMOVE_PMD, HK_KPROBE,     "folio_remove_rmap_pmd",        "fp_remove_pmd_kprobe",   "",                   RULE_PTE_IS_FOLIO },
+	/* --stacks: copy-on-write copies (bpf/cow.bpf.c says what each one counts) */
+	{ LH_COW,           HK_FENTRY,     "wp_page_copy",                 "cow_copy_fentry",        "5.10",               RULE_PROBE },
+	{ LH_COW,           HK_KPROBE,     "wp_page_copy",                 "cow_copy_kprobe",        "",                   RULE_PROBE },
+	{ LH_COW,           HK_FENTRY,     "do_wp_page",                   "cow_wp_fentry",          "6.12",               RULE_PROBE },
+	{ LH_COW,           HK_KPROBE,     "do_wp_page",                   "cow_wp_kprobe",          "",                   RULE_PROBE },
+	{ LH_COW,           HK_TP_BTF,     "page_fault_user",              "cow_fault_btf",          "6.18",               RULE_PROBE },
+	{ LH_COW,           HK_TRACEPOINT, "exceptions/page_fault_user",   "cow_fault_tp",           "",                   RULE_PROBE },
 	{ LH_OOM,           HK_TP_BTF,     "mark_victim",                  "oom_btf",                "5.10 6.1 6.12 6.18", RULE_PASSES_TASK },
 	{ LH_OOM,           HK_FENTRY,     "mark_oom_victim",              "oom_fentry",             "",                   RULE_PROBE },
 	{ LH_OOM,           HK_KPROBE,     "mark_oom_victim",              "oom_kprobe",             "",                   RULE_PROBE },
@@ -122,6 +129,7 @@ enum hook_group {
 	HG_CAUSES,    /* --causes */
 	HG_OOM,	      /* always wanted, optional */
 	HG_FOOTPRINT, /* --footprint (bpf/footprint.bpf.c) */
+	HG_STACKS,    /* --stacks (bpf/cow.bpf.c) */
 };
 
 static const struct logical_hook_info {
@@ -153,6 +161,7 @@ static const struct logical_hook_info {
 	[LH_FP_FILE_PMD] = { "fp file pmd", "footprint_file_pmd", HG_FOOTPRINT, LH_FP_FILE },
 	[LH_FP_REMOVE] = { "fp remove", "footprint_remove", HG_FOOTPRINT },
 	[LH_FP_REMOVE_PMD] = { "fp remove pmd", "footprint_remove_pmd", HG_FOOTPRINT, LH_FP_REMOVE },
+	[LH_COW] = { "cow copy", "cow_copy", HG_STACKS },
 };
 
 static const char *const kinds[] = {
@@ -510,7 +519,7 @@ static bool usable(struct probe_ctx *p, const struct hooks *hk, int i, char *why
 	return probe(p, c, why, len);
 }
 
-static bool wanted(enum logical_hook h, bool causes, bool footprint, bool cgroup_enter)
+static bool wanted(enum logical_hook h, bool causes, bool footprint, bool stacks, bool cgroup_enter)
 {
 	switch (info[h].group) {
 	case HG_CAUSES:
@@ -519,12 +528,15 @@ static bool wanted(enum logical_hook h, bool causes, bool footprint, bool cgroup
 		return footprint;
 	case HG_CGROUP:
 		return cgroup_enter;
+	case HG_STACKS:
+		return stacks;
 	default:
 		return true;
 	}
 }
 
-int hooks_choose(struct hooks *hk, bool causes, bool footprint, bool cgroup_enter, const char **missing)
+int hooks_choose(struct hooks *hk, bool causes, bool footprint, bool stacks, bool cgroup_enter,
+		 const char **missing)
 {
 	struct probe_ctx p = { .vmlinux = (struct btf *)vmlinux_btf() };
 	int ret = 0;
@@ -534,7 +546,7 @@ int hooks_choose(struct hooks *hk, bool causes, bool footprint, bool cgroup_ente
 		struct hook_choice *ch = &hk->h[h];
 
 		ch->chosen = -1;
-		ch->wanted = wanted(h, causes, footprint, cgroup_enter);
+		ch->wanted = wanted(h, causes, footprint, stacks, cgroup_enter);
 		if (!ch->wanted)
 			continue;
 		for (int i = 0; i < NCAND && ch->chosen < 0; i++) {
@@ -596,7 +608,7 @@ bool hooks_drop_causes(struct hooks *hk)
 	for (int h = 0; h < LH_COUNT; h++) {
 		struct hook_choice *ch = &hk->h[h];
 
-		if (info[h].group != HG_CAUSES && info[h].group != HG_OOM)
+		if (info[h].group != HG_CAUSES && info[h].group != HG_OOM && info[h].group != HG_STACKS)
 			continue;
 		if (ch->chosen >= 0 && table[ch->chosen].prog) {
 			if (ch->nrejected < 8) {
@@ -693,8 +705,8 @@ void hooks_print(const struct hooks *hk, FILE *out, bool json)
 		fprintf(out, "\nseed reads the processes that exist at attach (-p, --cgroup-path, top,\n"
 			     "serve) and every counter again at stop; cgroup enter traces processes\n"
 			     "moved into --cgroup-path's cgroup later. Optional hooks: fault to swap-in\n"
-			     "are used with --causes, the fp ones with --footprint, cgroup enter with\n"
-			     "--cgroup-path, oom kill always.\n");
+			     "are used with --causes, the fp ones with --footprint, cow copy with\n"
+			     "--stacks, cgroup enter with --cgroup-path, oom kill always.\n");
 }
 
 const char *tracefs_dir(void)

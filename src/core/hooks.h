@@ -36,6 +36,7 @@ enum logical_hook {
 	LH_FP_FILE_PMD,
 	LH_FP_REMOVE,	/* a page is unmapped */
 	LH_FP_REMOVE_PMD,
+	LH_COW,		/* --stacks: a copy-on-write copy (bpf/cow.bpf.c) */
 	LH_COUNT,
 };
 
@@ -59,11 +60,12 @@ struct hooks {
 	bool new_anon_has_compound; /* page_add_new_anon_rmap(..., bool compound): up to 5.19 */
 };
 
-/* Probes every candidate; causes: also choose the optional cause hooks;
- * footprint: the --footprint ones; cgroup_enter: the one --cgroup-path
- * follows newcomers with. Returns 0, or -1 with *missing set to the name of
- * a required hook that no candidate can serve. */
-int hooks_choose(struct hooks *hk, bool causes, bool footprint, bool cgroup_enter, const char **missing);
+/* Probes every candidate; causes: also choose the optional cause hooks
+ * (footprint, stacks: those of --footprint, --stacks; cgroup_enter: the one
+ * --cgroup-path follows newcomers with). Returns 0, or -1 with *missing set
+ * to the name of a required hook that no candidate can serve. */
+int hooks_choose(struct hooks *hk, bool causes, bool footprint, bool stacks, bool cgroup_enter,
+		 const char **missing);
 
 /* Whether every hook --footprint needs is attachable (the PMD ones aside). */
 bool hooks_footprint_ready(const struct hooks *hk);
@@ -74,7 +76,8 @@ void hooks_drop_footprint(struct hooks *hk, const char *why);
 /* Whether the hook in use is a kernel function (fentry/kprobe). */
 bool hook_is_function(const struct hooks *hk, enum logical_hook h);
 
-/* Gives up the optional hooks (after they failed to load). Returns true if
+/* Gives up the optional hooks, --stacks' cow copy included (after they
+ * failed to load). Returns true if
  * there were any to give up. */
 bool hooks_drop_causes(struct hooks *hk);
 

@@ -136,6 +136,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	s->rodata->kernel_stacks_on = cfg->stacks && cfg->kernel_stacks;
 	if (cfg->stacks) {
 		bpf_map__set_max_entries(s->maps.stack_counts, cfg->stack_entries);
+		bpf_map__set_max_entries(s->maps.cow_counts, cfg->stack_entries);
 		/* distinct stacks are far fewer than (mm, stack) pairs */
 		bpf_map__set_max_entries(s->maps.stack_frames, cfg->stack_entries / 4 + 1024);
 	}
@@ -194,7 +195,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn
 		t->skel = NULL;
 		err = open_and_load(t, cfg, what);
 		if (!err)
-			wlog("the optional hooks (--causes, oom kill) could not be loaded (%s); tracing without them",
+			wlog("the optional hooks (--causes, --stacks' cow copy, oom kill) could not be loaded (%s); tracing without them",
 			     strerror(-first));
 	}
 	vmlinux_btf_release();

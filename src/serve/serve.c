@@ -78,7 +78,7 @@ static int start_tracing(struct serve *s)
 	const char *what;
 	int err;
 
-	if (hooks_choose(&s->hooks, s->o.causes, false, false, &what)) {
+	if (hooks_choose(&s->hooks, s->o.causes, false, false, false, &what)) {
 		elog("this kernel offers no way to see the '%s' event (rsstrace --hooks tells why)", what);
 		return EXIT_FAIL;
 	}

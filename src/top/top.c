@@ -177,7 +177,7 @@ int top_main(int argc, char **argv)
 	if (ret)
 		return ret;
 	stop_on_signals();
-	if (hooks_choose(&tp.hooks, tp.o.faults, false, false, &what)) {
+	if (hooks_choose(&tp.hooks, tp.o.faults, false, false, false, &what)) {
 		elog("this kernel offers no way to see the '%s' event (rsstrace --hooks tells why)", what);
 		return EXIT_FAIL;
 	}

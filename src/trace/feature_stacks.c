@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* --stacks (and --kernel-stacks, --folded FILE, --pprof FILE): which code
- * made the tree's memory resident, as a trace feature (trace/feature.h). */
+/* --stacks (and --kernel-stacks, --folded FILE, --cow-folded FILE, --pprof
+ * FILE): which code made the tree's memory resident, and which copied it on
+ * write, as a trace feature (trace/feature.h). */
 #include <errno.h>
 #include <string.h>
 
@@ -12,7 +13,8 @@
 struct stacks_feature {
 	struct stacks st;
 	bool started;
-	struct output_file folded, pprof;
+	struct output_file folded, cow_folded, pprof;
+	char cow_hook[64];
 };
 
 static bool wanted(const struct options *o)
@@ -25,19 +27,23 @@ static int open_files(void *self, struct trace_run *run, const char **what)
 	struct stacks_feature *f = self;
 	int err = run->o->folded ? trace_run_open_output(run, &f->folded, run->o->folded, what) : 0;
 
+	if (!err && run->o->cow_folded)
+		err = trace_run_open_output(run, &f->cow_folded, run->o->cow_folded, what);
 	return !err && run->o->pprof ? trace_run_open_output(run, &f->pprof, run->o->pprof, what) : err;
 }
 
 /* One output file written by write(): its write errors (or write's own)
- * become the run's error, said once at the top with the file's name. */
-static int write_output(struct output_file *of, const char *name, int werr, const char **what)
+ * become the run's error *err, said once at the top with the file's name.
+ * Every file is written even if an earlier one failed; the first error is
+ * the one said. */
+static void write_output(struct output_file *of, const char *name, int werr, int *err, const char **what)
 {
 	int e = output_file_close(of);
 
-	if (!e && !werr)
-		return 0;
+	if ((!e && !werr) || *err)
+		return;
+	*err = e ? -e : werr;
 	*what = name;
-	return e ? -e : werr;
 }
 
 static void configure(void *self, const struct options *o, struct tracer_config *cfg)
@@ -60,6 +66,8 @@ static int start(void *self, struct trace_run *run, const char **what)
 		*what = "read the stack maps";
 		return err;
 	}
+	stacks_init_cow(&f->st, tracer_map_fd(run->t, "cow_counts"),
+			hook_in_use(run->hooks, LH_COW, f->cow_hook, sizeof(f->cow_hook)));
 	f->started = true;
 	f->st.last_harvest_ns = run->t0_ns;
 	return 0;
@@ -106,21 +114,17 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 		stacks_on_mm(&f->st, &live[i], false);
 	stacks_harvest(&f->st, true);
 	if (f->folded.f)
-		err = write_output(&f->folded, run->o->folded, stacks_write_folded(&f->st, f->folded.f), what);
-	/* written even if the folded file failed; the first error is the one said */
+		write_output(&f->folded, run->o->folded, stacks_write_folded(&f->st, f->folded.f), &err, what);
+	if (f->cow_folded.f)
+		write_output(&f->cow_folded, run->o->cow_folded, stacks_write_cow_folded(&f->st, f->cow_folded.f),
+			     &err, what);
 	if (f->pprof.f) {
-		const char *pprof_what = NULL;
 		struct loss_counters loss;
-		int perr;
 
 		tracer_losses(run->t, &loss);
-		perr = write_output(&f->pprof, run->o->pprof,
-				    stacks_write_pprof(&f->st, f->pprof.f, run->page_kb, now_ns - run->t0_ns, &loss),
-				    &pprof_what);
-		if (perr && !err) {
-			err = perr;
-			*what = pprof_what;
-		}
+		write_output(&f->pprof, run->o->pprof,
+			     stacks_write_pprof(&f->st, f->pprof.f, run->page_kb, now_ns - run->t0_ns, &loss), &err,
+			     what);
 	}
 	return err;
 }
@@ -144,6 +148,7 @@ static void free_state(void *self)
 	struct stacks_feature *f = self;
 
 	output_file_close(&f->folded);
+	output_file_close(&f->cow_folded);
 	output_file_close(&f->pprof);
 	if (f->started)
 		stacks_free(&f->st);

@@ -71,7 +71,9 @@ static const char help_text[] =
 	"Which code made memory resident:\n"
 	"      --stacks[=MODE]    charge each page faulted in to the user stack that\n"
 	"                         faulted it; the summary lists the stacks by pages\n"
-	"                         they held at their process's peak. MODE fp (the\n"
+	"                         they held at their process's peak, then the stacks\n"
+	"                         that copied pages shared since fork (copy-on-write)\n"
+	"                         per stack and per process. MODE fp (the\n"
 	"                         default) walks frame pointers at each fault: deep\n"
 	"                         only in code built with them; dwarf copies the top\n"
 	"                         of the user stack once per new stack and unwinds it\n"
@@ -85,6 +87,8 @@ static const char help_text[] =
 	"      --kernel-stacks    also the kernel stack (implies --stacks)\n"
 	"      --folded FILE      write the stacks in the folded format of flame graph\n"
 	"                         tools: comm;outer;...;inner PAGES (implies --stacks)\n"
+	"      --cow-folded FILE  the same for the pages copied on write (implies\n"
+	"                         --stacks)\n"
 	"      --pprof FILE       write the stacks as a pprof profile (gzip'd\n"
 	"                         profile.proto: go tool pprof, Pyroscope, Perfetto):\n"
 	"                         bytes faulted in up to each process's peak (and over\n"
@@ -178,6 +182,7 @@ enum {
 	OPT_STACKS,
 	OPT_KSTACKS,
 	OPT_FOLDED,
+	OPT_COW_FOLDED,
 	OPT_PPROF,
 	OPT_STACK_ENTRIES,
 	OPT_STACK_COPY,
@@ -211,6 +216,7 @@ static const struct option long_opts[] = {
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "cow-folded", required_argument, NULL, OPT_COW_FOLDED },
 	{ "pprof", required_argument, NULL, OPT_PPROF },
 	{ "stack-entries", required_argument, NULL, OPT_STACK_ENTRIES },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -256,6 +262,19 @@ static int parse_pids(const char *arg, struct options *o)
 	}
 	free(copy);
 	return err;
+}
+
+/* --folded, --cow-folded, --pprof FILE: a file of the stacks (implies --stacks). */
+static int stacks_file_option(const struct cli *c, struct options *o, int opt, const char *arg)
+{
+	const char *name = opt == OPT_FOLDED ? "folded" : opt == OPT_COW_FOLDED ? "cow-folded" : "pprof";
+	const char **file = opt == OPT_FOLDED ? &o->folded : opt == OPT_COW_FOLDED ? &o->cow_folded : &o->pprof;
+
+	if (!*arg)
+		return cli_error(c, "empty file name for --%s", name);
+	*file = arg;
+	o->stacks = true;
+	return 0;
 }
 
 static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
@@ -370,12 +389,9 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		o->stacks = o->kernel_stacks = true;
 		break;
 	case OPT_FOLDED:
+	case OPT_COW_FOLDED:
 	case OPT_PPROF:
-		if (!*arg)
-			return cli_error(c, "empty file name for --%s", opt == OPT_FOLDED ? "folded" : "pprof");
-		*(opt == OPT_FOLDED ? &o->folded : &o->pprof) = arg;
-		o->stacks = true;
-		break;
+		return stacks_file_option(c, o, opt, arg);
 	case OPT_STACK_ENTRIES:
 		if (parse_uint(arg, 1, 1 << 24, &o->stack_entries))
 			return cli_error(c, "invalid stack entry count '%s' (1 to 16777216)", arg);
@@ -399,9 +415,10 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 static int check_outputs_differ(const struct cli *c, const struct options *o)
 {
 	/* without -o, the summary goes to standard output */
-	const char *names[] = { o->output ? "-o" : "the summary", "--csv", "--svg", "--folded", "--pprof" };
+	const char *names[] = { o->output ? "-o" : "the summary", "--csv", "--svg", "--folded", "--cow-folded",
+				"--pprof" };
 	const char *paths[] = { o->output ? o->output : "(standard output: no -o)", o->csv, o->svg, o->folded,
-				o->pprof };
+				o->cow_folded, o->pprof };
 	int n = (int)(sizeof(paths) / sizeof(paths[0]));
 
 	for (int i = 0; i < n; i++)

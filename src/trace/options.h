@@ -40,6 +40,7 @@ struct options {
 	char debug_dir_buf[PATH_MAX];
 	bool kernel_stacks;	/* --kernel-stacks (implies --stacks) */
 	const char *folded;	/* --folded FILE (implies --stacks) */
+	const char *cow_folded;	/* --cow-folded FILE (implies --stacks) */
 	const char *pprof;	/* --pprof FILE (implies --stacks) */
 	uint64_t stack_entries;	/* --stack-entries */
 	bool cgroup;	/* --cgroup: the traced processes' memory cgroups, reconciled */

@@ -26,12 +26,16 @@ struct named_stack {
 	uint64_t at_peak[RSS_NR_MEMBERS];
 	uint64_t grown[RSS_NR_MEMBERS];
 	uint32_t procs;
+	uint64_t cow;
+	uint32_t cow_procs;
+	uint32_t tgid; /* a process's own copies (cow_charges_named): its pid */
 };
 
 int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf,
 		const char *debug_dir)
 {
 	memset(s, 0, sizeof(*s));
+	s->cow_fd = -1;
 	s->counts_fd = counts_fd;
 	s->frames_fd = frames_fd;
 	s->kernel = kernel;
@@ -52,11 +56,24 @@ int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, boo
 	return 0;
 }
 
+void stacks_init_cow(struct stacks *s, int cow_fd, const char *hook)
+{
+	s->cow_fd = cow_fd;
+	s->cow_hook = hook;
+}
+
+static void free_named(struct named_stack *v, long n)
+{
+	for (long i = 0; i < n; i++)
+		free(v[i].folded);
+	free(v);
+}
+
 void stacks_free(struct stacks *s)
 {
-	for (long i = 0; i < s->nnamed; i++)
-		free(s->named[i].folded);
-	free(s->named);
+	free_named(s->named, s->nnamed);
+	free_named(s->cow_named, s->ncow_named);
+	free(s->cows);
 	for (size_t i = 0; i < s->aggs_cap; i++)
 		free(s->aggs[i].frames);
 	free(s->aggs);
@@ -235,9 +252,9 @@ static struct stack_agg *agg_get(struct stacks *s, uint64_t hash, const char *co
 }
 
 /* One entry of an address space whose final peak_seq is known. */
-static void fold(struct stacks *s, const struct stack_key *k, const struct stack_count *c,
-		 const struct stack_mm *m)
+static void fold(struct stacks *s, const struct stack_key *k, const void *value, const struct stack_mm *m)
 {
+	const struct stack_count *c = value;
 	bool after_peak = c->seq == m->peak_seq;
 	struct stack_agg *a = agg_get(s, k->hash, m->comm);
 
@@ -252,6 +269,25 @@ static void fold(struct stacks *s, const struct stack_key *k, const struct stack
 	a->procs++;
 }
 
+/* One cow_counts entry: pages an ended (or, at the end, live) process copied. */
+static void fold_cow(struct stacks *s, const struct stack_key *k, const void *value, const struct stack_mm *m)
+{
+	uint64_t pages = *(const uint64_t *)value;
+	struct stack_agg *a = agg_get(s, k->hash, m->comm);
+	struct cow_charge *c;
+
+	if (!a || !array_grow((void **)&s->cows, &s->cows_cap, s->ncows, sizeof(*s->cows))) {
+		s->harvest_errors++;
+		return;
+	}
+	a->cow += pages;
+	c = &s->cows[s->ncows++];
+	c->tgid = k->tgid;
+	memcpy(c->comm, m->comm, RSS_COMM_LEN);
+	c->hash = k->hash;
+	c->pages = pages;
+}
+
 static bool tgid_listed(const uint32_t *v, size_t n, uint32_t tgid)
 {
 	for (size_t i = 0; i < n; i++)
@@ -262,21 +298,23 @@ static bool tgid_listed(const uint32_t *v, size_t n, uint32_t tgid)
 
 static void read_frames(struct stacks *s);
 
-int stacks_harvest(struct stacks *s, bool final)
+typedef void (*fold_fn)(struct stacks *s, const struct stack_key *k, const void *value,
+			const struct stack_mm *m);
+
+/* Folds in the entries of map fd (values read into value) whose address
+ * space ended (all if final), and deletes them. */
+static void harvest_map(struct stacks *s, int fd, void *value, fold_fn fold, bool final)
 {
 	struct stack_key key, next, *prev = NULL, *done = NULL;
 	size_t ndone = 0, done_cap = 0, nlive = 0;
 	uint32_t live[64];
-	struct stack_count c;
 
-	if (s->unw)
-		sync_worker(s, final);
-	while (!bpf_map_get_next_key(s->counts_fd, prev, &next)) {
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct stack_mm *m;
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(s->counts_fd, &key, &c))
+		if (bpf_map_lookup_elem(fd, &key, value))
 			continue;
 		m = find_mm(s, key.tgid, key.start_ns);
 		if (!m || (!m->ended && !final)) {
@@ -291,7 +329,7 @@ int stacks_harvest(struct stacks *s, bool final)
 			}
 			continue;
 		}
-		fold(s, &key, &c, m);
+		fold(s, &key, value, m);
 		if (final)
 			continue;
 		if (!array_grow((void **)&done, &done_cap, ndone, sizeof(*done)))
@@ -300,8 +338,20 @@ int stacks_harvest(struct stacks *s, bool final)
 	}
 	/* deleted after the walk: deleting under get_next_key restarts it */
 	for (size_t i = 0; i < ndone; i++)
-		bpf_map_delete_elem(s->counts_fd, &done[i]);
+		bpf_map_delete_elem(fd, &done[i]);
 	free(done);
+}
+
+int stacks_harvest(struct stacks *s, bool final)
+{
+	struct stack_count c;
+	uint64_t copied;
+
+	if (s->unw)
+		sync_worker(s, final);
+	harvest_map(s, s->counts_fd, &c, fold, final);
+	if (s->cow_fd >= 0)
+		harvest_map(s, s->cow_fd, &copied, fold_cow, final);
 	/* forget ended address spaces: their entries are all folded in */
 	if (!final) {
 		size_t w = 0;
@@ -454,11 +504,19 @@ static int cmp_weight(const void *pa, const void *pb)
 	return strcmp(a->folded, b->folded);
 }
 
-/* Every stack, named and merged (*out malloc'ed), heaviest first. Returns
- * how many, or -ENOMEM. */
-static long name_stacks(struct stacks *s, struct named_stack **out)
+/* Fills *out from source i (the stack aggregate or one process's copies)
+ * but its name; returns the aggregate that names it, NULL to skip i. */
+typedef const struct stack_agg *(*named_source)(struct stacks *s, size_t i, struct named_stack *out);
+/* Adds from's numbers to into's: one name (and process) on both. */
+typedef void (*named_merge)(struct named_stack *into, const struct named_stack *from);
+
+/* The nsrc sources named (*out malloc'ed), those that compare equal by
+ * same merged, sorted by order. Returns how many, or -ENOMEM. */
+static long name_and_merge(struct stacks *s, size_t nsrc, named_source src,
+			   int (*same)(const void *, const void *), named_merge merge,
+			   int (*order)(const void *, const void *), struct named_stack **out)
 {
-	struct named_stack *v = calloc(s->naggs ? s->naggs : 1, sizeof(*v));
+	struct named_stack *v = calloc(nsrc ? nsrc : 1, sizeof(*v));
 	char *line = malloc(65536);
 	size_t n = 0, w = 0;
 
@@ -468,42 +526,64 @@ static long name_stacks(struct stacks *s, struct named_stack **out)
 		free(line);
 		return -ENOMEM;
 	}
-	stacks_find_files(s);
-	for (size_t i = 0; i < s->aggs_cap; i++) {
-		const struct stack_agg *a = &s->aggs[i];
+	for (size_t i = 0; i < nsrc; i++) {
+		const struct stack_agg *a = src(s, i, &v[n]);
 
-		if (!a->used)
+		if (!a)
 			continue;
 		folded_name(s, a, line, 65536);
 		v[n].folded = strdup(line);
-		if (!v[n].folded)
-			continue;
-		memcpy(v[n].at_peak, a->at_peak, sizeof(a->at_peak));
-		memcpy(v[n].grown, a->grown, sizeof(a->grown));
-		v[n].procs = a->procs;
-		n++;
+		if (v[n].folded)
+			n++;
 	}
 	free(line);
 	if (n)
-		qsort(v, n, sizeof(*v), cmp_name);
+		qsort(v, n, sizeof(*v), same);
 	for (size_t r = 0; r < n; r++) {
-		if (w && !strcmp(v[w - 1].folded, v[r].folded)) {
-			for (int m = 0; m < RSS_NR_MEMBERS; m++) {
-				v[w - 1].at_peak[m] += v[r].at_peak[m];
-				v[w - 1].grown[m] += v[r].grown[m];
-			}
-			/* variants of one stack are mostly hit by the same processes */
-			if (v[r].procs > v[w - 1].procs)
-				v[w - 1].procs = v[r].procs;
+		if (w && !same(&v[w - 1], &v[r])) {
+			merge(&v[w - 1], &v[r]);
 			free(v[r].folded);
 			continue;
 		}
 		v[w++] = v[r];
 	}
 	if (w)
-		qsort(v, w, sizeof(*v), cmp_weight);
+		qsort(v, w, sizeof(*v), order);
 	*out = v;
 	return (long)w;
+}
+
+static const struct stack_agg *agg_source(struct stacks *s, size_t i, struct named_stack *out)
+{
+	const struct stack_agg *a = &s->aggs[i];
+
+	if (!a->used)
+		return NULL;
+	memcpy(out->at_peak, a->at_peak, sizeof(a->at_peak));
+	memcpy(out->grown, a->grown, sizeof(a->grown));
+	out->procs = a->procs;
+	out->cow = a->cow;
+	return a;
+}
+
+static void merge_variants(struct named_stack *into, const struct named_stack *from)
+{
+	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
+		into->at_peak[m] += from->at_peak[m];
+		into->grown[m] += from->grown[m];
+	}
+	into->cow += from->cow;
+	/* variants of one stack are mostly hit by the same processes */
+	if (from->procs > into->procs)
+		into->procs = from->procs;
+}
+
+/* Every stack, named and merged (*out malloc'ed), heaviest first. Returns
+ * how many, or -ENOMEM. */
+static long name_stacks(struct stacks *s, struct named_stack **out)
+{
+	stacks_find_files(s);
+	return name_and_merge(s, s->aggs_cap, agg_source, cmp_name, merge_variants, cmp_weight, out);
 }
 
 /* Every stack, named and merged, heaviest first: computed once (the folded
@@ -516,7 +596,69 @@ static long named_stacks(struct stacks *s, struct named_stack **out)
 	return s->nnamed;
 }
 
-int stacks_write_folded(struct stacks *s, FILE *out)
+static int cmp_process_name(const void *pa, const void *pb)
+{
+	const struct named_stack *a = pa, *b = pb;
+
+	if (a->tgid != b->tgid)
+		return a->tgid < b->tgid ? -1 : 1;
+	return strcmp(a->folded, b->folded);
+}
+
+static int cmp_cow(const void *pa, const void *pb)
+{
+	const struct named_stack *a = pa, *b = pb;
+
+	if (a->cow != b->cow)
+		return a->cow < b->cow ? 1 : -1;
+	return cmp_process_name(pa, pb);
+}
+
+static const struct stack_agg *cow_source(struct stacks *s, size_t i, struct named_stack *out)
+{
+	const struct cow_charge *c = &s->cows[i];
+
+	out->tgid = c->tgid;
+	out->cow = c->pages;
+	return agg_find(s->aggs, s->aggs_cap, c->hash, c->comm);
+}
+
+static void merge_cow(struct named_stack *into, const struct named_stack *from)
+{
+	into->cow += from->cow;
+}
+
+/* Each process's copies by named stack (*out malloc'ed), merged, heaviest
+ * first; after named_stacks() (which finds the files to name them). Returns
+ * how many, or -ENOMEM. */
+static long name_cow_charges(struct stacks *s, struct named_stack **out)
+{
+	return name_and_merge(s, s->ncows, cow_source, cmp_process_name, merge_cow, cmp_cow, out);
+}
+
+/* How many named stacks have faulted-in charges: they come first (their
+ * order is by those charges), the ones that only copied on write after. */
+static long charged_stacks(const struct named_stack *v, long n)
+{
+	long k = 0;
+
+	while (k < n && total(v[k].grown))
+		k++;
+	return k;
+}
+
+static uint64_t at_peak_weight(const struct named_stack *v)
+{
+	return total(v->at_peak);
+}
+
+static uint64_t cow_weight(const struct named_stack *v)
+{
+	return v->cow;
+}
+
+/* A folded line per stack of non-zero weight (pages). */
+static int write_folded(struct stacks *s, FILE *out, uint64_t (*weight)(const struct named_stack *))
 {
 	struct named_stack *v;
 	long n = named_stacks(s, &v);
@@ -524,9 +666,19 @@ int stacks_write_folded(struct stacks *s, FILE *out)
 	if (n < 0)
 		return (int)n;
 	for (long i = 0; i < n; i++)
-		if (total(v[i].at_peak))
-			fprintf(out, "%s %llu\n", v[i].folded, (unsigned long long)total(v[i].at_peak));
+		if (weight(&v[i]))
+			fprintf(out, "%s %llu\n", v[i].folded, (unsigned long long)weight(&v[i]));
 	return ferror(out) ? -EIO : 0;
+}
+
+int stacks_write_folded(struct stacks *s, FILE *out)
+{
+	return write_folded(s, out, at_peak_weight);
+}
+
+int stacks_write_cow_folded(struct stacks *s, FILE *out)
+{
+	return write_folded(s, out, cow_weight);
 }
 
 /* The frames of a folded name, innermost first, at most max of them. */
@@ -584,8 +736,9 @@ static void debuginfod_json(struct json_obj *j)
 		json_str(j, "debuginfod_error", strerror(r.server_error));
 }
 
-void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
-		  const struct loss_counters *loss)
+/* The faulted-in sample type: "stack" objects, or the text section. */
+static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
+			  const struct loss_counters *loss)
 {
 	struct named_stack *v;
 	long n = named_stacks(s, &v);
@@ -597,6 +750,7 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 		fprintf(out, "WARNING: out of memory: stacks not shown\n");
 		return;
 	}
+	n = charged_stacks(v, n);
 	for (long i = 0; i < n; i++)
 		charged += total(v[i].at_peak);
 	if (json) {
@@ -670,4 +824,169 @@ void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 			(unsigned long long)s->unwound, (unsigned long long)s->unwound_to_end,
 			(unsigned long long)s->unwind_failed, (unsigned long long)loss->samples_lost);
 	print_debuginfod(out);
+}
+
+/* The innermost frame of a folded name (the function that wrote). */
+static const char *innermost(const char *folded)
+{
+	const char *semi = strrchr(folded, ';');
+
+	return semi ? semi + 1 : folded;
+}
+
+static int cmp_tree_cow(const void *pa, const void *pb)
+{
+	const struct named_stack *a = *(struct named_stack *const *)pa, *b = *(struct named_stack *const *)pb;
+
+	if (a->cow != b->cow)
+		return a->cow < b->cow ? 1 : -1;
+	return strcmp(a->folded, b->folded);
+}
+
+/* The named stacks that copied, heaviest first (*out malloc'ed). */
+static long cow_stacks(struct stacks *s, struct named_stack ***out, uint64_t *pages)
+{
+	struct named_stack *v;
+	long n = named_stacks(s, &v), k = 0;
+	struct named_stack **p;
+
+	*pages = 0;
+	*out = NULL;
+	if (n < 0)
+		return n;
+	p = calloc(n ? n : 1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	for (long i = 0; i < n; i++)
+		if (v[i].cow) {
+			p[k++] = &v[i];
+			*pages += v[i].cow;
+		}
+	qsort(p, k, sizeof(*p), cmp_tree_cow);
+	*out = p;
+	return k;
+}
+
+static void print_cow_json(struct stacks *s, FILE *out, uint64_t page_kb, const struct loss_counters *loss,
+			   struct named_stack **tree, long ntree, uint64_t pages)
+{
+	struct json_obj j;
+
+	for (long i = 0; i < ntree; i++) {
+		json_begin(&j, out);
+		json_str(&j, "type", "cow_stack");
+		json_uint(&j, "copied_kb", tree[i]->cow * page_kb);
+		json_uint(&j, "processes", tree[i]->cow_procs);
+		json_str(&j, "folded", tree[i]->folded);
+		json_end(&j);
+	}
+	for (long i = 0; i < s->ncow_named; i++) {
+		json_begin(&j, out);
+		json_str(&j, "type", "cow_process_stack");
+		json_uint(&j, "pid", s->cow_named[i].tgid);
+		json_uint(&j, "copied_kb", s->cow_named[i].cow * page_kb);
+		json_str(&j, "folded", s->cow_named[i].folded);
+		json_end(&j);
+	}
+	json_begin(&j, out);
+	json_str(&j, "type", "cow_stacks");
+	if (s->cow_hook)
+		json_str(&j, "hook", s->cow_hook);
+	else
+		json_null(&j, "hook");
+	json_uint(&j, "stacks", (uint64_t)ntree);
+	json_uint(&j, "copied_kb", pages * page_kb);
+	json_uint(&j, "unknown_faults", loss->cow_unknown);
+	json_end(&j);
+}
+
+static void print_cow_text(struct stacks *s, FILE *out, uint64_t page_kb, const struct loss_counters *loss,
+			   struct named_stack **tree, long ntree, uint64_t pages)
+{
+	char a[16];
+
+	if (!s->cow_hook) {
+		fprintf(out, "\nWhich code broke copy-on-write: not counted (no hook on this kernel;\n"
+			     "rsstrace --hooks tells why)\n");
+		return;
+	}
+	fprintf(out, "\nWhich code broke copy-on-write: pages each stack copied on write to memory\n"
+		     "shared since fork, whole lifetimes (%s)\n", s->cow_hook);
+	for (long i = 0; i < ntree && i < STACKS_TOP; i++) {
+		const char *semi = strchr(tree[i]->folded, ';');
+
+		fprintf(out, "  #%-2ld %s in %u %.*s process%s\n", i + 1, fmt_kb(tree[i]->cow * page_kb, a, 16),
+			tree[i]->cow_procs, semi ? (int)(semi - tree[i]->folded) : (int)strlen(tree[i]->folded),
+			tree[i]->folded, tree[i]->cow_procs == 1 ? "" : "es");
+		print_frames(out, tree[i]->folded, 8);
+	}
+	if (ntree > STACKS_TOP)
+		fprintf(out, "  ... %ld more stacks (--cow-folded FILE or --json has them all)\n", ntree - STACKS_TOP);
+	if (s->ncow_named)
+		fprintf(out, "  Per process (pid: copied, innermost frame):\n");
+	for (long i = 0; i < s->ncow_named && i < STACKS_TOP; i++)
+		fprintf(out, "    %-8u %8s  %s\n", s->cow_named[i].tgid,
+			fmt_kb(s->cow_named[i].cow * page_kb, a, 16), innermost(s->cow_named[i].folded));
+	fprintf(out, "  Copied in all: %s.\n", fmt_kb(pages * page_kb, a, 16));
+	if (loss->cow_unknown)
+		fprintf(out, "  %llu write faults not told apart (their mapping could not be looked up)\n",
+			(unsigned long long)loss->cow_unknown);
+}
+
+static int cmp_ptr_name(const void *pa, const void *pb)
+{
+	return cmp_name(*(struct named_stack *const *)pa, *(struct named_stack *const *)pb);
+}
+
+/* Each tree stack's processes: those with copies through it. Not the
+ * largest count among its merged variants, as for faulted-in stacks: with
+ * --stacks=dwarf every process has variants of its own. The per-process
+ * list has one entry per (process, name). */
+static int count_cow_processes(struct stacks *s, struct named_stack **tree, long ntree)
+{
+	struct named_stack **by_name = malloc((ntree ? ntree : 1) * sizeof(*by_name));
+
+	if (!by_name)
+		return -ENOMEM;
+	memcpy(by_name, tree, ntree * sizeof(*by_name));
+	qsort(by_name, ntree, sizeof(*by_name), cmp_ptr_name);
+	for (long i = 0; i < ntree; i++)
+		tree[i]->cow_procs = 0;
+	for (long i = 0; i < s->ncow_named; i++) {
+		struct named_stack *key = &s->cow_named[i];
+		struct named_stack **found = bsearch(&key, by_name, ntree, sizeof(*by_name), cmp_ptr_name);
+
+		if (found)
+			(*found)->cow_procs++;
+	}
+	free(by_name);
+	return 0;
+}
+
+/* The copy-on-write sample type: per stack for the tree, per process. */
+static void print_cow(struct stacks *s, FILE *out, bool json, uint64_t page_kb, const struct loss_counters *loss)
+{
+	struct named_stack **tree;
+	uint64_t pages;
+	long ntree = cow_stacks(s, &tree, &pages);
+
+	if (ntree >= 0 && !s->cow_named && s->ncows)
+		s->ncow_named = name_cow_charges(s, &s->cow_named);
+	if (ntree < 0 || s->ncow_named < 0 || count_cow_processes(s, tree, ntree)) {
+		fprintf(out, "WARNING: out of memory: copy-on-write stacks not shown\n");
+		free(tree);
+		return;
+	}
+	if (json)
+		print_cow_json(s, out, page_kb, loss, tree, ntree, pages);
+	else
+		print_cow_text(s, out, page_kb, loss, tree, ntree, pages);
+	free(tree);
+}
+
+void stacks_print(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
+		  const struct loss_counters *loss)
+{
+	print_charged(s, out, json, page_kb, loss);
+	print_cow(s, out, json, page_kb, loss);
 }

@@ -4,7 +4,9 @@
  * (address space, stack), take each address space's value at its own peak,
  * add up by (command, stack), symbolize, and print: the summary's top stacks,
  * JSON "stack" objects, and --folded FILE for flame graphs
- * ("comm;outer;...;inner PAGES").
+ * ("comm;outer;...;inner PAGES"). The second sample type, pages copied on
+ * write (bpf/cow.bpf.c), goes the same way per process and for the tree:
+ * "cow_stack" and "cow_process_stack" objects, --cow-folded FILE.
  *
  * Entries of address spaces that ended are folded in and deleted from the BPF
  * map every STACKS_HARVEST_MS, so the map holds only live ones.
@@ -44,12 +46,26 @@ struct stack_agg {
 	uint64_t at_peak[RSS_NR_MEMBERS];
 	uint64_t grown[RSS_NR_MEMBERS];
 	uint32_t procs;
+	uint64_t cow;		/* pages it copied on write (bpf/cow.bpf.c) */
 	struct stack_frames *frames; /* NULL: lost (map full) */
 	bool used;
 };
 
+/* Pages one process copied on write from one stack (--stacks' second
+ * sample type: which code broke copy-on-write). */
+struct cow_charge {
+	uint32_t tgid;
+	char comm[RSS_COMM_LEN];
+	uint64_t hash;
+	uint64_t pages;
+};
+
 struct stacks {
 	int counts_fd, frames_fd;
+	int cow_fd;		/* cow_counts */
+	const char *cow_hook;	/* the attach point counting copies, NULL: none */
+	struct cow_charge *cows;
+	size_t ncows, cows_cap;
 	bool kernel;
 	struct symbolizer *sym;
 	bool dwarf;		/* --stacks=dwarf */
@@ -69,11 +85,16 @@ struct stacks {
 	uint64_t harvest_errors;
 	struct named_stack *named; /* symbolized once, after the final harvest */
 	long nnamed;
+	struct named_stack *cow_named; /* cows by process and named stack, likewise */
+	long ncow_named;
 };
 
 /* debug_dir: --debug-dir, or NULL (trace/debuginfo.h) */
 int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, bool dwarf,
 		const char *debug_dir);
+/* Copy-on-write copies are read from cow_fd too, counted by hook (NULL:
+ * no hook could count them here: the output says so). */
+void stacks_init_cow(struct stacks *s, int cow_fd, const char *hook);
 void stacks_free(struct stacks *s);
 
 /* A traced process exec'd this path (REC_EXEC). */
@@ -92,6 +113,8 @@ int stacks_harvest(struct stacks *s, bool final);
 
 /* --folded: one line per (command, stack) with pages at the peak > 0. */
 int stacks_write_folded(struct stacks *s, FILE *out);
+/* --cow-folded: one line per (command, stack) with pages copied on write. */
+int stacks_write_cow_folded(struct stacks *s, FILE *out);
 
 /*
  * What other writers of the stacks (trace/stacks_pprof.c) take from the

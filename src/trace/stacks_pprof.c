@@ -217,8 +217,9 @@ int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t d
 	stacks_find_files(s);
 	if (!err)
 		add_main_mapping(s, p);
+	/* a stack that only copied on write (--cow-folded) faulted nothing in */
 	for (size_t i = 0; i < s->aggs_cap && !err; i++)
-		if (s->aggs[i].used)
+		if (s->aggs[i].used && resident(s->aggs[i].grown))
 			err = add_sample(s, p, &s->aggs[i], page_kb * 1024);
 	if (!err)
 		err = pprof_write(p, out);

@@ -719,7 +719,7 @@ static int run(struct trace_app *a)
 		return EXIT_FAIL;
 	describe_target(a);
 	if (hooks_choose(&a->hooks, a->o.causes || a->o.list_hooks, a->o.footprint || a->o.list_hooks,
-			 a->o.cgroup_path || a->o.list_hooks, &what)) {
+			 a->o.stacks || a->o.list_hooks, a->o.cgroup_path || a->o.list_hooks, &what)) {
 		elog("this kernel offers no way to see the '%s' event (rsstrace --hooks tells why)", what);
 		return EXIT_FAIL;
 	}

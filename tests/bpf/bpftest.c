@@ -78,7 +78,7 @@ int bpftest_main(int argc, char **argv, const struct bpftest_case *cases, size_t
 	log_verbose = argc > 1 && !strcmp(argv[1], "-v");
 	libbpf_set_print(libbpf_print);
 	printf("1..%zu\n", n);
-	if (hooks_choose(&hk, false, false, false, &what)) {
+	if (hooks_choose(&hk, false, false, false, false, &what)) {
 		printf("Bail out! this kernel offers no way to see the '%s' event\n", what);
 		return 1;
 	}

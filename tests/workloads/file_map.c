@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A private read mapping and a shared writable mapping of real files
  * (RssFile), created in DIR (which must not be tmpfs, or they count as shmem).
- * usage: file_map DIR [MIB=16] */
+ * With READ_FIRST=1 the shared mapping is read before it is written: each
+ * write is then a write-protect fault on a present page (the kernel tracks
+ * dirty file pages), which copies nothing.
+ * usage: file_map DIR [MIB=16] [READ_FIRST=0] */
 #include "workload.h"
 
 static int make_file(const char *dir, const char *name, size_t bytes, char *path, size_t len)
@@ -38,6 +41,9 @@ int main(int argc, char **argv)
 	shared = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
 	if (priv == MAP_FAILED || shared == MAP_FAILED)
 		wl_die("mmap");
+	if (argc > 3 && atoi(argv[3]))
+		for (size_t off = 0; off < bytes; off += 4096)
+			sum += shared[off];
 	for (size_t off = 0; off < bytes; off += 4096) {
 		sum += priv[off];
 		shared[off] = 7;
