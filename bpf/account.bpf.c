@@ -215,10 +215,32 @@ static __always_inline __s64 apply_member(struct mm_state *st, int member, __s64
 	return v - old;
 }
 
-/* Re-read one member exactly and account the change. */
+/* Re-read one member exactly, every possible CPU, and account the change. */
 static __always_inline void sync_member(struct mm_struct *mm, struct mm_state *st, int member)
 {
-	apply_member(st, member, mm_counter_exact(mm, member));
+	apply_member(st, member, mm_counter_tracked(mm, member, st->cpus, true, false));
+}
+
+/* Every RESYNC_EVERY-th event of an mm reads every possible CPU (see
+ * bpf/lib/mm_counters.bpf.h): at 128 possible CPUs, 3,000 instructions per
+ * 1,024 events, 3 per event. */
+#define RESYNC_EVERY 1024
+
+/* The exact value of one member after an event of it. */
+static __always_inline __s64 read_member(struct mm_struct *mm, struct mm_state *st, int member, bool trusted)
+{
+	bool all = st->events % RESYNC_EVERY == 0;
+	__s64 v;
+
+	if (!rss_counters_are_atomic())
+		cpu_set_add(st->cpus, bpf_get_smp_processor_id());
+	v = mm_counter_tracked(mm, member, st->cpus, all, trusted);
+
+	/* An event that changed nothing we read: its add was made on a CPU we
+	 * do not read (the task migrated between the add and the event) */
+	if (!all && !rss_counters_are_atomic() && v == st->cur[member_idx(member)])
+		v = mm_counter_tracked(mm, member, st->cpus, true, trusted);
+	return v;
 }
 
 static __always_inline void read_vm_marks(struct mm_struct *mm, struct mm_state *st)
@@ -321,7 +343,7 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	st->peak_ns = st->start_ns;
 	BPF_CORE_READ_STR_INTO(&st->comm, owner, group_leader, comm);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
-		st->cur[m] = mm_counter_exact(mm, m);
+		st->cur[m] = mm_counter_tracked(mm, m, st->cpus, true, false);
 		st->peak_part[m] = rss_clamp(st->cur[m]);
 	}
 	st->peak_rss = rss_pages(st->cur);
@@ -377,7 +399,7 @@ static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int m
 			st->proc_view[m] = st->cur[m];
 		st->proc_view_frozen = 1;
 	}
-	delta = apply_member(st, member, trusted ? mm_counter_exact_btf(mm, member) : mm_counter_exact(mm, member));
+	delta = apply_member(st, member, read_member(mm, st, member, trusted));
 	charge_stack(ctx, mm, st, member, delta); /* before note_peak: see struct stack_count */
 	if (member != RSS_SWAP)
 		note_peak(st);

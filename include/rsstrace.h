@@ -22,6 +22,9 @@ enum rss_member {
 	RSS_NR_MEMBERS = 4,
 };
 
+/* Possible CPUs the exact per-CPU counter reads cover (the loader refuses more). */
+#define RSS_MAX_CPUS 1024
+
 /* Why an address space's row ended. */
 enum end_reason {
 	END_EXIT = 0,	/* the last user of the mm exited */
@@ -94,6 +97,9 @@ struct mm_state {
 	/* kernfs id of the owner's cgroup when the mm began (rsstrace serve):
 	 * its v1 memory cgroup where memory is on v1, else its v2 cgroup */
 	__u64 cgroup_id;
+	/* 6.2+: the CPUs whose per-CPU counters may hold this mm's deltas, the
+	 * only ones its exact reads sum (bpf/lib/mm_counters.bpf.h) */
+	__u64 cpus[RSS_MAX_CPUS / 64];
 };
 
 /*

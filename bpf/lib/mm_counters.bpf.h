@@ -24,8 +24,9 @@
 #define MM_COUNTERS_BPF_H
 
 #include "lib/core_fixes.bpf.h"
+#include "rsstrace.h"
 
-#define MAX_CPUS 1024
+#define MAX_CPUS RSS_MAX_CPUS
 
 /* Possible CPUs (libbpf_num_possible_cpus()), set by the loader. */
 extern const volatile __u32 nr_cpus;
@@ -68,104 +69,185 @@ static __always_inline __s32 read_s32(void *addr)
 	return v;
 }
 
-/* cast: from a tp_btf program (kfuncs are for BPF_PROG_TYPE_TRACING only). */
-static __always_inline __s64 percpu_deltas(__s32 *counters, bool cast)
+/*
+ * Which CPUs' per-CPU counters can hold an address space's deltas. A CPU's
+ * delta changes only by adds made on that CPU, and every add is followed by
+ * an rss_stat event on the same CPU: the callers change the counters under a
+ * page-table lock, which keeps the task on its CPU until the tracepoint has
+ * fired. So the CPUs on which an mm's events ran (plus those whose delta was
+ * non-zero when we first read it) are the only ones whose deltas are not 0,
+ * and the exact sum needs only them: the others, possible but offline or
+ * never used by this mm, contribute nothing. Reading every possible CPU cost
+ * 23 guest instructions per CPU and event (issue 18: 3,310 instructions per
+ * run at 128 possible CPUs against 418 at 2, 2 online in both). Set bits are
+ * walked a word at a time, so a sum costs the words up to nr_cpus plus the
+ * CPUs this mm ran on.
+ *
+ * Where the assumption may not hold (an add whose task migrates before its
+ * event: a caller without the lock, or PREEMPT_RT), the event sees no change
+ * on the CPUs in the set; such an event, and every RESYNC_EVERY-th one, reads
+ * every possible CPU and adds those with a non-zero delta to the set.
+ */
+#define CPU_WORDS (MAX_CPUS / 64)
+
+/* Index of the lowest set bit: BPF has no count-trailing-zeros instruction.
+ * (x & -x) * DEBRUIJN64 puts a distinct 6-bit pattern in the top bits for
+ * each single-bit x (Leiserson, Prokop, Randall, "Using de Bruijn Sequences
+ * to Index a 1 in a Computer Word", 1998). */
+#define DEBRUIJN64 0x03f79d71b4cb0a89ULL
+static const __u8 debruijn_bit[64] = {
+	0,  1,	48, 2,	57, 49, 28, 3,	61, 58, 50, 42, 38, 29, 17, 4,
+	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,	13, 8,	7,  6,
+};
+
+static __always_inline void cpu_set_add(__u64 *set, __u32 cpu)
+{
+	__u64 *word = &set[(cpu >> 6) & (CPU_WORDS - 1)];
+	__u64 bit = 1ULL << (cpu & 63);
+
+	if (*(volatile __u64 *)word & bit)
+		return;
+#ifndef RSS_NO_FETCH_ATOMICS
+	__sync_fetch_and_or(word, bit);
+#else
+	*word |= bit; /* 5.10's flavour: counters are atomic there, never per-CPU */
+#endif
+}
+
+static __always_inline __s32 cpu_delta(__s32 *counters, __u32 cpu, bool cast)
+{
+	void *addr = (void *)counters + cpu_off[cpu & (MAX_CPUS - 1)];
+
+	return cast && HAVE_RDONLY_CAST ? read_s32_cast(addr) : read_s32(addr);
+}
+
+/* The deltas of the CPUs in set. */
+static __always_inline __s64 set_deltas(__s32 *counters, __u64 *set, bool cast)
+{
+	__s64 sum = 0;
+
+	for (__u32 w = 0; w < CPU_WORDS; w++) {
+		__u64 bits;
+
+		if (w * 64 >= nr_cpus)
+			break;
+		bits = *(volatile __u64 *)&set[w];
+		for (int i = 0; i < 64 && bits; i++) {
+			__u64 low = bits & -bits;
+
+			sum += cpu_delta(counters, w * 64 + debruijn_bit[((low * DEBRUIJN64) >> 58) & 63], cast);
+			bits ^= low;
+		}
+	}
+	return sum;
+}
+
+/* The deltas of every possible CPU; those that are not 0 join set (if any). */
+static __always_inline __s64 all_deltas(__s32 *counters, __u64 *set, bool cast)
 {
 	__s64 sum = 0;
 
 	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
-		void *addr = (void *)counters + cpu_off[cpu & (MAX_CPUS - 1)];
+		__s32 d;
 
 		if (cpu >= nr_cpus)
 			break;
-		sum += cast && HAVE_RDONLY_CAST ? read_s32_cast(addr) : read_s32(addr);
+		d = cpu_delta(counters, cpu, cast);
+		if (d && set)
+			cpu_set_add(set, cpu);
+		sum += d;
 	}
 	return sum;
 }
 
 /*
- * percpu_counter_sum() without its lock. A concurrent fold (another CPU moving
- * its delta into `count`) changes `count`, so a sum bracketed by two equal
- * reads of `count` is consistent; retry a few times otherwise.
+ * percpu_counter_sum() without its lock. A fold (percpu_counter_add_batch()
+ * moving a CPU's delta into `count`) stores `count`, then the CPU's delta,
+ * under fbc->lock: a sum that read `count` after the first store and the
+ * delta before the second counted the pages twice (seen once in a CI run of
+ * tests/test_concurrent_faults.py: a peak 104 kB over the kernel's). So a
+ * reading counts only if the lock was free after `count` was read (then
+ * every fold that `count` shows has also cleared its delta: stores become
+ * visible in order, loads are not reordered, on x86) and `count` was the
+ * same after the deltas (no fold began in between). The lock is also taken
+ * by exact readers (/proc, the classic tracepoint): retry a few times.
  */
-static __always_inline __s64 percpu_counter_exact(struct percpu_counter *fbc)
+#define SUM_TRIES 4
+#define barrier() asm volatile("" ::: "memory")
+
+/* cast: from a tp_btf program (fbc trusted, fields loaded directly, kfuncs
+ * allowed); set: the mm's CPUs (NULL: read them all); all: read every
+ * possible CPU anyway, adding those with a delta to set. */
+static __always_inline __s64 sum_exact(struct percpu_counter *fbc, __u64 *set, bool all, bool cast)
 {
-	__s32 *counters = BPF_CORE_READ(fbc, counters);
+	__s32 *counters = cast ? fbc->counters : BPF_CORE_READ(fbc, counters);
 	__s64 before, after = 0, sum = 0;
+	__s32 lock;
 
 	if (!cpu_off_ready) {
 		__sync_fetch_and_add(&approx_reads, 1);
-		return BPF_CORE_READ(fbc, count);
+		return cast ? fbc->count : BPF_CORE_READ(fbc, count);
 	}
-	for (int try = 0; try < 3; try++) {
-		before = BPF_CORE_READ(fbc, count);
-		sum = before + percpu_deltas(counters, false);
-		after = BPF_CORE_READ(fbc, count);
-		if (before == after)
+	for (int try = 0; try < SUM_TRIES; try++) {
+		before = cast ? fbc->count : BPF_CORE_READ(fbc, count);
+		barrier();
+		lock = cast ? fbc->lock.raw_lock.val.counter : BPF_CORE_READ(fbc, lock.raw_lock.val.counter);
+		barrier();
+		sum = before + (set && !all ? set_deltas(counters, set, cast) : all_deltas(counters, set, cast));
+		barrier();
+		after = cast ? fbc->count : BPF_CORE_READ(fbc, count);
+		if (!lock && before == after)
 			break;
 	}
 	return sum;
 }
 
 /* 6.2+: the member-th percpu_counter (see atomic_counter() for why not inlined). */
-static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member)
+static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, __u64 *set, bool all)
 {
 	if (!mm)
 		return 0;
-	return percpu_counter_exact((void *)mm + bpf_core_field_offset(mm->rss_stat) +
-				    (member & 3) * bpf_core_type_size(struct percpu_counter));
+	return sum_exact((void *)mm + bpf_core_field_offset(mm->rss_stat) +
+				 (member & 3) * bpf_core_type_size(struct percpu_counter),
+			 set, all, false);
 }
 
 /*
  * The same from a tp_btf program, whose mm pointer the verifier trusts: the
  * fields are read with plain loads (a fault-safe load each) instead of helper
- * calls, which is most of the cost per event; only the per-CPU deltas, at
- * computed addresses, still need bpf_probe_read_kernel(). A variable index
- * into the counter array is not allowed there: one constant path per member.
+ * calls, which is most of the cost per event. A variable index into the
+ * counter array is not allowed there: one constant path per member.
  */
-static __always_inline __s64 sum_direct(struct percpu_counter *fbc)
-{
-	__s64 before, after, sum = 0;
-
-	if (!cpu_off_ready) {
-		__sync_fetch_and_add(&approx_reads, 1);
-		return fbc->count;
-	}
-	for (int try = 0; try < 3; try++) {
-		before = fbc->count;
-		sum = before + percpu_deltas(fbc->counters, true);
-		after = fbc->count;
-		if (before == after)
-			break;
-	}
-	return sum;
-}
-
-static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member)
+static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member, __u64 *set, bool all)
 {
 	switch (member) {
-	case 0: return sum_direct(&mm->rss_stat[0]);
-	case 1: return sum_direct(&mm->rss_stat[1]);
-	case 2: return sum_direct(&mm->rss_stat[2]);
-	default: return sum_direct(&mm->rss_stat[3]);
+	case 0: return sum_exact(&mm->rss_stat[0], set, all, true);
+	case 1: return sum_exact(&mm->rss_stat[1], set, all, true);
+	case 2: return sum_exact(&mm->rss_stat[2], set, all, true);
+	default: return sum_exact(&mm->rss_stat[3], set, all, true);
 	}
 }
 
 /* The counter /proc/PID/status shows for this member, in pages, raw: /proc
- * shows it clamped at 0 (it can be negative for a moment up to 6.1). */
+ * shows it clamped at 0 (it can be negative for a moment up to 6.1). Reads
+ * every possible CPU: for one-off reads of an mm that is not tracked. */
 static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
 {
 	if (rss_counters_are_atomic()) /* up to 6.1: one atomic_long_t, exact */
 		return atomic_counter(mm, member);
-	return percpu_counter_of(mm, member);
+	return percpu_counter_of(mm, member, NULL, true);
 }
 
-/* mm_counter_exact() for a trusted mm (tp_btf). */
-static __always_inline __s64 mm_counter_exact_btf(struct mm_struct *mm, int member)
+/* The same for a tracked mm: reads the CPUs in its set (cpus), or every
+ * possible one if all (see above); trusted: mm came from tp_btf. */
+static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member, __u64 *cpus, bool all,
+						bool trusted)
 {
 	if (rss_counters_are_atomic())
 		return atomic_counter(mm, member);
-	return percpu_counter_btf(mm, member);
+	return trusted ? percpu_counter_btf(mm, member, cpus, all) : percpu_counter_of(mm, member, cpus, all);
 }
 
 #endif
