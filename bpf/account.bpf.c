@@ -218,7 +218,7 @@ static __always_inline __s64 apply_member(struct mm_state *st, int member, __s64
 /* Re-read one member exactly, every possible CPU, and account the change. */
 static __always_inline void sync_member(struct mm_struct *mm, struct mm_state *st, int member)
 {
-	apply_member(st, member, mm_counter_tracked(mm, member, st->cpus, true, false));
+	apply_member(st, member, mm_counter_tracked(mm, member, &st->cpus, true, false));
 }
 
 /* Every RESYNC_EVERY-th event of an mm reads every possible CPU (see
@@ -233,13 +233,13 @@ static __always_inline __s64 read_member(struct mm_struct *mm, struct mm_state *
 	__s64 v;
 
 	if (!rss_counters_are_atomic())
-		cpu_set_add(st->cpus, bpf_get_smp_processor_id());
-	v = mm_counter_tracked(mm, member, st->cpus, all, trusted);
+		cpu_join(&st->cpus, bpf_get_smp_processor_id());
+	v = mm_counter_tracked(mm, member, &st->cpus, all, trusted);
 
 	/* An event that changed nothing we read: its add was made on a CPU we
 	 * do not read (the task migrated between the add and the event) */
 	if (!all && !rss_counters_are_atomic() && v == st->cur[member_idx(member)])
-		v = mm_counter_tracked(mm, member, st->cpus, true, trusted);
+		v = mm_counter_tracked(mm, member, &st->cpus, true, trusted);
 	return v;
 }
 
@@ -343,7 +343,7 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	st->peak_ns = st->start_ns;
 	BPF_CORE_READ_STR_INTO(&st->comm, owner, group_leader, comm);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
-		st->cur[m] = mm_counter_tracked(mm, m, st->cpus, true, false);
+		st->cur[m] = mm_counter_tracked(mm, m, &st->cpus, true, false);
 		st->peak_part[m] = rss_clamp(st->cur[m]);
 	}
 	st->peak_rss = rss_pages(st->cur);

@@ -25,6 +25,20 @@ enum rss_member {
 /* Possible CPUs the exact per-CPU counter reads cover (the loader refuses more). */
 #define RSS_MAX_CPUS 1024
 
+/* CPUs listed by their offset per address space before its reads walk the bitmap. */
+#define RSS_MM_CPUS 16
+
+/*
+ * 6.2+: the CPUs whose per-CPU counters may hold an address space's deltas,
+ * the only ones its exact reads sum (bpf/lib/mm_counters.bpf.h).
+ */
+struct mm_cpus {
+	__u64 seen[RSS_MAX_CPUS / 64];	/* a bit per CPU */
+	__u64 off[RSS_MM_CPUS];		/* the first ones' per-CPU offsets | 1, 0 while being written */
+	__u32 nr;			/* CPUs joined; over RSS_MM_CPUS, reads walk seen[] instead */
+	__u32 pad;
+};
+
 /* Why an address space's row ended. */
 enum end_reason {
 	END_EXIT = 0,	/* the last user of the mm exited */
@@ -97,9 +111,7 @@ struct mm_state {
 	/* kernfs id of the owner's cgroup when the mm began (rsstrace serve):
 	 * its v1 memory cgroup where memory is on v1, else its v2 cgroup */
 	__u64 cgroup_id;
-	/* 6.2+: the CPUs whose per-CPU counters may hold this mm's deltas, the
-	 * only ones its exact reads sum (bpf/lib/mm_counters.bpf.h) */
-	__u64 cpus[RSS_MAX_CPUS / 64];
+	struct mm_cpus cpus;
 };
 
 /*

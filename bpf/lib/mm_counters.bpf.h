@@ -79,14 +79,19 @@ static __always_inline __s32 read_s32(void *addr)
  * and the exact sum needs only them: the others, possible but offline or
  * never used by this mm, contribute nothing. Reading every possible CPU cost
  * 23 guest instructions per CPU and event (issue 18: 3,310 instructions per
- * run at 128 possible CPUs against 418 at 2, 2 online in both). Set bits are
- * walked a word at a time, so a sum costs the words up to nr_cpus plus the
- * CPUs this mm ran on.
+ * run at 128 possible CPUs against 418 at 2, 2 online in both).
  *
- * Where the assumption may not hold (an add whose task migrates before its
- * event: a caller without the lock, or PREEMPT_RT), the event sees no change
- * on the CPUs in the set; such an event, and every RESYNC_EVERY-th one, reads
- * every possible CPU and adds those with a non-zero delta to the set.
+ * The first RSS_MM_CPUS CPUs of an mm are kept as a list of their offsets (a
+ * load and an add each to sum); past that, the bitmap of every CPU joined is
+ * walked a word at a time. The bitmap also decides, by an atomic OR, which
+ * one CPU lists a CPU that two of them add at once (its own event and a
+ * resync), so that none is listed twice.
+ *
+ * Where the assumption does not hold (collapse_pte_mapped_thp() subtracts
+ * after dropping the page-table lock, so its task may migrate before the
+ * event), the event sees no change on the CPUs it reads; such an event, and
+ * every RESYNC_EVERY-th one, reads every possible CPU and joins those with a
+ * non-zero delta.
  */
 #define CPU_WORDS (MAX_CPUS / 64)
 
@@ -102,29 +107,43 @@ static const __u8 debruijn_bit[64] = {
 	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,	13, 8,	7,  6,
 };
 
-static __always_inline void cpu_set_add(__u64 *set, __u32 cpu)
+/* cpu's counters may now hold deltas of the mm whose CPUs are c. */
+static __always_inline void cpu_join(struct mm_cpus *c, __u32 cpu)
 {
-	__u64 *word = &set[(cpu >> 6) & (CPU_WORDS - 1)];
+	__u64 *word = &c->seen[(cpu >> 6) & (CPU_WORDS - 1)];
 	__u64 bit = 1ULL << (cpu & 63);
+	__u32 idx;
 
 	if (*(volatile __u64 *)word & bit)
 		return;
 #ifndef RSS_NO_FETCH_ATOMICS
-	__sync_fetch_and_or(word, bit);
+	if (__sync_fetch_and_or(word, bit) & bit)
+		return; /* another CPU joined it first */
+	idx = __sync_fetch_and_add(&c->nr, 1);
 #else
-	*word |= bit; /* 5.10's flavour: counters are atomic there, never per-CPU */
+	/* 5.10's flavour: the counters are atomic there, never per-CPU */
+	*word |= bit;
+	idx = c->nr++;
 #endif
+	if (idx < RSS_MM_CPUS)
+		c->off[idx] = cpu_off[cpu & (MAX_CPUS - 1)] | 1;
 }
 
-static __always_inline __s32 cpu_delta(__s32 *counters, __u32 cpu, bool cast)
+/* The delta at a per-CPU offset. */
+static __always_inline __s32 delta_at(__s32 *counters, __u64 off, bool cast)
 {
-	void *addr = (void *)counters + cpu_off[cpu & (MAX_CPUS - 1)];
+	void *addr = (void *)counters + off;
 
 	return cast && HAVE_RDONLY_CAST ? read_s32_cast(addr) : read_s32(addr);
 }
 
-/* The deltas of the CPUs in set. */
-static __always_inline __s64 set_deltas(__s32 *counters, __u64 *set, bool cast)
+static __always_inline __s32 cpu_delta(__s32 *counters, __u32 cpu, bool cast)
+{
+	return delta_at(counters, cpu_off[cpu & (MAX_CPUS - 1)], cast);
+}
+
+/* The deltas of the CPUs in the bitmap. */
+static __always_inline __s64 bitmap_deltas(__s32 *counters, __u64 *seen, bool cast)
 {
 	__s64 sum = 0;
 
@@ -133,7 +152,7 @@ static __always_inline __s64 set_deltas(__s32 *counters, __u64 *set, bool cast)
 
 		if (w * 64 >= nr_cpus)
 			break;
-		bits = *(volatile __u64 *)&set[w];
+		bits = *(volatile __u64 *)&seen[w];
 		for (int i = 0; i < 64 && bits; i++) {
 			__u64 low = bits & -bits;
 
@@ -144,8 +163,28 @@ static __always_inline __s64 set_deltas(__s32 *counters, __u64 *set, bool cast)
 	return sum;
 }
 
-/* The deltas of every possible CPU; those that are not 0 join set (if any). */
-static __always_inline __s64 all_deltas(__s32 *counters, __u64 *set, bool cast)
+/* The deltas of the CPUs joined to c. */
+static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, bool cast)
+{
+	__u32 n = *(volatile __u32 *)&c->nr;
+	__s64 sum = 0;
+
+	if (n > RSS_MM_CPUS)
+		return bitmap_deltas(counters, c->seen, cast);
+	for (__u32 i = 0; i < RSS_MM_CPUS; i++) {
+		__u64 off;
+
+		if (i >= n)
+			break;
+		off = *(volatile __u64 *)&c->off[i];
+		if (off) /* else being joined by a CPU whose event will read it */
+			sum += delta_at(counters, off & ~1ULL, cast);
+	}
+	return sum;
+}
+
+/* The deltas of every possible CPU; those that are not 0 join c (if any). */
+static __always_inline __s64 all_deltas(__s32 *counters, struct mm_cpus *c, bool cast)
 {
 	__s64 sum = 0;
 
@@ -155,8 +194,8 @@ static __always_inline __s64 all_deltas(__s32 *counters, __u64 *set, bool cast)
 		if (cpu >= nr_cpus)
 			break;
 		d = cpu_delta(counters, cpu, cast);
-		if (d && set)
-			cpu_set_add(set, cpu);
+		if (d && c)
+			cpu_join(c, cpu);
 		sum += d;
 	}
 	return sum;
@@ -180,7 +219,7 @@ static __always_inline __s64 all_deltas(__s32 *counters, __u64 *set, bool cast)
 /* cast: from a tp_btf program (fbc trusted, fields loaded directly, kfuncs
  * allowed); set: the mm's CPUs (NULL: read them all); all: read every
  * possible CPU anyway, adding those with a delta to set. */
-static __always_inline __s64 sum_exact(struct percpu_counter *fbc, __u64 *set, bool all, bool cast)
+static __always_inline __s64 sum_exact(struct percpu_counter *fbc, struct mm_cpus *set, bool all, bool cast)
 {
 	__s32 *counters = cast ? fbc->counters : BPF_CORE_READ(fbc, counters);
 	__s64 before, after = 0, sum = 0;
@@ -195,7 +234,7 @@ static __always_inline __s64 sum_exact(struct percpu_counter *fbc, __u64 *set, b
 		barrier();
 		lock = cast ? fbc->lock.raw_lock.val.counter : BPF_CORE_READ(fbc, lock.raw_lock.val.counter);
 		barrier();
-		sum = before + (set && !all ? set_deltas(counters, set, cast) : all_deltas(counters, set, cast));
+		sum = before + (set && !all ? joined_deltas(counters, set, cast) : all_deltas(counters, set, cast));
 		barrier();
 		after = cast ? fbc->count : BPF_CORE_READ(fbc, count);
 		if (!lock && before == after)
@@ -205,7 +244,7 @@ static __always_inline __s64 sum_exact(struct percpu_counter *fbc, __u64 *set, b
 }
 
 /* 6.2+: the member-th percpu_counter (see atomic_counter() for why not inlined). */
-static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, __u64 *set, bool all)
+static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, struct mm_cpus *set, bool all)
 {
 	if (!mm)
 		return 0;
@@ -220,7 +259,7 @@ static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, __u6
  * calls, which is most of the cost per event. A variable index into the
  * counter array is not allowed there: one constant path per member.
  */
-static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member, __u64 *set, bool all)
+static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member, struct mm_cpus *set, bool all)
 {
 	switch (member) {
 	case 0: return sum_exact(&mm->rss_stat[0], set, all, true);
@@ -242,7 +281,7 @@ static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
 
 /* The same for a tracked mm: reads the CPUs in its set (cpus), or every
  * possible one if all (see above); trusted: mm came from tp_btf. */
-static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member, __u64 *cpus, bool all,
+static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member, struct mm_cpus *cpus, bool all,
 						bool trusted)
 {
 	if (rss_counters_are_atomic())
