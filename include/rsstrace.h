@@ -25,17 +25,17 @@ enum rss_member {
 /* Possible CPUs the exact per-CPU counter reads cover (the loader refuses more). */
 #define RSS_MAX_CPUS 1024
 
-/* CPUs listed by their offset per address space before its reads walk the bitmap. */
-#define RSS_MM_CPUS 16
+/* CPUs listed per address space; one that ran on more is read on every possible CPU. */
+#define RSS_MM_CPUS 32
 
 /*
  * 6.2+: the CPUs whose per-CPU counters may hold an address space's deltas,
  * the only ones its exact reads sum (bpf/lib/mm_counters.bpf.h).
  */
 struct mm_cpus {
-	__u64 seen[RSS_MAX_CPUS / 64];	/* a bit per CPU */
+	__u64 seen[RSS_MAX_CPUS / 64];	/* a bit per CPU joined */
 	__u64 off[RSS_MM_CPUS];		/* the first ones' per-CPU offsets | 1, 0 while being written */
-	__u32 nr;			/* CPUs joined; over RSS_MM_CPUS, reads walk seen[] instead */
+	__u32 nr;			/* CPUs joined; over RSS_MM_CPUS, reads take every possible CPU */
 	__u32 pad;
 };
 

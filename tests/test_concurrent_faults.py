@@ -13,7 +13,8 @@ import subprocess
 
 import pytest
 
-from harness import PAGE_KB, SCALE, assert_row_matches_status, assert_tree_peak_sane, exact_counters, trace, wl
+from harness import (PAGE_KB, SCALE, TEST_BUILD, assert_row_matches_status, assert_tree_peak_sane, exact_counters,
+                     hooked_env, trace, wl)
 
 pytestmark = pytest.mark.root
 
@@ -38,6 +39,20 @@ def tracepoint_peaks(bpftrace):
 
 
 def test_threads_on_two_cpus_fault_and_free_one_mm_no_drift():
+    threads_fault_and_free_one_mm()
+
+
+@pytest.mark.parametrize("possible", [128, 1024])
+def test_exact_as_a_machine_with_many_possible_cpus(possible):
+    """The BPF side as it loads where the kernel has that many possible CPUs
+    (the test build's RSSTRACE_TEST_POSSIBLE_CPUS: the verifier walks every
+    iteration of the loops over them, and rejected 1,024 once), still exact:
+    the CPUs that do not exist read as 0."""
+    threads_fault_and_free_one_mm(exe=TEST_BUILD, env=hooked_env(RSSTRACE_TEST_POSSIBLE_CPUS=str(possible)),
+                                  events=int(1e5 * SCALE))
+
+
+def threads_fault_and_free_one_mm(events=EVENTS, **run_kw):
     cpus = len(os.sched_getaffinity(0))
     if cpus < 2:
         pytest.skip(f"needs 2 CPUs to fault on at once, this runs on {cpus}")
@@ -47,19 +62,19 @@ def test_threads_on_two_cpus_fault_and_free_one_mm_no_drift():
     if not shutil.which("bpftrace"):
         pytest.skip("bpftrace missing (scripts/install-deps installs it): it reads the rss_stat tracepoint")
     nthreads = min(cpus, 4)
-    rounds = -(-EVENTS // (nthreads * (PAGES + 1)))  # a fault per page and an unmap per round
+    rounds = -(-events // (nthreads * (PAGES + 1)))  # a fault per page and an unmap per round
     bpftrace = subprocess.Popen(["bpftrace", "-e", TRACEPOINT_MAX], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
     try:
         assert "Attaching" in bpftrace.stdout.readline(), "bpftrace did not attach"
-        run = trace([wl("churn_threads"), str(nthreads), str(rounds), str(PAGES)], timeout=600)
+        run = trace([wl("churn_threads"), str(nthreads), str(rounds), str(PAGES)], timeout=600, **run_kw)
     finally:
         peaks = tracepoint_peaks(bpftrace)
     assert run.code == 0, run.stderr
     base, end = run.report("base"), run.report("end")
     assert len(run.rows) == 1, f"threads share one address space: {run.rows}"
     row = run.row(end["pid"])
-    assert row["rss_events"] >= EVENTS, f"fewer RSS changes than meant: {row}"
+    assert row["rss_events"] >= events, f"fewer RSS changes than meant: {row}"
     # no drift: the end values are the kernel's, after all those changes
     assert_row_matches_status(row, end["status"])
     # every round gave back what it took

@@ -24,6 +24,7 @@
 #define MM_COUNTERS_BPF_H
 
 #include "lib/core_fixes.bpf.h"
+#include "lib/kernel.bpf.h"
 #include "rsstrace.h"
 
 #define MAX_CPUS RSS_MAX_CPUS
@@ -81,11 +82,11 @@ static __always_inline __s32 read_s32(void *addr)
  * 23 guest instructions per CPU and event (issue 18: 3,310 instructions per
  * run at 128 possible CPUs against 418 at 2, 2 online in both).
  *
- * The first RSS_MM_CPUS CPUs of an mm are kept as a list of their offsets (a
- * load and an add each to sum); past that, the bitmap of every CPU joined is
- * walked a word at a time. The bitmap also decides, by an atomic OR, which
- * one CPU lists a CPU that two of them add at once (its own event and a
- * resync), so that none is listed twice.
+ * An mm's CPUs are kept as a list of their offsets (a load and an add each
+ * to sum); an mm that ran on more than RSS_MM_CPUS CPUs is read on every
+ * possible CPU, as before. A bitmap of the CPUs decides, by an atomic OR,
+ * which one CPU lists a CPU that two of them add at once (its own event and
+ * a resync), so that none is listed twice.
  *
  * Where the assumption does not hold (collapse_pte_mapped_thp() subtracts
  * after dropping the page-table lock, so its task may migrate before the
@@ -94,18 +95,6 @@ static __always_inline __s32 read_s32(void *addr)
  * non-zero delta.
  */
 #define CPU_WORDS (MAX_CPUS / 64)
-
-/* Index of the lowest set bit: BPF has no count-trailing-zeros instruction.
- * (x & -x) * DEBRUIJN64 puts a distinct 6-bit pattern in the top bits for
- * each single-bit x (Leiserson, Prokop, Randall, "Using de Bruijn Sequences
- * to Index a 1 in a Computer Word", 1998). */
-#define DEBRUIJN64 0x03f79d71b4cb0a89ULL
-static const __u8 debruijn_bit[64] = {
-	0,  1,	48, 2,	57, 49, 28, 3,	61, 58, 50, 42, 38, 29, 17, 4,
-	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
-	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
-	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,	13, 8,	7,  6,
-};
 
 /* cpu's counters may now hold deltas of the mm whose CPUs are c. */
 static __always_inline void cpu_join(struct mm_cpus *c, __u32 cpu)
@@ -142,35 +131,12 @@ static __always_inline __s32 cpu_delta(__s32 *counters, __u32 cpu, bool cast)
 	return delta_at(counters, cpu_off[cpu & (MAX_CPUS - 1)], cast);
 }
 
-/* The deltas of the CPUs in the bitmap. */
-static __always_inline __s64 bitmap_deltas(__s32 *counters, __u64 *seen, bool cast)
-{
-	__s64 sum = 0;
-
-	for (__u32 w = 0; w < CPU_WORDS; w++) {
-		__u64 bits;
-
-		if (w * 64 >= nr_cpus)
-			break;
-		bits = *(volatile __u64 *)&seen[w];
-		for (int i = 0; i < 64 && bits; i++) {
-			__u64 low = bits & -bits;
-
-			sum += cpu_delta(counters, w * 64 + debruijn_bit[((low * DEBRUIJN64) >> 58) & 63], cast);
-			bits ^= low;
-		}
-	}
-	return sum;
-}
-
 /* The deltas of the CPUs joined to c. */
 static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, bool cast)
 {
 	__u32 n = *(volatile __u32 *)&c->nr;
 	__s64 sum = 0;
 
-	if (n > RSS_MM_CPUS)
-		return bitmap_deltas(counters, c->seen, cast);
 	for (__u32 i = 0; i < RSS_MM_CPUS; i++) {
 		__u64 off;
 
@@ -179,24 +145,6 @@ static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, b
 		off = *(volatile __u64 *)&c->off[i];
 		if (off) /* else being joined by a CPU whose event will read it */
 			sum += delta_at(counters, off & ~1ULL, cast);
-	}
-	return sum;
-}
-
-/* The deltas of every possible CPU; those that are not 0 join c (if any). */
-static __always_inline __s64 all_deltas(__s32 *counters, struct mm_cpus *c, bool cast)
-{
-	__s64 sum = 0;
-
-	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
-		__s32 d;
-
-		if (cpu >= nr_cpus)
-			break;
-		d = cpu_delta(counters, cpu, cast);
-		if (d && c)
-			cpu_join(c, cpu);
-		sum += d;
 	}
 	return sum;
 }
@@ -213,13 +161,34 @@ static __always_inline __s64 all_deltas(__s32 *counters, struct mm_cpus *c, bool
  * same after the deltas (no fold began in between). The lock is also taken
  * by exact readers (/proc, the classic tracepoint): retry a few times.
  */
-#define SUM_TRIES 4
+#define SUM_TRIES 3
 #define barrier() asm volatile("" ::: "memory")
 
-/* cast: from a tp_btf program (fbc trusted, fields loaded directly, kfuncs
- * allowed); set: the mm's CPUs (NULL: read them all); all: read every
- * possible CPU anyway, adding those with a delta to set. */
-static __always_inline __s64 sum_exact(struct percpu_counter *fbc, struct mm_cpus *set, bool all, bool cast)
+/*
+ * The reads that walk every possible CPU are global functions
+ * (bpf/mm_counters.bpf.c): the verifier checks a global function once, where
+ * it checks a static one at every call, walking each iteration of its loops;
+ * inline at each call, they passed its limits at 1,024 possible CPUs ("BPF
+ * program is too large"). 5.10 takes no pointer argument in a global
+ * function, and never runs them (its counters are atomic): static there.
+ */
+#ifndef RSS_NO_FETCH_ATOMICS
+/* The exact value of the percpu_counter at fbc, every possible CPU read;
+ * _cast: through bpf_rdonly_cast (tp_btf and iterator programs only). */
+__noinline __s64 percpu_sum_all(__u64 fbc);
+__noinline __s64 percpu_sum_all_cast(__u64 fbc);
+/* Every possible CPU on which one of mm's counters holds a delta joins c. */
+__noinline int percpu_join_nonzero(__u64 mm, struct mm_cpus *c);
+#else
+/* Never called: kernels without fetch-atomics (before 5.12) have no per-CPU counters. */
+static __always_inline __s64 percpu_sum_all(__u64 fbc) { return 0; }
+static __always_inline __s64 percpu_sum_all_cast(__u64 fbc) { return 0; }
+static __always_inline int percpu_join_nonzero(__u64 mm, struct mm_cpus *c) { return 0; }
+#endif
+
+/* The exact value of fbc from the deltas of the CPUs in cpus; cast: from a
+ * tp_btf program (fbc trusted, fields loaded directly, kfuncs allowed). */
+static __always_inline __s64 sum_exact(struct percpu_counter *fbc, struct mm_cpus *cpus, bool cast)
 {
 	__s32 *counters = cast ? fbc->counters : BPF_CORE_READ(fbc, counters);
 	__s64 before, after = 0, sum = 0;
@@ -229,12 +198,14 @@ static __always_inline __s64 sum_exact(struct percpu_counter *fbc, struct mm_cpu
 		__sync_fetch_and_add(&approx_reads, 1);
 		return cast ? fbc->count : BPF_CORE_READ(fbc, count);
 	}
+	if (!cpus || *(volatile __u32 *)&cpus->nr > RSS_MM_CPUS)
+		return cast && HAVE_RDONLY_CAST ? percpu_sum_all_cast(as_number(fbc)) : percpu_sum_all(as_number(fbc));
 	for (int try = 0; try < SUM_TRIES; try++) {
 		before = cast ? fbc->count : BPF_CORE_READ(fbc, count);
 		barrier();
 		lock = cast ? fbc->lock.raw_lock.val.counter : BPF_CORE_READ(fbc, lock.raw_lock.val.counter);
 		barrier();
-		sum = before + (set && !all ? joined_deltas(counters, set, cast) : all_deltas(counters, set, cast));
+		sum = before + joined_deltas(counters, cpus, cast);
 		barrier();
 		after = cast ? fbc->count : BPF_CORE_READ(fbc, count);
 		if (!lock && before == after)
@@ -244,13 +215,13 @@ static __always_inline __s64 sum_exact(struct percpu_counter *fbc, struct mm_cpu
 }
 
 /* 6.2+: the member-th percpu_counter (see atomic_counter() for why not inlined). */
-static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, struct mm_cpus *set, bool all)
+static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, struct mm_cpus *cpus)
 {
 	if (!mm)
 		return 0;
 	return sum_exact((void *)mm + bpf_core_field_offset(mm->rss_stat) +
 				 (member & 3) * bpf_core_type_size(struct percpu_counter),
-			 set, all, false);
+			 cpus, false);
 }
 
 /*
@@ -259,13 +230,13 @@ static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, stru
  * calls, which is most of the cost per event. A variable index into the
  * counter array is not allowed there: one constant path per member.
  */
-static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member, struct mm_cpus *set, bool all)
+static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member, struct mm_cpus *cpus)
 {
 	switch (member) {
-	case 0: return sum_exact(&mm->rss_stat[0], set, all, true);
-	case 1: return sum_exact(&mm->rss_stat[1], set, all, true);
-	case 2: return sum_exact(&mm->rss_stat[2], set, all, true);
-	default: return sum_exact(&mm->rss_stat[3], set, all, true);
+	case 0: return sum_exact(&mm->rss_stat[0], cpus, true);
+	case 1: return sum_exact(&mm->rss_stat[1], cpus, true);
+	case 2: return sum_exact(&mm->rss_stat[2], cpus, true);
+	default: return sum_exact(&mm->rss_stat[3], cpus, true);
 	}
 }
 
@@ -276,17 +247,24 @@ static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
 {
 	if (rss_counters_are_atomic()) /* up to 6.1: one atomic_long_t, exact */
 		return atomic_counter(mm, member);
-	return percpu_counter_of(mm, member, NULL, true);
+	return percpu_counter_of(mm, member, NULL);
 }
 
-/* The same for a tracked mm: reads the CPUs in its set (cpus), or every
- * possible one if all (see above); trusted: mm came from tp_btf. */
-static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member, struct mm_cpus *cpus, bool all,
+/* The same for a tracked mm: reads the CPUs it ran on (cpus); trusted: mm
+ * came from tp_btf. */
+static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member, struct mm_cpus *cpus,
 						bool trusted)
 {
 	if (rss_counters_are_atomic())
 		return atomic_counter(mm, member);
-	return trusted ? percpu_counter_btf(mm, member, cpus, all) : percpu_counter_of(mm, member, cpus, all);
+	return trusted ? percpu_counter_btf(mm, member, cpus) : percpu_counter_of(mm, member, cpus);
+}
+
+/* Join to cpus every possible CPU that holds one of mm's deltas (6.2+). */
+static __always_inline void mm_cpus_resync(struct mm_struct *mm, struct mm_cpus *cpus)
+{
+	if (!rss_counters_are_atomic() && cpu_off_ready)
+		percpu_join_nonzero(as_number(mm), cpus);
 }
 
 #endif
