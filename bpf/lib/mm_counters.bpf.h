@@ -165,12 +165,14 @@ static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, b
 #define barrier() asm volatile("" ::: "memory")
 
 /*
- * The reads that walk every possible CPU are global functions
- * (bpf/mm_counters.bpf.c): the verifier checks a global function once, where
- * it checks a static one at every call, walking each iteration of its loops;
- * inline at each call, they passed its limits at 1,024 possible CPUs ("BPF
- * program is too large"). 5.10 takes no pointer argument in a global
- * function, and never runs them (its counters are atomic): static there.
+ * The reads that walk every possible CPU are global functions, defined in
+ * bpf/account.bpf.c (the object that already links the bpf_rdonly_cast
+ * kfunc: Debian's libbpf 1.1 fails to link one referenced from two objects):
+ * the verifier checks a global function once, where it checks a static one
+ * at every call, walking each iteration of its loops; inline at each call,
+ * they passed its limits at 1,024 possible CPUs ("BPF program is too
+ * large"). 5.10 takes no pointer argument in a global function, and has no
+ * per-CPU counters: stubs there.
  */
 #ifndef RSS_NO_FETCH_ATOMICS
 /* The exact value of the percpu_counter at fbc, every possible CPU read;
