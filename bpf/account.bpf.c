@@ -420,16 +420,15 @@ __noinline __s64 percpu_sum_all_cast(__u64 fbc)
 #endif
 }
 
-__noinline int percpu_join_nonzero(__u64 mm, struct mm_cpus *c)
+__noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c)
 {
-	struct mm_struct *m = (void *)mm;
-	__u64 base = mm + bpf_core_field_offset(m->rss_stat), size = bpf_core_type_size(struct percpu_counter);
+	__u64 size = bpf_core_type_size(struct percpu_counter);
 	__s32 *ctr[RSS_NR_MEMBERS];
 
-	if (!mm || !c)
+	if (!rss_stat || !c)
 		return 0;
 	for (int i = 0; i < RSS_NR_MEMBERS; i++)
-		ctr[i] = BPF_CORE_READ((struct percpu_counter *)(base + i * size), counters);
+		ctr[i] = BPF_CORE_READ((struct percpu_counter *)(rss_stat + i * size), counters);
 	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
 		__u64 off = cpu_off[cpu & (MAX_CPUS - 1)];
 

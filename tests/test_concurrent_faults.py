@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from harness import (PAGE_KB, SCALE, TEST_BUILD, assert_row_matches_status, assert_tree_peak_sane, exact_counters,
+from harness import (IN_VM, PAGE_KB, SCALE, TEST_BUILD, assert_row_matches_status, assert_tree_peak_sane, exact_counters,
                      hooked_env, trace, wl)
 
 pytestmark = pytest.mark.root
@@ -48,6 +48,9 @@ def test_exact_as_a_machine_with_many_possible_cpus(possible):
     (the test build's RSSTRACE_TEST_POSSIBLE_CPUS: the verifier walks every
     iteration of the loops over them, and rejected 1,024 once), still exact:
     the CPUs that do not exist read as 0."""
+    if IN_VM:
+        pytest.skip("host only: the CPUs made up read whatever their offset 0 points at, which only this "
+                    "host's run has shown to be unmapped; the 6.12@64 guest has 64 real possible CPUs")
     threads_fault_and_free_one_mm(exe=TEST_BUILD, env=hooked_env(RSSTRACE_TEST_POSSIBLE_CPUS=str(possible)),
                                   events=int(1e5 * SCALE))
 

@@ -179,13 +179,16 @@ static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, b
  * _cast: through bpf_rdonly_cast (tp_btf and iterator programs only). */
 __noinline __s64 percpu_sum_all(__u64 fbc);
 __noinline __s64 percpu_sum_all_cast(__u64 fbc);
-/* Every possible CPU on which one of mm's counters holds a delta joins c. */
-__noinline int percpu_join_nonzero(__u64 mm, struct mm_cpus *c);
+/* Every possible CPU on which one of the counters of an mm, whose rss_stat[]
+ * is at that address, holds a delta joins c. (The caller resolves the field:
+ * a global function is checked on every kernel, and mm->rss_stat is not an
+ * array of percpu_counter before 6.2, where the relocation fails.) */
+__noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c);
 #else
 /* Never called: kernels without fetch-atomics (before 5.12) have no per-CPU counters. */
 static __always_inline __s64 percpu_sum_all(__u64 fbc) { return 0; }
 static __always_inline __s64 percpu_sum_all_cast(__u64 fbc) { return 0; }
-static __always_inline int percpu_join_nonzero(__u64 mm, struct mm_cpus *c) { return 0; }
+static __always_inline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c) { return 0; }
 #endif
 
 /* The exact value of fbc from the deltas of the CPUs in cpus; cast: from a
@@ -262,11 +265,18 @@ static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member
 	return trusted ? percpu_counter_btf(mm, member, cpus) : percpu_counter_of(mm, member, cpus);
 }
 
-/* Join to cpus every possible CPU that holds one of mm's deltas (6.2+). */
+/* 6.2+ (see atomic_counter() for why not inlined). */
+static __noinline void percpu_resync(struct mm_struct *mm, struct mm_cpus *cpus)
+{
+	if (mm && cpu_off_ready)
+		percpu_join_nonzero(as_number(mm) + bpf_core_field_offset(mm->rss_stat), cpus);
+}
+
+/* Join to cpus every possible CPU that holds one of mm's deltas. */
 static __always_inline void mm_cpus_resync(struct mm_struct *mm, struct mm_cpus *cpus)
 {
-	if (!rss_counters_are_atomic() && cpu_off_ready)
-		percpu_join_nonzero(as_number(mm), cpus);
+	if (!rss_counters_are_atomic())
+		percpu_resync(mm, cpus);
 }
 
 #endif
