@@ -44,6 +44,7 @@ SKELS := $(BUILD)/rss_account.skel.h $(BUILD)/footprint.skel.h
 # and rebuilds everything that includes them next time)
 .SECONDARY:
 
+.DELETE_ON_ERROR:
 .PHONY: all clean deps demo check check-host check-vm check-unit workloads vmlinux sanitize fuzzers bench bench-percpu man
 all: rsstrace man
 

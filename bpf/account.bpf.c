@@ -218,7 +218,33 @@ static __always_inline __s64 apply_member(struct mm_state *st, int member, __s64
 /* Re-read one member exactly and account the change. */
 static __always_inline void sync_member(struct mm_struct *mm, struct mm_state *st, int member)
 {
-	apply_member(st, member, mm_counter_exact(mm, member));
+	apply_member(st, member, mm_counter_tracked(mm, member, &st->cpus, false));
+}
+
+/* Every RESYNC_EVERY-th event of an mm joins the CPUs that hold its deltas
+ * (see bpf/lib/mm_counters.bpf.h): at 128 possible CPUs, ~512 loads per
+ * 4,096 events. */
+#define RESYNC_EVERY 4096
+
+/* The exact value of one member after an event of it. */
+static __always_inline __s64 read_member(struct mm_struct *mm, struct mm_state *st, int member, bool trusted)
+{
+	bool resync = st->events % RESYNC_EVERY == 0;
+	__s64 v;
+
+	if (!rss_counters_are_atomic()) {
+		cpu_join(&st->cpus, bpf_get_smp_processor_id());
+		if (resync)
+			mm_cpus_resync(mm, &st->cpus);
+	}
+	v = mm_counter_tracked(mm, member, &st->cpus, trusted);
+	/* An event that changed nothing we read: its add was made on a CPU we
+	 * do not read (the task migrated between the add and the event) */
+	if (!resync && !rss_counters_are_atomic() && v == st->cur[member_idx(member)]) {
+		mm_cpus_resync(mm, &st->cpus);
+		v = mm_counter_tracked(mm, member, &st->cpus, trusted);
+	}
+	return v;
 }
 
 static __always_inline void read_vm_marks(struct mm_struct *mm, struct mm_state *st)
@@ -320,8 +346,9 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	st->start_ns = bpf_ktime_get_ns();
 	st->peak_ns = st->start_ns;
 	BPF_CORE_READ_STR_INTO(&st->comm, owner, group_leader, comm);
+	mm_cpus_resync(mm, &st->cpus);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
-		st->cur[m] = mm_counter_exact(mm, m);
+		st->cur[m] = mm_counter_tracked(mm, m, &st->cpus, false);
 		st->peak_part[m] = rss_clamp(st->cur[m]);
 	}
 	st->peak_rss = rss_pages(st->cur);
@@ -345,6 +372,75 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
 		account(st, m, st->cur[m]);
 }
+
+/* ---- reads of every possible CPU: global functions, see lib/mm_counters.bpf.h */
+#ifndef RSS_NO_FETCH_ATOMICS
+
+/* One consistent reading, as sum_exact(); fbc is any kernel address. */
+#define SUM_ALL(fbc, read_count, read_lock, read_counters, read_delta)                                        \
+	({                                                                                                   \
+		__s32 *counters = (__s32 *)read_counters;                                                   \
+		__s64 before, after, sum = 0;                                                                \
+		for (int try = 0; try < SUM_TRIES; try++) {                                                  \
+			__s32 lock;                                                                          \
+			before = read_count;                                                                 \
+			barrier();                                                                           \
+			lock = read_lock;                                                                    \
+			barrier();                                                                           \
+			sum = before;                                                                        \
+			for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {                                         \
+				if (cpu >= nr_cpus)                                                          \
+					break;                                                               \
+				sum += read_delta((void *)counters + cpu_off[cpu & (MAX_CPUS - 1)]);        \
+			}                                                                                    \
+			barrier();                                                                           \
+			after = read_count;                                                                  \
+			if (!lock && before == after)                                                        \
+				break;                                                                       \
+		}                                                                                            \
+		sum;                                                                                         \
+	})
+
+__noinline __s64 percpu_sum_all(__u64 fbc)
+{
+	struct percpu_counter *p = (void *)fbc;
+
+	return SUM_ALL(p, BPF_CORE_READ(p, count), BPF_CORE_READ(p, lock.raw_lock.val.counter),
+		       BPF_CORE_READ(p, counters), read_s32);
+}
+
+__noinline __s64 percpu_sum_all_cast(__u64 fbc)
+{
+#if HAVE_RDONLY_CAST
+	struct percpu_counter *p = bpf_rdonly_cast((void *)fbc, bpf_core_type_id_kernel(struct percpu_counter));
+
+	return SUM_ALL(p, p->count, p->lock.raw_lock.val.counter, p->counters, read_s32_cast);
+#else
+	return percpu_sum_all(fbc);
+#endif
+}
+
+__noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c)
+{
+	__u64 size = bpf_core_type_size(struct percpu_counter);
+	__s32 *ctr[RSS_NR_MEMBERS];
+
+	if (!rss_stat || !c)
+		return 0;
+	for (int i = 0; i < RSS_NR_MEMBERS; i++)
+		ctr[i] = BPF_CORE_READ((struct percpu_counter *)(rss_stat + i * size), counters);
+	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
+		__u64 off = cpu_off[cpu & (MAX_CPUS - 1)];
+
+		if (cpu >= nr_cpus)
+			break;
+		if (read_s32((void *)ctr[0] + off) | read_s32((void *)ctr[1] + off) |
+		    read_s32((void *)ctr[2] + off) | read_s32((void *)ctr[3] + off))
+			cpu_join(c, cpu);
+	}
+	return 0;
+}
+#endif
 
 /* ---- the RSS counter changed ------------------------------------------------ */
 
@@ -377,7 +473,7 @@ static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int m
 			st->proc_view[m] = st->cur[m];
 		st->proc_view_frozen = 1;
 	}
-	delta = apply_member(st, member, trusted ? mm_counter_exact_btf(mm, member) : mm_counter_exact(mm, member));
+	delta = apply_member(st, member, read_member(mm, st, member, trusted));
 	charge_stack(ctx, mm, st, member, delta); /* before note_peak: see struct stack_count */
 	if (member != RSS_SWAP)
 		note_peak(st);
@@ -723,6 +819,7 @@ int seed_task(struct bpf_iter__task *ctx)
 	if (iter_mode == ITER_REFRESH) {
 		if (!st)
 			return 0;
+		mm_cpus_resync(mm, &st->cpus);
 		for (int m = 0; m < RSS_NR_MEMBERS; m++)
 			sync_member(mm, st, m);
 		note_peak(st);

@@ -22,6 +22,23 @@ enum rss_member {
 	RSS_NR_MEMBERS = 4,
 };
 
+/* Possible CPUs the exact per-CPU counter reads cover (the loader refuses more). */
+#define RSS_MAX_CPUS 1024
+
+/* CPUs listed per address space; one that ran on more is read on every possible CPU. */
+#define RSS_MM_CPUS 32
+
+/*
+ * 6.2+: the CPUs whose per-CPU counters may hold an address space's deltas,
+ * the only ones its exact reads sum (bpf/lib/mm_counters.bpf.h).
+ */
+struct mm_cpus {
+	__u64 seen[RSS_MAX_CPUS / 64];	/* a bit per CPU joined */
+	__u64 off[RSS_MM_CPUS];		/* the first ones' per-CPU offsets | 1, 0 while being written */
+	__u32 nr;			/* CPUs joined; over RSS_MM_CPUS, reads take every possible CPU */
+	__u32 pad;
+};
+
 /* Why an address space's row ended. */
 enum end_reason {
 	END_EXIT = 0,	/* the last user of the mm exited */
@@ -94,6 +111,7 @@ struct mm_state {
 	/* kernfs id of the owner's cgroup when the mm began (rsstrace serve):
 	 * its v1 memory cgroup where memory is on v1, else its v2 cgroup */
 	__u64 cgroup_id;
+	struct mm_cpus cpus;
 };
 
 /*

@@ -24,8 +24,10 @@
 #define MM_COUNTERS_BPF_H
 
 #include "lib/core_fixes.bpf.h"
+#include "lib/kernel.bpf.h"
+#include "rsstrace.h"
 
-#define MAX_CPUS 1024
+#define MAX_CPUS RSS_MAX_CPUS
 
 /* Possible CPUs (libbpf_num_possible_cpus()), set by the loader. */
 extern const volatile __u32 nr_cpus;
@@ -68,104 +70,213 @@ static __always_inline __s32 read_s32(void *addr)
 	return v;
 }
 
-/* cast: from a tp_btf program (kfuncs are for BPF_PROG_TYPE_TRACING only). */
-static __always_inline __s64 percpu_deltas(__s32 *counters, bool cast)
+/*
+ * Which CPUs' per-CPU counters can hold an address space's deltas. A CPU's
+ * delta changes only by adds made on that CPU, and every add is followed by
+ * an rss_stat event on the same CPU: the callers change the counters under a
+ * page-table lock, which keeps the task on its CPU until the tracepoint has
+ * fired. So the CPUs on which an mm's events ran (plus those whose delta was
+ * non-zero when we first read it) are the only ones whose deltas are not 0,
+ * and the exact sum needs only them: the others, possible but offline or
+ * never used by this mm, contribute nothing. Reading every possible CPU cost
+ * 23 guest instructions per CPU and event (issue 18: 3,310 instructions per
+ * run at 128 possible CPUs against 418 at 2, 2 online in both).
+ *
+ * An mm's CPUs are kept as a list of their offsets (a load and an add each
+ * to sum); an mm that ran on more than RSS_MM_CPUS CPUs is read on every
+ * possible CPU, as before. A bitmap of the CPUs decides, by an atomic OR,
+ * which one CPU lists a CPU that two of them add at once (its own event and
+ * a resync), so that none is listed twice.
+ *
+ * Where the assumption does not hold (collapse_pte_mapped_thp() subtracts
+ * after dropping the page-table lock, so its task may migrate before the
+ * event), the event sees no change on the CPUs it reads; such an event, and
+ * every RESYNC_EVERY-th one, reads every possible CPU and joins those with a
+ * non-zero delta.
+ */
+#define CPU_WORDS (MAX_CPUS / 64)
+
+/* cpu's counters may now hold deltas of the mm whose CPUs are c. */
+static __always_inline void cpu_join(struct mm_cpus *c, __u32 cpu)
 {
+	__u64 *word = &c->seen[(cpu >> 6) & (CPU_WORDS - 1)];
+	__u64 bit = 1ULL << (cpu & 63);
+	__u32 idx;
+
+	if (*(volatile __u64 *)word & bit)
+		return;
+#ifndef RSS_NO_FETCH_ATOMICS
+	if (__sync_fetch_and_or(word, bit) & bit)
+		return; /* another CPU joined it first */
+	idx = __sync_fetch_and_add(&c->nr, 1);
+#else
+	/* 5.10's flavour: the counters are atomic there, never per-CPU */
+	*word |= bit;
+	idx = c->nr++;
+#endif
+	if (idx < RSS_MM_CPUS)
+		c->off[idx] = cpu_off[cpu & (MAX_CPUS - 1)] | 1;
+}
+
+/* The delta at a per-CPU offset. */
+static __always_inline __s32 delta_at(__s32 *counters, __u64 off, bool cast)
+{
+	void *addr = (void *)counters + off;
+
+	return cast && HAVE_RDONLY_CAST ? read_s32_cast(addr) : read_s32(addr);
+}
+
+static __always_inline __s32 cpu_delta(__s32 *counters, __u32 cpu, bool cast)
+{
+	return delta_at(counters, cpu_off[cpu & (MAX_CPUS - 1)], cast);
+}
+
+/* The deltas of the CPUs joined to c. */
+static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, bool cast)
+{
+	__u32 n = *(volatile __u32 *)&c->nr;
 	__s64 sum = 0;
 
-	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
-		void *addr = (void *)counters + cpu_off[cpu & (MAX_CPUS - 1)];
+	for (__u32 i = 0; i < RSS_MM_CPUS; i++) {
+		__u64 off;
 
-		if (cpu >= nr_cpus)
+		if (i >= n)
 			break;
-		sum += cast && HAVE_RDONLY_CAST ? read_s32_cast(addr) : read_s32(addr);
+		off = *(volatile __u64 *)&c->off[i];
+		if (off) /* else being joined by a CPU whose event will read it */
+			sum += delta_at(counters, off & ~1ULL, cast);
 	}
 	return sum;
 }
 
 /*
- * percpu_counter_sum() without its lock. A concurrent fold (another CPU moving
- * its delta into `count`) changes `count`, so a sum bracketed by two equal
- * reads of `count` is consistent; retry a few times otherwise.
+ * percpu_counter_sum() without its lock. A fold (percpu_counter_add_batch()
+ * moving a CPU's delta into `count`) stores `count`, then the CPU's delta,
+ * under fbc->lock: a sum that read `count` after the first store and the
+ * delta before the second counted the pages twice (seen once in a CI run of
+ * tests/test_concurrent_faults.py: a peak 104 kB over the kernel's). So a
+ * reading counts only if the lock was free after `count` was read (then
+ * every fold that `count` shows has also cleared its delta: stores become
+ * visible in order, loads are not reordered, on x86) and `count` was the
+ * same after the deltas (no fold began in between). The lock is also taken
+ * by exact readers (/proc, the classic tracepoint): retry a few times.
  */
-static __always_inline __s64 percpu_counter_exact(struct percpu_counter *fbc)
+#define SUM_TRIES 3
+#define barrier() asm volatile("" ::: "memory")
+
+/*
+ * The reads that walk every possible CPU are global functions, defined in
+ * bpf/account.bpf.c (the object that already links the bpf_rdonly_cast
+ * kfunc: Debian's libbpf 1.1 fails to link one referenced from two objects):
+ * the verifier checks a global function once, where it checks a static one
+ * at every call, walking each iteration of its loops; inline at each call,
+ * they passed its limits at 1,024 possible CPUs ("BPF program is too
+ * large"). 5.10 takes no pointer argument in a global function, and has no
+ * per-CPU counters: stubs there.
+ */
+#ifndef RSS_NO_FETCH_ATOMICS
+/* The exact value of the percpu_counter at fbc, every possible CPU read;
+ * _cast: through bpf_rdonly_cast (tp_btf and iterator programs only). */
+__noinline __s64 percpu_sum_all(__u64 fbc);
+__noinline __s64 percpu_sum_all_cast(__u64 fbc);
+/* Every possible CPU on which one of the counters of an mm, whose rss_stat[]
+ * is at that address, holds a delta joins c. (The caller resolves the field:
+ * a global function is checked on every kernel, and mm->rss_stat is not an
+ * array of percpu_counter before 6.2, where the relocation fails.) */
+__noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c);
+#else
+/* Never called: kernels without fetch-atomics (before 5.12) have no per-CPU counters. */
+static __always_inline __s64 percpu_sum_all(__u64 fbc) { return 0; }
+static __always_inline __s64 percpu_sum_all_cast(__u64 fbc) { return 0; }
+static __always_inline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c) { return 0; }
+#endif
+
+/* The exact value of fbc from the deltas of the CPUs in cpus; cast: from a
+ * tp_btf program (fbc trusted, fields loaded directly, kfuncs allowed). */
+static __always_inline __s64 sum_exact(struct percpu_counter *fbc, struct mm_cpus *cpus, bool cast)
 {
-	__s32 *counters = BPF_CORE_READ(fbc, counters);
+	__s32 *counters = cast ? fbc->counters : BPF_CORE_READ(fbc, counters);
 	__s64 before, after = 0, sum = 0;
+	__s32 lock;
 
 	if (!cpu_off_ready) {
 		__sync_fetch_and_add(&approx_reads, 1);
-		return BPF_CORE_READ(fbc, count);
+		return cast ? fbc->count : BPF_CORE_READ(fbc, count);
 	}
-	for (int try = 0; try < 3; try++) {
-		before = BPF_CORE_READ(fbc, count);
-		sum = before + percpu_deltas(counters, false);
-		after = BPF_CORE_READ(fbc, count);
-		if (before == after)
+	if (!cpus || *(volatile __u32 *)&cpus->nr > RSS_MM_CPUS)
+		return cast && HAVE_RDONLY_CAST ? percpu_sum_all_cast(as_number(fbc)) : percpu_sum_all(as_number(fbc));
+	for (int try = 0; try < SUM_TRIES; try++) {
+		before = cast ? fbc->count : BPF_CORE_READ(fbc, count);
+		barrier();
+		lock = cast ? fbc->lock.raw_lock.val.counter : BPF_CORE_READ(fbc, lock.raw_lock.val.counter);
+		barrier();
+		sum = before + joined_deltas(counters, cpus, cast);
+		barrier();
+		after = cast ? fbc->count : BPF_CORE_READ(fbc, count);
+		if (!lock && before == after)
 			break;
 	}
 	return sum;
 }
 
 /* 6.2+: the member-th percpu_counter (see atomic_counter() for why not inlined). */
-static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member)
+static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, struct mm_cpus *cpus)
 {
 	if (!mm)
 		return 0;
-	return percpu_counter_exact((void *)mm + bpf_core_field_offset(mm->rss_stat) +
-				    (member & 3) * bpf_core_type_size(struct percpu_counter));
+	return sum_exact((void *)mm + bpf_core_field_offset(mm->rss_stat) +
+				 (member & 3) * bpf_core_type_size(struct percpu_counter),
+			 cpus, false);
 }
 
 /*
  * The same from a tp_btf program, whose mm pointer the verifier trusts: the
  * fields are read with plain loads (a fault-safe load each) instead of helper
- * calls, which is most of the cost per event; only the per-CPU deltas, at
- * computed addresses, still need bpf_probe_read_kernel(). A variable index
- * into the counter array is not allowed there: one constant path per member.
+ * calls, which is most of the cost per event. A variable index into the
+ * counter array is not allowed there: one constant path per member.
  */
-static __always_inline __s64 sum_direct(struct percpu_counter *fbc)
-{
-	__s64 before, after, sum = 0;
-
-	if (!cpu_off_ready) {
-		__sync_fetch_and_add(&approx_reads, 1);
-		return fbc->count;
-	}
-	for (int try = 0; try < 3; try++) {
-		before = fbc->count;
-		sum = before + percpu_deltas(fbc->counters, true);
-		after = fbc->count;
-		if (before == after)
-			break;
-	}
-	return sum;
-}
-
-static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member)
+static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member, struct mm_cpus *cpus)
 {
 	switch (member) {
-	case 0: return sum_direct(&mm->rss_stat[0]);
-	case 1: return sum_direct(&mm->rss_stat[1]);
-	case 2: return sum_direct(&mm->rss_stat[2]);
-	default: return sum_direct(&mm->rss_stat[3]);
+	case 0: return sum_exact(&mm->rss_stat[0], cpus, true);
+	case 1: return sum_exact(&mm->rss_stat[1], cpus, true);
+	case 2: return sum_exact(&mm->rss_stat[2], cpus, true);
+	default: return sum_exact(&mm->rss_stat[3], cpus, true);
 	}
 }
 
 /* The counter /proc/PID/status shows for this member, in pages, raw: /proc
- * shows it clamped at 0 (it can be negative for a moment up to 6.1). */
+ * shows it clamped at 0 (it can be negative for a moment up to 6.1). Reads
+ * every possible CPU: for one-off reads of an mm that is not tracked. */
 static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
 {
 	if (rss_counters_are_atomic()) /* up to 6.1: one atomic_long_t, exact */
 		return atomic_counter(mm, member);
-	return percpu_counter_of(mm, member);
+	return percpu_counter_of(mm, member, NULL);
 }
 
-/* mm_counter_exact() for a trusted mm (tp_btf). */
-static __always_inline __s64 mm_counter_exact_btf(struct mm_struct *mm, int member)
+/* The same for a tracked mm: reads the CPUs it ran on (cpus); trusted: mm
+ * came from tp_btf. */
+static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member, struct mm_cpus *cpus,
+						bool trusted)
 {
 	if (rss_counters_are_atomic())
 		return atomic_counter(mm, member);
-	return percpu_counter_btf(mm, member);
+	return trusted ? percpu_counter_btf(mm, member, cpus) : percpu_counter_of(mm, member, cpus);
+}
+
+/* 6.2+ (see atomic_counter() for why not inlined). */
+static __noinline void percpu_resync(struct mm_struct *mm, struct mm_cpus *cpus)
+{
+	if (mm && cpu_off_ready)
+		percpu_join_nonzero(as_number(mm) + bpf_core_field_offset(mm->rss_stat), cpus);
+}
+
+/* Join to cpus every possible CPU that holds one of mm's deltas. */
+static __always_inline void mm_cpus_resync(struct mm_struct *mm, struct mm_cpus *cpus)
+{
+	if (!rss_counters_are_atomic())
+		percpu_resync(mm, cpus);
 }
 
 #endif

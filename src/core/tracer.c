@@ -119,6 +119,17 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 		*what = "count the possible CPUs";
 		return ncpus ? ncpus : -EINVAL;
 	}
+	if (ncpus > RSS_MAX_CPUS) {
+		_Static_assert(RSS_MAX_CPUS == 1024, "the message below names it");
+		*what = "trace on more than 1024 possible CPUs (the exact counter reads cover that many)";
+		return -E2BIG;
+	}
+#ifdef RSSTRACE_TEST_HOOKS
+	/* tests: the BPF side as a machine with this many possible CPUs loads it
+	 * (the CPUs that do not exist read as offset 0: a fault, read as 0) */
+	if (getenv("RSSTRACE_TEST_POSSIBLE_CPUS"))
+		ncpus = atoi(getenv("RSSTRACE_TEST_POSSIBLE_CPUS"));
+#endif
 	s->rodata->nr_cpus = (uint32_t)ncpus;
 	s->rodata->follow_children = cfg->follow_children;
 	s->rodata->trace_all = cfg->trace_all;
