@@ -383,6 +383,12 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 		__s64 before, after, sum = 0;                                                                \
 		for (int try = 0; try < SUM_TRIES; try++) {                                                  \
 			__s32 lock;                                                                          \
+			for (int spin = 0; spin < LOCK_SPINS; spin++) {                                      \
+				barrier();                                                                   \
+				if (!(read_lock))                                                            \
+					break;                                                               \
+			}                                                                                    \
+			barrier();                                                                           \
 			before = read_count;                                                                 \
 			barrier();                                                                           \
 			lock = read_lock;                                                                    \

@@ -86,11 +86,16 @@ def threads_fault_and_free_one_mm(events=EVENTS, **run_kw):
     assert peaks, "the rss_stat tracepoint saw no anon change of the workload"
     tp_peak = max(peaks.values())  # the workload's mm: the one whose anon went highest
     assert tp_peak == base["status"]["RssAnon"] + nthreads * PAGES * PAGE_KB, (tp_peak, base)
-    # Exactly the tracepoint's: the threads hold their pages at a barrier, so
-    # the last add's reading sees them all, and no reading may count a fold
-    # twice (a read racing another CPU's fold, count += local then local = 0
-    # under the counter's lock, once gave 732 kB for 628 in a CI run before
-    # the read checked that lock: bpf/lib/mm_counters.bpf.h, sum_exact()).
-    assert row["hwm_anon_kb"] == tp_peak, f"peak anon {row['hwm_anon_kb']} kB, tracepoint {tp_peak} kB: {row}"
+    # A known inexactness (issue 18), kept visible: the read takes no lock,
+    # and a fold (count += local, then local = 0, under the counter's lock)
+    # caught between its two stores counts the folded pages twice. The read
+    # waits for the lock and checks it, but gives up after a bound: with the
+    # classic tracepoint on, the other CPU holds the lock for each of its
+    # events. Seen in CI host runs: 732 and 744 kB for 628. A fold moves less
+    # than the batch, max(32, 2 x online CPUs) pages: the peak is never below
+    # the kernel's, nor above it by a batch or more.
+    batch_kb = max(32, 2 * os.cpu_count()) * PAGE_KB
+    assert tp_peak <= row["hwm_anon_kb"] < tp_peak + batch_kb, \
+        f"peak anon {row['hwm_anon_kb']} kB, tracepoint {tp_peak} kB: {row}"
     assert run.summary["tree_peak_anon_kb"] == row["hwm_anon_kb"], run.summary
     assert_tree_peak_sane(run)
