@@ -10,6 +10,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -253,6 +254,18 @@ def wait_until(pred, what, timeout=60, step=0.1):
 def wait_for_file(path, needle, timeout=60):
     """Until rsstrace has written needle to its output file (bounded)."""
     wait_until(lambda: needle in path.read_text(errors="replace"), f"{needle} in {path}", timeout, step=0.02)
+
+
+def interrupt_holding_run(p, out_path, json_out):
+    """SIGINT to rsstrace (Popen p, output file out_path) whose CMD holds its
+    memory until its stdin closes: the end sample is taken and the summary
+    written while CMD still holds; only then is CMD let go. Returns rsstrace's
+    stderr."""
+    p.send_signal(signal.SIGINT)
+    wait_for_file(Path(out_path), '"type":"summary"' if json_out else "Events lost")
+    p.stdin.close()
+    p.wait(timeout=60)
+    return p.stderr.read().decode(errors="replace")
 
 
 def read_until(stream, done, what, timeout=30):

@@ -6,7 +6,6 @@ its memory, then stops tracing with SIGINT (the "end" reading)."""
 
 import json
 import re
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cgroups import memory_cgroup  # noqa: F401 (fixture)
-from harness import FILE_TOLERANCE_KB, RSSTRACE, file_dir, parse_reports, read_until, wait_for_file, wl
+from harness import FILE_TOLERANCE_KB, RSSTRACE, file_dir, parse_reports, interrupt_holding_run, read_until, wl
 
 pytestmark = pytest.mark.root
 
@@ -32,13 +31,8 @@ def run_mix(cg, json_out):
             seen = read_until(p.stdout, lambda s: "@@ready" in s and len(parse_reports(s)) == 2,
                               "the workload's readiness", timeout=60)
             truth = cg.stat()  # the kernel's own figures while everything is in place
-            p.send_signal(signal.SIGINT)
-            # rsstrace reads the cgroup, writes its summary, then waits for
-            # CMD: only then let the workload go
-            wait_for_file(Path(out.name), '"type":"summary"' if json_out else "Events lost")
-            p.stdin.close()
-            p.wait(timeout=60)
-            err = p.stderr.read().decode(errors="replace")
+            # rsstrace reads the cgroup, writes its summary, then waits for CMD
+            err = interrupt_holding_run(p, out.name, json_out)
         finally:
             p.kill()
         output = Path(out.name).read_text()

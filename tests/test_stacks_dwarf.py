@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from harness import IN_VM, MIB_KB, SCALE, own_peak, trace, wl
+from harness import IN_VM, MIB_KB, SCALE, TEST_BUILD, hooked_env, own_peak, trace, wl
 from test_stacks import by_leaf as site, near, stack_objs as objs
 
 pytestmark = pytest.mark.root
@@ -120,20 +120,43 @@ def test_stripped_xz_compressing(tmp_path):
 
 def test_short_lived_child_of_a_shell_is_unwound():
     """nofp_sites with small sites lives a few milliseconds, exec'd by sh -c:
-    gone long before the summary, maybe before its samples were unwound; its
-    maps were read as its samples arrived. Its own frames are named down to
-    main. The frame below main, in libc, is named only if a reading of its
-    maps after libc was mapped came before it exited: under load (the CI
-    host suite) the last reading was one from the loader's first faults, and
-    that frame was [unknown] (mmap events would close this; issue 14)."""
+    gone long before the summary, maybe before the loader could read its
+    /proc/PID/maps (a CI host run under load unwound it to its innermost
+    frame only). Whatever the timing, the kernel's mmap records of its image
+    name every frame, from libc's start down to the site."""
     run = trace(["/bin/sh", "-c", f"{wl('nofp_sites')} 2 1 1; true"], "--stacks=dwarf")
     assert run.code == 0, run.stderr
     stacks = objs(run)
     for leaf in SITES:
         s = site(stacks, leaf)
-        assert frames(s)[-3:-1] == ["main", "stage_" + leaf[-1]], s
-        assert reaches_start(s) or frames(s)[0] == "[unknown]", s
-    assert objs(run, "stacks")[0]["samples_without_maps"] == 0
+        assert frames(s)[-3:] == ["main", "stage_" + leaf[-1], leaf], s
+        assert reaches_start(s), s
+    summary = objs(run, "stacks")[0]
+    assert summary["samples_without_maps"] == 0 and summary["mmap_records_lost"] == 0, summary
+
+
+def test_processes_gone_before_their_maps_are_read_unwound_from_mmap_records():
+    """The test build's RSSTRACE_TEST_NO_PROC_MAPS makes every process look
+    gone before its /proc/PID/maps could be read: the maps come from the
+    kernel's mmap records alone (an exec'd image's code mappings, each file
+    placed by its first segment). The stacks are the same as with /proc:
+    through main to libc's start; sh's own too (its exec'd image), and its
+    forked child's before the exec (its parent's maps)."""
+    cmd = ["/bin/sh", "-c", f"{wl('nofp_sites')} {' '.join(str(m) for m in SITES.values())}; true"]
+    run = trace(cmd, "--stacks=dwarf", exe=TEST_BUILD, env=hooked_env(RSSTRACE_TEST_NO_PROC_MAPS="1"))
+    assert run.code == 0, run.stderr
+    stacks = objs(run)
+    for leaf, mib in SITES.items():
+        s = site(stacks, leaf)
+        assert frames(s)[-3:] == ["main", "stage_" + leaf[-1], leaf], s
+        assert reaches_start(s), s
+        assert near(s["grown_kb"], mib * MIB_KB), s
+    sh = [s for s in stacks if s["folded"].startswith("sh;")]
+    assert sh and any(reaches_outermost(s) for s in sh), sh
+    summary = objs(run, "stacks")[0]
+    assert summary["samples_with_mmap_records"] > 0, summary
+    assert summary["samples_with_mmap_records"] + summary["samples_with_parent_maps"] == summary["samples"], summary
+    assert summary["samples_without_maps"] == 0 and summary["mmap_records_lost"] == 0, summary
 
 
 def test_cxx_frames_are_demangled():

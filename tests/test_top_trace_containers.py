@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import IN_VM, RSSTRACE, wait_for_file, wl
+from harness import IN_VM, RSSTRACE, interrupt_holding_run, wl
 from test_serve import Cgroup, Reports, stop_workload
 from test_serve_containers import CONTAINER_LABELS, NestedCgroup, layouts, placed  # noqa: F401 (fixture)
 
@@ -119,12 +119,7 @@ def trace_holding(cg, json_out):
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             hold = Reports(p).next("hold", timeout=60)
-            p.send_signal(signal.SIGINT)
-            # the end sample is taken, the summary written, while it holds
-            wait_for_file(Path(out.name), '"type":"summary"' if json_out else "Events lost")
-            p.stdin.close()  # the workload's stdin: it ends
-            p.wait(timeout=60)
-            err = p.stderr.read().decode(errors="replace")
+            err = interrupt_holding_run(p, out.name, json_out)
         finally:
             p.kill()
         output = Path(out.name).read_text()

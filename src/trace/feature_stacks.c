@@ -92,11 +92,13 @@ static void on_record(void *self, const void *data, size_t len)
 	}
 }
 
-/* Ended address spaces leave the BPF map every STACKS_HARVEST_MS. */
+/* The mmap records read every turn; ended address spaces leave the BPF map
+ * every STACKS_HARVEST_MS. */
 static void tick(void *self, struct trace_run *run, const struct tree_state *tree, uint64_t now_ns)
 {
 	struct stacks_feature *f = self;
 
+	stacks_read_mmap_records(&f->st);
 	if (now_ns - f->st.last_harvest_ns < STACKS_HARVEST_MS * 1000000ULL)
 		return;
 	stacks_harvest(&f->st, false);

@@ -15,6 +15,7 @@
 #include "core/text_escape.h"
 #include "proc/proc_maps.h"
 #include "trace/debuginfo.h"
+#include "trace/mmap_events.h"
 #include "trace/unwind_worker.h"
 #include "trace/symbolize.h"
 #include "core/units.h"
@@ -50,6 +51,10 @@ int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, boo
 		s->unw = unwind_worker_start(frames_fd);
 		if (!s->unw)
 			return -errno;
+		s->mmaps = mmap_events_open();
+		if (!s->mmaps)
+			wlog("--stacks=dwarf: the kernel's mmap records are not available (%s): a process gone "
+			     "before its maps were read is not unwound", strerror(errno));
 	}
 	/* the C library and loader every traced process likely shares */
 	symbolizer_add_maps(s->sym, getpid());
@@ -79,6 +84,7 @@ void stacks_free(struct stacks *s)
 	free(s->aggs);
 	free(s->mms);
 	unwind_worker_free(s->unw);
+	mmap_events_free(s->mmaps);
 	free(s->ends);
 	symbolizer_free(s->sym);
 	debuginfo_reset();
@@ -103,19 +109,50 @@ void stacks_on_exec(struct stacks *s, uint32_t tgid, const char *filename)
 	symbolizer_add_maps(s->sym, (int)tgid);
 }
 
-/* /proc/PID/maps now (malloc'ed text, or NULL if gone), its files indexed
- * by build id for naming later. */
-static char *read_maps(struct stacks *s, uint32_t tgid)
+/* tests: every process as if gone before its maps could be read */
+static bool proc_maps_unread(void)
+{
+#ifdef RSSTRACE_TEST_HOOKS
+	return getenv("RSSTRACE_TEST_NO_PROC_MAPS") != NULL;
+#else
+	return false;
+#endif
+}
+
+/* The maps of the sample's address space (malloc'ed text, or NULL), its
+ * files indexed by build id for naming later: /proc/PID/maps now, unless
+ * the process is gone or has exec'd since; then, for an exec'd image, the
+ * kernel's mmap records of it. */
+static char *read_maps(struct stacks *s, const struct stack_sample *smp)
 {
 	struct proc_maps m = { 0 };
-	char *text;
+	bool newer = false;
+	char *text = NULL;
 
-	if (read_proc_maps_text((int)tgid, &m, &text))
-		return NULL;
+	if (s->mmaps) {
+		mmap_events_drain(s->mmaps);
+		newer = mmap_events_newer_image(s->mmaps, smp->tgid, smp->start_ns);
+	}
+	if (newer || proc_maps_unread() || read_proc_maps_text((int)smp->tgid, &m, &text)) {
+		/* none for a child that has not exec'd: its parent's (unwind_worker) */
+		if (s->mmaps)
+			text = mmap_events_maps_text(s->mmaps, smp->tgid, smp->start_ns);
+		if (!text || parse_proc_maps(text, &m)) {
+			free(text);
+			return NULL;
+		}
+		s->maps_from_events++;
+	}
 	for (size_t i = 0; i < m.n; i++)
 		symbolizer_add_file(s->sym, m.v[i].path);
 	proc_maps_free(&m);
 	return text;
+}
+
+void stacks_read_mmap_records(struct stacks *s)
+{
+	if (s->mmaps)
+		mmap_events_drain(s->mmaps);
 }
 
 void stacks_on_sample(struct stacks *s, const void *data, size_t len)
@@ -125,7 +162,7 @@ void stacks_on_sample(struct stacks *s, const void *data, size_t len)
 	if (!s->unw || len < offsetof(struct stack_sample, stack) ||
 	    len < offsetof(struct stack_sample, stack) + smp->stack_len)
 		return;
-	if (unwind_worker_sample(s->unw, smp, len, read_maps(s, smp->tgid)))
+	if (unwind_worker_sample(s->unw, smp, len, read_maps(s, smp)))
 		s->unwind_failed++;
 }
 
@@ -781,6 +818,8 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 			json_uint(&j, "samples_unwound_to_end", s->unwound_to_end);
 			json_uint(&j, "samples_without_maps", s->unwound_without_maps);
 			json_uint(&j, "samples_with_parent_maps", s->unwound_parent_maps);
+			json_uint(&j, "samples_with_mmap_records", s->maps_from_events);
+			json_uint(&j, "mmap_records_lost", s->mmaps ? mmap_events_lost(s->mmaps) : 0);
 			json_uint(&j, "samples_not_unwound", s->unwind_failed);
 			json_uint(&j, "samples_lost", loss->samples_lost);
 		}
@@ -820,9 +859,14 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 			(unsigned long long)loss->stack_errors);
 	if (s->dwarf)
 		fprintf(out, "  Unwound %llu stack samples, %llu to the outermost frame; %llu gave no\n"
-			     "  frame (innermost frame only), %llu lost (ring buffer full)\n",
+			     "  frame (innermost frame only), %llu lost (ring buffer full); %llu of processes\n"
+			     "  gone (or exec'd) before their maps were read, with the kernel's mmap records\n",
 			(unsigned long long)s->unwound, (unsigned long long)s->unwound_to_end,
-			(unsigned long long)s->unwind_failed, (unsigned long long)loss->samples_lost);
+			(unsigned long long)s->unwind_failed, (unsigned long long)loss->samples_lost,
+			(unsigned long long)s->maps_from_events);
+	if (s->mmaps && mmap_events_lost(s->mmaps))
+		fprintf(out, "  %llu mmap records lost (the kernel's buffers full)\n",
+			(unsigned long long)mmap_events_lost(s->mmaps));
 	print_debuginfod(out);
 }
 

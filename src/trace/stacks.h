@@ -60,6 +60,8 @@ struct cow_charge {
 	uint64_t pages;
 };
 
+struct mmap_events;
+
 struct stacks {
 	int counts_fd, frames_fd;
 	int cow_fd;		/* cow_counts */
@@ -72,6 +74,8 @@ struct stacks {
 	struct unwind_worker *unw; /* --stacks=dwarf, until the final harvest */
 	uint64_t unwind_failed;	/* samples that gave no frame (the kernel's kept) */
 	uint64_t unwound, unwound_to_end, unwound_without_maps, unwound_parent_maps;
+	struct mmap_events *mmaps; /* --stacks=dwarf: the kernel's mmap records */
+	uint64_t maps_from_events; /* samples whose maps were made of them */
 	struct stack_mm *ends;	/* ended address spaces, for the worker */
 	size_t nends, ends_cap;
 	struct stack_mm *mms;
@@ -103,6 +107,9 @@ void stacks_on_exec(struct stacks *s, uint32_t tgid, const char *filename);
  * read now, while it lives, and the sample goes to the unwinding thread,
  * whose frames replace the frame-pointer ones in the frames map. */
 void stacks_on_sample(struct stacks *s, const void *data, size_t len);
+/* --stacks=dwarf: reads the kernel's mmap records so far (every turn of the
+ * trace loop, so that its buffers do not fill). */
+void stacks_read_mmap_records(struct stacks *s);
 
 /* An address space ended (or is live at the end: ended=false). */
 void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended);
