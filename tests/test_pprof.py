@@ -171,3 +171,25 @@ def test_lost_charges_are_said_in_the_profile(tmp_path):
     assert lost > 0 and said, (lost, said)
     # written at the end of tracing, before the summary's final count
     assert 0 < int(said[1]) <= lost, (said[0], lost)
+
+
+def test_copies_on_write_are_a_sample_type_of_their_own(tmp_path):
+    """prefork: two children write half of a 64 MiB region shared since the
+    fork from dirty_half(). The cow_copied_space sample type puts dirty_half
+    first, with the bytes of the run's JSON cow_stack (which
+    test_stacks_cow.py checks against each writer's Private_Dirty), and the
+    total of every cow_stack; the hook that counted is said."""
+    prof = tmp_path / "cow.pb.gz"
+    run = trace([wl("prefork"), "3", "64", "2", "", "0", "0"], "--stacks", "--pprof", str(prof),
+                stdin=subprocess.DEVNULL)
+    assert run.code == 0, run.stderr
+    cows = stack_objs(run, "cow_stack")
+    dirty = [c for c in cows if c["folded"].endswith(";dirty_half")]
+    assert len(dirty) == 1 and dirty[0]["copied_kb"] >= 0.95 * 2 * 32 * MIB_KB, cows
+    head, rows, total = top(prof, "cow_copied_space")
+    assert rows[0][2] == "dirty_half" and rows[0][0] == dirty[0]["copied_kb"] * 1024, (rows[:3], dirty)
+    assert total == sum(c["copied_kb"] for c in cows) * 1024, (total, cows)
+    assert "cow_copied_space counted at " + stack_objs(run, "cow_stacks")[0]["hook"] in head, head
+    # the faulted sample types of the same profile are still the faulted stacks'
+    _, _, faulted = top(prof, "faulted_space")
+    assert faulted == sum(s["grown_kb"] for s in stack_objs(run)) * 1024

@@ -12,7 +12,7 @@
 #include "trace/symbolize.h"
 
 /* Each sample's values, in this order: the sample types. */
-enum { V_TO_PEAK, V_ANON, V_FILE, V_SHMEM, V_GROWN, NR_VALUES };
+enum { V_TO_PEAK, V_ANON, V_FILE, V_SHMEM, V_GROWN, V_COW, NR_VALUES };
 
 static const char *const value_types[NR_VALUES] = {
 	[V_TO_PEAK] = "faulted_to_peak_space",
@@ -20,6 +20,7 @@ static const char *const value_types[NR_VALUES] = {
 	[V_FILE] = "faulted_to_peak_file_space",
 	[V_SHMEM] = "faulted_to_peak_shmem_space",
 	[V_GROWN] = "faulted_space",
+	[V_COW] = "cow_copied_space",
 };
 
 /* What the numbers are, shown by viewers with the profile (go tool pprof
@@ -30,6 +31,8 @@ static const char *const about[] = {
 	"peak RSS, including pages freed before that peak: not what was still resident at the peak. "
 	"The summary's and --json's at_peak_kb, anon_kb, file_kb and shmem_kb",
 	"faulted_space: faulted in over the whole run (--json's grown_kb)",
+	"cow_copied_space: pages each stack copied on write from memory shared since fork, over "
+	"whole lifetimes (--cow-folded's; no RSS counter moves when a page is copied)",
 	"Pages that came without a user stack of the process (fork's copy, kernel threads, "
 	"before tracing began) are not charged",
 	"Addresses of user frames are offsets in the mapped file (the stacks are kept as build id "
@@ -52,8 +55,9 @@ static int add_losses(struct pprof *p, const struct stacks *s, const struct loss
 	return pprof_comment(p, text);
 }
 
-static int add_header(struct pprof *p, bool dwarf)
+static int add_header(struct pprof *p, bool dwarf, const char *cow_hook)
 {
+	char cow[160];
 	int err = 0;
 
 	for (int i = 0; i < NR_VALUES && !err; i++)
@@ -63,7 +67,12 @@ static int add_header(struct pprof *p, bool dwarf)
 	if (!err)
 		err = pprof_comment(p, dwarf ? "--stacks=dwarf: user stacks unwound with the files' CFI"
 					     : "--stacks=fp: user stacks walked by frame pointers");
-	return err;
+	if (cow_hook)
+		snprintf(cow, sizeof(cow), "cow_copied_space counted at %s", cow_hook);
+	else
+		snprintf(cow, sizeof(cow), "WARNING: cow_copied_space is 0: no hook can count "
+					   "copies on write on this kernel");
+	return err ? err : pprof_comment(p, cow);
 }
 
 /* "0123...": the build id as text, the format's convention. */
@@ -178,6 +187,7 @@ static int add_sample(struct stacks *s, struct pprof *p, const struct stack_agg 
 		[V_FILE] = a->at_peak[RSS_FILE] * page_bytes,
 		[V_SHMEM] = a->at_peak[RSS_SHMEM] * page_bytes,
 		[V_GROWN] = resident(a->grown) * page_bytes,
+		[V_COW] = a->cow * page_bytes,
 	};
 	char name[512], comm[STACKS_COMM_LEN];
 	size_t nlocs = 0;
@@ -206,7 +216,7 @@ int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t d
 		       const struct loss_counters *loss)
 {
 	struct pprof *p = pprof_new();
-	int err = p ? add_header(p, s->dwarf) : -ENOMEM;
+	int err = p ? add_header(p, s->dwarf, s->cow_hook) : -ENOMEM;
 
 	if (!err)
 		err = add_losses(p, s, loss);
@@ -217,9 +227,8 @@ int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t d
 	stacks_find_files(s);
 	if (!err)
 		add_main_mapping(s, p);
-	/* a stack that only copied on write (--cow-folded) faulted nothing in */
 	for (size_t i = 0; i < s->aggs_cap && !err; i++)
-		if (s->aggs[i].used && resident(s->aggs[i].grown))
+		if (s->aggs[i].used && (resident(s->aggs[i].grown) || s->aggs[i].cow))
 			err = add_sample(s, p, &s->aggs[i], page_kb * 1024);
 	if (!err)
 		err = pprof_write(p, out);
