@@ -26,7 +26,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(AR
 # lifecycle, hooks, the live view, utilities), proc/ (readers of /proc and
 # cgroupfs), output/ (printers), and one folder per subcommand.
 # LIB_SRCS: user-space logic that needs no BPF (unit-tested without root).
-LIB_SRCS := $(addprefix src/,core/array.c core/intern.c core/units.c core/json_writer.c core/cli.c core/text_escape.c core/log.c core/output_file.c \
+LIB_SRCS := $(addprefix src/,core/array.c core/intern.c core/units.c core/json_writer.c core/cli.c core/text_escape.c core/log.c core/output_file.c core/regular_file.c \
 	    proc/proc_status.c proc/smaps_rollup.c proc/cgroup_mem.c proc/cgroup_target.c proc/meminfo.c proc/container_cgroup.c proc/proc_maps.c \
 	    output/report.c output/oom_report.c output/cgroup_report.c output/container_json.c output/footprint_report.c \
 	    output/svg_chart.c \

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/array.h"
+#include "core/regular_file.h"
 
 #define MAX_BUILD_ID 64 /* libdwfl's own bound */
 
@@ -136,7 +137,7 @@ static int reopen(const struct lookup *l, char **debuginfo_file_name)
 		errno = ENOENT;
 		return -1;
 	}
-	fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular_file(l->path);
 	if (fd >= 0)
 		*debuginfo_file_name = strdup(l->path);
 	return fd;

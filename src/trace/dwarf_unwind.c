@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/array.h"
+#include "core/regular_file.h"
 #include "proc/proc_maps.h"
 #include "trace/debuginfo.h"
 #include "trace/symbolize.h" /* BUILD_ID_LEN */
@@ -40,8 +41,30 @@ struct unwinder {
 	struct stack_frames *out;
 };
 
+/* A module's file as libdwfl's own finder opens it, except that a path is
+ * opened here first, and only if it is a regular file: the traced process
+ * may have put a FIFO there, whose open() would block this thread. */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *module_name, Dwarf_Addr base,
+		    char **file_name, Elf **elfp)
+{
+	int fd;
+
+	if (module_name[0] == '/') {
+		fd = open_regular_file(module_name);
+		if (fd >= 0) {
+			*file_name = strdup(module_name);
+			return fd;
+		}
+		if (errno != ENOENT)
+			return -1;
+	}
+	/* gone from its path ("... (deleted)"): libdwfl reads it through
+	 * /proc/PID; and the vDSO */
+	return dwfl_linux_proc_find_elf(mod, userdata, module_name, base, file_name, elfp);
+}
+
 static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = dwfl_linux_proc_find_elf,
+	.find_elf = find_elf,
 	.find_debuginfo = debuginfo_find, /* .debug_frame where .eh_frame has none */
 	.debuginfo_path = &debuginfo_search_path,
 };

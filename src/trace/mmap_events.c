@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/array.h"
+#include "core/regular_file.h"
 
 #define MAX_IMAGES 4096
 #define MAX_IMAGE_MAPS 4096
@@ -157,9 +158,10 @@ static void on_mmap2(struct mmap_events *me, const struct mmap2_record *r, const
 	struct code_map m = { .start = r->addr, .end = r->addr + r->len, .pgoff = r->pgoff,
 			      .ino = r->ino, .maj = r->maj, .min = r->min };
 
-	/* only images seen from their exec on are complete */
+	/* only images seen from their exec on are complete; a path with a
+	 * newline would end its line of the maps text early (/proc escapes it) */
 	if (!im || r->header.misc & PERF_RECORD_MISC_MMAP_BUILD_ID || r->filename[0] != '/' ||
-	    !memchr(r->filename, 0, room))
+	    !memchr(r->filename, 0, room) || strchr(r->filename, '\n'))
 		return;
 	m.path = strdup(r->filename);
 	if (!m.path || !add_map(me, im, &m)) {
@@ -250,7 +252,7 @@ void mmap_events_drain(struct mmap_events *me)
  * today's linkers. 0 if the file cannot be read. */
 static uint64_t first_segment(const struct mmap_events *me, const struct code_map *m, uint64_t *first_pgoff)
 {
-	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular_file(m->path);
 	Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
 	uint64_t mask = ~((uint64_t)me->page - 1), low = 0;
 	GElf_Phdr ph, first = { 0 }, seg = { 0 };

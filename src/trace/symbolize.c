@@ -3,6 +3,7 @@
 #include "trace/symbolize.h"
 
 #include "core/array.h"
+#include "core/regular_file.h"
 #include "core/intern.h"
 #include "trace/debuginfo.h"
 
@@ -102,7 +103,7 @@ static struct sym_file *find_id(struct symbolizer *s, const unsigned char *id)
 /* The build id and PT_LOAD segments of an ELF file. Returns 0 or -1. */
 static int read_elf(struct sym_file *f)
 {
-	int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular_file(f->path);
 	const void *id;
 	size_t n = 0;
 	ssize_t len;
@@ -242,8 +243,11 @@ static int open_module(struct sym_file *f)
 	f->dwfl = dwfl_begin(&offline_callbacks);
 	if (f->dwfl) {
 		dwfl_report_begin(f->dwfl);
-		/* base 0, as laid out in the file: addresses are p_vaddr */
-		f->mod = dwfl_report_elf(f->dwfl, f->path, f->path, -1, 0, false);
+		/* base 0, as laid out in the file: addresses are p_vaddr; the
+		 * file opened here, not by libdwfl (never a FIFO put there) */
+		int fd = open_regular_file(f->path);
+
+		f->mod = fd < 0 ? NULL : dwfl_report_elf(f->dwfl, f->path, f->path, fd, 0, false);
 		dwfl_report_end(f->dwfl, NULL, NULL);
 	}
 	f->open_failed = !f->mod;
