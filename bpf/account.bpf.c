@@ -460,6 +460,7 @@ static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int m
 {
 	__u64 key = (__u64)mm;
 	struct mm_state *st;
+	bool exiting;
 	__s64 delta;
 	int users;
 
@@ -479,7 +480,14 @@ static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int m
 			st->proc_view[m] = st->cur[m];
 		st->proc_view_frozen = 1;
 	}
+	/* stamped before the change reaches the tree's peak: a peak it makes
+	 * lies in the exit's window */
+	exiting = member != RSS_SWAP && owner_has_exited(mm, st->tgid, trusted);
+	if (exiting && !st->exit_growth_ns)
+		st->exit_growth_ns = bpf_ktime_get_ns();
 	delta = apply_member(st, member, read_member(mm, st, member, trusted));
+	if (exiting && delta > 0)
+		st->exit_growth += delta;
 	charge_stack(ctx, mm, st, member, delta); /* before note_peak: see struct stack_count */
 	if (member != RSS_SWAP)
 		note_peak(st);

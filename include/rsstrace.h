@@ -107,10 +107,16 @@ struct mm_state {
 	__u32 proc_view_frozen;
 	__u32 uid;		/* the owner's real uid when the mm began */
 	__u32 peak_seq;		/* times peak_rss rose (--stacks: what was at the peak) */
-	__u32 pad2;
+	/* FILE+ANON+SHMEM pages faulted in while the owner exited: after its
+	 * last thread was counted out in do_exit() (the exit path's own faults:
+	 * mm_release()'s robust-futex and child-tid accesses); and the time of
+	 * the first change in that window (0: none). Code run by exit() in user
+	 * space (atexit handlers, destructors) comes before and is not counted. */
+	__u32 exit_growth;
 	/* kernfs id of the owner's cgroup when the mm began (rsstrace serve):
 	 * its v1 memory cgroup where memory is on v1, else its v2 cgroup */
 	__u64 cgroup_id;
+	__u64 exit_growth_ns;
 	struct mm_cpus cpus;
 };
 

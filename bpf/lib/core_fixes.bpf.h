@@ -92,6 +92,28 @@ static __noinline bool task_in_execve(struct task_struct *t)
 	return BPF_CORE_READ_BITFIELD_PROBED(te, in_execve);
 }
 
+/*
+ * The owner's exit has passed the point of no return: its last thread is in
+ * do_exit() and was counted out of signal->live (on every kernel before
+ * exit_mm(), and after the per-task RSS cache fold of up to 6.1, which
+ * carries faults made before the exit). The hot path reads only the flags
+ * (directly where the program is typed, 5.11+).
+ */
+static __always_inline bool owner_has_exited(struct mm_struct *mm, __u32 owner_tgid, bool trusted)
+{
+	struct task_struct *t;
+
+	if (trusted && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)) {
+		if (!(bpf_get_current_task_btf()->flags & PF_EXITING))
+			return false;
+	} else if (!(BPF_CORE_READ(current_task(), flags) & PF_EXITING)) {
+		return false;
+	}
+	t = current_task();
+	return BPF_CORE_READ(t, mm) == mm && BPF_CORE_READ(t, tgid) == owner_tgid &&
+	       BPF_CORE_READ(t, signal, live.counter) == 0;
+}
+
 static __always_inline bool owner_is_ending(struct mm_struct *mm, __u32 owner_tgid)
 {
 	struct task_struct *t = current_task();

@@ -34,6 +34,9 @@ void report_free(struct report *r)
 {
 	free(r->rows);
 	free(r->pending);
+	free(r->windows);
+	r->windows = NULL;
+	r->nwindows = 0;
 	r->rows = r->pending = NULL;
 	r->nrows = r->npending = 0;
 }
@@ -62,11 +65,39 @@ static void keep_row(struct report *r, const struct mm_state *st)
 		r->rows[min] = *st;
 }
 
+/* Rows that grew while exiting are few (the kernel's exit path seldom
+ * faults): each is kept, for the summary's check of the tree peak. */
+static void note_exit_growth(struct report *r, const struct mm_state *st)
+{
+	if (!st->exit_growth)
+		return;
+	r->exit_growth_pages += st->exit_growth;
+	r->exit_growers++;
+	if (!array_grow((void **)&r->windows, &r->windows_cap, r->nwindows, sizeof(*r->windows))) {
+		r->oom = true;
+		return;
+	}
+	r->windows[r->nwindows++] = (struct exit_window){
+		.tgid = st->tgid, .from_ns = st->exit_growth_ns, .to_ns = st->end_ns, .pages = st->exit_growth
+	};
+}
+
+/* The process that was growing while it exited when the tree peaked (its
+ * exit growth made the peak, or came before it in its exit), or NULL. */
+static const struct exit_window *peak_in_exit(const struct report *r, uint64_t peak_ns)
+{
+	for (size_t i = 0; i < r->nwindows; i++)
+		if (r->windows[i].from_ns <= peak_ns && peak_ns <= r->windows[i].to_ns)
+			return &r->windows[i];
+	return NULL;
+}
+
 /* A row is complete: count it, then print it (JSON) or keep it (text). */
 static void finish_row(struct report *r, const struct mm_state *st)
 {
 	r->total_rows++;
 	r->sum_hwm_pages += vm_hwm_pages(st);
+	note_exit_growth(r, st);
 	if (r->json)
 		print_row_json(r, st);
 	else
@@ -228,6 +259,7 @@ static void print_row_json(struct report *r, const struct mm_state *st)
 	json_uint(&j, "hwm_shmem_kb", rss_clamp(st->peak_part[RSS_SHMEM]) * kb);
 	json_uint(&j, "hwm_swap_kb", rss_clamp(st->peak_part[RSS_SWAP]) * kb);
 	json_uint(&j, "traced_peak_kb", st->peak_rss * kb);
+	json_uint(&j, "exit_growth_kb", st->exit_growth * kb);
 	json_bool(&j, "attached", st->seeded);
 	json_uint(&j, "rss_events", st->events);
 	print_causes_json(r, &j, &st->causes);
@@ -432,6 +464,23 @@ static void print_attach_text(struct report *r, const struct summary *s)
 				scopes[i].text);
 }
 
+/* Faults of the kernel's exit path (after the last thread was counted out
+ * of the process): said only when there were some. */
+static void print_exit_growth_text(const struct report *r, const struct tree_state *t)
+{
+	const struct exit_window *w = peak_in_exit(r, t->peak_ns);
+	char a[32], b[32];
+
+	if (!r->exit_growers)
+		return;
+	fprintf(r->out, "Grown in exit:   %s by %llu process%s after exiting began (JSON exit_growth_kb)\n",
+		fmt_kb(r->exit_growth_pages * r->page_kb, a, sizeof(a)), (unsigned long long)r->exit_growers,
+		r->exit_growers == 1 ? "" : "es");
+	if (w)
+		fprintf(r->out, "  the tree peak came while pid %u was exiting (it grew %s then)\n", w->tgid,
+			fmt_kb(w->pages * r->page_kb, b, sizeof(b)));
+}
+
 static void print_summary_json(struct report *r, const struct summary *s, size_t procs,
 			       uint64_t sum_hwm, bool over)
 {
@@ -456,6 +505,12 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	}
 	json_uint(&j, "address_spaces", r->total_rows);
 	json_uint(&j, "sum_vm_hwm_kb", sum_hwm * kb);
+	json_uint(&j, "exit_growth_kb", r->exit_growth_pages * kb);
+	json_uint(&j, "processes_grown_while_exiting", r->exit_growers);
+	if (peak_in_exit(r, t->peak_ns))
+		json_uint(&j, "tree_peak_while_exiting_pid", peak_in_exit(r, t->peak_ns)->tgid);
+	else
+		json_null(&j, "tree_peak_while_exiting_pid");
 	json_uint(&j, "lost_events",
 		  s->loss.ringbuf_full + s->loss.mms_full + s->loss.tasks_full + r->oom);
 	json_uint(&j, "lost_ringbuf", s->loss.ringbuf_full);
@@ -532,6 +587,7 @@ bool report_summary(struct report *r, const struct summary *s)
 		fprintf(r->out, "Sum of VmHWM:    %s (each process's own peak, not at one moment)\n",
 			fmt_kb(sum_hwm * kb, b, sizeof(b)));
 	}
+	print_exit_growth_text(r, t);
 	print_table(r, s);
 	if (r->avail.shown)
 		print_causes_table(r, s);

@@ -36,6 +36,13 @@ struct cause_avail {
  * keeps the `keep` largest for its table; totals are kept as running sums.
  * So the tracer's memory does not grow with the number of processes.
  */
+/* When a process grew while exiting: from its first such fault to its
+ * teardown (is the tree peak in it?). */
+struct exit_window {
+	uint32_t tgid;
+	uint64_t from_ns, to_ns, pages;
+};
+
 struct report {
 	FILE *out;
 	bool json;
@@ -54,6 +61,10 @@ struct report {
 	struct oom_note kills[MAX_OOM_NOTES]; /* the first OOM kills (text summary) */
 	uint64_t nkills;
 	struct cause_avail avail;
+	/* rows that grew while their process exited (mm_state.exit_growth) */
+	uint64_t exit_growth_pages, exit_growers;
+	struct exit_window *windows;
+	size_t nwindows, windows_cap;
 };
 
 #define MAX_HOOKS 32

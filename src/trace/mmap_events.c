@@ -41,9 +41,18 @@ struct image {
 	char *text; /* the maps text made of v (cached until v changes) */
 };
 
+/* A record read, waiting for the others of the same read: each CPU has its
+ * buffer, and an exec's records can be on two CPUs (it migrated). */
+struct pending {
+	uint64_t time, seq;
+	struct perf_event_header *h; /* a copy */
+};
+
 struct mmap_events {
 	struct perf_buffer *pb;
 	int map_fd;
+	struct pending *pending;
+	size_t npending, pending_cap;
 	struct image *imgs;
 	size_t n, cap;
 	uint64_t clock, lost;
@@ -170,30 +179,58 @@ static void on_mmap2(struct mmap_events *me, const struct mmap2_record *r, const
 	}
 }
 
-static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_header *h)
+static void handle_record(struct mmap_events *me, const struct perf_event_header *h)
 {
-	struct mmap_events *me = ctx;
 	const struct sample_id *sid = (const void *)((const char *)h + h->size - sizeof(*sid));
 
 	if (h->type == PERF_RECORD_LOST && h->size >= sizeof(struct lost_record)) {
 		me->lost += ((const struct lost_record *)h)->lost;
-		return LIBBPF_PERF_EVENT_CONT;
-	}
-	if (h->type == PERF_RECORD_EXIT && h->size >= sizeof(struct exit_record) + sizeof(*sid)) {
+	} else if (h->type == PERF_RECORD_EXIT && h->size >= sizeof(struct exit_record) + sizeof(*sid)) {
 		const struct exit_record *r = (const void *)h;
 		struct image *im = r->pid == r->tid ? find_image(me, r->pid, r->time) : NULL;
 
 		if (im)
 			im->exit_ns = r->time;
+	} else if (h->type == PERF_RECORD_MMAP2 && h->size >= sizeof(struct mmap2_record) + sizeof(*sid) + 1) {
+		on_mmap2(me, (const void *)h, sid);
+	} else if (h->type == PERF_RECORD_COMM && h->misc & PERF_RECORD_MISC_COMM_EXEC &&
+		   h->size >= sizeof(struct comm_record) + sizeof(*sid) &&
+		   !new_image(me, ((const struct comm_record *)h)->pid, sid->time)) {
+		me->lost++;
+	}
+}
+
+/* Kept (copied: it may lie in the ring) until the whole read is sorted. */
+static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_header *h)
+{
+	struct mmap_events *me = ctx;
+	const struct sample_id *sid = (const void *)((const char *)h + h->size - sizeof(*sid));
+	struct pending *p;
+
+	if (h->size < sizeof(*h) + sizeof(*sid) ||
+	    !array_grow((void **)&me->pending, &me->pending_cap, me->npending, sizeof(*me->pending))) {
+		me->lost++;
 		return LIBBPF_PERF_EVENT_CONT;
 	}
-	if (h->type == PERF_RECORD_MMAP2 && h->size >= sizeof(struct mmap2_record) + sizeof(*sid) + 1)
-		on_mmap2(me, (const void *)h, sid);
-	else if (h->type == PERF_RECORD_COMM && h->misc & PERF_RECORD_MISC_COMM_EXEC &&
-		 h->size >= sizeof(struct comm_record) + sizeof(*sid) &&
-		 !new_image(me, ((const struct comm_record *)h)->pid, sid->time))
+	p = &me->pending[me->npending];
+	p->h = malloc(h->size);
+	if (!p->h) {
 		me->lost++;
+		return LIBBPF_PERF_EVENT_CONT;
+	}
+	memcpy(p->h, h, h->size);
+	p->time = sid->time;
+	p->seq = me->npending++;
 	return LIBBPF_PERF_EVENT_CONT;
+}
+
+static int by_time(const void *pa, const void *pb)
+{
+	const struct pending *a = pa, *b = pb;
+
+	if (a->time != b->time)
+		return a->time < b->time ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 struct mmap_events *mmap_events_open(void)
@@ -243,6 +280,14 @@ struct mmap_events *mmap_events_open(void)
 void mmap_events_drain(struct mmap_events *me)
 {
 	perf_buffer__consume(me->pb);
+	/* in time order: an exec's image begins before its mappings come */
+	qsort(me->pending, me->npending, sizeof(*me->pending), by_time);
+	for (size_t i = 0; i < me->npending; i++) {
+		handle_record(me, me->pending[i].h);
+		free(me->pending[i].h);
+	}
+	me->npending = 0;
+	array_fit((void **)&me->pending, &me->pending_cap, 0, sizeof(*me->pending));
 }
 
 /* The address of the file's first segment, given that the file's offset
@@ -364,6 +409,9 @@ void mmap_events_free(struct mmap_events *me)
 		return;
 	perf_buffer__free(me->pb);
 	close(me->map_fd);
+	for (size_t i = 0; i < me->npending; i++)
+		free(me->pending[i].h);
+	free(me->pending);
 	for (size_t i = 0; i < me->n; i++)
 		image_free(&me->imgs[i]);
 	free(me->imgs);
