@@ -485,6 +485,7 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 			       uint64_t sum_hwm, bool over)
 {
 	const struct tree_state *t = &s->tree;
+	const struct exit_window *exiting = peak_in_exit(r, t->peak_ns);
 	uint64_t kb = r->page_kb;
 	struct json_obj j;
 
@@ -507,8 +508,8 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	json_uint(&j, "sum_vm_hwm_kb", sum_hwm * kb);
 	json_uint(&j, "exit_growth_kb", r->exit_growth_pages * kb);
 	json_uint(&j, "processes_grown_while_exiting", r->exit_growers);
-	if (peak_in_exit(r, t->peak_ns))
-		json_uint(&j, "tree_peak_while_exiting_pid", peak_in_exit(r, t->peak_ns)->tgid);
+	if (exiting)
+		json_uint(&j, "tree_peak_while_exiting_pid", exiting->tgid);
 	else
 		json_null(&j, "tree_peak_while_exiting_pid");
 	json_uint(&j, "lost_events",
