@@ -174,20 +174,26 @@ static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, b
 #define LOCK_SPINS 16
 
 /*
- * The reads that walk every possible CPU are global functions, defined in
- * bpf/account.bpf.c (the object that already links the bpf_rdonly_cast
- * kfunc: Debian's libbpf 1.1 fails to link one referenced from two objects):
- * the verifier checks a global function once, where it checks a static one
- * at every call, walking each iteration of its loops; inline at each call,
- * they passed its limits at 1,024 possible CPUs ("BPF program is too
- * large"). 5.10 takes no pointer argument in a global function, and has no
- * per-CPU counters: stubs there.
+ * The sums are global functions, defined in bpf/account.bpf.c (the object
+ * that already links the bpf_rdonly_cast kfunc: Debian's libbpf 1.1 fails to
+ * link one referenced from two objects): the verifier checks a global
+ * function once, where it checks a static one at every call, walking each
+ * iteration of its loops. Inline at each call, the walks over every possible
+ * CPU passed its limits at 1,024 possible CPUs ("BPF program is too large"),
+ * and the retries around the joined CPUs' loop, inlined in each member's read,
+ * made rss_stat_btf take 3,976 ms to verify in a 6.12 guest and 230 ms on
+ * this machine's 6.18, at every start (41 ms and 4.5 ms as global functions,
+ * strace -T of BPF_PROG_LOAD). 5.10 takes no pointer argument in a
+ * global function, and has no per-CPU counters: stubs there.
  */
 #ifndef RSS_NO_FETCH_ATOMICS
-/* The exact value of the percpu_counter at fbc, every possible CPU read;
- * _cast: through bpf_rdonly_cast (tp_btf and iterator programs only). */
+/* The exact value of the percpu_counter at fbc: every possible CPU read
+ * (_all), or the CPUs joined to c (_joined); _cast: through bpf_rdonly_cast
+ * (tp_btf and iterator programs only). */
 __noinline __s64 percpu_sum_all(__u64 fbc);
 __noinline __s64 percpu_sum_all_cast(__u64 fbc);
+__noinline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c);
+__noinline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c);
 /* Every possible CPU on which one of the counters of an mm, whose rss_stat[]
  * is at that address, holds a delta joins c. (The caller resolves the field:
  * a global function is checked on every kernel, and mm->rss_stat is not an
@@ -197,67 +203,35 @@ __noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c);
 /* Never called: kernels without fetch-atomics (before 5.12) have no per-CPU counters. */
 static __always_inline __s64 percpu_sum_all(__u64 fbc) { return 0; }
 static __always_inline __s64 percpu_sum_all_cast(__u64 fbc) { return 0; }
+static __always_inline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c) { return 0; }
+static __always_inline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c) { return 0; }
 static __always_inline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c) { return 0; }
 #endif
 
-/* The exact value of fbc from the deltas of the CPUs in cpus; cast: from a
- * tp_btf program (fbc trusted, fields loaded directly, kfuncs allowed). */
-static __always_inline __s64 sum_exact(struct percpu_counter *fbc, struct mm_cpus *cpus, bool cast)
+/*
+ * 6.2+: the exact value of mm's member-th percpu_counter from the deltas of
+ * the CPUs in cpus, or of every possible CPU (cpus NULL, or more CPUs than its
+ * list holds). cast: mm came from tp_btf, whose programs may call
+ * bpf_rdonly_cast (plain fault-safe loads instead of a helper call each).
+ * Not inlined: see atomic_counter().
+ */
+static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, struct mm_cpus *cpus, bool cast)
 {
-	__s32 *counters = cast ? fbc->counters : BPF_CORE_READ(fbc, counters);
-	__s64 before, after = 0, sum = 0;
-	__s32 lock;
+	__u64 fbc;
 
-	if (!cpu_off_ready) {
-		__sync_fetch_and_add(&approx_reads, 1);
-		return cast ? fbc->count : BPF_CORE_READ(fbc, count);
-	}
-	if (!cpus || *(volatile __u32 *)&cpus->nr > RSS_MM_CPUS)
-		return cast && HAVE_RDONLY_CAST ? percpu_sum_all_cast(as_number(fbc)) : percpu_sum_all(as_number(fbc));
-	for (int try = 0; try < SUM_TRIES; try++) {
-		for (int spin = 0; spin < LOCK_SPINS; spin++) {
-			barrier();
-			if (!(cast ? fbc->lock.raw_lock.val.counter : BPF_CORE_READ(fbc, lock.raw_lock.val.counter)))
-				break;
-		}
-		barrier();
-		before = cast ? fbc->count : BPF_CORE_READ(fbc, count);
-		barrier();
-		lock = cast ? fbc->lock.raw_lock.val.counter : BPF_CORE_READ(fbc, lock.raw_lock.val.counter);
-		barrier();
-		sum = before + joined_deltas(counters, cpus, cast);
-		barrier();
-		after = cast ? fbc->count : BPF_CORE_READ(fbc, count);
-		if (!lock && before == after)
-			break;
-	}
-	return sum;
-}
-
-/* 6.2+: the member-th percpu_counter (see atomic_counter() for why not inlined). */
-static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, struct mm_cpus *cpus)
-{
 	if (!mm)
 		return 0;
-	return sum_exact((void *)mm + bpf_core_field_offset(mm->rss_stat) +
-				 (member & 3) * bpf_core_type_size(struct percpu_counter),
-			 cpus, false);
-}
-
-/*
- * The same from a tp_btf program, whose mm pointer the verifier trusts: the
- * fields are read with plain loads (a fault-safe load each) instead of helper
- * calls, which is most of the cost per event. A variable index into the
- * counter array is not allowed there: one constant path per member.
- */
-static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member, struct mm_cpus *cpus)
-{
-	switch (member) {
-	case 0: return sum_exact(&mm->rss_stat[0], cpus, true);
-	case 1: return sum_exact(&mm->rss_stat[1], cpus, true);
-	case 2: return sum_exact(&mm->rss_stat[2], cpus, true);
-	default: return sum_exact(&mm->rss_stat[3], cpus, true);
+	/* a number: no arithmetic on a trusted pointer (see as_number()) */
+	fbc = as_number(mm) + bpf_core_field_offset(mm->rss_stat) +
+	      (member & 3) * bpf_core_type_size(struct percpu_counter);
+	if (!cpu_off_ready) {
+		__sync_fetch_and_add(&approx_reads, 1);
+		return BPF_CORE_READ((struct percpu_counter *)fbc, count);
 	}
+	cast = cast && HAVE_RDONLY_CAST;
+	if (!cpus || *(volatile __u32 *)&cpus->nr > RSS_MM_CPUS)
+		return cast ? percpu_sum_all_cast(fbc) : percpu_sum_all(fbc);
+	return cast ? percpu_sum_joined_cast(fbc, cpus) : percpu_sum_joined(fbc, cpus);
 }
 
 /* The counter /proc/PID/status shows for this member, in pages, raw: /proc
@@ -267,7 +241,7 @@ static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
 {
 	if (rss_counters_are_atomic()) /* up to 6.1: one atomic_long_t, exact */
 		return atomic_counter(mm, member);
-	return percpu_counter_of(mm, member, NULL);
+	return percpu_counter_of(mm, member, NULL, false);
 }
 
 /* The same for a tracked mm: reads the CPUs it ran on (cpus); trusted: mm
@@ -277,7 +251,7 @@ static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member
 {
 	if (rss_counters_are_atomic())
 		return atomic_counter(mm, member);
-	return trusted ? percpu_counter_btf(mm, member, cpus) : percpu_counter_of(mm, member, cpus);
+	return percpu_counter_of(mm, member, cpus, trusted);
 }
 
 /* 6.2+ (see atomic_counter() for why not inlined). */
