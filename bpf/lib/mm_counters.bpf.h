@@ -169,7 +169,8 @@ static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, b
  * classic tracepoint on (the tests' ground truth), the other CPU takes it for
  * every event, and three tries back to back all saw it held often enough for
  * a fold to slip through (a CI host run: peak 744 kB for the kernel's 628).
- * So each try first waits, boundedly, for the lock to be free.
+ * So each try of the retrying read (after sum_joined_once(), which does not
+ * wait) first waits, boundedly, for the lock to be free.
  */
 #define LOCK_SPINS 16
 
@@ -180,10 +181,11 @@ static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, b
  * function once, where it checks a static one at every call, walking each
  * iteration of its loops. Inline at each call, the walks over every possible
  * CPU passed its limits at 1,024 possible CPUs ("BPF program is too large"),
- * and the retries around the joined CPUs' loop, inlined in each member's read,
- * made rss_stat_btf take 3,976 ms to verify in a 6.12 guest and 230 ms on
- * this machine's 6.18, at every start (41 ms and 4.5 ms as global functions,
- * strace -T of BPF_PROG_LOAD). 5.10 takes no pointer argument in a
+ * and the retries (SUM_TRIES x LOCK_SPINS around the joined CPUs' loop),
+ * inlined in each member's read, made rss_stat_btf take 3,976 ms to verify
+ * in a 6.12 guest and 230 ms on this machine's 6.18, at every start; with
+ * only the first try inline (sum_joined_once()), 479 ms and 47 ms (strace -T
+ * of BPF_PROG_LOAD). 5.10 takes no pointer argument in a
  * global function, and has no per-CPU counters: stubs there.
  */
 #ifndef RSS_NO_FETCH_ATOMICS
@@ -209,29 +211,74 @@ static __always_inline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c
 #endif
 
 /*
- * 6.2+: the exact value of mm's member-th percpu_counter from the deltas of
- * the CPUs in cpus, or of every possible CPU (cpus NULL, or more CPUs than its
- * list holds). cast: mm came from tp_btf, whose programs may call
- * bpf_rdonly_cast (plain fault-safe loads instead of a helper call each).
- * Not inlined: see atomic_counter().
+ * One try of the consistent reading (see SUM_TRIES) over the CPUs in cpus,
+ * inline: a call of the global function costs more per event (a 6.12
+ * guest's rss_stat program, bench/percpu.py --cpus 2 --clocks icount: 603
+ * guest instructions per run with every read through it, 506 with this try
+ * first, 524 with the whole retry loop inline). Only a try that saw the lock
+ * held or `count` move falls back to the retrying, lock-waiting global
+ * function. True if *sum is exact.
  */
-static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, struct mm_cpus *cpus, bool cast)
+static __always_inline bool sum_joined_once(struct percpu_counter *fbc, struct mm_cpus *cpus, bool cast,
+					    __s64 *sum)
 {
-	__u64 fbc;
+	__s32 *counters = cast ? fbc->counters : BPF_CORE_READ(fbc, counters);
+	__s64 before, after;
+	__s32 lock;
 
-	if (!mm)
-		return 0;
-	/* a number: no arithmetic on a trusted pointer (see as_number()) */
-	fbc = as_number(mm) + bpf_core_field_offset(mm->rss_stat) +
-	      (member & 3) * bpf_core_type_size(struct percpu_counter);
+	before = cast ? fbc->count : BPF_CORE_READ(fbc, count);
+	barrier();
+	lock = cast ? fbc->lock.raw_lock.val.counter : BPF_CORE_READ(fbc, lock.raw_lock.val.counter);
+	barrier();
+	*sum = before + joined_deltas(counters, cpus, cast);
+	barrier();
+	after = cast ? fbc->count : BPF_CORE_READ(fbc, count);
+	return !lock && before == after;
+}
+
+/* The exact value of fbc from the deltas of the CPUs in cpus, or of every
+ * possible CPU (cpus NULL, or more CPUs than its list holds); cast: from a
+ * tp_btf program (fbc trusted, fields loaded directly, kfuncs allowed). */
+static __always_inline __s64 sum_exact(struct percpu_counter *fbc, struct mm_cpus *cpus, bool cast)
+{
+	__s64 sum;
+
+	cast = cast && HAVE_RDONLY_CAST;
 	if (!cpu_off_ready) {
 		__sync_fetch_and_add(&approx_reads, 1);
-		return BPF_CORE_READ((struct percpu_counter *)fbc, count);
+		return cast ? fbc->count : BPF_CORE_READ(fbc, count);
 	}
-	cast = cast && HAVE_RDONLY_CAST;
 	if (!cpus || *(volatile __u32 *)&cpus->nr > RSS_MM_CPUS)
-		return cast ? percpu_sum_all_cast(fbc) : percpu_sum_all(fbc);
-	return cast ? percpu_sum_joined_cast(fbc, cpus) : percpu_sum_joined(fbc, cpus);
+		return cast ? percpu_sum_all_cast(as_number(fbc)) : percpu_sum_all(as_number(fbc));
+	if (sum_joined_once(fbc, cpus, cast, &sum))
+		return sum;
+	return cast ? percpu_sum_joined_cast(as_number(fbc), cpus) : percpu_sum_joined(as_number(fbc), cpus);
+}
+
+/* 6.2+: the member-th percpu_counter (see atomic_counter() for why not inlined). */
+static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, struct mm_cpus *cpus)
+{
+	if (!mm)
+		return 0;
+	return sum_exact((void *)mm + bpf_core_field_offset(mm->rss_stat) +
+				 (member & 3) * bpf_core_type_size(struct percpu_counter),
+			 cpus, false);
+}
+
+/*
+ * The same from a tp_btf program, whose mm pointer the verifier trusts: the
+ * fields are read with plain loads (a fault-safe load each) instead of helper
+ * calls, which is most of the cost per event. A variable index into the
+ * counter array is not allowed there: one constant path per member.
+ */
+static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member, struct mm_cpus *cpus)
+{
+	switch (member) {
+	case 0: return sum_exact(&mm->rss_stat[0], cpus, true);
+	case 1: return sum_exact(&mm->rss_stat[1], cpus, true);
+	case 2: return sum_exact(&mm->rss_stat[2], cpus, true);
+	default: return sum_exact(&mm->rss_stat[3], cpus, true);
+	}
 }
 
 /* The counter /proc/PID/status shows for this member, in pages, raw: /proc
@@ -241,7 +288,7 @@ static __always_inline __s64 mm_counter_exact(struct mm_struct *mm, int member)
 {
 	if (rss_counters_are_atomic()) /* up to 6.1: one atomic_long_t, exact */
 		return atomic_counter(mm, member);
-	return percpu_counter_of(mm, member, NULL, false);
+	return percpu_counter_of(mm, member, NULL);
 }
 
 /* The same for a tracked mm: reads the CPUs it ran on (cpus); trusted: mm
@@ -251,7 +298,7 @@ static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member
 {
 	if (rss_counters_are_atomic())
 		return atomic_counter(mm, member);
-	return percpu_counter_of(mm, member, cpus, trusted);
+	return trusted ? percpu_counter_btf(mm, member, cpus) : percpu_counter_of(mm, member, cpus);
 }
 
 /* 6.2+ (see atomic_counter() for why not inlined). */
