@@ -373,13 +373,15 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 		account(st, m, st->cur[m]);
 }
 
-/* ---- reads of every possible CPU: global functions, see lib/mm_counters.bpf.h */
+/* ---- exact sums of per-CPU counters: global functions, see lib/mm_counters.bpf.h */
 #ifndef RSS_NO_FETCH_ATOMICS
 
-/* One consistent reading, as sum_exact(); fbc is any kernel address. */
-#define SUM_ALL(fbc, read_count, read_lock, read_counters, read_delta)                                        \
+/* One consistent reading (see SUM_TRIES): `count` plus sum_deltas, an
+ * expression of the deltas of some CPUs. Its `counters` pointer is read once,
+ * before the tries: read in each try (p->counters), percpu_sum_all_cast() no
+ * longer verified at 1,024 possible CPUs (1,000,001 instructions processed). */
+#define SUM_CONSISTENT(read_count, read_lock, sum_deltas)                                                  \
 	({                                                                                                   \
-		__s32 *counters = (__s32 *)read_counters;                                                   \
 		__s64 before, after, sum = 0;                                                                \
 		for (int try = 0; try < SUM_TRIES; try++) {                                                  \
 			__s32 lock;                                                                          \
@@ -393,12 +395,7 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 			barrier();                                                                           \
 			lock = read_lock;                                                                    \
 			barrier();                                                                           \
-			sum = before;                                                                        \
-			for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {                                         \
-				if (cpu >= nr_cpus)                                                          \
-					break;                                                               \
-				sum += read_delta((void *)counters + cpu_off[cpu & (MAX_CPUS - 1)]);        \
-			}                                                                                    \
+			sum = before + (sum_deltas);                                                         \
 			barrier();                                                                           \
 			after = read_count;                                                                  \
 			if (!lock && before == after)                                                        \
@@ -407,24 +404,66 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 		sum;                                                                                         \
 	})
 
+/* The deltas of every possible CPU. */
+static __always_inline __s64 all_deltas(__s32 *counters, bool cast)
+{
+	__s64 sum = 0;
+
+	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
+		if (cpu >= nr_cpus)
+			break;
+		sum += cpu_delta(counters, cpu, cast);
+	}
+	return sum;
+}
+
+#define SUM_READ(p, deltas)                                                                                  \
+	SUM_CONSISTENT(BPF_CORE_READ(p, count), BPF_CORE_READ(p, lock.raw_lock.val.counter), deltas)
+#define SUM_CAST(p, deltas) SUM_CONSISTENT(p->count, p->lock.raw_lock.val.counter, deltas)
+
 __noinline __s64 percpu_sum_all(__u64 fbc)
 {
 	struct percpu_counter *p = (void *)fbc;
+	__s32 *counters = BPF_CORE_READ(p, counters);
 
-	return SUM_ALL(p, BPF_CORE_READ(p, count), BPF_CORE_READ(p, lock.raw_lock.val.counter),
-		       BPF_CORE_READ(p, counters), read_s32);
+	return SUM_READ(p, all_deltas(counters, false));
+}
+
+__noinline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c)
+{
+	struct percpu_counter *p = (void *)fbc;
+	__s32 *counters = BPF_CORE_READ(p, counters);
+
+	if (!c)
+		return 0;
+	return SUM_READ(p, joined_deltas(counters, c, false));
+}
+
+#if HAVE_RDONLY_CAST
+/* The percpu_counter at fbc, read with plain fault-safe loads. */
+static __always_inline struct percpu_counter *cast_counter(__u64 fbc)
+{
+	return bpf_rdonly_cast((void *)fbc, bpf_core_type_id_kernel(struct percpu_counter));
 }
 
 __noinline __s64 percpu_sum_all_cast(__u64 fbc)
 {
-#if HAVE_RDONLY_CAST
-	struct percpu_counter *p = bpf_rdonly_cast((void *)fbc, bpf_core_type_id_kernel(struct percpu_counter));
+	struct percpu_counter *p = cast_counter(fbc);
+	__s32 *counters = p->counters;
 
-	return SUM_ALL(p, p->count, p->lock.raw_lock.val.counter, p->counters, read_s32_cast);
-#else
-	return percpu_sum_all(fbc);
-#endif
+	return SUM_CAST(p, all_deltas(counters, true));
 }
+
+__noinline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c)
+{
+	struct percpu_counter *p = cast_counter(fbc);
+	__s32 *counters = p->counters;
+
+	if (!c)
+		return 0;
+	return SUM_CAST(p, joined_deltas(counters, c, true));
+}
+#endif
 
 __noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c)
 {
@@ -440,8 +479,8 @@ __noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c)
 
 		if (cpu >= nr_cpus)
 			break;
-		if (read_s32((void *)ctr[0] + off) | read_s32((void *)ctr[1] + off) |
-		    read_s32((void *)ctr[2] + off) | read_s32((void *)ctr[3] + off))
+		if (delta_at(ctr[0], off, false) | delta_at(ctr[1], off, false) | delta_at(ctr[2], off, false) |
+		    delta_at(ctr[3], off, false))
 			cpu_join(c, cpu);
 	}
 	return 0;

@@ -169,25 +169,33 @@ static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, b
  * classic tracepoint on (the tests' ground truth), the other CPU takes it for
  * every event, and three tries back to back all saw it held often enough for
  * a fold to slip through (a CI host run: peak 744 kB for the kernel's 628).
- * So each try first waits, boundedly, for the lock to be free.
+ * So each try of the retrying read (after sum_joined_once(), which does not
+ * wait) first waits, boundedly, for the lock to be free.
  */
 #define LOCK_SPINS 16
 
 /*
- * The reads that walk every possible CPU are global functions, defined in
- * bpf/account.bpf.c (the object that already links the bpf_rdonly_cast
- * kfunc: Debian's libbpf 1.1 fails to link one referenced from two objects):
- * the verifier checks a global function once, where it checks a static one
- * at every call, walking each iteration of its loops; inline at each call,
- * they passed its limits at 1,024 possible CPUs ("BPF program is too
- * large"). 5.10 takes no pointer argument in a global function, and has no
- * per-CPU counters: stubs there.
+ * The sums are global functions, defined in bpf/account.bpf.c (the object
+ * that already links the bpf_rdonly_cast kfunc: Debian's libbpf 1.1 fails to
+ * link one referenced from two objects): the verifier checks a global
+ * function once, where it checks a static one at every call, walking each
+ * iteration of its loops. Inline at each call, the walks over every possible
+ * CPU passed its limits at 1,024 possible CPUs ("BPF program is too large"),
+ * and the retries (SUM_TRIES x LOCK_SPINS around the joined CPUs' loop),
+ * inlined in each member's read, made rss_stat_btf take 3,976 ms to verify
+ * in a 6.12 guest and 230 ms on this machine's 6.18, at every start; with
+ * only the first try inline (sum_joined_once()), 479 ms and 47 ms (strace -T
+ * of BPF_PROG_LOAD). 5.10 takes no pointer argument in a
+ * global function, and has no per-CPU counters: stubs there.
  */
 #ifndef RSS_NO_FETCH_ATOMICS
-/* The exact value of the percpu_counter at fbc, every possible CPU read;
- * _cast: through bpf_rdonly_cast (tp_btf and iterator programs only). */
+/* The exact value of the percpu_counter at fbc: every possible CPU read
+ * (_all), or the CPUs joined to c (_joined); _cast: through bpf_rdonly_cast
+ * (tp_btf and iterator programs only). */
 __noinline __s64 percpu_sum_all(__u64 fbc);
 __noinline __s64 percpu_sum_all_cast(__u64 fbc);
+__noinline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c);
+__noinline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c);
 /* Every possible CPU on which one of the counters of an mm, whose rss_stat[]
  * is at that address, holds a delta joins c. (The caller resolves the field:
  * a global function is checked on every kernel, and mm->rss_stat is not an
@@ -197,41 +205,54 @@ __noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c);
 /* Never called: kernels without fetch-atomics (before 5.12) have no per-CPU counters. */
 static __always_inline __s64 percpu_sum_all(__u64 fbc) { return 0; }
 static __always_inline __s64 percpu_sum_all_cast(__u64 fbc) { return 0; }
+static __always_inline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c) { return 0; }
+static __always_inline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c) { return 0; }
 static __always_inline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c) { return 0; }
 #endif
 
-/* The exact value of fbc from the deltas of the CPUs in cpus; cast: from a
+/*
+ * One try of the consistent reading (see SUM_TRIES) over the CPUs in cpus,
+ * inline: a call of the global function costs more per event (a 6.12
+ * guest's rss_stat program, bench/percpu.py --cpus 2 --clocks icount: 603
+ * guest instructions per run with every read through it, 506 with this try
+ * first, 524 with the whole retry loop inline). Only a try that saw the lock
+ * held or `count` move falls back to the retrying, lock-waiting global
+ * function. True if *sum is exact.
+ */
+static __always_inline bool sum_joined_once(struct percpu_counter *fbc, struct mm_cpus *cpus, bool cast,
+					    __s64 *sum)
+{
+	__s32 *counters = cast ? fbc->counters : BPF_CORE_READ(fbc, counters);
+	__s64 before, after;
+	__s32 lock;
+
+	before = cast ? fbc->count : BPF_CORE_READ(fbc, count);
+	barrier();
+	lock = cast ? fbc->lock.raw_lock.val.counter : BPF_CORE_READ(fbc, lock.raw_lock.val.counter);
+	barrier();
+	*sum = before + joined_deltas(counters, cpus, cast);
+	barrier();
+	after = cast ? fbc->count : BPF_CORE_READ(fbc, count);
+	return !lock && before == after;
+}
+
+/* The exact value of fbc from the deltas of the CPUs in cpus, or of every
+ * possible CPU (cpus NULL, or more CPUs than its list holds); cast: from a
  * tp_btf program (fbc trusted, fields loaded directly, kfuncs allowed). */
 static __always_inline __s64 sum_exact(struct percpu_counter *fbc, struct mm_cpus *cpus, bool cast)
 {
-	__s32 *counters = cast ? fbc->counters : BPF_CORE_READ(fbc, counters);
-	__s64 before, after = 0, sum = 0;
-	__s32 lock;
+	__s64 sum;
 
+	cast = cast && HAVE_RDONLY_CAST;
 	if (!cpu_off_ready) {
 		__sync_fetch_and_add(&approx_reads, 1);
 		return cast ? fbc->count : BPF_CORE_READ(fbc, count);
 	}
 	if (!cpus || *(volatile __u32 *)&cpus->nr > RSS_MM_CPUS)
-		return cast && HAVE_RDONLY_CAST ? percpu_sum_all_cast(as_number(fbc)) : percpu_sum_all(as_number(fbc));
-	for (int try = 0; try < SUM_TRIES; try++) {
-		for (int spin = 0; spin < LOCK_SPINS; spin++) {
-			barrier();
-			if (!(cast ? fbc->lock.raw_lock.val.counter : BPF_CORE_READ(fbc, lock.raw_lock.val.counter)))
-				break;
-		}
-		barrier();
-		before = cast ? fbc->count : BPF_CORE_READ(fbc, count);
-		barrier();
-		lock = cast ? fbc->lock.raw_lock.val.counter : BPF_CORE_READ(fbc, lock.raw_lock.val.counter);
-		barrier();
-		sum = before + joined_deltas(counters, cpus, cast);
-		barrier();
-		after = cast ? fbc->count : BPF_CORE_READ(fbc, count);
-		if (!lock && before == after)
-			break;
-	}
-	return sum;
+		return cast ? percpu_sum_all_cast(as_number(fbc)) : percpu_sum_all(as_number(fbc));
+	if (sum_joined_once(fbc, cpus, cast, &sum))
+		return sum;
+	return cast ? percpu_sum_joined_cast(as_number(fbc), cpus) : percpu_sum_joined(as_number(fbc), cpus);
 }
 
 /* 6.2+: the member-th percpu_counter (see atomic_counter() for why not inlined). */
