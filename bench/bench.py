@@ -158,9 +158,15 @@ class Bpftrace:
         wait_for(self.p.stdout, "Attaching")
 
     def off(self):
-        self.p.send_signal(signal.SIGINT)
-        out, _ = self.p.communicate(timeout=60)
-        return out
+        # bpftrace 0.17 can lose a signal that comes outside its epoll_wait()
+        # (tests/harness.py's stop_bpftrace() says how): ask again each second
+        for _ in range(60):
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                return self.p.communicate(timeout=1)[0]
+            except subprocess.TimeoutExpired:
+                pass
+        raise RuntimeError("bpftrace did not exit within 60 s of SIGTERM")
 
 
 class Poller:

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 import tempfile
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -283,6 +284,59 @@ def read_until(stream, done, what, timeout=30):
             raise AssertionError(f"{what} not seen before EOF; got {seen!r}")
         seen += chunk
     return seen.decode(errors="replace")
+
+
+def start_bpftrace(program, timeout=60):
+    """bpftrace running program, returned once every probe is attached: its
+    BEGIN runs after the last attach ("Attaching N probes" comes before)."""
+    p = subprocess.Popen(["bpftrace", "-B", "line", "-e", 'BEGIN { printf("attached\\n"); } ' + program],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        read_until(p.stdout, lambda out: "attached\n" in out, "bpftrace's BEGIN", timeout)
+    except BaseException:
+        p.kill()
+        p.communicate()
+        raise
+    return p
+
+
+def stop_bpftrace(p, timeout=120):
+    """Ends bpftrace as Ctrl-C would and returns (its stdout, its stderr), the
+    maps it prints at exit. SIGTERM again every second: bpftrace 0.17 (Debian
+    12) loses a signal that comes while it is not inside epoll_wait() (its
+    poll loop looks at the flag the handler sets only when epoll_wait() fails
+    with EINTR), and then waits forever: it did in 2 of 6 guest runs of
+    test_exit_growth. SIGTERM, not SIGINT: a second SIGINT while it prints its
+    maps would kill it (it restores SIGINT's default then)."""
+    deadline, signals = time.monotonic() + timeout, 0
+    while True:
+        p.send_signal(signal.SIGTERM)
+        signals += 1
+        try:
+            out, err = p.communicate(timeout=1)
+            break
+        except subprocess.TimeoutExpired:
+            if time.monotonic() > deadline:
+                where = process_whereabouts(p.pid)
+                p.kill()
+                p.communicate()
+                raise AssertionError(f"bpftrace did not exit within {timeout} s of {signals} SIGTERMs: {where}")
+    if signals > 1:
+        warnings.warn(f"bpftrace exited after {signals} SIGTERMs, a second apart")
+    assert p.returncode == 0, f"bpftrace exited {p.returncode}: {err}"
+    return out, err
+
+
+def process_whereabouts(pid):
+    """Where a process that does not exit is: its state, and its kernel
+    stack (a hang in the kernel) or wait channel."""
+    found = []
+    for name in ("stat", "wchan", "stack"):
+        try:
+            found.append(f"{name}: " + Path(f"/proc/{pid}/{name}").read_text().strip())
+        except OSError as e:
+            found.append(f"{name}: {e.strerror}")
+    return "; ".join(found)
 
 
 def wait_for_line(stream, needle, timeout=30):

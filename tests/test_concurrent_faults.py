@@ -8,13 +8,11 @@ counter exactly for it), read by bpftrace."""
 
 import os
 import shutil
-import signal
-import subprocess
 
 import pytest
 
 from harness import (IN_VM, PAGE_KB, SCALE, TEST_BUILD, assert_row_matches_status, assert_tree_peak_sane, exact_counters,
-                     hooked_env, trace, wl)
+                     hooked_env, start_bpftrace, stop_bpftrace, trace, wl)
 
 pytestmark = pytest.mark.root
 
@@ -27,9 +25,7 @@ TRACEPOINT_MAX = ('tracepoint:kmem:rss_stat /comm == "churn_threads" && args->me
 
 def tracepoint_peaks(bpftrace):
     """{mm_id: the largest anon size in kB the tracepoint reported}."""
-    bpftrace.send_signal(signal.SIGINT)
-    out, err = bpftrace.communicate(timeout=120)
-    assert bpftrace.returncode == 0, err
+    out, _ = stop_bpftrace(bpftrace)
     peaks = {}
     for line in out.splitlines():
         if line.startswith("@anon["):
@@ -66,10 +62,8 @@ def threads_fault_and_free_one_mm(events=EVENTS, **run_kw):
         pytest.skip("bpftrace missing (scripts/install-deps installs it): it reads the rss_stat tracepoint")
     nthreads = min(cpus, 4)
     rounds = -(-events // (nthreads * (PAGES + 1)))  # a fault per page and an unmap per round
-    bpftrace = subprocess.Popen(["bpftrace", "-e", TRACEPOINT_MAX], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+    bpftrace = start_bpftrace(TRACEPOINT_MAX)
     try:
-        assert "Attaching" in bpftrace.stdout.readline(), "bpftrace did not attach"
         run = trace([wl("churn_threads"), str(nthreads), str(rounds), str(PAGES)], timeout=600, **run_kw)
     finally:
         peaks = tracepoint_peaks(bpftrace)

@@ -11,19 +11,15 @@ handlers, destructors) comes before the kernel's exit and is not counted."""
 
 import re
 import shutil
-import signal
-import subprocess
 
 import pytest
 
-from harness import exact_counters, file_dir, read_until, trace, wl
+from harness import exact_counters, file_dir, start_bpftrace, stop_bpftrace, trace, wl
 
 pytestmark = pytest.mark.root
 
 # the largest file RSS (bytes) the tracepoint reported for the workload
-# (BEGIN runs once every probe is attached: "Attaching" is printed before)
-TP_FILE_MAX = ('BEGIN { printf("attached\\n"); } '
-               'tracepoint:kmem:rss_stat /comm == "exit_fault" && args->member == 0/ { @file = max(args->size); }')
+TP_FILE_MAX = 'tracepoint:kmem:rss_stat /comm == "exit_fault" && args->member == 0/ { @file = max(args->size); }'
 FAULT_AROUND_KB = 64  # the default fault_around_bytes: the most one read fault maps of a cached file
 
 
@@ -40,15 +36,11 @@ def run_exit_fault(path, mode, json_out=True):
     status, the tracepoint's largest file RSS in kB)."""
     if not shutil.which("bpftrace"):
         pytest.skip("bpftrace missing (scripts/install-deps installs it): it reads the rss_stat tracepoint")
-    bpftrace = subprocess.Popen(["bpftrace", "-B", "line", "-e", TP_FILE_MAX], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+    bpftrace = start_bpftrace(TP_FILE_MAX)
     try:
-        read_until(bpftrace.stdout, lambda out: "attached\n" in out, "bpftrace's BEGIN", timeout=60)
         run = trace([wl("exit_fault"), str(path), mode], json_out=json_out)
     finally:
-        bpftrace.send_signal(signal.SIGINT)
-        out, err = bpftrace.communicate(timeout=120)
-    assert bpftrace.returncode == 0, err
+        out, _ = stop_bpftrace(bpftrace)
     found = re.search(r"^@file: (\d+)$", out, re.M)
     assert found, f"the tracepoint saw no file RSS change of the workload: {out}"
     assert run.code == 0, run.stderr
