@@ -30,7 +30,7 @@ LIB_SRCS := $(addprefix src/,core/array.c core/intern.c core/units.c core/json_w
 	    proc/proc_status.c proc/smaps_rollup.c proc/cgroup_mem.c proc/cgroup_target.c proc/meminfo.c proc/container_cgroup.c proc/proc_maps.c \
 	    output/report.c output/oom_report.c output/cgroup_report.c output/container_json.c output/footprint_report.c \
 	    output/svg_chart.c \
-	    trace/options.c trace/sharing.c trace/timeline.c trace/cgroup_watch.c \
+	    trace/options.c trace/sharing.c trace/timeline.c trace/cgroup_watch.c trace/stack_sampling.c \
 	    top/cli.c serve/cli.c \
 	    serve/metrics.c serve/listen_addr.c serve/cgroup_table.c)
 APP_SRCS := $(filter-out $(LIB_SRCS),$(wildcard src/*.c src/*/*.c))

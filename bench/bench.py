@@ -383,6 +383,9 @@ def main():
                  (Rsstrace(["--causes"], "rsstrace --causes"), a.slow_cycles),
                  (Rsstrace(["--stacks"], "rsstrace --stacks"), a.slow_cycles),
                  (Rsstrace(["--stacks=dwarf"], "rsstrace --stacks=dwarf"), a.slow_cycles),
+                 (Rsstrace(["--stack-sample", "512K"], "rsstrace --stack-sample 512K"), a.slow_cycles),
+                 (Rsstrace(["--stacks=dwarf", "--stack-sample", "512K"], "rsstrace --stacks=dwarf --stack-sample 512K"),
+                  a.slow_cycles),
                  (Rsstrace(["--sharing", "--csv", "/dev/null"], "rsstrace --sharing --csv"), a.slow_cycles),
                  (Serve(), a.slow_cycles),
                  (Poller(), a.cycles)]

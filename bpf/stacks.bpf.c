@@ -15,9 +15,13 @@ const volatile bool stacks_on = false;
 const volatile bool kernel_stacks_on = false;
 const volatile bool dwarf_on = false;
 const volatile __u32 stack_copy_pages = 4;
+/* --stack-sample: the mean gap in pages (0: every page is charged) */
+const volatile __u32 stack_sample_pages = 0;
+const volatile __u32 stack_sample_gaps[STACK_SAMPLE_GAPS] = {};
 
 struct stack_counts_map stack_counts SEC(".maps");
 struct stack_frames_map stack_frames SEC(".maps");
 struct stack_scratch_map stack_scratch SEC(".maps");
+struct stack_countdown_map stack_countdown SEC(".maps");
 struct stack_samples_map stack_samples SEC(".maps");
 struct stack_sample_scratch_map stack_sample_scratch SEC(".maps");

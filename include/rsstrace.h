@@ -185,7 +185,22 @@ struct stack_count {
 	__u64 grown[RSS_NR_MEMBERS];
 	__u64 at_peak[RSS_NR_MEMBERS];
 	__u32 seq;
-	__u32 pad;
+	__u32 samples;	/* --stack-sample: the samples in grown (0 when exact) */
+};
+
+/*
+ * --stack-sample: a charge is a sample of pages, taken where a CPU's
+ * countdown of pages reaches 0; the next gap is drawn from these quantiles of
+ * a geometric distribution (the loader fills them), whose mean is the weight
+ * of a sample. Each page is then a sample with probability 1 / mean, whatever
+ * came before (memorylessness), so a stack's pages times its samples' weight
+ * is an unbiased estimate, as in tcmalloc's and heapprofd's heap sampling.
+ */
+#define STACK_SAMPLE_GAPS 256
+
+struct stack_sample_countdown {
+	__s64 left;	/* pages to the next sample */
+	__u64 armed;	/* left was drawn (0: draw it first) */
 };
 
 /* One frame of a user stack: the kernel's struct bpf_stack_build_id. */

@@ -193,3 +193,15 @@ def test_copies_on_write_are_a_sample_type_of_their_own(tmp_path):
     # the faulted sample types of the same profile are still the faulted stacks'
     _, _, faulted = top(prof, "faulted_space")
     assert faulted == sum(s["grown_kb"] for s in stack_objs(run)) * 1024
+
+
+def test_sampled_profile_says_so_and_holds_the_estimates(tmp_path):
+    """--stack-sample: the profile's comments say that its figures are
+    estimates and how they were sampled; its values are the JSON's."""
+    prof = tmp_path / "sampled.pb.gz"
+    run = trace([wl("two_sites"), "32", "8"], "--pprof", str(prof), "--stack-sample", "256K")
+    assert run.code == 0, run.stderr
+    assert "--stack-sample: a page in 64 on average charged as 64 pages" in pprof("-comments", prof)
+    alpha = by_leaf(stack_objs(run), "site_alpha")
+    _, rows, _ = top(prof, "faulted_to_peak_space")
+    assert flat(rows, "site_alpha") == alpha["at_peak_kb"] * 1024, (rows[:5], alpha)

@@ -3,6 +3,7 @@
 caused it, at each process's peak, named by function."""
 
 import json
+import math
 import re
 
 import pytest
@@ -113,3 +114,67 @@ def test_no_stacks_without_the_option():
     run = trace([wl("two_sites"), "8", "4"])
     assert run.code == 0
     assert not stack_objs(run) and not stack_objs(run, "stacks")
+
+
+# --stack-sample: 64 pages, so that 16 MiB is ~64 samples; and a huge page
+# (512 pages, which the guests' THP "always" faults in at once) is sampled
+# too, not charged whole (16 intervals or more are)
+SAMPLE_KB = 256
+
+
+def assert_estimate(stack, want_kb):
+    """A sampled figure: its stated error is 1.96 standard deviations of a
+    Poisson count of samples (95%); the estimate must fall within twice that
+    (3.9 deviations: a false failure in ~10,000 runs) of the truth."""
+    k = stack["samples"]
+    assert k > 0, stack
+    assert stack["error_kb"] == math.ceil(1.96 * math.sqrt(k) * SAMPLE_KB / PAGE_KB) * PAGE_KB, stack
+    assert abs(stack["at_peak_kb"] - want_kb) <= 2 * stack["error_kb"], (want_kb, stack)
+    # a charge is a sample's weight, or an event too big to sample charged whole
+    assert stack["grown_kb"] >= k * SAMPLE_KB, stack
+
+
+def test_sampled_stacks_estimate_each_site_within_their_stated_error():
+    run = trace([wl("two_sites"), "48", "16"], "--stack-sample", f"{SAMPLE_KB}K")
+    assert run.code == 0, run.stderr
+    stacks = stack_objs(run)
+    alpha, beta = by_leaf(stacks, "site_alpha"), by_leaf(stacks, "site_beta")
+    assert_estimate(alpha, 48 * MIB_KB)
+    assert_estimate(beta, 16 * MIB_KB)
+    summary = stack_objs(run, "stacks")[0]
+    assert summary["sample_kb"] == SAMPLE_KB, summary
+    assert summary["charge_samples"] == sum(s["samples"] for s in stacks), summary
+    # far fewer charges than pages
+    assert summary["charge_samples"] < 64 * MIB_KB / SAMPLE_KB * 2, summary
+
+
+def test_sampled_estimate_is_unbiased_over_many_short_processes():
+    """Each CPU's countdown goes on from process to process: a process that
+    faults in less than a gap is charged a sample or none, with the right
+    odds, and the sum over many stays on the truth."""
+    run = trace(["/bin/sh", "-c", f"for i in 1 2 3 4 5 6 7 8; do {wl('two_sites')} 4 2; done"],
+                "--stack-sample", f"{SAMPLE_KB}K")
+    assert run.code == 0, run.stderr
+    stacks = stack_objs(run)
+    alpha, beta = by_leaf(stacks, "site_alpha"), by_leaf(stacks, "site_beta")
+    assert_estimate(alpha, 8 * 4 * MIB_KB)
+    assert_estimate(beta, 8 * 2 * MIB_KB)
+
+
+def test_sampled_text_summary_says_so_and_gives_each_error():
+    run = trace([wl("two_sites"), "32", "8"], "--stack-sample", "128K", json_out=False)
+    assert run.code == 0, run.stderr
+    out = run.output
+    assert "Sampled (--stack-sample 128K): a page in 32 on average" in out, out
+    first = out.split("#1 ", 1)[1].split("#2", 1)[0]
+    assert "site_alpha" in first and re.search(r"estimated from \d+ samples: within \S+ \(95%\)", first), first
+
+
+def test_exact_stacks_say_no_sampling():
+    run = trace([wl("two_sites"), "8", "4"], "--stacks")
+    assert run.code == 0, run.stderr
+    summary = stack_objs(run, "stacks")[0]
+    assert summary["sample_kb"] == 0 and summary["charge_samples"] == 0, summary
+    assert all("samples" not in s for s in stack_objs(run)), stack_objs(run)[:3]
+    text = trace([wl("two_sites"), "8", "4"], "--stacks", json_out=False)
+    assert "Sampled" not in text.output, text.output

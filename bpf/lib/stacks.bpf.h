@@ -32,9 +32,12 @@
 
 #define RSS_EEXIST 17
 
-/* Set by the loader (--stacks, --kernel-stacks); defined in bpf/stacks.bpf.c. */
+/* Set by the loader (--stacks, --kernel-stacks, --stack-sample); defined in
+ * bpf/stacks.bpf.c. */
 extern const volatile bool stacks_on;
 extern const volatile bool kernel_stacks_on;
+extern const volatile __u32 stack_sample_pages;
+extern const volatile __u32 stack_sample_gaps[STACK_SAMPLE_GAPS];
 
 struct stack_counts_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -64,7 +67,18 @@ struct stack_scratch_map {
 	__type(value, struct stack_scratch);
 };
 
+/* Each CPU counts down its own pages: a page's chance to be a sample does not
+ * depend on which CPU faulted it in (see struct stack_sample_countdown), and
+ * no two CPUs share a countdown to race on. */
+struct stack_countdown_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_sample_countdown);
+};
+
 extern struct stack_counts_map stack_counts SEC(".maps");
+extern struct stack_countdown_map stack_countdown SEC(".maps");
 extern struct stack_frames_map stack_frames SEC(".maps");
 extern struct stack_scratch_map stack_scratch SEC(".maps");
 
@@ -163,12 +177,52 @@ static __always_inline bool current_stack(void *ctx, struct mm_state *st, struct
 	return true;
 }
 
+/* The most samples one event takes; an event of more pages than this many
+ * mean gaps (a huge page under a small --stack-sample) is charged whole:
+ * exact is unbiased too, and the countdown goes on unchanged. */
+#define STACK_SAMPLES_PER_EVENT 16
+
+/*
+ * --stack-sample: the pages to charge for an increase of delta pages: 0 when
+ * no sample falls in them (the stack is then not even read: that is the
+ * saving), else the number of samples in them times the mean gap (*samples
+ * says how many). Without --stack-sample: delta, and *samples 0.
+ */
+static __always_inline __s64 sampled_pages(__s64 delta, __u32 *samples)
+{
+	struct stack_sample_countdown *cd;
+	__u32 zero = 0, n = 0;
+	__s64 left;
+
+	*samples = 0;
+	if (!stack_sample_pages || delta >= (__s64)stack_sample_pages * STACK_SAMPLES_PER_EVENT)
+		return delta;
+	cd = bpf_map_lookup_elem(&stack_countdown, &zero);
+	if (!cd)
+		return delta;
+	if (!cd->armed) {
+		cd->left = stack_sample_gaps[bpf_get_prandom_u32() % STACK_SAMPLE_GAPS];
+		cd->armed = 1;
+	}
+	left = cd->left - delta;
+	for (int i = 0; i < STACK_SAMPLES_PER_EVENT; i++) {
+		if (left > 0)
+			break;
+		left += stack_sample_gaps[bpf_get_prandom_u32() % STACK_SAMPLE_GAPS];
+		n++;
+	}
+	cd->left = left;
+	*samples = n;
+	return (__s64)n * stack_sample_pages;
+}
+
 static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct mm_state *st,
 					 int member, __s64 delta)
 {
 	struct stack_key key = {};
 	struct stack_scratch *s;
 	struct stack_count *c;
+	__u32 samples;
 	int m;
 
 	/* first, and alone: with stacks_on false the verifier drops the rest */
@@ -179,6 +233,9 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 	if (BPF_CORE_READ(current_task(), mm) != mm)
 		return; /* not this mm's own task: no user stack to charge */
 	m = member_idx(member);
+	delta = sampled_pages(delta, &samples);
+	if (!delta)
+		return;
 	if (!current_stack(ctx, st, &key, &s))
 		return;
 	c = bpf_map_lookup_elem(&stack_counts, &key);
@@ -187,6 +244,7 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 		__builtin_memset(c, 0, sizeof(*c));
 		c->seq = st->peak_seq;
 		c->grown[m] = delta;
+		c->samples = samples;
 		if (bpf_map_update_elem(&stack_counts, &key, c, BPF_NOEXIST)) {
 			c = bpf_map_lookup_elem(&stack_counts, &key);
 			if (!c) { /* not a race with another CPU: the map is full */
@@ -194,6 +252,8 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 				return;
 			}
 			__sync_fetch_and_add(&c->grown[m], delta);
+			if (samples)
+				__sync_fetch_and_add(&c->samples, samples);
 		}
 	} else {
 		if (c->seq != st->peak_seq) {
@@ -203,6 +263,8 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 			c->seq = st->peak_seq;
 		}
 		__sync_fetch_and_add(&c->grown[m], delta);
+		if (samples)
+			__sync_fetch_and_add(&c->samples, samples);
 	}
 }
 

@@ -151,6 +151,11 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 		/* distinct stacks are far fewer than (mm, stack) pairs */
 		bpf_map__set_max_entries(s->maps.stack_frames, cfg->stack_entries / 4 + 1024);
 	}
+	if (cfg->stacks && cfg->stack_sample_pages) {
+		s->rodata->stack_sample_pages = cfg->stack_sample_pages;
+		memcpy((void *)s->rodata->stack_sample_gaps, cfg->stack_sample_gaps,
+		       sizeof(s->rodata->stack_sample_gaps));
+	}
 	s->rodata->dwarf_on = cfg->stacks && cfg->stacks_dwarf;
 	if (s->rodata->dwarf_on) {
 		s->rodata->stack_copy_pages = cfg->stack_copy_bytes / 4096;

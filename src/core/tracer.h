@@ -39,6 +39,8 @@ struct tracer_config {
 	uint32_t stack_entries; /* (address space, stack) pairs the map holds */
 	bool stacks_dwarf;	/* --stacks=dwarf: send stack samples to unwind */
 	uint32_t stack_copy_bytes; /* --stack-copy: user stack bytes per sample */
+	uint32_t stack_sample_pages; /* --stack-sample: mean pages between charges, 0 = every page */
+	const uint32_t *stack_sample_gaps; /* STACK_SAMPLE_GAPS of them, mean stack_sample_pages */
 	uint64_t watch_cgroup_id; /* --cgroup-path: trace processes entering it (kernfs id), 0: off */
 	int watch_hierarchy_id;	  /* its hierarchy: 0 = v2, else the v1 one's id */
 };

@@ -4,10 +4,12 @@
  * write, as a trace feature (trace/feature.h). */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "trace/feature.h"
 #include "trace/features.h"
 #include "trace/stacks.h"
+#include "trace/stack_sampling.h"
 #include "trace/stacks_pprof.h"
 
 struct stacks_feature {
@@ -15,6 +17,7 @@ struct stacks_feature {
 	bool started;
 	struct output_file folded, cow_folded, pprof;
 	char cow_hook[64];
+	uint32_t sample_pages, sample_gaps[STACK_SAMPLE_GAPS];
 };
 
 static bool wanted(const struct options *o)
@@ -48,11 +51,21 @@ static void write_output(struct output_file *of, const char *name, int werr, int
 
 static void configure(void *self, const struct options *o, struct tracer_config *cfg)
 {
+	struct stacks_feature *f = self;
+
 	cfg->stacks = true;
 	cfg->kernel_stacks = o->kernel_stacks;
 	cfg->stack_entries = (uint32_t)o->stack_entries;
 	cfg->stacks_dwarf = o->stacks_dwarf;
 	cfg->stack_copy_bytes = (uint32_t)o->stack_copy;
+	cfg->stack_sample_pages = (uint32_t)(o->stack_sample / (uint64_t)sysconf(_SC_PAGESIZE));
+	if (o->stack_sample && !cfg->stack_sample_pages)
+		cfg->stack_sample_pages = 1; /* under a page: every page */
+	f->sample_pages = cfg->stack_sample_pages;
+	if (cfg->stack_sample_pages) {
+		stack_sample_gaps(cfg->stack_sample_pages, f->sample_gaps);
+		cfg->stack_sample_gaps = f->sample_gaps;
+	}
 }
 
 static int start(void *self, struct trace_run *run, const char **what)
@@ -66,6 +79,7 @@ static int start(void *self, struct trace_run *run, const char **what)
 		*what = "read the stack maps";
 		return err;
 	}
+	f->st.sample_pages = f->sample_pages;
 	stacks_init_cow(&f->st, tracer_map_fd(run->t, "cow_counts"),
 			hook_in_use(run->hooks, LH_COW, f->cow_hook, sizeof(f->cow_hook)));
 	f->started = true;

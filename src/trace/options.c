@@ -81,6 +81,11 @@ static const char help_text[] =
 	"                         or not (x86_64; see --stack-copy)\n"
 	"      --stack-copy SIZE  --stacks=dwarf: user stack copied per stack, 4K to\n"
 	"                         28K in 4K steps (default 16K); deeper frames are lost\n"
+	"      --stack-sample SIZE  charge a page fault per SIZE faulted in, on\n"
+	"                         average (random gaps), as SIZE: an unbiased estimate\n"
+	"                         per stack, with the number of samples and the error,\n"
+	"                         at a fraction of the cost; 0 (the default): every\n"
+	"                         page, exact (implies --stacks; e.g. 512K)\n"
 	"      --debug-dir DIR    also look for stripped files' debug info in DIR\n"
 	"                         (DIR/.build-id/xx/yyyy.debug), before /usr/lib/debug;\n"
 	"                         DEBUGINFOD_URLS set: asked of debuginfod too\n"
@@ -186,6 +191,7 @@ enum {
 	OPT_PPROF,
 	OPT_STACK_ENTRIES,
 	OPT_STACK_COPY,
+	OPT_STACK_SAMPLE,
 	OPT_DEBUG_DIR,
 };
 
@@ -213,6 +219,7 @@ static const struct option long_opts[] = {
 	{ "timeline-procs", required_argument, NULL, OPT_TL_PROCS },
 	{ "stacks", optional_argument, NULL, OPT_STACKS },
 	{ "stack-copy", required_argument, NULL, OPT_STACK_COPY },
+	{ "stack-sample", required_argument, NULL, OPT_STACK_SAMPLE },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "kernel-stacks", no_argument, NULL, OPT_KSTACKS },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
@@ -377,6 +384,13 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		if (parse_size(arg, &o->stack_copy) || o->stack_copy < 4096 || o->stack_copy > STACK_COPY_MAX ||
 		    o->stack_copy % 4096)
 			return cli_error(c, "invalid stack copy size '%s' (4K to 28K, in 4K steps)", arg);
+		break;
+	case OPT_STACK_SAMPLE:
+		o->stack_sample = 0;
+		if (strcmp(arg, "0") && (parse_size(arg, &o->stack_sample) || o->stack_sample % 4096 ||
+					 o->stack_sample > (1ULL << 30)))
+			return cli_error(c, "invalid sampling interval '%s' (0, or 4K to 1G in 4K steps)", arg);
+		o->stacks = true;
 		break;
 	case OPT_DEBUG_DIR: {
 		const char *why = parse_debug_dir(arg, o);

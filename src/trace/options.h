@@ -36,6 +36,7 @@ struct options {
 	bool stacks;		/* --stacks */
 	bool stacks_dwarf;	/* --stacks=dwarf: unwind with CFI, not frame pointers */
 	uint64_t stack_copy;	/* --stack-copy: user stack bytes per dwarf sample */
+	uint64_t stack_sample;	/* --stack-sample: mean bytes between charges, 0 = every page */
 	const char *debug_dir;	/* --debug-dir DIR (absolute), or NULL */
 	char debug_dir_buf[PATH_MAX];
 	bool kernel_stacks;	/* --kernel-stacks (implies --stacks) */

@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@ struct named_stack {
 	uint64_t at_peak[RSS_NR_MEMBERS];
 	uint64_t grown[RSS_NR_MEMBERS];
 	uint32_t procs;
+	uint64_t samples;
 	uint64_t cow;
 	uint32_t cow_procs;
 	uint32_t tgid; /* a process's own copies (cow_charges_named): its pid */
@@ -303,6 +305,7 @@ static void fold(struct stacks *s, const struct stack_key *k, const void *value,
 		a->grown[i] += c->grown[i];
 		a->at_peak[i] += after_peak ? c->at_peak[i] : c->grown[i];
 	}
+	a->samples += c->samples;
 	a->procs++;
 }
 
@@ -599,6 +602,7 @@ static const struct stack_agg *agg_source(struct stacks *s, size_t i, struct nam
 	memcpy(out->at_peak, a->at_peak, sizeof(a->at_peak));
 	memcpy(out->grown, a->grown, sizeof(a->grown));
 	out->procs = a->procs;
+	out->samples = a->samples;
 	out->cow = a->cow;
 	return a;
 }
@@ -610,6 +614,7 @@ static void merge_variants(struct named_stack *into, const struct named_stack *f
 		into->grown[m] += from->grown[m];
 	}
 	into->cow += from->cow;
+	into->samples += from->samples;
 	/* variants of one stack are mostly hit by the same processes */
 	if (from->procs > into->procs)
 		into->procs = from->procs;
@@ -773,14 +778,22 @@ static void debuginfod_json(struct json_obj *j)
 		json_str(j, "debuginfod_error", strerror(r.server_error));
 }
 
+/* --stack-sample: a 95% bound of the error of a figure made of k samples:
+ * the samples of a stack are a Poisson count (each page one independently),
+ * whose standard deviation is sqrt(k), times 1.96, in pages. */
+static uint64_t sample_error_pages(const struct stacks *s, uint64_t k)
+{
+	return (uint64_t)ceil(1.96 * sqrt((double)k) * s->sample_pages);
+}
+
 /* The faulted-in sample type: "stack" objects, or the text section. */
 static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_kb,
 			  const struct loss_counters *loss)
 {
 	struct named_stack *v;
 	long n = named_stacks(s, &v);
-	uint64_t charged = 0;
-	char a[4][16];
+	uint64_t charged = 0, samples = 0;
+	char a[5][16];
 	struct json_obj j;
 
 	if (n < 0) {
@@ -788,8 +801,10 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 		return;
 	}
 	n = charged_stacks(v, n);
-	for (long i = 0; i < n; i++)
+	for (long i = 0; i < n; i++) {
 		charged += total(v[i].at_peak);
+		samples += v[i].samples;
+	}
 	if (json) {
 		for (long i = 0; i < n; i++) {
 			json_begin(&j, out);
@@ -800,11 +815,17 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 			json_uint(&j, "shmem_kb", v[i].at_peak[RSS_SHMEM] * page_kb);
 			json_uint(&j, "grown_kb", total(v[i].grown) * page_kb);
 			json_uint(&j, "processes", v[i].procs);
+			if (s->sample_pages) {
+				json_uint(&j, "samples", v[i].samples);
+				json_uint(&j, "error_kb", sample_error_pages(s, v[i].samples) * page_kb);
+			}
 			json_str(&j, "folded", v[i].folded);
 			json_end(&j);
 		}
 		json_begin(&j, out);
 		json_str(&j, "type", "stacks");
+		json_uint(&j, "sample_kb", s->sample_pages * page_kb);
+		json_uint(&j, "charge_samples", samples);
 		json_uint(&j, "stacks", (uint64_t)n);
 		json_uint(&j, "charged_at_peaks_kb", charged * page_kb);
 		json_uint(&j, "sum_of_peaks_kb", s->peak_pages * page_kb);
@@ -840,6 +861,10 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 			fmt_kb(v[i].at_peak[RSS_SHMEM] * page_kb, a[3], 16), v[i].procs,
 			semi ? (int)(semi - v[i].folded) : (int)strlen(v[i].folded), v[i].folded,
 			v[i].procs == 1 ? "" : "es");
+		if (s->sample_pages)
+			fprintf(out, "        estimated from %llu sample%s: within %s (95%%)\n",
+				(unsigned long long)v[i].samples, v[i].samples == 1 ? "" : "s",
+				fmt_kb(sample_error_pages(s, v[i].samples) * page_kb, a[4], 16));
 		print_frames(out, v[i].folded, 8);
 	}
 	if (n > STACKS_TOP)
@@ -849,6 +874,12 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 		     "  came without a user stack of the process (fork's copy, kernel threads,\n"
 		     "  before tracing began) are not charged.\n",
 		fmt_kb(charged * page_kb, a[0], 16), fmt_kb(s->peak_pages * page_kb, a[1], 16));
+	if (s->sample_pages)
+		fprintf(out, "  Sampled (--stack-sample %s): a page in %u on average was charged, as\n"
+			     "  %u pages; %llu samples in all. A stack's figure from k samples is within\n"
+			     "  2 * sqrt(k) samples of what it faulted in, 19 times out of 20.\n",
+			fmt_kb(s->sample_pages * page_kb, a[0], 16), s->sample_pages, s->sample_pages,
+			(unsigned long long)samples);
 	if (loss->stacks_full || loss->frames_full || s->unmatched || s->harvest_errors)
 		fprintf(out, "WARNING: stacks incomplete: %llu charges lost (stack map full, see --stack-entries), "
 			     "%llu stacks without frames, %llu entries of unknown address spaces\n",

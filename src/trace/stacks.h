@@ -47,6 +47,7 @@ struct stack_agg {
 	uint64_t grown[RSS_NR_MEMBERS];
 	uint32_t procs;
 	uint64_t cow;		/* pages it copied on write (bpf/cow.bpf.c) */
+	uint64_t samples;	/* --stack-sample: the samples in grown */
 	struct stack_frames *frames; /* NULL: lost (map full) */
 	bool used;
 };
@@ -71,6 +72,7 @@ struct stacks {
 	bool kernel;
 	struct symbolizer *sym;
 	bool dwarf;		/* --stacks=dwarf */
+	uint32_t sample_pages;	/* --stack-sample: a sample's weight, 0: every page charged */
 	struct unwind_worker *unw; /* --stacks=dwarf, until the final harvest */
 	uint64_t unwind_failed;	/* samples that gave no frame (the kernel's kept) */
 	uint64_t unwound, unwound_to_end, unwound_without_maps, unwound_parent_maps;

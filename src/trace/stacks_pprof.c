@@ -55,9 +55,9 @@ static int add_losses(struct pprof *p, const struct stacks *s, const struct loss
 	return pprof_comment(p, text);
 }
 
-static int add_header(struct pprof *p, bool dwarf, const char *cow_hook)
+static int add_header(struct pprof *p, bool dwarf, uint32_t sample_pages, const char *cow_hook)
 {
-	char cow[160];
+	char cow[160], sampled[160];
 	int err = 0;
 
 	for (int i = 0; i < NR_VALUES && !err; i++)
@@ -67,6 +67,11 @@ static int add_header(struct pprof *p, bool dwarf, const char *cow_hook)
 	if (!err)
 		err = pprof_comment(p, dwarf ? "--stacks=dwarf: user stacks unwound with the files' CFI"
 					     : "--stacks=fp: user stacks walked by frame pointers");
+	if (!err && sample_pages) {
+		snprintf(sampled, sizeof(sampled), "--stack-sample: a page in %u on average charged as %u pages "
+			 "(estimates; copies on write are not sampled)", sample_pages, sample_pages);
+		err = pprof_comment(p, sampled);
+	}
 	if (cow_hook)
 		snprintf(cow, sizeof(cow), "cow_copied_space counted at %s", cow_hook);
 	else
@@ -216,7 +221,7 @@ int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t d
 		       const struct loss_counters *loss)
 {
 	struct pprof *p = pprof_new();
-	int err = p ? add_header(p, s->dwarf, s->cow_hook) : -ENOMEM;
+	int err = p ? add_header(p, s->dwarf, s->sample_pages, s->cow_hook) : -ENOMEM;
 
 	if (!err)
 		err = add_losses(p, s, loss);

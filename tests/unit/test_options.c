@@ -102,6 +102,26 @@ static void stack_modes(void **state)
 	assert_int_equal(parse(&o, "--stack-copy", "32K", "--", "x", NULL), EXIT_USAGE);
 }
 
+static void stack_sampling(void **state)
+{
+	struct options o;
+
+	assert_int_equal(parse(&o, "--stacks", "--", "x", NULL), 0);
+	assert_true(o.stack_sample == 0); /* every page, unless asked */
+	assert_int_equal(parse(&o, "--stack-sample", "512K", "--", "x", NULL), 0);
+	assert_true(o.stacks && o.stack_sample == 512 << 10);
+	assert_int_equal(parse(&o, "--stacks=dwarf", "--stack-sample", "4K", "--", "x", NULL), 0);
+	assert_true(o.stacks_dwarf && o.stack_sample == 4096);
+	assert_int_equal(parse(&o, "--stack-sample", "0", "--", "x", NULL), 0);
+	assert_true(o.stacks && o.stack_sample == 0);
+	assert_int_equal(parse(&o, "--stack-sample", "1G", "--", "x", NULL), 0);
+	assert_int_equal(parse(&o, "--stack-sample", "5000", "--", "x", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&o, "--stack-sample", "2G", "--", "x", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&o, "--stack-sample", "-4K", "--", "x", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&o, "--stack-sample", "", "--", "x", NULL), EXIT_USAGE);
+	assert_int_equal(parse(&o, "--stack-sample", "00", "--", "x", NULL), EXIT_USAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +129,7 @@ int main(void)
 		cmocka_unit_test(pid_mode),
 		cmocka_unit_test(bad_values_are_usage_errors),
 		cmocka_unit_test(stack_modes),
+		cmocka_unit_test(stack_sampling),
 	};
 
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
