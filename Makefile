@@ -26,11 +26,11 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(AR
 # lifecycle, hooks, the live view, utilities), proc/ (readers of /proc and
 # cgroupfs), output/ (printers), and one folder per subcommand.
 # LIB_SRCS: user-space logic that needs no BPF (unit-tested without root).
-LIB_SRCS := $(addprefix src/,core/array.c core/intern.c core/units.c core/json_writer.c core/cli.c core/text_escape.c core/log.c core/output_file.c core/regular_file.c \
+LIB_SRCS := $(addprefix src/,core/array.c core/intern.c core/u64_map.c core/units.c core/json_writer.c core/cli.c core/text_escape.c core/log.c core/output_file.c core/regular_file.c \
 	    proc/proc_status.c proc/smaps_rollup.c proc/cgroup_mem.c proc/cgroup_target.c proc/meminfo.c proc/container_cgroup.c proc/proc_maps.c \
 	    output/report.c output/oom_report.c output/cgroup_report.c output/container_json.c output/footprint_report.c \
 	    output/svg_chart.c \
-	    trace/options.c trace/sharing.c trace/timeline.c trace/cgroup_watch.c trace/stack_sampling.c \
+	    trace/options.c trace/sharing.c trace/timeline.c trace/cgroup_watch.c trace/stack_sampling.c trace/held_pages.c \
 	    top/cli.c serve/cli.c \
 	    serve/metrics.c serve/listen_addr.c serve/cgroup_table.c)
 APP_SRCS := $(filter-out $(LIB_SRCS),$(wildcard src/*.c src/*/*.c))
@@ -59,7 +59,7 @@ $(BUILD) $(BUILD)/workloads $(BUILD)/unit:
 # map at offset 0 and the object does not open: "map relo failed to find map
 # for section '.maps'"; the skeleton step below fails on it). Extern
 # variables resolve in any order.
-BPF_LINKED := stacks mm_counters account causes cow oom
+BPF_LINKED := stacks mm_counters account causes cow oom held
 
 # Flavours of that object: the same programs, maps and variables compiled with
 # other defines, because older kernels reject some instructions even on

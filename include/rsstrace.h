@@ -157,6 +157,7 @@ struct loss_counters {
 	__u64 cgroups_full;	/* a change whose cgroup did not fit the cgroups map */
 	__u64 samples_lost;	/* --stacks=dwarf: a new stack's sample did not fit the ring */
 	__u64 cow_unknown;	/* --stacks: a write fault whose mapping could not be looked up */
+	__u64 held_lost;	/* --stacks: a charge or free range did not fit the ring (held figures low or high) */
 };
 
 /*
@@ -240,6 +241,35 @@ struct stack_sample {
 	unsigned char stack[STACK_COPY_MAX];
 };
 
+/*
+ * --stacks: which charged pages are still resident ("held"), so that each
+ * stack's share of a peak counts only what it had made resident and was not
+ * given back by then. Each charge (each sample, with --stack-sample) is sent
+ * with the address of the fault that made it; each range a traced process
+ * gives back (munmap, madvise DONTNEED/REMOVE, a shrinking brk, mmap
+ * MAP_FIXED over a mapping) or moves (mremap) is sent too, at the syscall.
+ * User space (src/trace/held_pages.c) keeps the charges alive per address
+ * space and takes each stack's value at the peak as bpf/lib/stacks.bpf.h
+ * does for its counts: seq is the mm's peak_seq before the change.
+ */
+enum held_kind {
+	HELD_CHARGE = 0, /* addr: the faulting address (0: unknown); len: pages */
+	HELD_FREE = 1,	 /* [addr, addr + len) was given back */
+	HELD_MOVE = 2,	 /* [addr, addr + len) now lies at to */
+};
+
+struct held_record {
+	__u32 type;	/* REC_HELD */
+	__u32 kind;	/* enum held_kind */
+	__u64 start_ns;	/* with tgid: which address space (mm_state.start_ns) */
+	__u32 tgid;
+	__u32 seq;	/* the mm's peak_seq when it changed */
+	__u64 addr;
+	__u64 len;
+	__u64 hash;	/* HELD_CHARGE: the stack (stack_key.hash) */
+	__u64 to;	/* HELD_MOVE: the new start; HELD_CHARGE: the member */
+};
+
 /* --stacks: the path a traced process exec'd (to find its build id later). */
 #define EXEC_PATH_LEN 256
 struct exec_record {
@@ -275,6 +305,7 @@ enum record_type {
 	REC_EXEC = 3,
 	REC_OOM_KILL = 4,
 	REC_STACK_SAMPLE = 5,
+	REC_HELD = 6,
 };
 
 struct mm_end_record {

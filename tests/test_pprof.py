@@ -81,6 +81,12 @@ def test_go_pprof_lists_site_c_first_with_the_bytes_of_the_json(tmp_path):
     for leaf in NOFP_SITES:
         assert flat(grown, leaf) == by_leaf(stacks, leaf)["grown_kb"] * 1024, leaf
     assert grown_total == sum(s["grown_kb"] for s in stacks) * 1024
+    # held at the peak (the default sample type): a's pages were unmapped before it
+    _, held, held_total = top(prof, "held_at_peak_space")
+    assert held[0][2] == "site_c" and "site_a" not in [r[2] for r in held], held[:5]
+    for leaf in ("site_b", "site_c"):
+        assert flat(held, leaf) == by_leaf(stacks, leaf)["held_at_peak_kb"] * 1024, leaf
+    assert held_total == sum(s["held_at_peak_kb"] for s in stacks) * 1024
     # the main mapping: the workload, by its path and its ELF note's build id
     assert re.search(r"^File: nofp_sites$", head, re.M), head
     assert f"Build ID: {elf_build_id(wl('nofp_sites'))}" in head, head
@@ -94,7 +100,7 @@ def test_go_pprof_lists_site_c_first_with_the_bytes_of_the_json(tmp_path):
     line = source_line(ROOT / "tests" / "workloads" / "nofp_sites.c", "SITE(c, 3)")
     assert re.fullmatch(rf"site_c (\S*/)?tests/workloads/nofp_sites\.c:{line}", lines[0][2]), lines[:3]
     # every sample labelled with its command
-    tags = pprof("-tags", "-unit=B", prof)
+    tags = pprof("-tags", "-unit=B", "-sample_index=faulted_to_peak_space", prof)
     assert re.search(rf"comm: Total {total}(\.0)?B\s+{total}(\.0)?B \(\s*100%\): nofp_sites\n", tags), tags
 
 
@@ -126,7 +132,7 @@ def test_no_samples_is_still_a_valid_profile(tmp_path):
     assert stack_objs(run, "stacks")[0]["stacks"] == 0, "the idle process faulted: not an empty profile"
     assert gzip.decompress(prof.read_bytes()), "not gzip, or empty"
     raw = pprof("-raw", prof)
-    assert "faulted_to_peak_space/bytes[dflt]" in raw and "faulted_space/bytes" in raw, raw
+    assert "held_at_peak_space/bytes[dflt]" in raw and "faulted_to_peak_space/bytes" in raw, raw
     samples = raw.split("Samples:", 1)[1].split("Locations", 1)[0]
     assert not re.search(r"\d+:", samples), raw
 

@@ -92,6 +92,10 @@ def assert_charged_to_whole_stacks(run, comm, named):
     peak = max(own_peak(r) for r in run.rows if r["comm"] == comm)
     assert whole >= 0.95 * charged, [s["folded"] for s in stacks if not reaches_outermost(s)][:10]
     assert charged >= 0.9 * peak, (charged, peak)
+    # what was resident at the peak, net of frees: whole stacks hold it too
+    held = sum(s["held_at_peak_kb"] for s in stacks)
+    held_whole = sum(s["held_at_peak_kb"] for s in stacks if reaches_outermost(s))
+    assert held_whole >= 0.95 * held and 0.9 * peak <= held <= peak, (held_whole, held, peak)
     assert any(f.split("@")[0] in named for f in frames(stacks[0])), stacks[0]
 
 

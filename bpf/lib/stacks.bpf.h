@@ -29,6 +29,7 @@
 #include "lib/account.bpf.h"
 #include "lib/core_fixes.bpf.h"
 #include "lib/stack_sample.bpf.h"
+#include "lib/held.bpf.h"
 
 #define RSS_EEXIST 17
 
@@ -223,6 +224,7 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 	struct stack_scratch *s;
 	struct stack_count *c;
 	__u32 samples;
+	__u64 addr;
 	int m;
 
 	/* first, and alone: with stacks_on false the verifier drops the rest */
@@ -236,8 +238,10 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 	delta = sampled_pages(delta, &samples);
 	if (!delta)
 		return;
+	addr = held_on ? current_fault_address() : 0;
 	if (!current_stack(ctx, st, &key, &s))
 		return;
+	send_held_charge(st, key.hash, delta, m, addr);
 	c = bpf_map_lookup_elem(&stack_counts, &key);
 	if (!c) {
 		c = &s->count;

@@ -102,6 +102,37 @@ static struct rss_account_bpf *open_flavour(const struct flavour *f)
 	return s;
 }
 
+/* The tracepoints that say where charged pages stop being resident
+ * (bpf/held.bpf.c), one name per program. */
+static const char *const held_events[] = {
+	"exceptions/page_fault_user", "syscalls/sys_enter_munmap",
+	"syscalls/sys_enter_madvise", "syscalls/sys_enter_mmap", "syscalls/sys_enter_brk",
+	"syscalls/sys_enter_mremap", "syscalls/sys_exit_mremap",
+};
+
+/* --stacks: which charges are still resident at the peak, where every one
+ * of those tracepoints exists (else the output says it was not measured);
+ * charges and ranges share the stack sample ring, sized for bursts. */
+static void set_held_programs(struct rss_account_bpf *s, bool stacks)
+{
+	struct bpf_program *progs[] = {
+		s->progs.held_fault_user, s->progs.held_munmap,
+		s->progs.held_madvise, s->progs.held_mmap, s->progs.held_brk,
+		s->progs.held_mremap_enter, s->progs.held_mremap_exit,
+	};
+	bool on = stacks;
+
+	for (size_t i = 0; on && i < sizeof(held_events) / sizeof(held_events[0]); i++)
+		on = tracefs_has_event(held_events[i]);
+	if (stacks && !on)
+		vlog("--stacks: no fault or memory syscall tracepoints: what is held at the peak is not measured");
+	s->rodata->held_on = on;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		bpf_program__set_autoload(progs[i], on);
+	if (on)
+		bpf_map__set_max_entries(s->maps.stack_samples, 16 << 20);
+}
+
 static int open_and_load(struct tracer *t, const struct tracer_config *cfg, const char **what)
 {
 	struct rss_account_bpf *s;
@@ -157,6 +188,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 		       sizeof(s->rodata->stack_sample_gaps));
 	}
 	s->rodata->dwarf_on = cfg->stacks && cfg->stacks_dwarf;
+	set_held_programs(s, cfg->stacks);
 	if (s->rodata->dwarf_on) {
 		s->rodata->stack_copy_pages = cfg->stack_copy_bytes / 4096;
 		/* samples are sent once per new stack and read at once, but
@@ -236,7 +268,7 @@ int tracer_start(struct tracer *t, const struct tracer_config *cfg, record_fn fn
 	t->rb = ring_buffer__new(bpf_map__fd(s->maps.records), ringbuf_cb, t, NULL);
 	if (!t->rb)
 		return -errno ? -errno : -EINVAL;
-	if (s->rodata->dwarf_on) {
+	if (s->rodata->dwarf_on || s->rodata->held_on) {
 		*what = "set up the stack sample ring buffer";
 		err = ring_buffer__add(t->rb, bpf_map__fd(s->maps.stack_samples), ringbuf_cb, t);
 		if (err)
@@ -510,6 +542,11 @@ int tracer_close_window(struct tracer *t, struct cgroup_window *out, uint32_t ma
 uint64_t tracer_approx_reads(struct tracer *t)
 {
 	return t->skel->bss->approx_reads;
+}
+
+bool tracer_held_on(const struct tracer *t)
+{
+	return t->skel && t->skel->rodata->held_on;
 }
 
 int tracer_map_fd(struct tracer *t, const char *name)

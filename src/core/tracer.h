@@ -122,6 +122,9 @@ uint64_t tracer_approx_reads(struct tracer *t);
 
 /* The fd of one of the BPF maps, by name (-1 if there is none). */
 int tracer_map_fd(struct tracer *t, const char *name);
+/* --stacks: whether the charges' addresses and the ranges given back are
+ * traced (bpf/held.bpf.c): what each stack held at the peak is known. */
+bool tracer_held_on(const struct tracer *t);
 /* The ring buffer's epoll fd: wait on it without holding what tracer_poll needs. */
 int tracer_poll_fd(struct tracer *t);
 

@@ -80,6 +80,7 @@ static int start(void *self, struct trace_run *run, const char **what)
 		return err;
 	}
 	f->st.sample_pages = f->sample_pages;
+	f->st.held_on = tracer_held_on(run->t);
 	stacks_init_cow(&f->st, tracer_map_fd(run->t, "cow_counts"),
 			hook_in_use(run->hooks, LH_COW, f->cow_hook, sizeof(f->cow_hook)));
 	f->started = true;
@@ -101,6 +102,8 @@ static void on_record(void *self, const void *data, size_t len)
 		stacks_on_exec(&f->st, e->tgid, name);
 	} else if (type == REC_STACK_SAMPLE) {
 		stacks_on_sample(&f->st, data, len);
+	} else if (type == REC_HELD) {
+		stacks_on_held(&f->st, data, len);
 	} else if (type == REC_MM_END && len >= sizeof(struct mm_end_record)) {
 		stacks_on_mm(&f->st, &((const struct mm_end_record *)data)->st, true);
 	}

@@ -27,6 +27,7 @@ struct named_stack {
 	char *folded; /* "comm;outer;...;inner" */
 	uint64_t at_peak[RSS_NR_MEMBERS];
 	uint64_t grown[RSS_NR_MEMBERS];
+	uint64_t held[RSS_NR_MEMBERS];
 	uint32_t procs;
 	uint64_t samples;
 	uint64_t cow;
@@ -46,6 +47,7 @@ int stacks_init(struct stacks *s, int counts_fd, int frames_fd, bool kernel, boo
 	if (!s->sym)
 		return -ENOMEM;
 	s->dwarf = dwarf;
+	held_pages_init(&s->held);
 	/* before the unwinding thread: it sets variables */
 	if (debuginfo_setup(debug_dir))
 		return -ENOMEM;
@@ -88,6 +90,7 @@ void stacks_free(struct stacks *s)
 	unwind_worker_free(s->unw);
 	mmap_events_free(s->mmaps);
 	free(s->ends);
+	held_pages_free(&s->held);
 	symbolizer_free(s->sym);
 	debuginfo_reset();
 	memset(s, 0, sizeof(*s));
@@ -196,6 +199,12 @@ static void sync_worker(struct stacks *s, bool final)
 	s->unw = NULL;
 }
 
+void stacks_on_held(struct stacks *s, const void *data, size_t len)
+{
+	if (len >= sizeof(struct held_record))
+		held_pages_record(&s->held, data);
+}
+
 void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended)
 {
 	struct stack_mm *m;
@@ -296,14 +305,17 @@ static void fold(struct stacks *s, const struct stack_key *k, const void *value,
 	const struct stack_count *c = value;
 	bool after_peak = c->seq == m->peak_seq;
 	struct stack_agg *a = agg_get(s, k->hash, m->comm);
+	uint64_t held[RSS_NR_MEMBERS];
 
 	if (!a) {
 		s->harvest_errors++;
 		return;
 	}
+	held_pages_at_peak(&s->held, k->tgid, k->start_ns, k->hash, m->peak_seq, held);
 	for (int i = 0; i < RSS_NR_MEMBERS; i++) {
 		a->grown[i] += c->grown[i];
 		a->at_peak[i] += after_peak ? c->at_peak[i] : c->grown[i];
+		a->held[i] += held[i];
 	}
 	a->samples += c->samples;
 	a->procs++;
@@ -399,6 +411,8 @@ int stacks_harvest(struct stacks *s, bool final)
 		for (size_t i = 0; i < s->nmms; i++)
 			if (!s->mms[i].ended)
 				s->mms[w++] = s->mms[i];
+			else
+				held_pages_forget(&s->held, s->mms[i].tgid, s->mms[i].start_ns);
 		s->nmms = w;
 	} else {
 		read_frames(s);
@@ -535,8 +549,12 @@ static int cmp_name(const void *pa, const void *pb)
 static int cmp_weight(const void *pa, const void *pb)
 {
 	const struct named_stack *a = pa, *b = pb;
-	uint64_t x = total(a->at_peak), y = total(b->at_peak);
+	uint64_t x = total(a->held), y = total(b->held);
 
+	if (x != y)
+		return x < y ? 1 : -1;
+	x = total(a->at_peak);
+	y = total(b->at_peak);
 	if (x != y)
 		return x < y ? 1 : -1;
 	if (total(a->grown) != total(b->grown))
@@ -601,6 +619,7 @@ static const struct stack_agg *agg_source(struct stacks *s, size_t i, struct nam
 		return NULL;
 	memcpy(out->at_peak, a->at_peak, sizeof(a->at_peak));
 	memcpy(out->grown, a->grown, sizeof(a->grown));
+	memcpy(out->held, a->held, sizeof(a->held));
 	out->procs = a->procs;
 	out->samples = a->samples;
 	out->cow = a->cow;
@@ -612,6 +631,7 @@ static void merge_variants(struct named_stack *into, const struct named_stack *f
 	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
 		into->at_peak[m] += from->at_peak[m];
 		into->grown[m] += from->grown[m];
+		into->held[m] += from->held[m];
 	}
 	into->cow += from->cow;
 	into->samples += from->samples;
@@ -792,7 +812,7 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 {
 	struct named_stack *v;
 	long n = named_stacks(s, &v);
-	uint64_t charged = 0, samples = 0;
+	uint64_t charged = 0, held = 0, samples = 0;
 	char a[5][16];
 	struct json_obj j;
 
@@ -803,6 +823,7 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 	n = charged_stacks(v, n);
 	for (long i = 0; i < n; i++) {
 		charged += total(v[i].at_peak);
+		held += total(v[i].held);
 		samples += v[i].samples;
 	}
 	if (json) {
@@ -814,6 +835,12 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 			json_uint(&j, "file_kb", v[i].at_peak[RSS_FILE] * page_kb);
 			json_uint(&j, "shmem_kb", v[i].at_peak[RSS_SHMEM] * page_kb);
 			json_uint(&j, "grown_kb", total(v[i].grown) * page_kb);
+			if (s->held_on) {
+				json_uint(&j, "held_at_peak_kb", total(v[i].held) * page_kb);
+				json_uint(&j, "held_anon_kb", v[i].held[RSS_ANON] * page_kb);
+				json_uint(&j, "held_file_kb", v[i].held[RSS_FILE] * page_kb);
+				json_uint(&j, "held_shmem_kb", v[i].held[RSS_SHMEM] * page_kb);
+			}
 			json_uint(&j, "processes", v[i].procs);
 			if (s->sample_pages) {
 				json_uint(&j, "samples", v[i].samples);
@@ -829,6 +856,14 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 		json_uint(&j, "stacks", (uint64_t)n);
 		json_uint(&j, "charged_at_peaks_kb", charged * page_kb);
 		json_uint(&j, "sum_of_peaks_kb", s->peak_pages * page_kb);
+		json_bool(&j, "held_measured", s->held_on);
+		if (s->held_on) {
+			json_uint(&j, "held_at_peaks_kb", held * page_kb);
+			json_uint(&j, "held_unknown_address_kb", s->held.unknown_pages * page_kb);
+			json_uint(&j, "held_given_back_kb", s->held.given_back * page_kb);
+			json_uint(&j, "held_records_lost", loss->held_lost);
+			json_uint(&j, "held_records_dropped", s->held.errors);
+		}
 		json_uint(&j, "lost_charges", loss->stacks_full);
 		json_uint(&j, "lost_frames", loss->frames_full);
 		json_uint(&j, "unreadable_stacks", loss->stack_errors);
@@ -848,17 +883,26 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 		json_end(&j);
 		return;
 	}
-	fprintf(out, "\nWhere the memory came from (--stacks=%s): pages each stack faulted in,\n"
-		     "up to its process's peak (innermost frame first; %s)\n",
-		s->dwarf ? "dwarf" : "fp", s->dwarf ? "unwound with the files' CFI" : "frame-pointer walk");
+	if (s->held_on)
+		fprintf(out, "\nWhere the memory came from (--stacks=%s): pages each stack made resident\n"
+			     "and still held at its process's peak, and those it faulted in up to it,\n"
+			     "freed before it or not (innermost frame first; %s)\n",
+			s->dwarf ? "dwarf" : "fp", s->dwarf ? "unwound with the files' CFI" : "frame-pointer walk");
+	else
+		fprintf(out, "\nWhere the memory came from (--stacks=%s): pages each stack faulted in,\n"
+			     "up to its process's peak (innermost frame first; %s)\n",
+			s->dwarf ? "dwarf" : "fp", s->dwarf ? "unwound with the files' CFI" : "frame-pointer walk");
 	for (long i = 0; i < n && i < STACKS_TOP; i++) {
 		const char *semi = strchr(v[i].folded, ';');
+		const uint64_t *shown = s->held_on ? v[i].held : v[i].at_peak;
 
-		fprintf(out, "  #%-2ld %s (anon %s, file %s, shmem %s) in %u %.*s process%s\n", i + 1,
-			fmt_kb(total(v[i].at_peak) * page_kb, a[0], 16),
-			fmt_kb(v[i].at_peak[RSS_ANON] * page_kb, a[1], 16),
-			fmt_kb(v[i].at_peak[RSS_FILE] * page_kb, a[2], 16),
-			fmt_kb(v[i].at_peak[RSS_SHMEM] * page_kb, a[3], 16), v[i].procs,
+		fprintf(out, "  #%-2ld %s%s (anon %s, file %s, shmem %s)", i + 1,
+			fmt_kb(total(shown) * page_kb, a[0], 16), s->held_on ? " held" : "",
+			fmt_kb(shown[RSS_ANON] * page_kb, a[1], 16), fmt_kb(shown[RSS_FILE] * page_kb, a[2], 16),
+			fmt_kb(shown[RSS_SHMEM] * page_kb, a[3], 16));
+		if (s->held_on)
+			fprintf(out, " of %s faulted in,", fmt_kb(total(v[i].at_peak) * page_kb, a[0], 16));
+		fprintf(out, " in %u %.*s process%s\n", v[i].procs,
 			semi ? (int)(semi - v[i].folded) : (int)strlen(v[i].folded), v[i].folded,
 			v[i].procs == 1 ? "" : "es");
 		if (s->sample_pages)
@@ -874,6 +918,19 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 		     "  came without a user stack of the process (fork's copy, kernel threads,\n"
 		     "  before tracing began) are not charged.\n",
 		fmt_kb(charged * page_kb, a[0], 16), fmt_kb(s->peak_pages * page_kb, a[1], 16));
+	if (s->held_on)
+		fprintf(out, "  Held at the peaks by these stacks: %s. A charge counts as held until its\n"
+			     "  fault's page is unmapped, dropped (MADV_DONTNEED/REMOVE) or cut off a\n"
+			     "  shrinking heap; reclaim and swap-out are not seen, and %s charged without\n"
+			     "  a fault (MAP_POPULATE, mlock) stays held.\n",
+			fmt_kb(held * page_kb, a[0], 16), fmt_kb(s->held.unknown_pages * page_kb, a[1], 16));
+	else
+		fprintf(out, "  What each stack still held at the peak was not measured (no fault or\n"
+			     "  memory syscall tracepoints here).\n");
+	if (loss->held_lost || s->held.errors)
+		fprintf(out, "WARNING: held figures approximate: %llu charges or freed ranges lost (ring buffer "
+			     "full), %llu dropped (out of memory)\n",
+			(unsigned long long)loss->held_lost, (unsigned long long)s->held.errors);
 	if (s->sample_pages)
 		fprintf(out, "  Sampled (--stack-sample %s): a page in %u on average was charged, as\n"
 			     "  %u pages; %llu samples in all. A stack's figure from k samples is within\n"

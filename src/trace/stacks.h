@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "core/text_escape.h"
+#include "trace/held_pages.h"
 #include "rsstrace.h"
 
 #define STACKS_HARVEST_MS 1000
@@ -45,6 +46,7 @@ struct stack_agg {
 	char comm[RSS_COMM_LEN];
 	uint64_t at_peak[RSS_NR_MEMBERS];
 	uint64_t grown[RSS_NR_MEMBERS];
+	uint64_t held[RSS_NR_MEMBERS]; /* of at_peak, still resident at the peak */
 	uint32_t procs;
 	uint64_t cow;		/* pages it copied on write (bpf/cow.bpf.c) */
 	uint64_t samples;	/* --stack-sample: the samples in grown */
@@ -73,6 +75,8 @@ struct stacks {
 	struct symbolizer *sym;
 	bool dwarf;		/* --stacks=dwarf */
 	uint32_t sample_pages;	/* --stack-sample: a sample's weight, 0: every page charged */
+	bool held_on;		/* the charges' addresses and frees are seen (bpf/held.bpf.c) */
+	struct held_pages held;
 	struct unwind_worker *unw; /* --stacks=dwarf, until the final harvest */
 	uint64_t unwind_failed;	/* samples that gave no frame (the kernel's kept) */
 	uint64_t unwound, unwound_to_end, unwound_without_maps, unwound_parent_maps;
@@ -112,6 +116,9 @@ void stacks_on_sample(struct stacks *s, const void *data, size_t len);
 /* --stacks=dwarf: reads the kernel's mmap records so far (every turn of the
  * trace loop, so that its buffers do not fill). */
 void stacks_read_mmap_records(struct stacks *s);
+
+/* --stacks: a charge, or a range given back or moved (REC_HELD). */
+void stacks_on_held(struct stacks *s, const void *data, size_t len);
 
 /* An address space ended (or is live at the end: ended=false). */
 void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended);

@@ -12,9 +12,10 @@
 #include "trace/symbolize.h"
 
 /* Each sample's values, in this order: the sample types. */
-enum { V_TO_PEAK, V_ANON, V_FILE, V_SHMEM, V_GROWN, V_COW, NR_VALUES };
+enum { V_HELD, V_TO_PEAK, V_ANON, V_FILE, V_SHMEM, V_GROWN, V_COW, NR_VALUES };
 
 static const char *const value_types[NR_VALUES] = {
+	[V_HELD] = "held_at_peak_space",
 	[V_TO_PEAK] = "faulted_to_peak_space",
 	[V_ANON] = "faulted_to_peak_anon_space",
 	[V_FILE] = "faulted_to_peak_file_space",
@@ -27,6 +28,9 @@ static const char *const value_types[NR_VALUES] = {
  * -comments): the same words as the text summary's. */
 static const char *const about[] = {
 	"rsstrace --stacks: bytes of the pages each stack faulted in (made resident), per command",
+	"held_at_peak_space: of those, what was still resident at each process's peak RSS (not "
+	"unmapped, dropped or cut off the heap before it; --json's held_at_peak_kb). 0 where "
+	"that is not measured: see the faulted ones then",
 	"faulted_to_peak_space (and its anon, file, shmem parts): faulted in up to each process's "
 	"peak RSS, including pages freed before that peak: not what was still resident at the peak. "
 	"The summary's and --json's at_peak_kb, anon_kb, file_kb and shmem_kb",
@@ -55,13 +59,16 @@ static int add_losses(struct pprof *p, const struct stacks *s, const struct loss
 	return pprof_comment(p, text);
 }
 
-static int add_header(struct pprof *p, bool dwarf, uint32_t sample_pages, const char *cow_hook)
+static int add_header(struct pprof *p, const struct stacks *s, const char *cow_hook)
 {
+	bool dwarf = s->dwarf;
+	uint32_t sample_pages = s->sample_pages;
+	int dflt = s->held_on ? V_HELD : V_TO_PEAK;
 	char cow[160], sampled[160];
 	int err = 0;
 
 	for (int i = 0; i < NR_VALUES && !err; i++)
-		err = pprof_sample_type(p, value_types[i], "bytes", i == V_TO_PEAK);
+		err = pprof_sample_type(p, value_types[i], "bytes", i == dflt);
 	for (size_t i = 0; i < sizeof(about) / sizeof(about[0]) && !err; i++)
 		err = pprof_comment(p, about[i]);
 	if (!err)
@@ -187,6 +194,7 @@ static int add_sample(struct stacks *s, struct pprof *p, const struct stack_agg 
 	uint64_t locs[STACK_USER_DEPTH + STACK_KERNEL_DEPTH];
 	uint32_t n = stacks_nframes(a->frames), first = a->frames ? stacks_tracing_frames(s, a->frames) : 0;
 	int64_t v[NR_VALUES] = {
+		[V_HELD] = resident(a->held) * page_bytes,
 		[V_TO_PEAK] = resident(a->at_peak) * page_bytes,
 		[V_ANON] = a->at_peak[RSS_ANON] * page_bytes,
 		[V_FILE] = a->at_peak[RSS_FILE] * page_bytes,
@@ -221,7 +229,7 @@ int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t d
 		       const struct loss_counters *loss)
 {
 	struct pprof *p = pprof_new();
-	int err = p ? add_header(p, s->dwarf, s->sample_pages, s->cow_hook) : -ENOMEM;
+	int err = p ? add_header(p, s, s->cow_hook) : -ENOMEM;
 
 	if (!err)
 		err = add_losses(p, s, loss);

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * --stacks: which charged pages are still resident (include/rsstrace.h,
+ * struct held_record). A charge goes with the address of the fault that made
+ * it: the fault tracepoints (bpf/held.bpf.c) leave it per CPU, and the
+ * rss_stat that the fault causes, on the same task with the same user
+ * instruction pointer, takes it. A fault that slept and moved to another CPU,
+ * or pages made resident without a fault (MAP_POPULATE, mlock, a
+ * get_user_pages() in a syscall), find another task's stash or another
+ * instruction pointer there: their address is unknown (0), and user space
+ * keeps such charges held to the end.
+ */
+#ifndef HELD_BPF_H
+#define HELD_BPF_H
+
+#include "lib/account.bpf.h"
+#include "lib/core_fixes.bpf.h"
+#include "lib/stack_sample.bpf.h"
+
+/* Set by the loader with --stacks where the fault and syscall tracepoints
+ * exist; in bpf/stacks.bpf.c. */
+extern const volatile bool held_on;
+
+/* The last fault on a CPU: which task, at which user instruction, where. */
+struct fault_stash {
+	__u32 tid;
+	__u32 pad;
+	__u64 ip;
+	__u64 addr;
+};
+
+struct fault_stash_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fault_stash);
+};
+
+extern struct fault_stash_map fault_stash SEC(".maps");
+
+/* The current task's user instruction pointer, 0 if unknown. */
+static __always_inline __u64 current_user_ip(void)
+{
+	struct pt_regs *r = current_user_regs();
+
+	return r && user_mode_regs(r) ? user_ip(r) : 0;
+}
+
+/* The address of the fault the current task is in, 0 if none is known. */
+static __always_inline __u64 current_fault_address(void)
+{
+	struct fault_stash *f;
+	__u32 zero = 0;
+	__u64 ip;
+
+	f = bpf_map_lookup_elem(&fault_stash, &zero);
+	if (!f || f->tid != (__u32)bpf_get_current_pid_tgid())
+		return 0;
+	ip = current_user_ip();
+	return ip && ip == f->ip ? f->addr : 0;
+}
+
+/* Records are read every turn of user space's loop (50 ms): wake it only
+ * when the ring fills up (a wakeup per record costs an IPI). */
+static __always_inline void send_held(struct held_record *rec)
+{
+	__u64 flags = bpf_ringbuf_query(&stack_samples, BPF_RB_AVAIL_DATA) >
+				      bpf_ringbuf_query(&stack_samples, BPF_RB_RING_SIZE) / 4 ?
+			      BPF_RB_FORCE_WAKEUP :
+			      BPF_RB_NO_WAKEUP;
+
+	rec->type = REC_HELD;
+	if (bpf_ringbuf_output(&stack_samples, rec, sizeof(*rec), flags))
+		__sync_fetch_and_add(&loss.held_lost, 1);
+}
+
+/* pages of member m charged to stack hash in st's address space, made
+ * resident by the fault at addr (current_fault_address(), read before the
+ * stack is: its walk may fault). */
+static __always_inline void send_held_charge(struct mm_state *st, __u64 hash, __s64 pages, int m,
+					     __u64 addr)
+{
+	struct held_record rec = {
+		.kind = HELD_CHARGE,
+		.start_ns = st->start_ns,
+		.tgid = st->tgid,
+		.seq = st->peak_seq,
+		.addr = addr,
+		.len = pages,
+		.hash = hash,
+		.to = m,
+	};
+
+	if (held_on)
+		send_held(&rec);
+}
+
+#endif

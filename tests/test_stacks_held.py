@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0
+"""--stacks: what each stack still held at its process's peak, net of what
+it gave back before it (bpf/held.bpf.c, src/trace/held_pages.c), against
+what it faulted in up to the peak and the kernel's own VmHWM."""
+
+import pytest
+
+from harness import MIB_KB, trace, wl
+from test_stacks import SAMPLE_KB, by_leaf, near, stack_objs
+from test_stacks_dwarf import reaches_start
+
+pytestmark = pytest.mark.root
+
+
+def assert_held_explains_the_peak(run, tag):
+    """The stacks' held pages are what was resident at the peak: no more
+    than the kernel's VmHWM, and all of it but what came without a charge
+    (fork's copy, pages resident before tracing began)."""
+    summary = stack_objs(run, "stacks")[0]
+    hwm = run.report(tag)["status"]["VmHWM"]
+    assert summary["held_measured"] is True, summary
+    assert summary["held_records_lost"] == 0 and summary["held_records_dropped"] == 0, summary
+    assert 0.95 * hwm <= summary["held_at_peaks_kb"] <= hwm, (hwm, summary)
+
+
+def test_freed_before_the_peak_is_not_held_at_it():
+    """The issue's three sites, in code without frame pointers: a's 40 MiB
+    are unmapped before b (16) and c (32) make the peak."""
+    run = trace([wl("nofp_sites"), "40", "16", "32"], "--stacks=dwarf")
+    assert run.code == 0, run.stderr
+    stacks = stack_objs(run)
+    a, b, c = (by_leaf(stacks, s) for s in ("site_a", "site_b", "site_c"))
+    assert near(a["at_peak_kb"], 40 * MIB_KB), a  # faulted in before the peak...
+    assert a["held_at_peak_kb"] <= 0.01 * 40 * MIB_KB, a  # ...and gone at it
+    assert near(b["held_at_peak_kb"], 16 * MIB_KB), b
+    assert near(c["held_at_peak_kb"], 32 * MIB_KB), c
+    for s in (a, b, c):
+        assert reaches_start(s), s
+    # heaviest first by what is held
+    assert [s["folded"] for s in stacks[:2]] == [c["folded"], b["folded"]]
+    assert_held_explains_the_peak(run, "nofp_sites")
+
+
+def test_every_way_of_giving_back_memory():
+    run = trace([wl("held_paths"), "8", "32"], "--stacks")
+    assert run.code == 0, run.stderr
+    stacks = stack_objs(run)
+    for leaf in ("site_brk", "site_dontneed", "site_fixed"):
+        s = by_leaf(stacks, leaf)
+        assert near(s["at_peak_kb"], 8 * MIB_KB) and s["held_at_peak_kb"] == 0, s
+    moved = by_leaf(stacks, "site_moved")  # mremap()ed to a new place, kept
+    assert near(moved["held_at_peak_kb"], 8 * MIB_KB), moved
+    hold = by_leaf(stacks, "site_hold")
+    assert near(hold["held_at_peak_kb"], 32 * MIB_KB), hold
+    assert_held_explains_the_peak(run, "held_paths")
+
+
+def test_sampled_held_is_within_the_stated_error():
+    run = trace([wl("held_paths"), "8", "32"], "--stack-sample", f"{SAMPLE_KB}K")
+    assert run.code == 0, run.stderr
+    stacks = stack_objs(run)
+    for leaf in ("site_brk", "site_dontneed", "site_fixed"):
+        s = by_leaf(stacks, leaf)  # 32 samples on average: all given back
+        assert s["samples"] > 0 and s["held_at_peak_kb"] == 0, s
+    for leaf, mib in (("site_moved", 8), ("site_hold", 32)):
+        s = by_leaf(stacks, leaf)
+        assert abs(s["held_at_peak_kb"] - mib * MIB_KB) <= 2 * s["error_kb"], s
+
+
+def test_text_output_says_held_and_faulted_in():
+    run = trace([wl("held_paths"), "8", "32"], "--stacks", json_out=False)
+    assert run.code == 0, run.stderr
+    out = run.output
+    first = out.split("#1 ", 1)[1].split("#2", 1)[0]
+    assert "32.0M held (anon 32.0M" in first and "of 32.0M faulted in" in first and "site_hold" in first, first
+    assert "Held at the peaks by these stacks:" in out, out
