@@ -91,6 +91,16 @@ def test_kernel_stacks_show_the_fault_path_without_tracing_glue(tmp_path):
     assert near(total * PAGE_KB, 16 * MIB_KB), alpha
 
 
+def test_a_stack_run_by_eight_processes_counts_eight():
+    """Each process maps the code elsewhere (ASLR): one named stack is made
+    of a variant per process, whose processes add up (each counted once)."""
+    run = trace(["/bin/sh", "-c", f"for i in 1 2 3 4 5 6 7 8; do {wl('two_sites')} 4 2; done"], "--stacks")
+    assert run.code == 0, run.stderr
+    alpha = by_leaf(stack_objs(run), "site_alpha")
+    assert alpha["processes"] == 8, alpha
+    assert near(alpha["at_peak_kb"], 8 * 4 * MIB_KB), alpha
+
+
 def test_text_summary_lists_top_stacks():
     run = trace([wl("two_sites"), "32", "8"], "--stacks", json_out=False)
     assert run.code == 0, run.stderr

@@ -29,6 +29,7 @@ struct named_stack {
 	uint64_t grown[RSS_NR_MEMBERS];
 	uint64_t held[RSS_NR_MEMBERS];
 	uint32_t procs;
+	uint64_t *mms; /* the address spaces that ran it, sorted, procs of them */
 	uint64_t samples;
 	uint64_t cow;
 	uint32_t cow_procs;
@@ -73,8 +74,10 @@ void stacks_init_cow(struct stacks *s, int cow_fd, const char *hook)
 
 static void free_named(struct named_stack *v, long n)
 {
-	for (long i = 0; i < n; i++)
+	for (long i = 0; i < n; i++) {
 		free(v[i].folded);
+		free(v[i].mms);
+	}
 	free(v);
 }
 
@@ -83,8 +86,10 @@ void stacks_free(struct stacks *s)
 	free_named(s->named, s->nnamed);
 	free_named(s->cow_named, s->ncow_named);
 	free(s->cows);
-	for (size_t i = 0; i < s->aggs_cap; i++)
+	for (size_t i = 0; i < s->aggs_cap; i++) {
 		free(s->aggs[i].frames);
+		free(s->aggs[i].mms);
+	}
 	free(s->aggs);
 	free(s->mms);
 	unwind_worker_free(s->unw);
@@ -318,7 +323,12 @@ static void fold(struct stacks *s, const struct stack_key *k, const void *value,
 		a->held[i] += held[i];
 	}
 	a->samples += c->samples;
-	a->procs++;
+	/* one entry per (address space, stack): each address space once */
+	if (!array_grow((void **)&a->mms, &a->mms_cap, a->procs, sizeof(*a->mms))) {
+		s->harvest_errors++;
+		return;
+	}
+	a->mms[a->procs++] = m->start_ns * 0x9e3779b97f4a7c15ULL ^ m->tgid;
 }
 
 /* One cow_counts entry: pages an ended (or, at the end, live) process copied. */
@@ -601,6 +611,7 @@ static long name_and_merge(struct stacks *s, size_t nsrc, named_source src,
 		if (w && !same(&v[w - 1], &v[r])) {
 			merge(&v[w - 1], &v[r]);
 			free(v[r].folded);
+			free(v[r].mms);
 			continue;
 		}
 		v[w++] = v[r];
@@ -621,9 +632,44 @@ static const struct stack_agg *agg_source(struct stacks *s, size_t i, struct nam
 	memcpy(out->grown, a->grown, sizeof(a->grown));
 	memcpy(out->held, a->held, sizeof(a->held));
 	out->procs = a->procs;
+	out->mms = a->procs ? malloc(a->procs * sizeof(*out->mms)) : NULL;
+	if (out->mms)
+		memcpy(out->mms, a->mms, a->procs * sizeof(*out->mms));
+	else
+		out->procs = 0; /* out of memory: counted as none */
 	out->samples = a->samples;
 	out->cow = a->cow;
 	return a;
+}
+
+static int cmp_u64(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The address spaces of two variants of one named stack, each counted once:
+ * one process has variants of its own (return addresses at other lines of
+ * one function), and with ASLR each process has its own hash of one code
+ * path (8 processes of one stack said "1 process" when the larger variant
+ * won). */
+static void add_processes(struct named_stack *into, const struct named_stack *from)
+{
+	uint64_t *v = realloc(into->mms, (into->procs + from->procs + 1) * sizeof(*v));
+	uint32_t n = 0;
+
+	if (!v) { /* out of memory: the larger count, as a floor */
+		into->procs = from->procs > into->procs ? from->procs : into->procs;
+		return;
+	}
+	memcpy(v + into->procs, from->mms, from->procs * sizeof(*v));
+	qsort(v, into->procs + from->procs, sizeof(*v), cmp_u64);
+	for (uint32_t i = 0; i < into->procs + from->procs; i++)
+		if (!n || v[n - 1] != v[i])
+			v[n++] = v[i];
+	into->mms = v;
+	into->procs = n;
 }
 
 static void merge_variants(struct named_stack *into, const struct named_stack *from)
@@ -635,9 +681,7 @@ static void merge_variants(struct named_stack *into, const struct named_stack *f
 	}
 	into->cow += from->cow;
 	into->samples += from->samples;
-	/* variants of one stack are mostly hit by the same processes */
-	if (from->procs > into->procs)
-		into->procs = from->procs;
+	add_processes(into, from);
 }
 
 /* Every stack, named and merged (*out malloc'ed), heaviest first. Returns
