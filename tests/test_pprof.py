@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from harness import IN_VM, MIB_KB, ROOT, run_rsstrace, start_idle, trace, wl
-from test_stacks import by_leaf, stack_objs
+from test_stacks import EXACT, by_leaf, stack_objs
 
 GO = shutil.which("go")
 
@@ -67,7 +67,7 @@ def test_go_pprof_lists_site_c_first_with_the_bytes_of_the_json(tmp_path):
     bytes in the profile are its JSON stack's, in both sample types."""
     prof = tmp_path / "mem.pb.gz"
     run = trace([wl("nofp_sites")] + [str(m) for m in NOFP_SITES.values()], "--stacks=dwarf",
-                "--pprof", str(prof))
+                "--pprof", str(prof), *EXACT)
     assert run.code == 0, run.stderr
     stacks = stack_objs(run)
     head, rows, total = top(prof, "faulted_to_peak_space")
@@ -108,7 +108,7 @@ def test_frame_pointer_stacks_too(tmp_path):
     """--pprof alone: frame-pointer stacks (the default), two_sites' alpha
     first with its JSON stack's bytes."""
     prof = tmp_path / "fp.pb.gz"
-    run = trace([wl("two_sites"), "48", "16"], "--pprof", str(prof))
+    run = trace([wl("two_sites"), "48", "16"], "--pprof", str(prof), *EXACT)
     assert run.code == 0, run.stderr
     alpha = by_leaf(stack_objs(run), "site_alpha")
     assert stack_objs(run, "stacks")[0]["unwind"] == "fp"
@@ -149,7 +149,7 @@ def test_locations_lie_in_their_mappings_and_kernel_frames_have_no_address(tmp_p
     location is inside its mapping's range, and none is a kernel address
     (a frame-pointer walk past the real frames reads such values)."""
     prof = tmp_path / "k.pb.gz"
-    run = trace([wl("two_sites"), "16", "8"], "--kernel-stacks", "--pprof", str(prof))
+    run = trace([wl("two_sites"), "16", "8"], "--kernel-stacks", "--pprof", str(prof), *EXACT)
     assert run.code == 0, run.stderr
     raw = pprof("-raw", prof)
     maps = {int(m[1]): (int(m[2], 16), int(m[3], 16))
@@ -170,7 +170,7 @@ def test_lost_charges_are_said_in_the_profile(tmp_path):
     fit are counted (the JSON's lost_charges) and the profile's comments say
     so, as the summary warns."""
     prof = tmp_path / "lost.pb.gz"
-    run = trace([wl("two_sites"), "8", "4"], "--pprof", str(prof), "--stack-entries", "2")
+    run = trace([wl("two_sites"), "8", "4"], "--pprof", str(prof), "--stack-entries", "2", *EXACT)
     assert run.code == 0, run.stderr
     lost = stack_objs(run, "stacks")[0]["lost_charges"]
     said = re.search(r"WARNING: stacks incomplete: (\d+) charges lost", pprof("-comments", prof))
@@ -186,7 +186,7 @@ def test_copies_on_write_are_a_sample_type_of_their_own(tmp_path):
     test_stacks_cow.py checks against each writer's Private_Dirty), and the
     total of every cow_stack; the hook that counted is said."""
     prof = tmp_path / "cow.pb.gz"
-    run = trace([wl("prefork"), "3", "64", "2", "", "0", "0"], "--stacks", "--pprof", str(prof),
+    run = trace([wl("prefork"), "3", "64", "2", "", "0", "0"], "--stacks", "--pprof", str(prof), *EXACT,
                 stdin=subprocess.DEVNULL)
     assert run.code == 0, run.stderr
     cows = stack_objs(run, "cow_stack")

@@ -13,6 +13,10 @@ from harness import MIB_KB, PAGE_KB, run_rsstrace, trace, wl
 pytestmark = pytest.mark.root
 
 
+# every page charged: the figures are exact (the default samples, 512K)
+EXACT = ("--stack-sample", "0")
+
+
 def stack_objs(run, kind="stack"):
     return [o for o in map(json.loads, filter(str.strip, run.output.splitlines())) if o["type"] == kind]
 
@@ -29,7 +33,7 @@ def near(value, want, tol=0.05):
 
 def test_two_allocation_sites_named_with_their_sizes(tmp_path):
     folded = tmp_path / "f.txt"
-    run = trace([wl("two_sites"), "48", "16"], "--folded", str(folded))
+    run = trace([wl("two_sites"), "48", "16"], "--folded", str(folded), *EXACT)
     assert run.code == 0, run.stderr
     stacks = stack_objs(run)
     alpha, beta = by_leaf(stacks, "site_alpha"), by_leaf(stacks, "site_beta")
@@ -59,7 +63,7 @@ def test_two_allocation_sites_named_with_their_sizes(tmp_path):
 def test_pages_after_the_peak_are_not_at_the_peak():
     """alpha is freed before beta runs: the peak holds alpha's pages only;
     beta grew after it (counted in grown_kb, not at the peak)."""
-    run = trace([wl("two_sites"), "48", "16", "free"], "--stacks")
+    run = trace([wl("two_sites"), "48", "16", "free"], "--stacks", *EXACT)
     assert run.code == 0, run.stderr
     stacks = stack_objs(run)
     alpha, beta = by_leaf(stacks, "site_alpha"), by_leaf(stacks, "site_beta")
@@ -71,7 +75,7 @@ def test_pages_after_the_peak_are_not_at_the_peak():
 def test_short_lived_exec_child_is_symbolized():
     """The traced tree runs two_sites through a shell: it is gone long before
     the summary, and its frames are still named."""
-    run = trace(["/bin/sh", "-c", f"{wl('two_sites')} 16 8; true"], "--stacks")
+    run = trace(["/bin/sh", "-c", f"{wl('two_sites')} 16 8; true"], "--stacks", *EXACT)
     assert run.code == 0, run.stderr
     stacks = stack_objs(run)
     assert near(by_leaf(stacks, "site_alpha")["at_peak_kb"], 16 * MIB_KB)
@@ -80,7 +84,7 @@ def test_short_lived_exec_child_is_symbolized():
 
 def test_kernel_stacks_show_the_fault_path_without_tracing_glue(tmp_path):
     folded = tmp_path / "k.txt"
-    run = trace([wl("two_sites"), "16", "8"], "--kernel-stacks", "--folded", str(folded))
+    run = trace([wl("two_sites"), "16", "8"], "--kernel-stacks", "--folded", str(folded), *EXACT)
     assert run.code == 0, run.stderr
     text = folded.read_text()
     alpha = [l for l in text.splitlines() if ";site_alpha;" in l]
@@ -94,7 +98,7 @@ def test_kernel_stacks_show_the_fault_path_without_tracing_glue(tmp_path):
 def test_a_stack_run_by_eight_processes_counts_eight():
     """Each process maps the code elsewhere (ASLR): one named stack is made
     of a variant per process, whose processes add up (each counted once)."""
-    run = trace(["/bin/sh", "-c", f"for i in 1 2 3 4 5 6 7 8; do {wl('two_sites')} 4 2; done"], "--stacks")
+    run = trace(["/bin/sh", "-c", f"for i in 1 2 3 4 5 6 7 8; do {wl('two_sites')} 4 2; done"], "--stacks", *EXACT)
     assert run.code == 0, run.stderr
     alpha = by_leaf(stack_objs(run), "site_alpha")
     assert alpha["processes"] == 8, alpha
@@ -102,7 +106,7 @@ def test_a_stack_run_by_eight_processes_counts_eight():
 
 
 def test_text_summary_lists_top_stacks():
-    run = trace([wl("two_sites"), "32", "8"], "--stacks", json_out=False)
+    run = trace([wl("two_sites"), "32", "8"], "--stacks", *EXACT, json_out=False)
     assert run.code == 0, run.stderr
     out = run.output
     assert "Where the memory came from (--stacks=fp)" in out, out
@@ -112,11 +116,11 @@ def test_text_summary_lists_top_stacks():
 
 def test_stack_map_overflow_is_counted_and_reported():
     # two_sites has at least its two sites and the loader's stacks: > 2
-    run = trace([wl("two_sites"), "8", "4"], "--stacks", "--stack-entries", "2")
+    run = trace([wl("two_sites"), "8", "4"], "--stacks", "--stack-entries", "2", *EXACT)
     assert run.code == 0, run.stderr
     summary = stack_objs(run, "stacks")[0]
     assert summary["lost_charges"] > 0, summary
-    text = run_rsstrace(["--stacks", "--stack-entries", "2", "--", wl("two_sites"), "8", "4"], json_out=False)
+    text = run_rsstrace(["--stacks", "--stack-entries", "2", *EXACT, "--", wl("two_sites"), "8", "4"], json_out=False)
     assert "WARNING: stacks incomplete" in text.output, text.output
 
 
@@ -181,10 +185,23 @@ def test_sampled_text_summary_says_so_and_gives_each_error():
 
 
 def test_exact_stacks_say_no_sampling():
-    run = trace([wl("two_sites"), "8", "4"], "--stacks")
+    run = trace([wl("two_sites"), "8", "4"], "--stacks", *EXACT)
     assert run.code == 0, run.stderr
     summary = stack_objs(run, "stacks")[0]
     assert summary["sample_kb"] == 0 and summary["charge_samples"] == 0, summary
     assert all("samples" not in s for s in stack_objs(run)), stack_objs(run)[:3]
-    text = trace([wl("two_sites"), "8", "4"], "--stacks", json_out=False)
+    text = trace([wl("two_sites"), "8", "4"], "--stacks", *EXACT, json_out=False)
     assert "Sampled" not in text.output, text.output
+
+
+def test_stacks_sample_512k_unless_asked():
+    """--stacks alone samples (its cost on a fault storm is that of no
+    stacks: docs/performance.md), and says so."""
+    run = trace([wl("two_sites"), "48", "16"], "--stacks")
+    assert run.code == 0, run.stderr
+    summary = stack_objs(run, "stacks")[0]
+    assert summary["sample_kb"] == 512 and summary["charge_samples"] > 0, summary
+    alpha = by_leaf(stack_objs(run), "site_alpha")
+    k = alpha["samples"]
+    assert abs(alpha["at_peak_kb"] - 48 * MIB_KB) <= 2 * alpha["error_kb"], alpha
+    assert alpha["error_kb"] == math.ceil(1.96 * math.sqrt(k) * 512 / PAGE_KB) * PAGE_KB, alpha

@@ -36,7 +36,7 @@ def run_prefork(tmp_path, *opts, json_out=True, mode="--stacks"):
     """prefork under rsstrace --stacks[=MODE] OPTS; returns (pids, each
     child's Private_Dirty read while it waits on its pipe, rsstrace's output)."""
     out = tmp_path / "out"
-    cmd = [str(RSSTRACE), "-o", str(out), mode, *opts] + (["--json"] if json_out else []) + \
+    cmd = [str(RSSTRACE), "-o", str(out), mode, "--stack-sample", "0", *opts] + (["--json"] if json_out else []) + \
         ["--", wl("prefork"), str(CHILDREN), str(SHARED_MIB), str(WRITERS), "", "0", "0"]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -106,7 +106,7 @@ def test_write_notify_faults_of_a_shared_file_mapping_are_not_copies():
     """file_map reads 16 MiB of a shared file mapping, then writes one byte
     per page: 4096 write-protect faults (the kernel tracks dirty file pages;
     --causes counts them) and no copy."""
-    run = trace([wl("file_map"), str(file_dir()), "16", "1"], "--stacks", "--causes")
+    run = trace([wl("file_map"), str(file_dir()), "16", "1"], "--stacks", "--causes", "--stack-sample", "0")
     assert run.code == 0, run.stderr
     row = [r for r in run.rows if r["comm"] == "file_map"][0]
     if row.get("wp_faults") is not None:  # on every kernel of the test tiers

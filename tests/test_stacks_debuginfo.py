@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from harness import IN_VM, end_server, free_port, run_rsstrace, trace, wait_until, wl, RSSTRACE
-from test_stacks import stack_objs as objs
+from test_stacks import EXACT, stack_objs as objs
 
 pytestmark = [pytest.mark.root,
               pytest.mark.skipif(IN_VM, reason="names are found in user space (libdwfl), the kernel plays no "
@@ -82,7 +82,7 @@ def run_split(stripped, exe=RSSTRACE, env=None, json_out=True, twice=False):
     cmd = [str(stripped)] + SIZES
     if twice:  # two processes of one file: two libdwfl sessions unwind it
         cmd = ["/bin/sh", "-c", f"{shlex.join(cmd)}; {shlex.join(cmd)}"]
-    return run_rsstrace(["--stacks=dwarf", "--"] + cmd, exe=exe, env=env, json_out=json_out)
+    return run_rsstrace(["--stacks=dwarf", *EXACT, "--"] + cmd, exe=exe, env=env, json_out=json_out)
 
 
 def in_debug_tree(tmp_path, tree):
@@ -113,7 +113,7 @@ def test_named_through_debug_dir(tmp_path, split):
     stripped, debug, bid = split
     tree = tmp_path / "debug"
     (tree / ".build-id" / bid[:2]).mkdir(parents=True)
-    run = lambda: run_rsstrace(["--stacks=dwarf", "--debug-dir", str(tree), "--", str(stripped)] + SIZES,
+    run = lambda: run_rsstrace(["--stacks=dwarf", *EXACT, "--debug-dir", str(tree), "--", str(stripped)] + SIZES,
                                env=clean_env())
     assert_not_named(run())
     shutil.copy(debug, tree / ".build-id" / bid[:2] / f"{bid[2:]}.debug")

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from harness import IN_VM, MIB_KB, SCALE, TEST_BUILD, hooked_env, own_peak, trace, wl
-from test_stacks import by_leaf as site, near, stack_objs as objs
+from test_stacks import EXACT, by_leaf as site, near, stack_objs as objs
 
 pytestmark = pytest.mark.root
 
@@ -37,7 +37,7 @@ SITES = {"site_a": 24, "site_b": 16, "site_c": 32}  # MiB, the workload's argume
 
 
 def run_nofp_sites(mode, **kw):
-    return trace([wl("nofp_sites")] + [str(m) for m in SITES.values()], f"--stacks={mode}", **kw)
+    return trace([wl("nofp_sites")] + [str(m) for m in SITES.values()], f"--stacks={mode}", *EXACT, **kw)
 
 
 def test_nofp_sites_unwind_through_main_to_libc_start():
@@ -106,7 +106,7 @@ def test_stripped_python_holding_a_bytearray():
     if not os.access(python, os.X_OK):
         pytest.skip("no /usr/bin/python3")
     mib = max(16, int(200 * SCALE))
-    run = trace([python, "-c", f"b = bytearray(b'\\x01') * ({mib} << 20)"], "--stacks=dwarf")
+    run = trace([python, "-c", f"b = bytearray(b'\\x01') * ({mib} << 20)"], "--stacks=dwarf", *EXACT)
     assert_charged_to_whole_stacks(run, "python3", ("Py_BytesMain", "Py_RunMain", "PyEval_EvalCode"))
 
 
@@ -118,7 +118,7 @@ def test_stripped_xz_compressing(tmp_path):
         pytest.skip("xz not installed (scripts/install-deps installs xz-utils)")
     data = tmp_path / "random.bin"
     data.write_bytes(os.urandom(max(1, int(30 * SCALE)) << 20))
-    run = trace([xz, "-9", "-k", "-f", str(data)], "--stacks=dwarf")
+    run = trace([xz, "-9", "-k", "-f", str(data)], "--stacks=dwarf", *EXACT)
     assert_charged_to_whole_stacks(run, "xz", ("lzma_code",))
 
 
@@ -128,7 +128,7 @@ def test_short_lived_child_of_a_shell_is_unwound():
     /proc/PID/maps (a CI host run under load unwound it to its innermost
     frame only). Whatever the timing, the kernel's mmap records of its image
     name every frame, from libc's start down to the site."""
-    run = trace(["/bin/sh", "-c", f"{wl('nofp_sites')} 2 1 1; true"], "--stacks=dwarf")
+    run = trace(["/bin/sh", "-c", f"{wl('nofp_sites')} 2 1 1; true"], "--stacks=dwarf", *EXACT)
     assert run.code == 0, run.stderr
     stacks = objs(run)
     for leaf in SITES:
@@ -147,7 +147,7 @@ def test_processes_gone_before_their_maps_are_read_unwound_from_mmap_records():
     through main to libc's start; sh's own too (its exec'd image), and its
     forked child's before the exec (its parent's maps)."""
     cmd = ["/bin/sh", "-c", f"{wl('nofp_sites')} {' '.join(str(m) for m in SITES.values())}; true"]
-    run = trace(cmd, "--stacks=dwarf", exe=TEST_BUILD, env=hooked_env(RSSTRACE_TEST_NO_PROC_MAPS="1"))
+    run = trace(cmd, "--stacks=dwarf", *EXACT, exe=TEST_BUILD, env=hooked_env(RSSTRACE_TEST_NO_PROC_MAPS="1"))
     assert run.code == 0, run.stderr
     stacks = objs(run)
     for leaf, mib in SITES.items():
@@ -166,7 +166,7 @@ def test_processes_gone_before_their_maps_are_read_unwound_from_mmap_records():
 def test_cxx_frames_are_demangled():
     """The binary's symbol is _ZN2wl5Arena4fillEm; the stack names it as the
     source does."""
-    run = trace([wl("cxx_sites"), "8"], "--stacks=dwarf")
+    run = trace([wl("cxx_sites"), "8"], "--stacks=dwarf", *EXACT)
     assert run.code == 0, run.stderr
     s = site(objs(run), "wl::Arena::fill(unsigned long)")
     assert frames(s)[-2] == "main" and reaches_start(s), s

@@ -6,7 +6,7 @@ what it faulted in up to the peak and the kernel's own VmHWM."""
 import pytest
 
 from harness import MIB_KB, trace, wl
-from test_stacks import SAMPLE_KB, by_leaf, near, stack_objs
+from test_stacks import EXACT, SAMPLE_KB, by_leaf, near, stack_objs
 from test_stacks_dwarf import reaches_start
 
 pytestmark = pytest.mark.root
@@ -26,7 +26,7 @@ def assert_held_explains_the_peak(run, tag):
 def test_freed_before_the_peak_is_not_held_at_it():
     """The issue's three sites, in code without frame pointers: a's 40 MiB
     are unmapped before b (16) and c (32) make the peak."""
-    run = trace([wl("nofp_sites"), "40", "16", "32"], "--stacks=dwarf")
+    run = trace([wl("nofp_sites"), "40", "16", "32"], "--stacks=dwarf", *EXACT)
     assert run.code == 0, run.stderr
     stacks = stack_objs(run)
     a, b, c = (by_leaf(stacks, s) for s in ("site_a", "site_b", "site_c"))
@@ -42,7 +42,7 @@ def test_freed_before_the_peak_is_not_held_at_it():
 
 
 def test_every_way_of_giving_back_memory():
-    run = trace([wl("held_paths"), "8", "32"], "--stacks")
+    run = trace([wl("held_paths"), "8", "32"], "--stacks", *EXACT)
     assert run.code == 0, run.stderr
     stacks = stack_objs(run)
     for leaf in ("site_brk", "site_dontneed", "site_fixed"):
@@ -68,7 +68,7 @@ def test_sampled_held_is_within_the_stated_error():
 
 
 def test_text_output_says_held_and_faulted_in():
-    run = trace([wl("held_paths"), "8", "32"], "--stacks", json_out=False)
+    run = trace([wl("held_paths"), "8", "32"], "--stacks", *EXACT, json_out=False)
     assert run.code == 0, run.stderr
     out = run.output
     first = out.split("#1 ", 1)[1].split("#2", 1)[0]

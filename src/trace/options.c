@@ -84,8 +84,8 @@ static const char help_text[] =
 	"      --stack-sample SIZE  charge a page fault per SIZE faulted in, on\n"
 	"                         average (random gaps), as SIZE: an unbiased estimate\n"
 	"                         per stack, with the number of samples and the error,\n"
-	"                         at a fraction of the cost; 0 (the default): every\n"
-	"                         page, exact (implies --stacks; e.g. 512K)\n"
+	"                         at a fraction of the cost (default 512K); 0: every\n"
+	"                         page, exact, for small runs (implies --stacks)\n"
 	"      --debug-dir DIR    also look for stripped files' debug info in DIR\n"
 	"                         (DIR/.build-id/xx/yyyy.debug), before /usr/lib/debug;\n"
 	"                         DEBUGINFOD_URLS set: asked of debuginfod too\n"
@@ -485,5 +485,6 @@ int parse_options(int argc, char **argv, struct options *o)
 	o->timeline_interval = 0.1;
 	o->timeline_procs = 20;
 	o->stack_entries = 65536;
+	o->stack_sample = STACK_SAMPLE_DEFAULT;
 	return cli_parse(&trace_cli, argc, argv, o);
 }

@@ -11,6 +11,11 @@
 
 #define MAX_PIDS 65536
 
+/* --stacks' default sampling interval: on the anon fault storm within the
+ * noise of untraced, where charging every page cost +62% wall
+ * (docs/performance.md, "--stack-sample"). */
+#define STACK_SAMPLE_DEFAULT (512 << 10)
+
 struct options {
 	int pids[MAX_PIDS];
 	int npids;

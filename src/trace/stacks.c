@@ -957,7 +957,7 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 	}
 	if (n > STACKS_TOP)
 		fprintf(out, "  ... %ld more stacks (--folded FILE or --json has them all)\n", n - STACKS_TOP);
-	fprintf(out, "  Charged to stacks up to each peak: %s; held at the peaks: %s. Charges\n"
+	fprintf(out, "  Charged to stacks up to each peak: %s; the peaks add up to %s. Charges\n"
 		     "  count pages faulted in, including any freed before the peak; pages that\n"
 		     "  came without a user stack of the process (fork's copy, kernel threads,\n"
 		     "  before tracing began) are not charged.\n",

@@ -107,7 +107,7 @@ static void stack_sampling(void **state)
 	struct options o;
 
 	assert_int_equal(parse(&o, "--stacks", "--", "x", NULL), 0);
-	assert_true(o.stack_sample == 0); /* every page, unless asked */
+	assert_true(o.stack_sample == 512 << 10); /* sampled, unless asked */
 	assert_int_equal(parse(&o, "--stack-sample", "512K", "--", "x", NULL), 0);
 	assert_true(o.stacks && o.stack_sample == 512 << 10);
 	assert_int_equal(parse(&o, "--stacks=dwarf", "--stack-sample", "4K", "--", "x", NULL), 0);
