@@ -46,6 +46,10 @@ SCALE = float(os.environ.get("RSSTRACE_TEST_SCALE", "1"))
 # The exit path itself may fault in a few file pages after the workload's last
 # reading (the issue allows "within a few pages for file").
 FILE_TOLERANCE_KB = 8 * PAGE_KB
+# Up to 6.1 (SPLIT_RSS_COUNTING) a task caches the pages its faults add and
+# folds them into its mm every 64 faults: rss_stat, and --stacks' charges,
+# come then, with the stack and fault of the 65th (docs/how-it-works.md).
+TASK_RSS_CACHES = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2]) < (6, 2)
 
 
 def built(path, how="`make sanitize fuzzers`"):

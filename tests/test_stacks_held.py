@@ -3,9 +3,11 @@
 it gave back before it (bpf/held.bpf.c, src/trace/held_pages.c), against
 what it faulted in up to the peak and the kernel's own VmHWM."""
 
+import re
+
 import pytest
 
-from harness import MIB_KB, trace, wl
+from harness import MIB_KB, TASK_RSS_CACHES, trace, wl
 from test_stacks import EXACT, SAMPLE_KB, by_leaf, near, stack_objs
 from test_stacks_dwarf import reaches_start
 
@@ -20,7 +22,11 @@ def assert_held_explains_the_peak(run, tag):
     hwm = run.report(tag)["status"]["VmHWM"]
     assert summary["held_measured"] is True, summary
     assert summary["held_records_lost"] == 0 and summary["held_records_dropped"] == 0, summary
-    assert 0.95 * hwm <= summary["held_at_peaks_kb"] <= hwm, (hwm, summary)
+    # up to 6.1 a fold of a task's cache is charged at the address of the
+    # fault that made it, with pages of up to 64 earlier faults, which may
+    # have been given back already (the 6.1 guest: 420 kB over VmHWM)
+    over = 64 * 2 * MIB_KB if TASK_RSS_CACHES else 0
+    assert 0.95 * hwm <= summary["held_at_peaks_kb"] <= hwm + over, (hwm, summary)
 
 
 def test_freed_before_the_peak_is_not_held_at_it():
@@ -72,5 +78,9 @@ def test_text_output_says_held_and_faulted_in():
     assert run.code == 0, run.stderr
     out = run.output
     first = out.split("#1 ", 1)[1].split("#2", 1)[0]
-    assert "32.0M held (anon 32.0M" in first and "of 32.0M faulted in" in first and "site_hold" in first, first
+    assert "site_hold" in first and "Held at the peaks by these stacks:" in out, out
+    if TASK_RSS_CACHES:  # site_hold's first fold brings site_fixed's last faults (33.8M in the 6.1 guest)
+        assert re.search(r"\d+\.\dM held \(anon \S+, file \S+, shmem \S+\) of \S+ faulted in, in 1 ", first), first
+    else:
+        assert "32.0M held (anon 32.0M" in first and "of 32.0M faulted in" in first, first
     assert "Held at the peaks by these stacks:" in out, out
