@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -260,6 +261,43 @@ def peaks(storm, iters):
     return res
 
 
+def bench_real_program(pairs, mib=10):
+    """A real program, whole runs: xz -9 on MIB of random data, untraced and
+    under rsstrace --stacks (sampled, the default; every page; dwarf),
+    alternated (ABBA), wall time of the whole command (rsstrace's start and
+    its summary included)."""
+    xz = shutil.which("xz")
+    if not xz:
+        print("xz -9: skipped (xz not installed)")
+        return
+    with tempfile.TemporaryDirectory() as d:
+        data = Path(d) / "random.bin"
+        data.write_bytes(os.urandom(mib << 20))
+        cmd = [xz, "-9", "-c", str(data)]
+        conds = [["--stacks"], ["--stacks", "--stack-sample", "0"], ["--stacks=dwarf"]]
+        print(f"xz -9 on {mib} MiB of random data, {pairs} ABBA pairs per condition, wall s of the whole run")
+        print(f"{'condition':48} {'ratio':>7} {'added s':>8} {'95% CI':>17} {'untraced s':>10}")
+
+        def wall(argv):
+            t = time.monotonic()
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            return time.monotonic() - t
+
+        for opts in conds:
+            traced = [str(RSSTRACE), "-o", "/dev/null"] + opts + ["--"] + cmd
+            diffs, ratios, base = [], [], []
+            for c in range(pairs):
+                order = (True, False) if c % 2 == 0 else (False, True)
+                t = {on: wall(traced if on else cmd) for on in order}
+                diffs.append(t[True] - t[False])
+                ratios.append(t[True] / t[False])
+                base.append(t[False])
+            med, lo, hi = median_ci(diffs)
+            name = "rsstrace " + " ".join(opts)
+            print(f"{name:48} {statistics.median(ratios):7.3f} {med:8.3f} [{lo:7.3f},{hi:7.3f}] "
+                  f"{statistics.median(base):10.2f}", flush=True)
+
+
 def bench_top(n_idle, frames=10):
     """rsstrace top at 1 Hz over n_idle idle processes: CPU per refresh and its
     own max RSS (getrusage of a wrapper, so nothing else is counted)."""
@@ -361,6 +399,7 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated condition names to run (default: all)")
     ap.add_argument("--top-procs", type=int, default=10000, help="idle processes for the top row (0: skip)")
     ap.add_argument("--serve-seconds", type=int, default=20, help="seconds per serve row (0: skip)")
+    ap.add_argument("--xz-pairs", type=int, default=6, help="ABBA pairs per xz -9 row (0: skip)")
     a = ap.parse_args()
     have_bpftrace = not a.no_bpftrace and subprocess.run(["which", "bpftrace"], capture_output=True).returncode == 0
 
@@ -383,8 +422,8 @@ def main():
                  (Rsstrace(["--causes"], "rsstrace --causes"), a.slow_cycles),
                  (Rsstrace(["--stacks"], "rsstrace --stacks"), a.slow_cycles),
                  (Rsstrace(["--stacks=dwarf"], "rsstrace --stacks=dwarf"), a.slow_cycles),
-                 (Rsstrace(["--stack-sample", "512K"], "rsstrace --stack-sample 512K"), a.slow_cycles),
-                 (Rsstrace(["--stacks=dwarf", "--stack-sample", "512K"], "rsstrace --stacks=dwarf --stack-sample 512K"),
+                 (Rsstrace(["--stack-sample", "0"], "rsstrace --stack-sample 0"), a.slow_cycles),
+                 (Rsstrace(["--stacks=dwarf", "--stack-sample", "0"], "rsstrace --stacks=dwarf --stack-sample 0"),
                   a.slow_cycles),
                  (Rsstrace(["--sharing", "--csv", "/dev/null"], "rsstrace --sharing --csv"), a.slow_cycles),
                  (Serve(), a.slow_cycles),
@@ -416,6 +455,8 @@ def main():
                 print(f"{'':8} {name + ' / bpftrace':40} {'':7} {'':9} {'':17} {'':8} {results[name] / b:7.2f}")
         print(f"{'':8} peaks (kB): {json.dumps(peaks(storm, iters))}")
         storm.close()
+    if a.xz_pairs:
+        bench_real_program(a.xz_pairs)
     if a.top_procs:
         bench_top(a.top_procs)
     if a.serve_seconds:

@@ -272,17 +272,6 @@ static __always_inline __u32 end_reason_now(struct mm_struct *mm, struct mm_stat
 	return END_EXIT;
 }
 
-/*
- * Records are not urgent: user space polls every 50 ms anyway. Waking it for
- * each one costs an IPI per ended process (measured: several µs); so wake it
- * only when the buffer is filling up.
- */
-static __always_inline __u64 wakeup_flag(void)
-{
-	return bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&records, BPF_RB_RING_SIZE) / 4 ?
-		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-}
-
 static __always_inline void send_mm_end(struct mm_state *st)
 {
 	struct mm_end_record *rec;
@@ -295,7 +284,7 @@ static __always_inline void send_mm_end(struct mm_state *st)
 	rec->type = REC_MM_END;
 	rec->pad = 0;
 	__builtin_memcpy(&rec->st, st, sizeof(*st));
-	bpf_ringbuf_submit(rec, wakeup_flag());
+	bpf_ringbuf_submit(rec, ring_wakeup_flag(&records));
 }
 
 /* The mm's row is complete: report it, take it out of the tree, forget the pointer. */
@@ -662,7 +651,7 @@ static __always_inline void send_exec_path(__u32 tgid, struct linux_binprm *bprm
 	if (bpf_probe_read_kernel_str(rec->filename, sizeof(rec->filename),
 				      BPF_CORE_READ(bprm, filename)) < 0)
 		rec->filename[0] = 0;
-	bpf_ringbuf_submit(rec, wakeup_flag());
+	bpf_ringbuf_submit(rec, ring_wakeup_flag(&records));
 }
 
 static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *bprm)
@@ -721,7 +710,7 @@ static __always_inline int on_exit(struct task_struct *p)
 		rec->exit_code = code;
 		rec->pad = 0;
 		rec->ns = bpf_ktime_get_ns();
-		bpf_ringbuf_submit(rec, wakeup_flag());
+		bpf_ringbuf_submit(rec, ring_wakeup_flag(&records));
 	} else {
 		__sync_fetch_and_add(&loss.ringbuf_full, 1);
 	}

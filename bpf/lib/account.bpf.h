@@ -46,6 +46,18 @@ extern struct records_map records SEC(".maps");
 extern struct tree_state tree; /* cur[] and the live counts; the peak is in tree_peaks */
 extern struct loss_counters loss;
 
+/*
+ * Records are not urgent: user space polls every 50 ms anyway. Waking it for
+ * each one costs an IPI per record (measured: several µs per ended
+ * process); so wake it only when the ring buffer is filling up.
+ */
+static __always_inline __u64 ring_wakeup_flag(void *ring)
+{
+	return bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 4 ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
+}
+
 /* The accounting state of an address space, NULL if it is not traced. */
 static __always_inline struct mm_state *state_of(struct mm_struct *mm)
 {

@@ -60,17 +60,10 @@ static __always_inline __u64 current_fault_address(void)
 	return ip && ip == f->ip ? f->addr : 0;
 }
 
-/* Records are read every turn of user space's loop (50 ms): wake it only
- * when the ring fills up (a wakeup per record costs an IPI). */
 static __always_inline void send_held(struct held_record *rec)
 {
-	__u64 flags = bpf_ringbuf_query(&stack_samples, BPF_RB_AVAIL_DATA) >
-				      bpf_ringbuf_query(&stack_samples, BPF_RB_RING_SIZE) / 4 ?
-			      BPF_RB_FORCE_WAKEUP :
-			      BPF_RB_NO_WAKEUP;
-
 	rec->type = REC_HELD;
-	if (bpf_ringbuf_output(&stack_samples, rec, sizeof(*rec), flags))
+	if (bpf_ringbuf_output(&stack_samples, rec, sizeof(*rec), ring_wakeup_flag(&stack_samples)))
 		__sync_fetch_and_add(&loss.held_lost, 1);
 }
 
