@@ -86,24 +86,26 @@ static void charge(struct held_pages *h, struct held_mm *mm, const struct held_r
 		h->errors++;
 		return;
 	}
-	if (!r->addr) {
-		h->unknown_pages += r->len;
-	} else {
-		old = u64_map_put(&mm->pages, r->addr >> PAGE_SHIFT, &created);
-		if (!old) {
-			h->errors++;
-			return;
-		}
-		if (!created) /* the page it held went: a copy on write, a refault */
-			add(mm, old, -1, r->seq);
-		*old = p;
+	old = r->addr ? u64_map_get(&mm->pages, r->addr >> PAGE_SHIFT) : NULL;
+	if (old) { /* the page it held went: a copy on write, a refault */
+		add(mm, old, -1, r->seq);
+	} else if (r->addr) {
+		old = h->npages < HELD_PAGES_MAX ? u64_map_put(&mm->pages, r->addr >> PAGE_SHIFT, &created) : NULL;
+		if (old)
+			h->npages++;
+		else
+			h->errors++; /* kept as unknown: held to the end */
 	}
+	if (old)
+		*old = p;
+	else
+		h->unknown_pages += r->len;
 	add(mm, &p, 1, r->seq);
 }
 
 /* The charges in [first, end) (page numbers), removed from mm into *out
  * (keys in *keys); returns how many, or -1 if memory ran out. */
-static long take_range(struct held_mm *mm, uint64_t first, uint64_t end, uint64_t **keys,
+static long take_range(struct held_pages *h, struct held_mm *mm, uint64_t first, uint64_t end, uint64_t **keys,
 		       struct held_page **out)
 {
 	size_t n = 0, cap = 0, kcap = 0;
@@ -138,6 +140,7 @@ static long take_range(struct held_mm *mm, uint64_t first, uint64_t end, uint64_
 	}
 	for (size_t i = 0; i < n; i++)
 		u64_map_del(&mm->pages, (*keys)[i]);
+	h->npages -= n;
 	return (long)n;
 }
 
@@ -146,7 +149,7 @@ static void range(struct held_pages *h, struct held_mm *mm, const struct held_re
 {
 	uint64_t first = r->addr >> PAGE_SHIFT, end = (r->addr + r->len) >> PAGE_SHIFT, *keys;
 	struct held_page *v;
-	long n = take_range(mm, first, end, &keys, &v);
+	long n = take_range(h, mm, first, end, &keys, &v);
 	bool created;
 
 	if (n < 0)
@@ -166,6 +169,7 @@ static void range(struct held_pages *h, struct held_mm *mm, const struct held_re
 		}
 		if (!created)
 			add(mm, p, -1, r->seq);
+		h->npages += created;
 		*p = v[i];
 	}
 	free(keys);
@@ -219,6 +223,7 @@ void held_pages_forget(struct held_pages *h, uint32_t tgid, uint64_t start_ns)
 
 	if (!mm)
 		return;
+	h->npages -= mm->pages.n;
 	free_mm(mm);
 	u64_map_del(&h->mms, key);
 }

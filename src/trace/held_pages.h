@@ -22,11 +22,17 @@
 #include "core/u64_map.h"
 #include "rsstrace.h"
 
+/* The live charges kept, over all address spaces, at most (~80 bytes each):
+ * 8 GiB resident charged page by page (--stack-sample 0), ~4 TiB sampled.
+ * A charge past it is kept as one of unknown address (held to the end). */
+#define HELD_PAGES_MAX (2u << 20)
+
 struct held_pages {
 	struct u64_map mms;	 /* address space -> struct held_mm */
+	uint64_t npages;	 /* live charges in all of them */
 	uint64_t unknown_pages;	 /* charged without a known address */
 	uint64_t given_back;	 /* pages of charges given back */
-	uint64_t errors;	 /* records dropped: out of memory */
+	uint64_t errors;	 /* records dropped: out of memory, or HELD_PAGES_MAX reached */
 };
 
 void held_pages_init(struct held_pages *h);

@@ -139,6 +139,22 @@ static void a_page_charged_again_counts_once(void **state)
 	held_pages_free(&h);
 }
 
+static void the_table_is_bounded_and_says_what_it_dropped(void **state)
+{
+	struct held_pages h;
+
+	held_pages_init(&h);
+	for (uint64_t p = 0; p < HELD_PAGES_MAX + 10; p++)
+		charge(&h, 0xa, A + p * 4096, 1, 0);
+	assert_int_equal(h.npages, HELD_PAGES_MAX);
+	assert_int_equal(h.errors, 10);
+	assert_int_equal(h.unknown_pages, 10); /* held to the end */
+	range(&h, HELD_FREE, A, (uint64_t)(HELD_PAGES_MAX + 10) * 4096, 0, 0);
+	assert_int_equal(h.npages, 0);
+	assert_int_equal(anon_at_peak(&h, 0xa, 1), 10);
+	held_pages_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +162,7 @@ int main(void)
 		cmocka_unit_test(pages_freed_before_the_peak_are_not_held_at_it),
 		cmocka_unit_test(a_moved_charge_is_freed_at_its_new_place),
 		cmocka_unit_test(a_page_charged_again_counts_once),
+		cmocka_unit_test(the_table_is_bounded_and_says_what_it_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
