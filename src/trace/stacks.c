@@ -663,7 +663,8 @@ static void add_processes(struct named_stack *into, const struct named_stack *fr
 		into->procs = from->procs > into->procs ? from->procs : into->procs;
 		return;
 	}
-	memcpy(v + into->procs, from->mms, from->procs * sizeof(*v));
+	if (from->procs) /* from->mms is NULL otherwise */
+		memcpy(v + into->procs, from->mms, from->procs * sizeof(*v));
 	qsort(v, into->procs + from->procs, sizeof(*v), cmp_u64);
 	for (uint32_t i = 0; i < into->procs + from->procs; i++)
 		if (!n || v[n - 1] != v[i])
