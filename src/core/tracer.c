@@ -5,8 +5,6 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -558,48 +556,10 @@ int tracer_map_fd(struct tracer *t, const char *name)
 	return m ? bpf_map__fd(m) : -1;
 }
 
-static void *destroy_link(void *link)
-{
-	bpf_link__destroy(link);
-	return NULL;
-}
-
-/*
- * Detaching a program from a classic tracepoint (a perf event) waits for RCU
- * grace periods in the kernel (perf_trace_event_unreg ->
- * tracepoint_synchronize_unregister): ~50 ms per close here, one after the
- * other in the skeleton's teardown. --stacks' 7 syscall and fault
- * tracepoints (bpf/held.bpf.c) took 0.37 s of `rsstrace --stacks -- true`'s
- * 1.16 s. Closed on threads of their own, the waits share grace periods.
- * A link whose thread could not start is left to the skeleton.
- */
-static void detach_in_parallel(struct rss_account_bpf *s)
-{
-	const struct bpf_object_skeleton *sk = s->skeleton;
-	pthread_t *threads = calloc(sk->prog_cnt, sizeof(*threads));
-	bool *started = calloc(sk->prog_cnt, sizeof(*started));
-
-	for (int i = 0; threads && started && i < sk->prog_cnt; i++) {
-		struct bpf_link **link = sk->progs[i].link;
-
-		if (*link && !pthread_create(&threads[i], NULL, destroy_link, *link)) {
-			started[i] = true;
-			*link = NULL;
-		}
-	}
-	for (int i = 0; threads && started && i < sk->prog_cnt; i++)
-		if (started[i])
-			pthread_join(threads[i], NULL);
-	free(threads);
-	free(started);
-}
-
 void tracer_stop(struct tracer *t)
 {
 	ring_buffer__free(t->rb);
 	t->rb = NULL;
-	if (t->skel)
-		detach_in_parallel(t->skel);
 	rss_account_bpf__destroy(t->skel);
 	t->skel = NULL;
 }
