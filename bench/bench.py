@@ -261,7 +261,7 @@ def peaks(storm, iters):
     return res
 
 
-def bench_real_program(pairs, mib=10):
+def bench_real_program(pairs, mib=20):
     """A real program, whole runs: xz -9 on MIB of random data, untraced and
     under rsstrace --stacks (sampled, the default; every page; dwarf),
     alternated (ABBA), wall time of the whole command (rsstrace's start and
@@ -274,7 +274,7 @@ def bench_real_program(pairs, mib=10):
         data = Path(d) / "random.bin"
         data.write_bytes(os.urandom(mib << 20))
         cmd = [xz, "-9", "-c", str(data)]
-        conds = [["--stacks"], ["--stacks", "--stack-sample", "0"], ["--stacks=dwarf"]]
+        conds = [[], ["--stacks"], ["--stacks", "--stack-sample", "0"], ["--stacks=dwarf"]]
         print(f"xz -9 on {mib} MiB of random data, {pairs} ABBA pairs per condition, wall s of the whole run")
         print(f"{'condition':48} {'ratio':>7} {'added s':>8} {'95% CI':>17} {'untraced s':>10}")
 
@@ -293,7 +293,7 @@ def bench_real_program(pairs, mib=10):
                 ratios.append(t[True] / t[False])
                 base.append(t[False])
             med, lo, hi = median_ci(diffs)
-            name = "rsstrace " + " ".join(opts)
+            name = "rsstrace " + (" ".join(opts) or "(defaults)")
             print(f"{name:48} {statistics.median(ratios):7.3f} {med:8.3f} [{lo:7.3f},{hi:7.3f}] "
                   f"{statistics.median(base):10.2f}", flush=True)
 
