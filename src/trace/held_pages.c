@@ -103,40 +103,37 @@ static void charge(struct held_pages *h, struct held_mm *mm, const struct held_r
 	add(mm, &p, 1, r->seq);
 }
 
+/* Appends (key, *p) to *keys and *out (n of each so far). False if memory
+ * ran out. */
+static bool take_one(uint64_t **keys, struct held_page **out, size_t *n, size_t *kcap, size_t *cap,
+		     uint64_t key, const struct held_page *p)
+{
+	if (!array_grow((void **)keys, kcap, *n, sizeof(**keys)) || !array_grow((void **)out, cap, *n, sizeof(**out)))
+		return false;
+	(*keys)[*n] = key;
+	(*out)[(*n)++] = *p;
+	return true;
+}
+
 /* The charges in [first, end) (page numbers), removed from mm into *out
- * (keys in *keys); returns how many, or -1 if memory ran out. */
+ * (keys in *keys); returns how many, or -1 if memory ran out. A range of
+ * fewer pages than mm holds is probed page by page, else the table walked. */
 static long take_range(struct held_pages *h, struct held_mm *mm, uint64_t first, uint64_t end, uint64_t **keys,
 		       struct held_page **out)
 {
 	size_t n = 0, cap = 0, kcap = 0;
+	bool probe = end - first <= mm->pages.n;
 	uint64_t key;
 
 	*keys = NULL;
 	*out = NULL;
-	if (end - first <= mm->pages.n) {
-		for (key = first; key < end; key++) {
-			struct held_page *p = u64_map_get(&mm->pages, key);
+	for (size_t i = 0; probe ? first + i < end : i < mm->pages.cap; i++) {
+		struct held_page *p;
 
-			if (!p)
-				continue;
-			if (!array_grow((void **)keys, &kcap, n, sizeof(**keys)) ||
-			    !array_grow((void **)out, &cap, n, sizeof(**out)))
-				return -1;
-			(*keys)[n] = key;
-			(*out)[n++] = *p;
-		}
-	} else {
-		for (size_t i = 0; i < mm->pages.cap; i++) {
-			struct held_page *p = u64_map_slot(&mm->pages, i, &key);
-
-			if (!p || key < first || key >= end)
-				continue;
-			if (!array_grow((void **)keys, &kcap, n, sizeof(**keys)) ||
-			    !array_grow((void **)out, &cap, n, sizeof(**out)))
-				return -1;
-			(*keys)[n] = key;
-			(*out)[n++] = *p;
-		}
+		key = first + i;
+		p = probe ? u64_map_get(&mm->pages, key) : u64_map_slot(&mm->pages, i, &key);
+		if (p && key >= first && key < end && !take_one(keys, out, &n, &kcap, &cap, key, p))
+			return -1;
 	}
 	for (size_t i = 0; i < n; i++)
 		u64_map_del(&mm->pages, (*keys)[i]);
