@@ -50,15 +50,15 @@ struct {
 
 static __always_inline void stash_fault(unsigned long address)
 {
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct fault_stash *f;
-	__u32 zero = 0;
 
 	if (!held_on || address >= USER_TOP)
 		return;
-	f = bpf_map_lookup_elem(&fault_stash, &zero);
+	f = fault_slot(tid);
 	if (!f)
 		return;
-	f->tid = (__u32)bpf_get_current_pid_tgid();
+	f->tid = tid;
 	f->ip = current_user_ip();
 	f->addr = address;
 }

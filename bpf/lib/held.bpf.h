@@ -2,11 +2,10 @@
 /*
  * --stacks: which charged pages are still resident (include/rsstrace.h,
  * struct held_record). A charge goes with the address of the fault that made
- * it: the fault tracepoints (bpf/held.bpf.c) leave it per CPU, and the
- * rss_stat that the fault causes, on the same task with the same user
- * instruction pointer, takes it. A fault that slept and moved to another CPU,
- * or pages made resident without a fault (MAP_POPULATE, mlock, a
- * get_user_pages() in a syscall), find another task's stash or another
+ * it: the fault tracepoint (bpf/held.bpf.c) leaves it in its task's slot,
+ * and the rss_stat that the fault causes, on the same task with the same user
+ * instruction pointer, takes it. Pages made resident without a fault
+ * (MAP_POPULATE, mlock, a get_user_pages() in a syscall) find another
  * instruction pointer there: their address is unknown (0), and user space
  * keeps such charges held to the end.
  */
@@ -21,7 +20,7 @@
  * exist; in bpf/stacks.bpf.c. */
 extern const volatile bool held_on;
 
-/* The last fault on a CPU: which task, at which user instruction, where. */
+/* A task's last fault: which task, at which user instruction, where. */
 struct fault_stash {
 	__u32 tid;
 	__u32 pad;
@@ -29,9 +28,21 @@ struct fault_stash {
 	__u64 addr;
 };
 
+/*
+ * One slot per thread id's low bits, not per CPU: a fault that sleeps
+ * between its tracepoint and its charge (a huge page's compaction, a file
+ * page's read) may resume on another CPU, and its own CPU's slot is another
+ * task's by then (a 6.12 guest's THP faults lost 4 MiB of 40 so). Only the
+ * task writes its slot; two live threads whose ids agree in the low 16 bits
+ * fault at once only rarely, and the tid check makes such a charge unknown,
+ * never misplaced. 24 B x 64K = 1.5 MiB, with --stacks only (the loader
+ * sizes it to 1 otherwise).
+ */
+#define FAULT_SLOTS 65536
+
 struct fault_stash_map {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FAULT_SLOTS);
 	__type(key, __u32);
 	__type(value, struct fault_stash);
 };
@@ -46,15 +57,21 @@ static __always_inline __u64 current_user_ip(void)
 	return r && user_mode_regs(r) ? user_ip(r) : 0;
 }
 
+static __always_inline struct fault_stash *fault_slot(__u32 tid)
+{
+	__u32 slot = tid & (FAULT_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&fault_stash, &slot);
+}
+
 /* The address of the fault the current task is in, 0 if none is known. */
 static __always_inline __u64 current_fault_address(void)
 {
-	struct fault_stash *f;
-	__u32 zero = 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct fault_stash *f = fault_slot(tid);
 	__u64 ip;
 
-	f = bpf_map_lookup_elem(&fault_stash, &zero);
-	if (!f || f->tid != (__u32)bpf_get_current_pid_tgid())
+	if (!f || f->tid != tid)
 		return 0;
 	ip = current_user_ip();
 	return ip && ip == f->ip ? f->addr : 0;

@@ -131,6 +131,8 @@ static void set_held_programs(struct rss_account_bpf *s, bool stacks)
 		bpf_program__set_autoload(progs[i], on);
 	if (on)
 		bpf_map__set_max_entries(s->maps.stack_samples, 16 << 20);
+	else
+		bpf_map__set_max_entries(s->maps.fault_stash, 1);
 }
 
 static int open_and_load(struct tracer *t, const struct tracer_config *cfg, const char **what)
