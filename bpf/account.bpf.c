@@ -518,6 +518,7 @@ static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int m
 	delta = apply_member(st, member, read_member(mm, st, member, trusted));
 	if (exiting && delta > 0)
 		st->exit_growth += delta;
+	held_reclaimed(mm, st, member);
 	charge_stack(ctx, mm, st, member, delta); /* before note_peak: see struct stack_count */
 	if (member != RSS_SWAP)
 		note_peak(st);

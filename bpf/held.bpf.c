@@ -5,13 +5,15 @@
  * struct held_record). The fault tracepoints leave each fault's address for
  * the charge its rss_stat makes; the syscalls that give memory back or move
  * it send their ranges, from traced address spaces only, at entry (before
- * the pages go: their decreases cannot make a peak). Not seen here: reclaim
- * (swap-out, dropped file pages, MADV_PAGEOUT, MADV_FREE's lazy frees),
- * which needs the rmap hooks; such pages stay held.
+ * the pages go: their decreases cannot make a peak). Reclaim (swap-out,
+ * dropped file pages, MADV_PAGEOUT, MADV_FREE's lazy frees) is seen where
+ * try_to_unmap_one() can be hooked (fentry: the 5.10-6.12 guests, not the
+ * 6.18 host); elsewhere such pages stay held.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 #include "rsstrace.h"
 #include "lib/held.bpf.h"
 #include "lib/kernel.bpf.h"
@@ -21,7 +23,6 @@
 #define MADV_DONTNEED 4
 #define MADV_REMOVE 9
 #define MADV_DONTNEED_LOCKED 24
-#define HELD_PAGE 4096ULL
 #define USER_TOP 0x800000000000ULL /* x86_64's TASK_SIZE with 4-level tables */
 
 struct held_syscall_args {
@@ -76,6 +77,45 @@ SEC("tracepoint/exceptions/page_fault_user")
 int held_fault_user(struct page_fault_user_args *args)
 {
 	stash_fault(args->address);
+	return 0;
+}
+
+/*
+ * Reclaim (LH_RECLAIM, src/core/hooks.c): try_to_unmap_one(folio, vma,
+ * address, arg), on 5.10 (page, ...) to 6.12, unmaps one folio from one VMA,
+ * and each page it takes out of a traced address space changes its counter:
+ * held_reclaimed() (lib/held.bpf.h) frees the walk's next page for each.
+ * Armed at entry, disarmed at exit, so that no other change counts.
+ */
+SEC("fentry/try_to_unmap_one")
+int BPF_PROG(held_unmap_start, void *folio, struct vm_area_struct *vma, unsigned long address)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mm_struct *mm = BPF_CORE_READ(vma, vm_mm);
+	struct fault_stash *f;
+
+	if (!held_on || !state_of(mm))
+		return 0;
+	f = fault_slot(tid);
+	if (!f)
+		return 0;
+	f->unmap_mm = (__u64)mm;
+	f->unmap_next = address & ~(HELD_PAGE - 1);
+	f->unmap_tid = tid;
+	return 0;
+}
+
+SEC("fexit/try_to_unmap_one")
+int BPF_PROG(held_unmap_end)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct fault_stash *f;
+
+	if (!held_on)
+		return 0;
+	f = fault_slot(tid);
+	if (f && f->unmap_tid == tid)
+		f->unmap_tid = 0;
 	return 0;
 }
 

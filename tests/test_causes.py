@@ -34,7 +34,8 @@ def test_every_logical_hook_is_listed_with_reasons():
     assert set(hk) == {"rss_change", "fork", "exec", "exit", "teardown", "fault", "wp_fault",
                        "rmap_removal", "rmap_removal_pmd", "vma_removal", "swap_in", "oom_kill",
                        "footprint_new_anon", "footprint_anon", "footprint_anon_pmd", "footprint_file",
-                       "footprint_file_pmd", "footprint_remove", "footprint_remove_pmd", "cow_copy", "seed",
+                       "footprint_file_pmd", "footprint_remove", "footprint_remove_pmd", "cow_copy", "reclaim",
+                       "reclaim_end", "seed",
                        "cgroup_enter"}
     for core in ("rss_change", "fork", "exec", "exit", "teardown"):
         assert hk[core]["in_use"], hk[core]

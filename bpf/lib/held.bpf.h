@@ -20,12 +20,15 @@
  * exist; in bpf/stacks.bpf.c. */
 extern const volatile bool held_on;
 
-/* A task's last fault: which task, at which user instruction, where. */
+/* A task's last fault: which task, at which user instruction, where; and
+ * the reclaim walk it is in, if any: the address space and the next page. */
 struct fault_stash {
 	__u32 tid;
-	__u32 pad;
+	__u32 unmap_tid;
 	__u64 ip;
 	__u64 addr;
+	__u64 unmap_mm;
+	__u64 unmap_next;
 };
 
 /*
@@ -35,10 +38,11 @@ struct fault_stash {
  * task's by then (a 6.12 guest's THP faults lost 4 MiB of 40 so). Only the
  * task writes its slot; two live threads whose ids agree in the low 16 bits
  * fault at once only rarely, and the tid check makes such a charge unknown,
- * never misplaced. 24 B x 64K = 1.5 MiB, with --stacks only (the loader
+ * never misplaced. 40 B x 64K = 2.5 MiB, with --stacks only (the loader
  * sizes it to 1 otherwise).
  */
 #define FAULT_SLOTS 65536
+#define HELD_PAGE 4096ULL
 
 struct fault_stash_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -82,6 +86,37 @@ static __always_inline void send_held(struct held_record *rec)
 	rec->type = REC_HELD;
 	if (bpf_ringbuf_output(&stack_samples, rec, sizeof(*rec), ring_wakeup_flag(&stack_samples)))
 		__sync_fetch_and_add(&loss.held_lost, 1);
+}
+
+/*
+ * A change of st's resident counters (any but swap) in the current task while
+ * it is in try_to_unmap_one() on that address space (bpf/held.bpf.c armed
+ * its slot) is reclaim taking the walk's next page: try_to_unmap_one()
+ * decrements the counter of each page it unmaps (swap-out, a clean file
+ * page dropped, MADV_FREE's lazy free; a migration entry decrements none),
+ * one PTE at a time, in address order from the address the walk began at.
+ * The change's own delta cannot say so: on 6.2+ the counter is read summed,
+ * with what the mm's threads faulted meanwhile on other CPUs.
+ */
+static __always_inline void held_reclaimed(struct mm_struct *mm, struct mm_state *st, int member)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct held_record rec = {};
+	struct fault_stash *f;
+
+	if (!held_on || member == RSS_SWAP)
+		return;
+	f = fault_slot(tid);
+	if (!f || f->unmap_tid != tid || f->unmap_mm != (__u64)mm)
+		return;
+	rec.kind = HELD_FREE;
+	rec.start_ns = st->start_ns;
+	rec.tgid = st->tgid;
+	rec.seq = st->peak_seq;
+	rec.addr = f->unmap_next;
+	rec.len = HELD_PAGE;
+	f->unmap_next += HELD_PAGE;
+	send_held(&rec);
 }
 
 /* pages of member m charged to stack hash in st's address space, made

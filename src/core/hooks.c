@@ -114,6 +114,11 @@ static const struct candidate table[] = {
 	{ LH_COW,           HK_KPROBE,     "do_wp_page",                   "cow_wp_kprobe",          "",                   RULE_PROBE },
 	{ LH_COW,           HK_TP_BTF,     "page_fault_user",              "cow_fault_btf",          "6.18",               RULE_PROBE },
 	{ LH_COW,           HK_TRACEPOINT, "exceptions/page_fault_user",   "cow_fault_tp",           "",                   RULE_PROBE },
+	/* --stacks: pages that reclaim takes (swap-out, dropped file pages, MADV_PAGEOUT,
+	 * MADV_FREE's lazy free) stop being held; the same function on 5.10-6.12. No
+	 * kprobe rows: the entry and exit must pair, and fexit is what pairs them. */
+	{ LH_RECLAIM,       HK_FENTRY,     "try_to_unmap_one",             "held_unmap_start",       "5.10 6.1 6.12",      RULE_PROBE },
+	{ LH_RECLAIM_END,   HK_FEXIT,      "try_to_unmap_one",             "held_unmap_end",         "5.10 6.1 6.12",      RULE_PROBE },
 	{ LH_OOM,           HK_TP_BTF,     "mark_victim",                  "oom_btf",                "5.10 6.1 6.12 6.18", RULE_PASSES_TASK },
 	{ LH_OOM,           HK_FENTRY,     "mark_oom_victim",              "oom_fentry",             "",                   RULE_PROBE },
 	{ LH_OOM,           HK_KPROBE,     "mark_oom_victim",              "oom_kprobe",             "",                   RULE_PROBE },
@@ -162,11 +167,15 @@ static const struct logical_hook_info {
 	[LH_FP_REMOVE] = { "fp remove", "footprint_remove", HG_FOOTPRINT },
 	[LH_FP_REMOVE_PMD] = { "fp remove pmd", "footprint_remove_pmd", HG_FOOTPRINT, LH_FP_REMOVE },
 	[LH_COW] = { "cow copy", "cow_copy", HG_STACKS },
+	[LH_RECLAIM] = { "reclaim", "reclaim", HG_STACKS, .without =
+		"pages reclaim takes (swap-out, MADV_PAGEOUT) stay held in --stacks" },
+	[LH_RECLAIM_END] = { "reclaim end", "reclaim_end", HG_STACKS, .without =
+		"pages reclaim takes (swap-out, MADV_PAGEOUT) stay held in --stacks" },
 };
 
 static const char *const kinds[] = {
 	[HK_TP_BTF] = "tp_btf", [HK_RAW_TP] = "raw_tp", [HK_TRACEPOINT] = "tracepoint",
-	[HK_FENTRY] = "fentry", [HK_KPROBE] = "kprobe", [HK_ITER] = "iter", [HK_DERIVED] = "derived",
+	[HK_FENTRY] = "fentry", [HK_FEXIT] = "fexit", [HK_KPROBE] = "kprobe", [HK_ITER] = "iter", [HK_DERIVED] = "derived",
 };
 
 const char *hook_name(enum logical_hook h)
@@ -343,12 +352,14 @@ static bool probe(struct probe_ctx *p, const struct candidate *c, char *why, siz
 		}
 		return true;
 	case HK_FENTRY:
+	case HK_FEXIT:
 		id = p->vmlinux ? btf__find_by_name_kind(p->vmlinux, c->target, BTF_KIND_FUNC) : -1;
 		if (id <= 0) {
 			snprintf(why, len, "not in BTF (inlined, renamed or absent)");
 			return false;
 		}
-		return trial_attach(BPF_TRACE_FENTRY, id, why, len) == 0;
+		return trial_attach(c->kind == HK_FENTRY ? BPF_TRACE_FENTRY : BPF_TRACE_FEXIT, id, why,
+				    len) == 0;
 	case HK_KPROBE:
 		if (access("/sys/bus/event_source/devices/kprobe/type", F_OK)) {
 			snprintf(why, len, "no kprobe support in this kernel (CONFIG_KPROBES)");
@@ -535,6 +546,28 @@ static bool wanted(enum logical_hook h, bool causes, bool footprint, bool stacks
 	}
 }
 
+/* Gives up the candidate chosen for a hook, saying why. */
+static void unchoose(struct hook_choice *ch, const char *why)
+{
+	if (ch->chosen >= 0 && ch->nrejected < 8) {
+		ch->rejected[ch->nrejected] = ch->chosen;
+		snprintf(ch->reasons[ch->nrejected++], HOOK_REASON_LEN, "%s", why);
+	}
+	ch->chosen = -1;
+}
+
+/* The reclaim hooks arm at entry and disarm at exit: one without the other
+ * would free pages that stay (bpf/held.bpf.c). */
+static void unpair_reclaim(struct hooks *hk)
+{
+	struct hook_choice *start = &hk->h[LH_RECLAIM], *end = &hk->h[LH_RECLAIM_END];
+	struct hook_choice *alone = start->chosen >= 0 && end->chosen < 0 ? start :
+				    end->chosen >= 0 && start->chosen < 0 ? end : NULL;
+
+	if (alone)
+		unchoose(alone, "its pair (reclaim, reclaim end) cannot be hooked");
+}
+
 int hooks_choose(struct hooks *hk, bool causes, bool footprint, bool stacks, bool cgroup_enter,
 		 const char **missing)
 {
@@ -566,6 +599,7 @@ int hooks_choose(struct hooks *hk, bool causes, bool footprint, bool stacks, boo
 			ret = -1;
 		}
 	}
+	unpair_reclaim(hk);
 	hk->rmap_has_vma = rmap_second_arg_is_vma(p.vmlinux);
 	hk->anon_rmap_flags = anon_rmap_takes_flags(p.vmlinux);
 	hk->new_anon_has_compound = func_params(p.vmlinux, "page_add_new_anon_rmap") >= 4;
@@ -584,13 +618,8 @@ void hooks_drop_footprint(struct hooks *hk, const char *why)
 	for (int h = 0; h < LH_COUNT; h++) {
 		struct hook_choice *ch = &hk->h[h];
 
-		if (info[h].group != HG_FOOTPRINT)
-			continue;
-		if (ch->chosen >= 0 && ch->nrejected < 8) {
-			ch->rejected[ch->nrejected] = ch->chosen;
-			snprintf(ch->reasons[ch->nrejected++], HOOK_REASON_LEN, "%s", why);
-		}
-		ch->chosen = -1;
+		if (info[h].group == HG_FOOTPRINT)
+			unchoose(ch, why);
 	}
 }
 
@@ -598,7 +627,7 @@ bool hook_is_function(const struct hooks *hk, enum logical_hook h)
 {
 	int i = hk->h[h].chosen;
 
-	return i >= 0 && (table[i].kind == HK_FENTRY || table[i].kind == HK_KPROBE);
+	return i >= 0 && (table[i].kind == HK_FENTRY || table[i].kind == HK_FEXIT || table[i].kind == HK_KPROBE);
 }
 
 bool hooks_drop_causes(struct hooks *hk)
@@ -611,11 +640,7 @@ bool hooks_drop_causes(struct hooks *hk)
 		if (info[h].group != HG_CAUSES && info[h].group != HG_OOM && info[h].group != HG_STACKS)
 			continue;
 		if (ch->chosen >= 0 && table[ch->chosen].prog) {
-			if (ch->nrejected < 8) {
-				ch->rejected[ch->nrejected] = ch->chosen;
-				snprintf(ch->reasons[ch->nrejected++], HOOK_REASON_LEN,
-					 "the BPF object failed to load with it");
-			}
+			unchoose(ch, "the BPF object failed to load with it");
 			any = true;
 		}
 		ch->chosen = -1;
@@ -705,8 +730,8 @@ void hooks_print(const struct hooks *hk, FILE *out, bool json)
 		fprintf(out, "\nseed reads the processes that exist at attach (-p, --cgroup-path, top,\n"
 			     "serve) and every counter again at stop; cgroup enter traces processes\n"
 			     "moved into --cgroup-path's cgroup later. Optional hooks: fault to swap-in\n"
-			     "are used with --causes, the fp ones with --footprint, cow copy with\n"
-			     "--stacks, cgroup enter with --cgroup-path, oom kill always.\n");
+			     "are used with --causes, the fp ones with --footprint, cow copy and\n"
+			     "reclaim with --stacks, cgroup enter with --cgroup-path, oom kill always.\n");
 }
 
 const char *tracefs_dir(void)

@@ -37,10 +37,12 @@ enum logical_hook {
 	LH_FP_REMOVE,	/* a page is unmapped */
 	LH_FP_REMOVE_PMD,
 	LH_COW,		/* --stacks: a copy-on-write copy (bpf/cow.bpf.c) */
+	LH_RECLAIM,	/* --stacks: reclaim unmaps a page (bpf/held.bpf.c) */
+	LH_RECLAIM_END,	/* ... and is done with it */
 	LH_COUNT,
 };
 
-enum hook_kind { HK_TP_BTF, HK_RAW_TP, HK_TRACEPOINT, HK_FENTRY, HK_KPROBE, HK_ITER, HK_DERIVED };
+enum hook_kind { HK_TP_BTF, HK_RAW_TP, HK_TRACEPOINT, HK_FENTRY, HK_FEXIT, HK_KPROBE, HK_ITER, HK_DERIVED };
 
 #define HOOK_REASON_LEN 96
 
