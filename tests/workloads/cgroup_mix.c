@@ -9,24 +9,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-static int temp_file(const char *dir, const char *name, size_t bytes)
-{
-	static char chunk[1 << 16];
-	char path[512];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s.%d", dir, name, getpid());
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		wl_die(path);
-	unlink(path); /* the data lives while fd or a mapping does */
-	memset(chunk, 'x', sizeof(chunk));
-	for (size_t off = 0; off < bytes; off += sizeof(chunk))
-		if (write(fd, chunk, sizeof(chunk)) != (ssize_t)sizeof(chunk))
-			wl_die("write");
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	size_t cache = wl_arg_mib(argc, argv, 2, 32), shared = wl_arg_mib(argc, argv, 3, 8);
@@ -41,12 +23,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	wl_prefault();
-	cfd = temp_file(argv[1], "cache", cache);
+	cfd = wl_temp_file(argv[1], "cache", cache);
 	if (lseek(cfd, 0, SEEK_SET) < 0)
 		wl_die("lseek");
 	while (read(cfd, buf, sizeof(buf)) > 0)
 		;
-	sfd = temp_file(argv[1], "shared", shared);
+	sfd = wl_temp_file(argv[1], "shared", shared);
 	p = mmap(NULL, shared, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
 	if (p == MAP_FAILED)
 		wl_die("mmap");

@@ -8,19 +8,10 @@
 #include "workload.h"
 #include <sched.h>
 
-static int cold_file(const char *dir, size_t bytes, char *path, size_t len)
+static int cold_file(const char *dir, size_t bytes)
 {
-	static char page[4096];
-	int fd;
+	int fd = wl_temp_file(dir, "cold", bytes);
 
-	snprintf(path, len, "%s/cold.%d", dir, getpid());
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		wl_die(path);
-	memset(page, 'x', sizeof(page));
-	for (size_t off = 0; off < bytes; off += sizeof(page))
-		if (pwrite(fd, page, sizeof(page), off) != sizeof(page))
-			wl_die("pwrite");
 	if (fsync(fd) || posix_fadvise(fd, 0, bytes, POSIX_FADV_DONTNEED))
 		wl_die("evict");
 	return fd;
@@ -38,7 +29,6 @@ static __attribute__((noinline)) char site_cold(const char *map, size_t bytes)
 int main(int argc, char **argv)
 {
 	size_t bytes = wl_arg_mib(argc, argv, 2, 16);
-	char path[512];
 	char *map;
 	int fd;
 
@@ -55,11 +45,10 @@ int main(int argc, char **argv)
 			wl_die("sched_setaffinity");
 	}
 	wl_prefault();
-	fd = cold_file(argv[1], bytes, path, sizeof(path));
+	fd = cold_file(argv[1], bytes);
 	map = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED || madvise(map, bytes, MADV_RANDOM))
 		wl_die("mmap");
 	site_cold(map, bytes);
-	unlink(path);
 	wl_report_exit("cold_file", 0);
 }

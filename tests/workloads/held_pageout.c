@@ -33,25 +33,15 @@ static __attribute__((noinline)) char *site_swapped(size_t bytes)
 
 static __attribute__((noinline)) char *site_dropped(const char *dir, size_t bytes)
 {
-	static char page[4096];
-	char path[512], *p;
+	int fd = wl_temp_file(dir, "held_pageout", bytes);
 	volatile char sum = 0;
-	int fd;
+	char *p;
 
-	snprintf(path, sizeof(path), "%s/held_pageout.%d", dir, getpid());
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		wl_die(path);
-	memset(page, 'x', sizeof(page));
-	for (size_t off = 0; off < bytes; off += sizeof(page))
-		if (pwrite(fd, page, sizeof(page), off) != sizeof(page))
-			wl_die("pwrite");
 	if (fsync(fd)) /* clean pages: reclaim drops them */
 		wl_die("fsync");
 	p = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
 		wl_die("mmap");
-	unlink(path);
 	for (size_t off = 0; off < bytes; off += 4096)
 		sum += p[off];
 	return p;

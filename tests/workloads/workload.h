@@ -114,6 +114,26 @@ static inline char *wl_anon(size_t bytes)
 	return p;
 }
 
+/* A file of BYTES (a multiple of 64 KiB) of real data in DIR (not tmpfs),
+ * unlinked at once: the data lives while its descriptor or a mapping does. */
+static inline int wl_temp_file(const char *dir, const char *name, size_t bytes)
+{
+	static char chunk[1 << 16];
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.%d", dir, name, getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		wl_die(path);
+	unlink(path);
+	memset(chunk, 'x', sizeof(chunk));
+	for (size_t off = 0; off < bytes; off += sizeof(chunk))
+		if (write(fd, chunk, sizeof(chunk)) != (ssize_t)sizeof(chunk))
+			wl_die("write");
+	return fd;
+}
+
 /* A parent of a tree held on a pipe: prints its "@@ready ..." line, waits
  * until its stdin closes, lets the tree go (closes hold_wr: every holder
  * reads EOF), waits for its children, reports and exits. */
