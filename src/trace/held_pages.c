@@ -27,12 +27,6 @@ struct held_mm {
 	struct u64_map stacks; /* stack hash -> struct held_stack */
 };
 
-/* Address spaces are told apart by (tgid, start_ns); one 64-bit key. */
-static uint64_t mm_key(uint32_t tgid, uint64_t start_ns)
-{
-	return start_ns * 0x9e3779b97f4a7c15ULL ^ tgid;
-}
-
 void held_pages_init(struct held_pages *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -175,7 +169,7 @@ static void range(struct held_pages *h, struct held_mm *mm, const struct held_re
 
 void held_pages_record(struct held_pages *h, const struct held_record *r)
 {
-	uint64_t key = mm_key(r->tgid, r->start_ns);
+	uint64_t key = address_space_key(r->tgid, r->start_ns);
 	struct held_mm *mm = u64_map_get(&h->mms, key);
 	bool created;
 
@@ -199,7 +193,7 @@ void held_pages_record(struct held_pages *h, const struct held_record *r)
 bool held_pages_at_peak(const struct held_pages *h, uint32_t tgid, uint64_t start_ns, uint64_t hash,
 			uint32_t final_seq, uint64_t out[RSS_NR_MEMBERS])
 {
-	const struct held_mm *mm = u64_map_get(&h->mms, mm_key(tgid, start_ns));
+	const struct held_mm *mm = u64_map_get(&h->mms, address_space_key(tgid, start_ns));
 	const struct held_stack *st = mm ? u64_map_get(&mm->stacks, hash) : NULL;
 
 	memset(out, 0, RSS_NR_MEMBERS * sizeof(out[0]));
@@ -215,7 +209,7 @@ bool held_pages_at_peak(const struct held_pages *h, uint32_t tgid, uint64_t star
 
 void held_pages_forget(struct held_pages *h, uint32_t tgid, uint64_t start_ns)
 {
-	uint64_t key = mm_key(tgid, start_ns);
+	uint64_t key = address_space_key(tgid, start_ns);
 	struct held_mm *mm = u64_map_get(&h->mms, key);
 
 	if (!mm)

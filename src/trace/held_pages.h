@@ -27,6 +27,12 @@
  * A charge past it is kept as one of unknown address (held to the end). */
 #define HELD_PAGES_MAX (2u << 20)
 
+/* Address spaces are told apart by (tgid, start_ns): one 64-bit key. */
+static inline uint64_t address_space_key(uint32_t tgid, uint64_t start_ns)
+{
+	return start_ns * 0x9e3779b97f4a7c15ULL ^ tgid;
+}
+
 struct held_pages {
 	struct u64_map mms;	 /* address space -> struct held_mm */
 	uint64_t npages;	 /* live charges in all of them */

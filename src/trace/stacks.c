@@ -328,7 +328,7 @@ static void fold(struct stacks *s, const struct stack_key *k, const void *value,
 		s->harvest_errors++;
 		return;
 	}
-	a->mms[a->procs++] = m->start_ns * 0x9e3779b97f4a7c15ULL ^ m->tgid;
+	a->mms[a->procs++] = address_space_key(m->tgid, m->start_ns);
 }
 
 /* One cow_counts entry: pages an ended (or, at the end, live) process copied. */

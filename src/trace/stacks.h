@@ -48,7 +48,7 @@ struct stack_agg {
 	uint64_t grown[RSS_NR_MEMBERS];
 	uint64_t held[RSS_NR_MEMBERS]; /* of at_peak, still resident at the peak */
 	uint32_t procs;
-	uint64_t *mms;		/* the address spaces it charged (stack_mm_key), procs of them */
+	uint64_t *mms;		/* the address spaces it charged (address_space_key), procs of them */
 	size_t mms_cap;
 	uint64_t cow;		/* pages it copied on write (bpf/cow.bpf.c) */
 	uint64_t samples;	/* --stack-sample: the samples in grown */
