@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from harness import MIB_KB, PAGE_KB, run_rsstrace, trace, wl
+from harness import MIB_KB, PAGE_KB, TASK_RSS_CACHES, run_rsstrace, trace, wl
 
 pytestmark = pytest.mark.root
 
@@ -111,7 +111,12 @@ def test_text_summary_lists_top_stacks():
     out = run.output
     assert "Where the memory came from (--stacks=fp)" in out, out
     first = out.split("#1 ", 1)[1].split("#2", 1)[0]
-    assert "32.0M" in first and "site_alpha" in first, first
+    assert "site_alpha" in first, first
+    if TASK_RSS_CACHES:  # a fold carries pages of other faults: 31.8M of 32.3M faulted in (6.1 guest)
+        held = float(re.match(r"\s*(\d+\.\d)M held", first).group(1))
+        assert abs(held - 32) <= 0.05 * 32, first
+    else:
+        assert first.lstrip().startswith("32.0M held"), first
 
 
 def test_stack_map_overflow_is_counted_and_reported():
