@@ -306,6 +306,7 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 	if (st->proc_view_frozen)
 		for (int m = 0; m < RSS_NR_MEMBERS; m++)
 			st->cur[m] = st->proc_view[m];
+	st->tree_seq = tree.held_peak_seq;
 	send_mm_end(st);
 	__sync_fetch_and_add(&tree.live_mms, -1);
 	bpf_map_delete_elem(&mms, &key);
@@ -522,6 +523,7 @@ static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int m
 	charge_stack(ctx, mm, st, member, delta); /* before note_peak: see struct stack_count */
 	if (member != RSS_SWAP)
 		note_peak(st);
+	note_held_tree_peak(member, delta);
 }
 
 SEC("tp_btf/rss_stat")

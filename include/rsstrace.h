@@ -113,6 +113,8 @@ struct mm_state {
 	 * the first change in that window (0: none). Code run by exit() in user
 	 * space (atexit handlers, destructors) comes before and is not counted. */
 	__u32 exit_growth;
+	/* --stacks: tree_state.held_peak_seq when the mm ended */
+	__u64 tree_seq;
 	/* kernfs id of the owner's cgroup when the mm began (rsstrace serve):
 	 * its v1 memory cgroup where memory is on v1, else its v2 cgroup */
 	__u64 cgroup_id;
@@ -143,6 +145,10 @@ struct tree_state {
 	__s64 live_mms;		/* traced address spaces alive now */
 	__s64 live_tgids;	/* traced thread groups alive now */
 	__s64 tgids_seen;	/* traced thread groups, ever */
+	/* --stacks: times the tree's RSS rose above its highest (held records
+	 * carry it: what each stack held at the tree's peak), and that highest */
+	__u64 held_peak_seq;
+	__s64 held_high;
 };
 
 /* Loss and health counters. Never silent: each is printed when non-zero. */
@@ -268,6 +274,7 @@ struct held_record {
 	__u64 len;
 	__u64 hash;	/* HELD_CHARGE: the stack (stack_key.hash) */
 	__u64 to;	/* HELD_MOVE: the new start; HELD_CHARGE: the member */
+	__u64 tree_seq;	/* tree_state.held_peak_seq when it changed */
 };
 
 /* --stacks: the path a traced process exec'd (to find its build id later). */

@@ -145,3 +145,23 @@ def test_reclaimed_before_the_peak_is_not_held_at_it():
     assert dropped["held_at_peak_kb"] <= 16 * MIB_KB - dropped_kb + slack, (dropped, dropped_kb)
     assert near(peak["held_at_peak_kb"], 64 * MIB_KB), peak
     assert_held_explains_the_peak(run, "held_pageout")
+
+
+def test_held_at_the_tree_peak_is_of_the_processes_alive_then():
+    """tree_sites: the parent keeps site_parent's 16 MiB; a first child's
+    site_early makes 64 MiB and exits, then a second child's site_late 32.
+    The tree peaks while the first child lives: site_late held its 32 MiB
+    at its own process's peak, nothing at the tree's."""
+    run = trace([wl("tree_sites"), "16", "64", "32"], "--stacks", *EXACT)
+    assert run.code == 0, run.stderr
+    stacks = stack_objs(run)
+    parent, early, late = (by_leaf(stacks, s) for s in ("site_parent", "site_early", "site_late"))
+    assert near(late["held_at_peak_kb"], 32 * MIB_KB) and late["held_at_tree_peak_kb"] == 0, late
+    assert near(early["held_at_tree_peak_kb"], 64 * MIB_KB), early
+    assert near(parent["held_at_tree_peak_kb"], 16 * MIB_KB), parent
+    summary = stack_objs(run, "stacks")[0]
+    # the tree's peak counts the first child's copy of the parent's pages
+    # too, which fork made resident, not a stack: it is the held pages' bound
+    tree_peak = run.summary["tree_peak_kb"]
+    assert 80 * MIB_KB * 0.98 <= summary["held_at_tree_peak_kb"] <= tree_peak - 16 * MIB_KB * 0.98, (summary, tree_peak)
+    assert summary["held_at_tree_peak_kb"] == sum(s.get("held_at_tree_peak_kb", 0) for s in stacks), summary

@@ -12,6 +12,7 @@
 #ifndef HELD_BPF_H
 #define HELD_BPF_H
 
+#include "rss_math.h"
 #include "lib/account.bpf.h"
 #include "lib/core_fixes.bpf.h"
 #include "lib/stack_sample.bpf.h"
@@ -84,6 +85,7 @@ static __always_inline __u64 current_fault_address(void)
 static __always_inline void send_held(struct held_record *rec)
 {
 	rec->type = REC_HELD;
+	rec->tree_seq = tree.held_peak_seq;
 	if (bpf_ringbuf_output(&stack_samples, rec, sizeof(*rec), ring_wakeup_flag(&stack_samples)))
 		__sync_fetch_and_add(&loss.held_lost, 1);
 }
@@ -138,6 +140,29 @@ static __always_inline void send_held_charge(struct mm_state *st, __u64 hash, __
 
 	if (held_on)
 		send_held(&rec);
+}
+
+/*
+ * The tree's peak for held pages: a change that takes the tree's RSS above
+ * its highest so far starts a new one (after the charge that made it was
+ * sent, as note_peak() does for an address space). With --stacks only: a
+ * shared counter every CPU writes while the tree grows. Two CPUs may both
+ * count one rise: then a stack's value is saved at the later one, as close.
+ */
+static __always_inline void note_held_tree_peak(int member, __s64 delta)
+{
+	__s64 v[RSS_NR_MEMBERS], rss;
+
+	if (!held_on || member == RSS_SWAP || delta <= 0)
+		return;
+	v[RSS_FILE] = tree.cur[RSS_FILE];
+	v[RSS_ANON] = tree.cur[RSS_ANON];
+	v[RSS_SHMEM] = tree.cur[RSS_SHMEM];
+	rss = rss_pages(v);
+	if (rss <= tree.held_high)
+		return;
+	tree.held_high = rss;
+	__sync_fetch_and_add(&tree.held_peak_seq, 1);
 }
 
 #endif

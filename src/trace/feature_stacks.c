@@ -81,6 +81,7 @@ static int start(void *self, struct trace_run *run, const char **what)
 	}
 	f->st.sample_pages = f->sample_pages;
 	f->st.held_on = tracer_held_on(run->t);
+	f->st.reclaim_seen = run->hooks->h[LH_RECLAIM].chosen >= 0;
 	stacks_init_cow(&f->st, tracer_map_fd(run->t, "cow_counts"),
 			hook_in_use(run->hooks, LH_COW, f->cow_hook, sizeof(f->cow_hook)));
 	f->started = true;
@@ -128,7 +129,11 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 	struct mm_state *live;
 	int n = trace_run_live(run, &live), err = 0;
 
-	/* the live ones end here: their peaks are as of now */
+	struct tree_state tree;
+
+	/* the live ones end here: their peaks are as of now, the tree's too */
+	tracer_tree(run->t, &tree);
+	f->st.final_tree_seq = tree.held_peak_seq;
 	for (int i = 0; i < n; i++)
 		stacks_on_mm(&f->st, &live[i], false);
 	stacks_harvest(&f->st, true);

@@ -15,11 +15,14 @@ struct held_page {
 	uint32_t member;
 };
 
-/* What a stack holds in one address space. */
+/* What a stack holds in one address space, and held at its latest peak
+ * and at the tree's. */
 struct held_stack {
 	int64_t held[RSS_NR_MEMBERS];
 	int64_t at_peak[RSS_NR_MEMBERS];
+	int64_t at_tree_peak[RSS_NR_MEMBERS];
 	uint32_t seq;
+	uint64_t tree_seq;
 };
 
 struct held_mm {
@@ -52,22 +55,26 @@ void held_pages_free(struct held_pages *h)
 	u64_map_free(&h->mms);
 }
 
-/* Before a stack's first change after a peak: what it held at that peak. */
-static void touch(struct held_stack *st, uint32_t seq)
+/* Before a stack's first change after a peak (its address space's, the
+ * tree's): what it held at that peak. */
+static void touch(struct held_stack *st, const struct held_record *r)
 {
-	if (st->seq == seq)
-		return;
-	memcpy(st->at_peak, st->held, sizeof(st->held));
-	st->seq = seq;
+	if (st->seq != r->seq)
+		memcpy(st->at_peak, st->held, sizeof(st->held));
+	if (st->tree_seq != r->tree_seq)
+		memcpy(st->at_tree_peak, st->held, sizeof(st->held));
+	st->seq = r->seq;
+	st->tree_seq = r->tree_seq;
 }
 
-static void add(struct held_mm *mm, const struct held_page *p, int64_t sign, uint32_t seq)
+/* A charge p comes (sign 1) or goes (-1), in the change r. */
+static void add(struct held_mm *mm, const struct held_page *p, int64_t sign, const struct held_record *r)
 {
 	struct held_stack *st = u64_map_get(&mm->stacks, p->hash);
 
 	if (!st || p->member >= RSS_NR_MEMBERS)
 		return;
-	touch(st, seq);
+	touch(st, r);
 	st->held[p->member] += sign * (int64_t)p->pages;
 }
 
@@ -82,7 +89,7 @@ static void charge(struct held_pages *h, struct held_mm *mm, const struct held_r
 	}
 	old = r->addr ? u64_map_get(&mm->pages, r->addr >> PAGE_SHIFT) : NULL;
 	if (old) { /* the page it held went: a copy on write, a refault */
-		add(mm, old, -1, r->seq);
+		add(mm, old, -1, r);
 	} else if (r->addr) {
 		old = h->npages < HELD_PAGES_MAX ? u64_map_put(&mm->pages, r->addr >> PAGE_SHIFT, &created) : NULL;
 		if (old)
@@ -94,7 +101,7 @@ static void charge(struct held_pages *h, struct held_mm *mm, const struct held_r
 		*old = p;
 	else
 		h->unknown_pages += r->len;
-	add(mm, &p, 1, r->seq);
+	add(mm, &p, 1, r);
 }
 
 /* Appends (key, *p) to *keys and *out (n of each so far). False if memory
@@ -149,7 +156,7 @@ static void range(struct held_pages *h, struct held_mm *mm, const struct held_re
 		struct held_page *p;
 
 		if (r->kind == HELD_FREE) {
-			add(mm, &v[i], -1, r->seq);
+			add(mm, &v[i], -1, r);
 			h->given_back += v[i].pages;
 			continue;
 		}
@@ -159,7 +166,7 @@ static void range(struct held_pages *h, struct held_mm *mm, const struct held_re
 			continue;
 		}
 		if (!created)
-			add(mm, p, -1, r->seq);
+			add(mm, p, -1, r);
 		h->npages += created;
 		*p = v[i];
 	}
@@ -190,20 +197,30 @@ void held_pages_record(struct held_pages *h, const struct held_record *r)
 		range(h, mm, r);
 }
 
+/* What was held at the latest peak, of a stack whose last change was at
+ * seq: held now, unless a change came after that peak (seq == final). */
+static void at_latest(const int64_t *held, const int64_t *at_peak, bool changed_after, uint64_t *out)
+{
+	for (int i = 0; i < RSS_NR_MEMBERS; i++) {
+		int64_t v = changed_after ? at_peak[i] : held[i];
+
+		out[i] = v > 0 ? (uint64_t)v : 0;
+	}
+}
+
 bool held_pages_at_peak(const struct held_pages *h, uint32_t tgid, uint64_t start_ns, uint64_t hash,
-			uint32_t final_seq, uint64_t out[RSS_NR_MEMBERS])
+			uint32_t final_seq, uint64_t final_tree_seq, uint64_t out[RSS_NR_MEMBERS],
+			uint64_t tree_out[RSS_NR_MEMBERS])
 {
 	const struct held_mm *mm = u64_map_get(&h->mms, address_space_key(tgid, start_ns));
 	const struct held_stack *st = mm ? u64_map_get(&mm->stacks, hash) : NULL;
 
 	memset(out, 0, RSS_NR_MEMBERS * sizeof(out[0]));
+	memset(tree_out, 0, RSS_NR_MEMBERS * sizeof(tree_out[0]));
 	if (!st)
 		return false;
-	for (int i = 0; i < RSS_NR_MEMBERS; i++) {
-		int64_t v = st->seq == final_seq ? st->at_peak[i] : st->held[i];
-
-		out[i] = v > 0 ? (uint64_t)v : 0;
-	}
+	at_latest(st->held, st->at_peak, st->seq == final_seq, out);
+	at_latest(st->held, st->at_tree_peak, st->tree_seq == final_tree_seq, tree_out);
 	return true;
 }
 

@@ -5,7 +5,7 @@
  * (bpf/held.bpf.c, struct held_record) sends every charge with the address
  * of its fault, and every range a process unmaps, drops or moves; this keeps
  * the charges alive per address space, by page, and each stack's held pages
- * with their value at the latest peak, taken lazily as
+ * with their value at the latest peak (and at the tree's), taken lazily as
  * bpf/lib/stacks.bpf.h takes its counts' (a change with a newer peak_seq
  * first saves what was held at that peak).
  *
@@ -48,10 +48,12 @@ void held_pages_free(struct held_pages *h);
 void held_pages_record(struct held_pages *h, const struct held_record *r);
 
 /* The pages of stack hash held at the peak of address space (tgid,
- * start_ns), whose last peak_seq is final_seq, into out[]; false (out
- * zeroed) if the stack has no charge there. */
+ * start_ns), whose last peak_seq is final_seq, into out[]; and at the
+ * tree's latest peak while it lived (tree_state.held_peak_seq final_tree_seq)
+ * into tree_out[]. False (both zeroed) if the stack has no charge there. */
 bool held_pages_at_peak(const struct held_pages *h, uint32_t tgid, uint64_t start_ns, uint64_t hash,
-			uint32_t final_seq, uint64_t out[RSS_NR_MEMBERS]);
+			uint32_t final_seq, uint64_t final_tree_seq, uint64_t out[RSS_NR_MEMBERS],
+			uint64_t tree_out[RSS_NR_MEMBERS]);
 
 /* An address space is done with (its entries folded in): its tables go. */
 void held_pages_forget(struct held_pages *h, uint32_t tgid, uint64_t start_ns);

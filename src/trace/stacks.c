@@ -28,6 +28,7 @@ struct named_stack {
 	uint64_t at_peak[RSS_NR_MEMBERS];
 	uint64_t grown[RSS_NR_MEMBERS];
 	uint64_t held[RSS_NR_MEMBERS];
+	struct tree_held tree;
 	uint32_t procs;
 	uint64_t *mms; /* the address spaces that ran it, sorted, procs of them */
 	uint64_t samples;
@@ -225,6 +226,7 @@ void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended)
 	m->peak_seq = st->peak_seq;
 	m->exec_seq = st->exec_seq;
 	m->ended = ended;
+	m->tree_seq = ended ? st->tree_seq : s->final_tree_seq;
 	memcpy(m->comm, st->comm, sizeof(m->comm));
 	if (ended && s->unw && array_grow((void **)&s->ends, &s->ends_cap, s->nends, sizeof(*s->ends)))
 		s->ends[s->nends++] = *m;
@@ -304,19 +306,33 @@ static struct stack_agg *agg_get(struct stacks *s, uint64_t hash, const char *co
 	return a;
 }
 
+/* Adds what an address space held at the tree's latest peak while it lived
+ * (seq) to what others did: a later peak (seq above) replaces the sum, an
+ * earlier one adds nothing (that address space was gone at the later one). */
+static void tree_held_add(struct tree_held *into, const uint64_t *pages, uint64_t seq)
+{
+	if (seq < into->seq)
+		return;
+	if (seq > into->seq)
+		*into = (struct tree_held){ .seq = seq };
+	for (int i = 0; i < RSS_NR_MEMBERS; i++)
+		into->pages[i] += pages[i];
+}
+
 /* One entry of an address space whose final peak_seq is known. */
 static void fold(struct stacks *s, const struct stack_key *k, const void *value, const struct stack_mm *m)
 {
 	const struct stack_count *c = value;
 	bool after_peak = c->seq == m->peak_seq;
 	struct stack_agg *a = agg_get(s, k->hash, m->comm);
-	uint64_t held[RSS_NR_MEMBERS];
+	uint64_t held[RSS_NR_MEMBERS], at_tree[RSS_NR_MEMBERS];
 
 	if (!a) {
 		s->harvest_errors++;
 		return;
 	}
-	held_pages_at_peak(&s->held, k->tgid, k->start_ns, k->hash, m->peak_seq, held);
+	held_pages_at_peak(&s->held, k->tgid, k->start_ns, k->hash, m->peak_seq, m->tree_seq, held, at_tree);
+	tree_held_add(&a->tree, at_tree, m->tree_seq);
 	for (int i = 0; i < RSS_NR_MEMBERS; i++) {
 		a->grown[i] += c->grown[i];
 		a->at_peak[i] += after_peak ? c->at_peak[i] : c->grown[i];
@@ -631,6 +647,7 @@ static const struct stack_agg *agg_source(struct stacks *s, size_t i, struct nam
 	memcpy(out->at_peak, a->at_peak, sizeof(a->at_peak));
 	memcpy(out->grown, a->grown, sizeof(a->grown));
 	memcpy(out->held, a->held, sizeof(a->held));
+	out->tree = a->tree;
 	out->procs = a->procs;
 	out->mms = a->procs ? malloc(a->procs * sizeof(*out->mms)) : NULL;
 	if (out->mms)
@@ -680,6 +697,7 @@ static void merge_variants(struct named_stack *into, const struct named_stack *f
 		into->grown[m] += from->grown[m];
 		into->held[m] += from->held[m];
 	}
+	tree_held_add(&into->tree, from->tree.pages, from->tree.seq);
 	into->cow += from->cow;
 	into->samples += from->samples;
 	add_processes(into, from);
@@ -857,7 +875,7 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 {
 	struct named_stack *v;
 	long n = named_stacks(s, &v);
-	uint64_t charged = 0, held = 0, samples = 0;
+	uint64_t charged = 0, held = 0, tree = 0, samples = 0;
 	char a[5][16];
 	struct json_obj j;
 
@@ -869,6 +887,7 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 	for (long i = 0; i < n; i++) {
 		charged += total(v[i].at_peak);
 		held += total(v[i].held);
+		tree += stacks_tree_held(s, &v[i].tree);
 		samples += v[i].samples;
 	}
 	if (json) {
@@ -885,6 +904,7 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 				json_uint(&j, "held_anon_kb", v[i].held[RSS_ANON] * page_kb);
 				json_uint(&j, "held_file_kb", v[i].held[RSS_FILE] * page_kb);
 				json_uint(&j, "held_shmem_kb", v[i].held[RSS_SHMEM] * page_kb);
+				json_uint(&j, "held_at_tree_peak_kb", stacks_tree_held(s, &v[i].tree) * page_kb);
 			}
 			json_uint(&j, "processes", v[i].procs);
 			if (s->sample_pages) {
@@ -904,6 +924,7 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 		json_bool(&j, "held_measured", s->held_on);
 		if (s->held_on) {
 			json_uint(&j, "held_at_peaks_kb", held * page_kb);
+			json_uint(&j, "held_at_tree_peak_kb", tree * page_kb);
 			json_uint(&j, "held_unknown_address_kb", s->held.unknown_pages * page_kb);
 			json_uint(&j, "held_given_back_kb", s->held.given_back * page_kb);
 			json_uint(&j, "held_records_lost", loss->held_lost);
@@ -947,6 +968,8 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 			fmt_kb(shown[RSS_SHMEM] * page_kb, a[3], 16));
 		if (s->held_on)
 			fprintf(out, " of %s faulted in,", fmt_kb(total(v[i].at_peak) * page_kb, a[0], 16));
+		if (s->held_on && stacks_tree_held(s, &v[i].tree) != total(v[i].held))
+			fprintf(out, " %s at the tree's peak,", fmt_kb(stacks_tree_held(s, &v[i].tree) * page_kb, a[0], 16));
 		fprintf(out, " in %u %.*s process%s\n", v[i].procs,
 			semi ? (int)(semi - v[i].folded) : (int)strlen(v[i].folded), v[i].folded,
 			v[i].procs == 1 ? "" : "es");
@@ -964,11 +987,15 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 		     "  before tracing began) are not charged.\n",
 		fmt_kb(charged * page_kb, a[0], 16), fmt_kb(s->peak_pages * page_kb, a[1], 16));
 	if (s->held_on)
-		fprintf(out, "  Held at the peaks by these stacks: %s. A charge counts as held until its\n"
-			     "  fault's page is unmapped, dropped (MADV_DONTNEED/REMOVE) or cut off a\n"
-			     "  shrinking heap; reclaim and swap-out are not seen, and %s charged without\n"
-			     "  a fault (MAP_POPULATE, mlock) stays held.\n",
-			fmt_kb(held * page_kb, a[0], 16), fmt_kb(s->held.unknown_pages * page_kb, a[1], 16));
+		fprintf(out, "  Held at the peaks by these stacks: %s; at the tree's peak (the moment\n"
+			     "  all processes together peaked): %s. A charge counts as held until its\n"
+			     "  fault's page is unmapped, dropped (MADV_DONTNEED/REMOVE), cut off a\n"
+			     "  shrinking heap%s;\n"
+			     "  %s charged without a fault (MAP_POPULATE, mlock) stays held.\n",
+			fmt_kb(held * page_kb, a[0], 16), fmt_kb(tree * page_kb, a[2], 16),
+			s->reclaim_seen ? ", or reclaimed (swap-out, MADV_PAGEOUT)"
+					: " (reclaim and swap-out are not seen here: rsstrace --hooks)",
+			fmt_kb(s->held.unknown_pages * page_kb, a[1], 16));
 	else
 		fprintf(out, "  What each stack still held at the peak was not measured (no fault or\n"
 			     "  memory syscall tracepoints here).\n");

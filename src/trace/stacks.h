@@ -38,6 +38,14 @@ struct stack_mm {
 	bool ended;
 	bool maps_read;
 	char comm[RSS_COMM_LEN];
+	uint64_t tree_seq;	/* tree_state.held_peak_seq when it ended (or at the end) */
+};
+
+/* Pages held at the tree's peak: the sum over address spaces that lived at
+ * its latest peak (seq); one that ended before a later one adds nothing. */
+struct tree_held {
+	uint64_t pages[RSS_NR_MEMBERS];
+	uint64_t seq;
 };
 
 /* Pages charged to one stack in processes with one command name. */
@@ -47,6 +55,7 @@ struct stack_agg {
 	uint64_t at_peak[RSS_NR_MEMBERS];
 	uint64_t grown[RSS_NR_MEMBERS];
 	uint64_t held[RSS_NR_MEMBERS]; /* of at_peak, still resident at the peak */
+	struct tree_held tree;	/* held at the tree's peak */
 	uint32_t procs;
 	uint64_t *mms;		/* the address spaces it charged (address_space_key), procs of them */
 	size_t mms_cap;
@@ -78,6 +87,7 @@ struct stacks {
 	bool dwarf;		/* --stacks=dwarf */
 	uint32_t sample_pages;	/* --stack-sample: a sample's weight, 0: every page charged */
 	bool held_on;		/* the charges' addresses and frees are seen (bpf/held.bpf.c) */
+	bool reclaim_seen;	/* ... and reclaim's (the reclaim hook is in use) */
 	struct held_pages held;
 	struct unwind_worker *unw; /* --stacks=dwarf, until the final harvest */
 	uint64_t unwind_failed;	/* samples that gave no frame (the kernel's kept) */
@@ -93,6 +103,7 @@ struct stacks {
 	size_t naggs, aggs_cap;
 	uint64_t last_harvest_ns;
 	uint64_t peak_pages;	/* sum of each address space's peak RSS */
+	uint64_t final_tree_seq; /* tree_state.held_peak_seq at the end */
 	uint64_t unmatched;	/* entries whose address space was never known */
 	uint64_t harvest_errors;
 	struct named_stack *named; /* symbolized once, after the final harvest */
@@ -124,6 +135,13 @@ void stacks_on_held(struct stacks *s, const void *data, size_t len);
 
 /* An address space ended (or is live at the end: ended=false). */
 void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended);
+
+/* Pages a stack held at the tree's peak (0: its address spaces were all
+ * gone by the last one). */
+static inline uint64_t stacks_tree_held(const struct stacks *s, const struct tree_held *t)
+{
+	return t->seq == s->final_tree_seq ? t->pages[RSS_ANON] + t->pages[RSS_FILE] + t->pages[RSS_SHMEM] : 0;
+}
 
 /* Folds in the entries of ended address spaces (all of them if final: call
  * stacks_on_mm for the live ones first) and deletes them from the map. */

@@ -12,10 +12,11 @@
 #include "trace/symbolize.h"
 
 /* Each sample's values, in this order: the sample types. */
-enum { V_HELD, V_TO_PEAK, V_ANON, V_FILE, V_SHMEM, V_GROWN, V_COW, NR_VALUES };
+enum { V_HELD, V_TREE, V_TO_PEAK, V_ANON, V_FILE, V_SHMEM, V_GROWN, V_COW, NR_VALUES };
 
 static const char *const value_types[NR_VALUES] = {
 	[V_HELD] = "held_at_peak_space",
+	[V_TREE] = "held_at_tree_peak_space",
 	[V_TO_PEAK] = "faulted_to_peak_space",
 	[V_ANON] = "faulted_to_peak_anon_space",
 	[V_FILE] = "faulted_to_peak_file_space",
@@ -31,6 +32,8 @@ static const char *const about[] = {
 	"held_at_peak_space: of those, what was still resident at each process's peak RSS (not "
 	"unmapped, dropped or cut off the heap before it; --json's held_at_peak_kb). 0 where "
 	"that is not measured: see the faulted ones then",
+	"held_at_tree_peak_space: what was resident at the moment all traced processes together "
+	"peaked (--json's held_at_tree_peak_kb)",
 	"faulted_to_peak_space (and its anon, file, shmem parts): faulted in up to each process's "
 	"peak RSS, including pages freed before that peak: not what was still resident at the peak. "
 	"The summary's and --json's at_peak_kb, anon_kb, file_kb and shmem_kb",
@@ -195,6 +198,7 @@ static int add_sample(struct stacks *s, struct pprof *p, const struct stack_agg 
 	uint32_t n = stacks_nframes(a->frames), first = a->frames ? stacks_tracing_frames(s, a->frames) : 0;
 	int64_t v[NR_VALUES] = {
 		[V_HELD] = resident(a->held) * page_bytes,
+		[V_TREE] = stacks_tree_held(s, &a->tree) * page_bytes,
 		[V_TO_PEAK] = resident(a->at_peak) * page_bytes,
 		[V_ANON] = a->at_peak[RSS_ANON] * page_bytes,
 		[V_FILE] = a->at_peak[RSS_FILE] * page_bytes,

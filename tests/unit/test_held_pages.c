@@ -48,7 +48,8 @@ static void map_survives_churn_with_deletes(void **state)
 static void charge(struct held_pages *h, uint64_t hash, uint64_t addr, uint64_t pages, uint32_t seq)
 {
 	struct held_record r = { .type = REC_HELD, .kind = HELD_CHARGE, .start_ns = 7, .tgid = 42,
-				 .seq = seq, .addr = addr, .len = pages, .hash = hash, .to = RSS_ANON };
+				 .seq = seq, .addr = addr, .len = pages, .hash = hash, .to = RSS_ANON,
+				 .tree_seq = seq };
 
 	held_pages_record(h, &r);
 }
@@ -56,16 +57,18 @@ static void charge(struct held_pages *h, uint64_t hash, uint64_t addr, uint64_t 
 static void range(struct held_pages *h, uint32_t kind, uint64_t addr, uint64_t len, uint64_t to, uint32_t seq)
 {
 	struct held_record r = { .type = REC_HELD, .kind = kind, .start_ns = 7, .tgid = 42,
-				 .seq = seq, .addr = addr, .len = len, .to = to };
+				 .seq = seq, .addr = addr, .len = len, .to = to, .tree_seq = seq };
 
 	held_pages_record(h, &r);
 }
 
+/* (the helpers above stamp the tree's peak count as the address space's) */
 static uint64_t anon_at_peak(struct held_pages *h, uint64_t hash, uint32_t final_seq)
 {
-	uint64_t v[RSS_NR_MEMBERS];
+	uint64_t v[RSS_NR_MEMBERS], tree[RSS_NR_MEMBERS];
 
-	held_pages_at_peak(h, 42, 7, hash, final_seq, v);
+	held_pages_at_peak(h, 42, 7, hash, final_seq, final_seq, v, tree);
+	assert_memory_equal(v, tree, sizeof(v));
 	return v[RSS_ANON];
 }
 
@@ -115,7 +118,7 @@ static void a_moved_charge_is_freed_at_its_new_place(void **state)
 static void a_page_charged_again_counts_once(void **state)
 {
 	struct held_pages h;
-	uint64_t v[RSS_NR_MEMBERS];
+	uint64_t v[RSS_NR_MEMBERS], t[RSS_NR_MEMBERS];
 	struct held_record file = { .type = REC_HELD, .kind = HELD_CHARGE, .start_ns = 7, .tgid = 42,
 				    .addr = A, .len = 1, .hash = 0xf, .to = RSS_FILE };
 
@@ -123,7 +126,7 @@ static void a_page_charged_again_counts_once(void **state)
 	/* a private file page read, then written: the copy replaces it */
 	held_pages_record(&h, &file);
 	charge(&h, 0xc, A + 8, 1, 0);
-	assert_true(held_pages_at_peak(&h, 42, 7, 0xf, 1, v));
+	assert_true(held_pages_at_peak(&h, 42, 7, 0xf, 1, 1, v, t));
 	assert_int_equal(v[RSS_FILE], 0);
 	assert_int_equal(anon_at_peak(&h, 0xc, 1), 1);
 	/* unknown address: held to the end */
@@ -133,9 +136,9 @@ static void a_page_charged_again_counts_once(void **state)
 	assert_int_equal(anon_at_peak(&h, 0xc, 1), 0);
 	assert_int_equal(h.unknown_pages, 3);
 	/* another address space's stack is not this one's */
-	assert_false(held_pages_at_peak(&h, 43, 7, 0xd, 1, v));
+	assert_false(held_pages_at_peak(&h, 43, 7, 0xd, 1, 1, v, t));
 	held_pages_forget(&h, 42, 7);
-	assert_false(held_pages_at_peak(&h, 42, 7, 0xd, 1, v));
+	assert_false(held_pages_at_peak(&h, 42, 7, 0xd, 1, 1, v, t));
 	held_pages_free(&h);
 }
 
@@ -155,6 +158,29 @@ static void the_table_is_bounded_and_says_what_it_dropped(void **state)
 	held_pages_free(&h);
 }
 
+/* The tree peaks (2) after the address space did (1): a free between them
+ * counts at the tree's peak, not at the address space's. */
+static void the_tree_peak_is_kept_apart_from_the_address_spaces(void **state)
+{
+	struct held_record c = { .type = REC_HELD, .kind = HELD_CHARGE, .start_ns = 7, .tgid = 42, .seq = 0,
+				 .tree_seq = 0, .addr = A, .len = 10, .hash = 0xa, .to = RSS_ANON };
+	struct held_record f = { .type = REC_HELD, .kind = HELD_FREE, .start_ns = 7, .tgid = 42, .seq = 1,
+				 .tree_seq = 1, .addr = A, .len = 4096 };
+	uint64_t v[RSS_NR_MEMBERS], t[RSS_NR_MEMBERS];
+	struct held_pages h;
+
+	(void)state;
+	held_pages_init(&h);
+	held_pages_record(&h, &c);  /* then the address space and the tree peak (1) */
+	held_pages_record(&h, &f);  /* then the tree peaks again (2) */
+	assert_true(held_pages_at_peak(&h, 42, 7, 0xa, 1, 2, v, t));
+	assert_int_equal(v[RSS_ANON], 10); /* held at the address space's peak */
+	assert_int_equal(t[RSS_ANON], 0);  /* freed before the tree's */
+	assert_true(held_pages_at_peak(&h, 42, 7, 0xa, 1, 1, v, t));
+	assert_int_equal(t[RSS_ANON], 10); /* had the tree's last peak been the first */
+	held_pages_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +189,7 @@ int main(void)
 		cmocka_unit_test(a_moved_charge_is_freed_at_its_new_place),
 		cmocka_unit_test(a_page_charged_again_counts_once),
 		cmocka_unit_test(the_table_is_bounded_and_says_what_it_dropped),
+		cmocka_unit_test(the_tree_peak_is_kept_apart_from_the_address_spaces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
