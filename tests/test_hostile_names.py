@@ -73,9 +73,7 @@ def run_trace(json_out, tmp):
     them), to -o files; closes their stdin once all are ready."""
     # a file name can be hostile too (the summary names the files)
     out, folded, csv, svg = tmp / "out", tmp / "folded", tmp / "c\x1b[2J\nsv", tmp / "svg"
-    # --stack-sample 0: every holder's stacks (and name) reach the folded file
-    cmd = [str(RSSTRACE), "-o", str(out), "--sharing", "--stacks", "--stack-sample", "0", "--causes", "--rows", "0",
-           "-i", "0.01",
+    cmd = [str(RSSTRACE), "-o", str(out), "--sharing", "--stacks", "--causes", "--rows", "0", "-i", "0.01",
            "--folded", str(folded), "--pprof", str(tmp / "pprof"), "--csv", str(csv), "--svg", str(svg)] + \
         (["--json"] if json_out else [])
     with tempfile.TemporaryFile() as err:
