@@ -128,7 +128,6 @@ static int finish(void *self, struct trace_run *run, uint64_t now_ns, const char
 	struct stacks_feature *f = self;
 	struct mm_state *live;
 	int n = trace_run_live(run, &live), err = 0;
-
 	struct tree_state tree;
 
 	/* the live ones end here: their peaks are as of now, the tree's too */

@@ -446,11 +446,6 @@ int stacks_harvest(struct stacks *s, bool final)
 	return 0;
 }
 
-static uint64_t total(const uint64_t *v)
-{
-	return v[RSS_ANON] + v[RSS_FILE] + v[RSS_SHMEM];
-}
-
 /* Names in folded lines (comms, and symbols from the traced binaries): ';'
  * separates frames, a newline ends the line, and whoever shows the file sees
  * no control byte: escaped (core/text_escape.h), in place, within len. */
@@ -575,16 +570,16 @@ static int cmp_name(const void *pa, const void *pb)
 static int cmp_weight(const void *pa, const void *pb)
 {
 	const struct named_stack *a = pa, *b = pb;
-	uint64_t x = total(a->held), y = total(b->held);
+	uint64_t x = stacks_resident(a->held), y = stacks_resident(b->held);
 
 	if (x != y)
 		return x < y ? 1 : -1;
-	x = total(a->at_peak);
-	y = total(b->at_peak);
+	x = stacks_resident(a->at_peak);
+	y = stacks_resident(b->at_peak);
 	if (x != y)
 		return x < y ? 1 : -1;
-	if (total(a->grown) != total(b->grown))
-		return total(a->grown) < total(b->grown) ? 1 : -1;
+	if (stacks_resident(a->grown) != stacks_resident(b->grown))
+		return stacks_resident(a->grown) < stacks_resident(b->grown) ? 1 : -1;
 	return strcmp(a->folded, b->folded);
 }
 
@@ -767,14 +762,14 @@ static long charged_stacks(const struct named_stack *v, long n)
 {
 	long k = 0;
 
-	while (k < n && total(v[k].grown))
+	while (k < n && stacks_resident(v[k].grown))
 		k++;
 	return k;
 }
 
 static uint64_t at_peak_weight(const struct named_stack *v)
 {
-	return total(v->at_peak);
+	return stacks_resident(v->at_peak);
 }
 
 static uint64_t cow_weight(const struct named_stack *v)
@@ -885,8 +880,8 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 	}
 	n = charged_stacks(v, n);
 	for (long i = 0; i < n; i++) {
-		charged += total(v[i].at_peak);
-		held += total(v[i].held);
+		charged += stacks_resident(v[i].at_peak);
+		held += stacks_resident(v[i].held);
 		tree += stacks_tree_held(s, &v[i].tree);
 		samples += v[i].samples;
 	}
@@ -894,13 +889,13 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 		for (long i = 0; i < n; i++) {
 			json_begin(&j, out);
 			json_str(&j, "type", "stack");
-			json_uint(&j, "at_peak_kb", total(v[i].at_peak) * page_kb);
+			json_uint(&j, "at_peak_kb", stacks_resident(v[i].at_peak) * page_kb);
 			json_uint(&j, "anon_kb", v[i].at_peak[RSS_ANON] * page_kb);
 			json_uint(&j, "file_kb", v[i].at_peak[RSS_FILE] * page_kb);
 			json_uint(&j, "shmem_kb", v[i].at_peak[RSS_SHMEM] * page_kb);
-			json_uint(&j, "grown_kb", total(v[i].grown) * page_kb);
+			json_uint(&j, "grown_kb", stacks_resident(v[i].grown) * page_kb);
 			if (s->held_on) {
-				json_uint(&j, "held_at_peak_kb", total(v[i].held) * page_kb);
+				json_uint(&j, "held_at_peak_kb", stacks_resident(v[i].held) * page_kb);
 				json_uint(&j, "held_anon_kb", v[i].held[RSS_ANON] * page_kb);
 				json_uint(&j, "held_file_kb", v[i].held[RSS_FILE] * page_kb);
 				json_uint(&j, "held_shmem_kb", v[i].held[RSS_SHMEM] * page_kb);
@@ -963,12 +958,12 @@ static void print_charged(struct stacks *s, FILE *out, bool json, uint64_t page_
 		const uint64_t *shown = s->held_on ? v[i].held : v[i].at_peak;
 
 		fprintf(out, "  #%-2ld %s%s (anon %s, file %s, shmem %s)", i + 1,
-			fmt_kb(total(shown) * page_kb, a[0], 16), s->held_on ? " held" : "",
+			fmt_kb(stacks_resident(shown) * page_kb, a[0], 16), s->held_on ? " held" : "",
 			fmt_kb(shown[RSS_ANON] * page_kb, a[1], 16), fmt_kb(shown[RSS_FILE] * page_kb, a[2], 16),
 			fmt_kb(shown[RSS_SHMEM] * page_kb, a[3], 16));
 		if (s->held_on)
-			fprintf(out, " of %s faulted in,", fmt_kb(total(v[i].at_peak) * page_kb, a[0], 16));
-		if (s->held_on && stacks_tree_held(s, &v[i].tree) != total(v[i].held))
+			fprintf(out, " of %s faulted in,", fmt_kb(stacks_resident(v[i].at_peak) * page_kb, a[0], 16));
+		if (s->held_on && stacks_tree_held(s, &v[i].tree) != stacks_resident(v[i].held))
 			fprintf(out, " %s at the tree's peak,", fmt_kb(stacks_tree_held(s, &v[i].tree) * page_kb, a[0], 16));
 		fprintf(out, " in %u %.*s process%s\n", v[i].procs,
 			semi ? (int)(semi - v[i].folded) : (int)strlen(v[i].folded), v[i].folded,

@@ -136,11 +136,17 @@ void stacks_on_held(struct stacks *s, const void *data, size_t len);
 /* An address space ended (or is live at the end: ended=false). */
 void stacks_on_mm(struct stacks *s, const struct mm_state *st, bool ended);
 
+/* Resident pages of a per-member count: anon + file + shmem (not swap). */
+static inline uint64_t stacks_resident(const uint64_t *pages)
+{
+	return pages[RSS_ANON] + pages[RSS_FILE] + pages[RSS_SHMEM];
+}
+
 /* Pages a stack held at the tree's peak (0: its address spaces were all
  * gone by the last one). */
 static inline uint64_t stacks_tree_held(const struct stacks *s, const struct tree_held *t)
 {
-	return t->seq == s->final_tree_seq ? t->pages[RSS_ANON] + t->pages[RSS_FILE] + t->pages[RSS_SHMEM] : 0;
+	return t->seq == s->final_tree_seq ? stacks_resident(t->pages) : 0;
 }
 
 /* Folds in the entries of ended address spaces (all of them if final: call

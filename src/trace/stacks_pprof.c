@@ -107,11 +107,6 @@ static uint64_t file_mapping(struct stacks *s, struct pprof *p, const struct sta
 	return pprof_mapping(p, path ? path : "", build_id_hex(u->build_id, hex), 1);
 }
 
-static uint64_t resident(const uint64_t *pages)
-{
-	return pages[RSS_ANON] + pages[RSS_FILE] + pages[RSS_SHMEM];
-}
-
 /* A shared library's name: "*.so" or "*.so.N..." (pprof's own test). */
 static bool is_library(const char *path)
 {
@@ -150,12 +145,12 @@ static void add_main_mapping(struct stacks *s, struct pprof *p)
 		const struct stack_agg *a = &s->aggs[i];
 		const struct stack_build_id_frame *u;
 
-		if (!a->used || !a->frames || (best && resident(a->at_peak) <= best_pages))
+		if (!a->used || !a->frames || (best && stacks_resident(a->at_peak) <= best_pages))
 			continue;
 		u = main_file_frame(s, a->frames);
 		if (u) {
 			best = u;
-			best_pages = resident(a->at_peak);
+			best_pages = stacks_resident(a->at_peak);
 		}
 	}
 	if (best)
@@ -197,13 +192,13 @@ static int add_sample(struct stacks *s, struct pprof *p, const struct stack_agg 
 	uint64_t locs[STACK_USER_DEPTH + STACK_KERNEL_DEPTH];
 	uint32_t n = stacks_nframes(a->frames), first = a->frames ? stacks_tracing_frames(s, a->frames) : 0;
 	int64_t v[NR_VALUES] = {
-		[V_HELD] = resident(a->held) * page_bytes,
+		[V_HELD] = stacks_resident(a->held) * page_bytes,
 		[V_TREE] = stacks_tree_held(s, &a->tree) * page_bytes,
-		[V_TO_PEAK] = resident(a->at_peak) * page_bytes,
+		[V_TO_PEAK] = stacks_resident(a->at_peak) * page_bytes,
 		[V_ANON] = a->at_peak[RSS_ANON] * page_bytes,
 		[V_FILE] = a->at_peak[RSS_FILE] * page_bytes,
 		[V_SHMEM] = a->at_peak[RSS_SHMEM] * page_bytes,
-		[V_GROWN] = resident(a->grown) * page_bytes,
+		[V_GROWN] = stacks_resident(a->grown) * page_bytes,
 		[V_COW] = a->cow * page_bytes,
 	};
 	char name[512], comm[STACKS_COMM_LEN];
@@ -245,7 +240,7 @@ int stacks_write_pprof(struct stacks *s, FILE *out, uint64_t page_kb, uint64_t d
 	if (!err)
 		add_main_mapping(s, p);
 	for (size_t i = 0; i < s->aggs_cap && !err; i++)
-		if (s->aggs[i].used && (resident(s->aggs[i].grown) || s->aggs[i].cow))
+		if (s->aggs[i].used && (stacks_resident(s->aggs[i].grown) || s->aggs[i].cow))
 			err = add_sample(s, p, &s->aggs[i], page_kb * 1024);
 	if (!err)
 		err = pprof_write(p, out);
