@@ -686,6 +686,42 @@ int BPF_PROG(exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm
 }
 
 /*
+ * A process renamed itself (prctl(PR_SET_NAME), a write to /proc/PID/comm):
+ * its row shows the new name. end_mm() reads the name again only when the
+ * owner itself ends its address space; one whose last reference another task
+ * drops (a reader of /proc/PID/smaps: --sharing's own reads) ends in that
+ * task, and kept the name it had at exec (a hostile-names run's pprof lost a
+ * prctl'd holder's name so, once in a 6.1 guest and once in a 6.12 one).
+ * Fires before the kernel copies the name in; an exec's rename comes before
+ * its address space is traced (begin_mm reads the name then).
+ */
+static __always_inline int on_rename(struct task_struct *task, const char *comm)
+{
+	char name[RSS_COMM_LEN];
+	struct mm_state *st;
+
+	if (task != BPF_CORE_READ(task, group_leader)) /* a thread's name is not its process's */
+		return 0;
+	st = state_of(BPF_CORE_READ(task, mm));
+	if (st && st->tgid == BPF_CORE_READ(task, tgid) &&
+	    bpf_probe_read_kernel_str(name, sizeof(name), comm) > 0)
+		__builtin_memcpy(st->comm, name, sizeof(name));
+	return 0;
+}
+
+SEC("tp_btf/task_rename")
+int BPF_PROG(rename_btf, struct task_struct *task, const char *comm)
+{
+	return on_rename(task, comm);
+}
+
+SEC("raw_tp/task_rename")
+int BPF_PROG(rename_raw, struct task_struct *task, const char *comm)
+{
+	return on_rename(task, comm);
+}
+
+/*
  * The last thread of a traced process exits. Since 6.18 this fires before
  * exit_mm(), so the exit code lands in the mm's row before its teardown; on
  * older kernels it comes after, and user space joins it from the record.

@@ -36,7 +36,7 @@ def test_every_logical_hook_is_listed_with_reasons():
                        "footprint_new_anon", "footprint_anon", "footprint_anon_pmd", "footprint_file",
                        "footprint_file_pmd", "footprint_remove", "footprint_remove_pmd", "cow_copy", "reclaim",
                        "reclaim_end", "seed",
-                       "cgroup_enter"}
+                       "cgroup_enter", "rename"}
     for core in ("rss_change", "fork", "exec", "exit", "teardown"):
         assert hk[core]["in_use"], hk[core]
     for name, h in hk.items():

@@ -73,8 +73,12 @@ def run_trace(json_out, tmp):
     them), to -o files; closes their stdin once all are ready."""
     # a file name can be hostile too (the summary names the files)
     out, folded, csv, svg = tmp / "out", tmp / "folded", tmp / "c\x1b[2J\nsv", tmp / "svg"
-    cmd = [str(RSSTRACE), "-o", str(out), "--sharing", "--stacks", "--causes", "--rows", "0", "-i", "0.01",
-           "--folded", str(folded), "--pprof", str(tmp / "pprof"), "--csv", str(csv), "--svg", str(svg)] + \
+    # --stack-sample 0: every holder's stacks, so its name, reach the folded and
+    # pprof files (sampled at 512K, a holder's ~2 MiB gets no sample ~1% of runs).
+    # --sharing's /proc reads can hold a holder's address space past its exit:
+    # it then ends in rsstrace, and its name came from task_rename (test_rename.py).
+    cmd = [str(RSSTRACE), "-o", str(out), "--sharing", "--stacks", "--stack-sample", "0", "--causes", "--rows", "0",
+           "-i", "0.01", "--folded", str(folded), "--pprof", str(tmp / "pprof"), "--csv", str(csv), "--svg", str(svg)] + \
         (["--json"] if json_out else [])
     with tempfile.TemporaryFile() as err:
         # run from its directory: the summary's "rsstrace:" line shows 66

@@ -64,6 +64,10 @@ static const struct candidate table[] = {
 	{ LH_SEED,          HK_ITER,       "task",                         "seed_task",              "5.10 6.1 6.12 6.18", RULE_PROBE },
 	/* --cgroup-path's newcomers; without it, the processes in the cgroup at attach only */
 	{ LH_CGROUP_ENTER,  HK_TP_BTF,     "cgroup_attach_task",           "cgroup_attach_btf",      "6.12 6.18",          RULE_PROBE },
+	/* a new name (prctl, /proc/PID/comm) for the row of an address space whose
+	 * end another task may see (bpf/account.bpf.c, on_rename) */
+	{ LH_RENAME,        HK_TP_BTF,     "task_rename",                  "rename_btf",             "5.10 6.1 6.12 6.18", RULE_PROBE },
+	{ LH_RENAME,        HK_RAW_TP,     "task_rename",                  "rename_raw",             "",                   RULE_PROBE },
 	{ LH_FAULT,         HK_FENTRY,     "handle_mm_fault",              "fault_fentry",           "5.10 6.1 6.12",      RULE_PROBE },
 	{ LH_FAULT,         HK_KPROBE,     "handle_mm_fault",              "fault_kprobe",           "",                   RULE_PROBE },
 	{ LH_FAULT,         HK_TP_BTF,     "page_fault_user",              "fault_tp_btf",           "6.18",               RULE_PROBE },
@@ -132,7 +136,7 @@ enum hook_group {
 	HG_BACKSTOP,  /* teardown: derived from rss_stat where no tracepoint exists */
 	HG_CGROUP,    /* --cgroup-path */
 	HG_CAUSES,    /* --causes */
-	HG_OOM,	      /* always wanted, optional */
+	HG_ALWAYS,    /* always wanted, optional */
 	HG_FOOTPRINT, /* --footprint (bpf/footprint.bpf.c) */
 	HG_STACKS,    /* --stacks (bpf/cow.bpf.c) */
 };
@@ -152,13 +156,15 @@ static const struct logical_hook_info {
 	[LH_SEED] = { "seed", "seed", HG_REQUIRED },
 	[LH_CGROUP_ENTER] = { "cgroup enter", "cgroup_enter", HG_CGROUP, .without =
 			      "UNAVAILABLE (--cgroup-path traces the processes there at attach only)" },
+	[LH_RENAME] = { "rename", "rename", HG_ALWAYS, .without =
+			"UNAVAILABLE (a row keeps the name its process had at exec or at its own end)" },
 	[LH_FAULT] = { "fault", "fault", HG_CAUSES },
 	[LH_WP] = { "cow/wp fault", "wp_fault", HG_CAUSES },
 	[LH_RMAP] = { "rmap removal", "rmap_removal", HG_CAUSES },
 	[LH_RMAP_PMD] = { "rmap (huge)", "rmap_removal_pmd", HG_CAUSES, LH_RMAP },
 	[LH_VMA] = { "vma removal", "vma_removal", HG_CAUSES },
 	[LH_SWAPIN] = { "swap-in", "swap_in", HG_CAUSES },
-	[LH_OOM] = { "oom kill", "oom_kill", HG_OOM },
+	[LH_OOM] = { "oom kill", "oom_kill", HG_ALWAYS },
 	[LH_FP_NEW] = { "fp new anon", "footprint_new_anon", HG_FOOTPRINT },
 	[LH_FP_ANON] = { "fp anon", "footprint_anon", HG_FOOTPRINT },
 	[LH_FP_ANON_PMD] = { "fp anon pmd", "footprint_anon_pmd", HG_FOOTPRINT, LH_FP_ANON },
@@ -637,7 +643,7 @@ bool hooks_drop_causes(struct hooks *hk)
 	for (int h = 0; h < LH_COUNT; h++) {
 		struct hook_choice *ch = &hk->h[h];
 
-		if (info[h].group != HG_CAUSES && info[h].group != HG_OOM && info[h].group != HG_STACKS)
+		if (info[h].group != HG_CAUSES && info[h].group != HG_ALWAYS && info[h].group != HG_STACKS)
 			continue;
 		if (ch->chosen >= 0 && table[ch->chosen].prog) {
 			unchoose(ch, "the BPF object failed to load with it");
@@ -731,7 +737,8 @@ void hooks_print(const struct hooks *hk, FILE *out, bool json)
 			     "serve) and every counter again at stop; cgroup enter traces processes\n"
 			     "moved into --cgroup-path's cgroup later. Optional hooks: fault to swap-in\n"
 			     "are used with --causes, the fp ones with --footprint, cow copy and\n"
-			     "reclaim with --stacks, cgroup enter with --cgroup-path, oom kill always.\n");
+			     "reclaim with --stacks, cgroup enter with --cgroup-path, rename and oom\n"
+			     "kill always.\n");
 }
 
 const char *tracefs_dir(void)

@@ -21,6 +21,7 @@ enum logical_hook {
 	LH_TEARDOWN,	/* an address space is torn down */
 	LH_SEED,	/* the processes that exist at attach (-p, --cgroup-path, top, serve) */
 	LH_CGROUP_ENTER,/* a process enters a cgroup (--cgroup-path: traced from then on) */
+	LH_RENAME,	/* a process renames itself (always wanted, optional; top keeps it) */
 	LH_FAULT,	/* page fault */
 	LH_WP,		/* write-protect / copy-on-write fault */
 	LH_RMAP,	/* a page leaves an address space's rmap */
