@@ -452,6 +452,8 @@ def main():
             b = results[Bpftrace.name]
             for name in ("rsstrace (defaults)", "rsstrace -i 1", "rsstrace --causes", "rsstrace --stacks",
                          "rsstrace --sharing --csv"):
+                if name not in results:  # left out by --only
+                    continue
                 print(f"{'':8} {name + ' / bpftrace':40} {'':7} {'':9} {'':17} {'':8} {results[name] / b:7.2f}")
         print(f"{'':8} peaks (kB): {json.dumps(peaks(storm, iters))}")
         storm.close()

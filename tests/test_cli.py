@@ -42,6 +42,20 @@ def test_usage_errors_exit_2_with_one_clear_line(args):
     assert len(line) < 120, line
 
 
+@pytest.mark.parametrize("opt", ["-o", "--csv", "--svg", "--folded", "--cow-folded", "--pprof"])
+def test_a_file_option_without_its_file_is_an_error(opt, tmp_path):
+    """getopt takes the next word as the file: `--csv -- make` once wrote a
+    file named "--" and ran make without a word."""
+    for word in ("--", "-p"):
+        p = rsstrace(opt, word, "--", "true", cwd=tmp_path)
+        assert p.returncode == 2, (opt, word, p.stderr)
+        assert f"{opt} needs a file name, not '{word}'" in one_line_error(p)
+    assert not list(tmp_path.iterdir()), "no file was written"
+    # "-" is standard output, a name
+    p = rsstrace("-o", "-", "--", "true", cwd=tmp_path)
+    assert p.returncode == 0 and "Values are" in p.stdout, p
+
+
 def test_output_file_in_missing_directory_exits_2():
     p = rsstrace("-o", "/nonexistent/x", "--", "true")
     assert p.returncode == 2

@@ -271,17 +271,29 @@ static int parse_pids(const char *arg, struct options *o)
 	return err;
 }
 
+/* An option's FILE into *file. getopt takes the next word, whatever it is:
+ * `rsstrace --csv -- make` wrote its CSV to a file named "--" and ran make,
+ * without a word. "-" (standard output) is a name; other words that begin
+ * with '-' are options or a forgotten name. */
+static int file_option(const struct cli *c, const char *opt, const char *arg, const char **file)
+{
+	if (!*arg)
+		return cli_error(c, "empty file name for %s", opt);
+	if (arg[0] == '-' && arg[1])
+		return cli_error(c, "%s needs a file name, not '%s' (for a file whose name begins with '-': ./%s)",
+				 opt, arg, arg);
+	*file = arg;
+	return 0;
+}
+
 /* --folded, --cow-folded, --pprof FILE: a file of the stacks (implies --stacks). */
 static int stacks_file_option(const struct cli *c, struct options *o, int opt, const char *arg)
 {
-	const char *name = opt == OPT_FOLDED ? "folded" : opt == OPT_COW_FOLDED ? "cow-folded" : "pprof";
+	const char *name = opt == OPT_FOLDED ? "--folded" : opt == OPT_COW_FOLDED ? "--cow-folded" : "--pprof";
 	const char **file = opt == OPT_FOLDED ? &o->folded : opt == OPT_COW_FOLDED ? &o->cow_folded : &o->pprof;
 
-	if (!*arg)
-		return cli_error(c, "empty file name for --%s", name);
-	*file = arg;
 	o->stacks = true;
-	return 0;
+	return file_option(c, name, arg, file);
 }
 
 static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
@@ -303,10 +315,7 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 			return cli_error(c, "invalid interval '%s' (expected seconds >= 0.01)", arg);
 		break;
 	case 'o':
-		if (!*arg)
-			return cli_error(c, "empty output file name");
-		o->output = arg;
-		break;
+		return file_option(c, "-o", arg, &o->output);
 	case OPT_JSON:
 		o->json = true;
 		break;
@@ -361,11 +370,9 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		o->sharing = true;
 		break;
 	case OPT_CSV:
+		return file_option(c, "--csv", arg, &o->csv);
 	case OPT_SVG:
-		if (!*arg)
-			return cli_error(c, "empty file name for --%s", opt == OPT_CSV ? "csv" : "svg");
-		*(opt == OPT_CSV ? &o->csv : &o->svg) = arg;
-		break;
+		return file_option(c, "--svg", arg, &o->svg);
 	case OPT_TL_INTERVAL:
 		if (parse_seconds(arg, &o->timeline_interval) || o->timeline_interval < 0.01)
 			return cli_error(c, "invalid timeline interval '%s' (expected seconds >= 0.01)", arg);
