@@ -326,7 +326,7 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 		return;
 	__builtin_memset(st, 0, sizeof(*st));
 	st->tgid = BPF_CORE_READ(owner, tgid);
-	st->uid = BPF_CORE_READ(owner, cred, uid.val);
+	st->uid = BPF_CORE_READ(owner, cred, euid.val); /* the user ps and top show */
 	if (per_cgroup)
 		st->cgroup_id = BPF_CORE_READ(task_shown_cgroup(owner), kn, id);
 	st->ppid = ppid;
@@ -851,6 +851,47 @@ SEC("tracepoint/syscalls/sys_exit_execveat")
 int execveat_exit(struct syscall_exit_args *args)
 {
 	exec_returns(args->ret);
+	return 0;
+}
+
+/*
+ * A traced process changed its user (setuid(), setreuid(), setresuid()): a
+ * server's worker dropping root after fork, as nginx's, PostgreSQL's and
+ * sshd's do, was shown under root by rsstrace top, read when its address
+ * space began. Read from the leader, as /proc/PID/status is: glibc makes
+ * every thread call the syscall, and the leader's own call comes last or
+ * reads the same. Loaded for top only (tracer.c).
+ */
+static __always_inline void user_changed(long ret)
+{
+	struct task_struct *t = current_task();
+	struct mm_state *st;
+
+	if (ret < 0)
+		return;
+	st = state_of(BPF_CORE_READ(t, mm));
+	if (st && st->tgid == BPF_CORE_READ(t, tgid))
+		st->uid = BPF_CORE_READ(t, group_leader, cred, euid.val);
+}
+
+SEC("tracepoint/syscalls/sys_exit_setuid")
+int setuid_exit(struct syscall_exit_args *args)
+{
+	user_changed(args->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_setreuid")
+int setreuid_exit(struct syscall_exit_args *args)
+{
+	user_changed(args->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_setresuid")
+int setresuid_exit(struct syscall_exit_args *args)
+{
+	user_changed(args->ret);
 	return 0;
 }
 

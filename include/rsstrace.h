@@ -105,7 +105,7 @@ struct mm_state {
 	 * bpf/lib/core_fixes.bpf.h); reported as the end values. */
 	__s64 proc_view[RSS_NR_MEMBERS];
 	__u32 proc_view_frozen;
-	__u32 uid;		/* the owner's real uid when the mm began */
+	__u32 uid;		/* the owner's effective uid (ps's and top's user), kept current by top */
 	__u32 peak_seq;		/* times peak_rss rose (--stacks: what was at the peak) */
 	/* FILE+ANON+SHMEM pages faulted in while the owner exited: after its
 	 * last thread was counted out in do_exit() (the exit path's own faults:

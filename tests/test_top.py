@@ -101,6 +101,50 @@ def test_short_lived_spike_appears_among_recent_peaks():
     assert any(p["exited"] for p in peaks)
 
 
+# a server's worker: forked by root, then drops to another user (nginx,
+# PostgreSQL, sshd); says its pid once it has, and holds until stdin closes
+DROP_ROOT = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.setuid(65534)
+    x = bytearray(8 << 20)
+    print(os.getpid(), flush=True)
+    sys.stdin.read()
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+def test_a_worker_that_drops_root_is_shown_under_its_new_user():
+    """USER is read when a process's address space begins: a worker forked
+    by root was shown as root after its setuid(), where ps shows its user."""
+    top = subprocess.Popen([str(RSSTRACE), "top", "-b", "-n", "200", "-d", "0.2", "--json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = None
+    try:
+        wait_for_line(top.stdout, '"type":"frame"')  # attached: the worker forks after
+        server = subprocess.Popen(["/usr/bin/python3", "-c", DROP_ROOT], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        worker = int(server.stdout.readline())
+        uids = next(l for l in Path(f"/proc/{worker}/status").read_text().splitlines() if l.startswith("Uid:"))
+        euid = int(uids.split()[2])  # Uid: real effective saved fs
+        seen = None
+        for line in top.stdout:  # the first frame that lists the worker after it dropped root
+            o = json.loads(line) if line.startswith("{") else {}
+            if o.get("type") == "process" and o["pid"] == worker:
+                seen = o
+                break
+    finally:
+        top.kill()
+        top.wait()
+        if server:
+            server.stdin.close()
+            server.wait(timeout=60)
+    assert euid == 65534, "the kernel's effective uid of the worker"
+    assert seen and seen["user"] == "nobody", seen
+
+
 def test_batch_text_frame_fits_and_marks_columns():
     p = subprocess.run([str(RSSTRACE), "top", "-b", "-n", "1", "-d", "0.2"], capture_output=True, text=True,
                        timeout=60)

@@ -30,6 +30,7 @@ struct hooks;
 struct tracer_config {
 	bool follow_children;
 	bool trace_all; /* every process (rsstrace top) */
+	bool users;	/* rows follow setuid() and its kin (rsstrace top's USER) */
 	uint32_t map_entries;
 	uint32_t ringbuf_bytes;
 	uint32_t cgroup_entries; /* > 0: per-cgroup totals and window peaks (rsstrace serve) */

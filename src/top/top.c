@@ -195,6 +195,7 @@ int top_main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	cfg = (struct tracer_config){ .map_entries = (uint32_t)tp.o.map_entries, .ringbuf_bytes = 4 << 20,
+				      .users = true,
 				      .hooks = &tp.hooks };
 	err = tracer_start_all(&tp.t, &cfg, on_record, &tp, &what);
 	if (err) {
