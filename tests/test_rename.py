@@ -26,7 +26,9 @@ def rename_late_row(*opts):
 def test_a_renamed_process_keeps_its_name_when_another_task_ends_its_memory():
     _, row = rename_late_row()
     assert row["comm"] == NAME, row
-    assert row["end_reason"] == "exit" and row["rss_anon_kb"] >= 16 * 1024, row
+    # the address space that held the 16 MiB (up to 6.1 /proc, and the row,
+    # lag the task's cache of up to 64 pages: 16,216 kB in a 5.10 guest)
+    assert row["end_reason"] == "exit" and row["rss_anon_kb"] >= 15 * 1024, row
 
 
 def test_its_stacks_carry_the_name(tmp_path):
