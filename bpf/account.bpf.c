@@ -287,6 +287,15 @@ static __always_inline void send_mm_end(struct mm_state *st)
 	bpf_ringbuf_submit(rec, ring_wakeup_flag(&records));
 }
 
+/* The state of the address space t's process owns, NULL if it is not traced
+ * or t only shares it (a vfork or CLONE_VM child of another process). */
+static __always_inline struct mm_state *own_state(struct task_struct *t)
+{
+	struct mm_state *st = state_of(BPF_CORE_READ(t, mm));
+
+	return st && st->tgid == BPF_CORE_READ(t, tgid) ? st : NULL;
+}
+
 /* The mm's row is complete: report it, take it out of the tree, forget the pointer. */
 static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_state *st,
 				   __u32 reason)
@@ -702,9 +711,8 @@ static __always_inline int on_rename(struct task_struct *task, const char *comm)
 
 	if (task != BPF_CORE_READ(task, group_leader)) /* a thread's name is not its process's */
 		return 0;
-	st = state_of(BPF_CORE_READ(task, mm));
-	if (st && st->tgid == BPF_CORE_READ(task, tgid) &&
-	    bpf_probe_read_kernel_str(name, sizeof(name), comm) > 0)
+	st = own_state(task);
+	if (st && bpf_probe_read_kernel_str(name, sizeof(name), comm) > 0)
 		__builtin_memcpy(st->comm, name, sizeof(name));
 	return 0;
 }
@@ -729,7 +737,6 @@ int BPF_PROG(rename_raw, struct task_struct *task, const char *comm)
 static __always_inline int on_exit(struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
-	struct mm_struct *mm = BPF_CORE_READ(p, mm);
 	struct exit_record *rec;
 	struct mm_state *st;
 	__s32 code;
@@ -739,8 +746,8 @@ static __always_inline int on_exit(struct task_struct *p)
 	if (BPF_CORE_READ(p, signal, live.counter) != 0) /* other threads remain */
 		return 0;
 	code = BPF_CORE_READ(p, exit_code);
-	st = state_of(mm);
-	if (st && st->tgid == tgid)
+	st = own_state(p);
+	if (st)
 		st->exit_code = code;
 	rec = bpf_ringbuf_reserve(&records, sizeof(*rec), 0);
 	if (rec) {
@@ -796,10 +803,9 @@ int BPF_PROG(exit_mmap_btf, struct mm_struct *mm)
  */
 static __always_inline void exec_begins(void)
 {
-	struct task_struct *t = current_task();
-	struct mm_state *st = state_of(BPF_CORE_READ(t, mm));
+	struct mm_state *st = own_state(current_task());
 
-	if (!st || st->proc_view_frozen || st->tgid != BPF_CORE_READ(t, tgid))
+	if (!st || st->proc_view_frozen)
 		return;
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
 		st->proc_view[m] = st->cur[m];
@@ -869,8 +875,8 @@ static __always_inline void user_changed(long ret)
 
 	if (ret < 0)
 		return;
-	st = state_of(BPF_CORE_READ(t, mm));
-	if (st && st->tgid == BPF_CORE_READ(t, tgid))
+	st = own_state(t);
+	if (st)
 		st->uid = BPF_CORE_READ(t, group_leader, cred, euid.val);
 }
 

@@ -139,7 +139,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 {
 	struct rss_account_bpf *s;
 	struct hooks *hk = cfg->hooks;
-	bool percpu, exec_view, users;
+	bool percpu, exec_view;
 	int ncpus, err;
 
 	*what = "open the BPF object";
@@ -219,10 +219,11 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	/* top's USER: a worker that drops root after fork (nginx, PostgreSQL,
 	 * sshd) is shown under its new user. Only for top: each classic
 	 * tracepoint costs its detach at the end (~40 ms) */
-	users = cfg->users && tracefs_has_event("syscalls/sys_exit_setresuid");
-	bpf_program__set_autoload(s->progs.setuid_exit, users && tracefs_has_event("syscalls/sys_exit_setuid"));
-	bpf_program__set_autoload(s->progs.setreuid_exit, users && tracefs_has_event("syscalls/sys_exit_setreuid"));
-	bpf_program__set_autoload(s->progs.setresuid_exit, users);
+	bpf_program__set_autoload(s->progs.setuid_exit, cfg->users && tracefs_has_event("syscalls/sys_exit_setuid"));
+	bpf_program__set_autoload(s->progs.setreuid_exit,
+				  cfg->users && tracefs_has_event("syscalls/sys_exit_setreuid"));
+	bpf_program__set_autoload(s->progs.setresuid_exit,
+				  cfg->users && tracefs_has_event("syscalls/sys_exit_setresuid"));
 	if (!percpu)
 		vlog("per-task RSS caches (<= 6.1): rows agree with /proc, lag included%s",
 		     exec_view ? "" : "; no execve tracepoints, so an exec's row may include a late fold");
