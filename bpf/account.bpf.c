@@ -139,14 +139,16 @@ static __always_inline void *lookup_or_zero(void *map, __u64 *key, void *zero)
  */
 static __always_inline void cgroup_add(__u64 cgid, int member, __s64 delta)
 {
-	struct cgroup_acct *cg, zero_cg = {};
-	struct cgroup_peak_rec *rec, zero_rec = {};
+	struct cgroup_acct *cg;
+	struct cgroup_peak_rec *rec;
 	__s64 rss;
 	__u64 epoch;
 
 	if (!per_cgroup || !delta)
 		return;
-	cg = lookup_or_zero(&cgroups, &cgid, &zero_cg);
+	/* the zeroed values made here, past the test: made at the declarations,
+	 * they were stored on every event with per_cgroup off */
+	cg = lookup_or_zero(&cgroups, &cgid, &(struct cgroup_acct){});
 	if (!cg) {
 		__sync_fetch_and_add(&loss.cgroups_full, 1);
 		return;
@@ -155,7 +157,7 @@ static __always_inline void cgroup_add(__u64 cgid, int member, __s64 delta)
 	if (member == RSS_SWAP || delta < 0)
 		return;
 	rss = rss_pages(cg->cur);
-	rec = lookup_or_zero(&cgroup_peaks, &cgid, &zero_rec);
+	rec = lookup_or_zero(&cgroup_peaks, &cgid, &(struct cgroup_peak_rec){});
 	if (!rec) {
 		__sync_fetch_and_add(&loss.cgroups_full, 1);
 		return;

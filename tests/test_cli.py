@@ -213,7 +213,15 @@ def test_interval_lines():
     run = trace(["sleep", "1.2"], "-i", "0.2")
     assert run.code == 0
     assert len(run.intervals) >= 3, run.intervals
-    for line in run.intervals:
+    # the last line may fall between the end of sleep's address space (exit_mm)
+    # and the exit that ends the run: no process is resident then (seen once in
+    # a 6.1 guest, where sched_process_exit fires after exit_mm)
+    last = run.intervals[-1]
+    if last["processes"] == 0:
+        assert last["tree_rss_kb"] == 0, last
+    lines = run.intervals[:-1] if last["processes"] == 0 else run.intervals
+    assert len(lines) >= 2, run.intervals
+    for line in lines:
         assert line["processes"] == 1 and line["largest_comm"] == "sleep"
         assert line["tree_rss_kb"] > 0
     human = run_rsstrace(["-i", "0.2", "--", "sleep", "0.7"], json_out=False)

@@ -217,8 +217,8 @@ static __always_inline __s64 sampled_pages(__s64 delta, __u32 *samples)
 	return (__s64)n * stack_sample_pages;
 }
 
-static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct mm_state *st,
-					 int member, __s64 delta)
+/* A growth of member by delta pages in the current task's own mm, st. */
+static __always_inline void charge_growth(void *ctx, struct mm_state *st, int member, __s64 delta)
 {
 	struct stack_key key = {};
 	struct stack_scratch *s;
@@ -227,13 +227,6 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 	__u64 addr;
 	int m;
 
-	/* first, and alone: with stacks_on false the verifier drops the rest */
-	if (!stacks_on)
-		return;
-	if (delta <= 0 || member == RSS_SWAP)
-		return;
-	if (BPF_CORE_READ(current_task(), mm) != mm)
-		return; /* not this mm's own task: no user stack to charge */
 	m = member_idx(member);
 	delta = sampled_pages(delta, &samples);
 	if (!delta)
@@ -270,6 +263,20 @@ static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct
 		if (samples)
 			__sync_fetch_and_add(&c->samples, samples);
 	}
+}
+
+static __always_inline void charge_stack(void *ctx, struct mm_struct *mm, struct mm_state *st,
+					 int member, __s64 delta)
+{
+	/* first, and alone: with stacks_on false the verifier drops the rest
+	 * (charge_growth's zeroed key too, which, made before the test, was not) */
+	if (!stacks_on)
+		return;
+	if (delta <= 0 || member == RSS_SWAP)
+		return;
+	if (BPF_CORE_READ(current_task(), mm) != mm)
+		return; /* not this mm's own task: no user stack to charge */
+	charge_growth(ctx, st, member, delta);
 }
 
 #endif
