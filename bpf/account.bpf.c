@@ -43,6 +43,9 @@ const volatile __u32 self_tgid = 0;
 /* `rsstrace serve`: keep per-cgroup totals and scrape-window peaks too. Off
  * elsewhere, so the verifier drops that code and the tracer pays nothing. */
 const volatile bool per_cgroup = false;
+/* The rename hook is attached (on_rename): a row's name follows its
+ * process's from the start, and is not read again at the end. */
+const volatile bool names_followed = false;
 
 struct mms_map mms SEC(".maps");
 struct traced_map traced SEC(".maps");
@@ -308,9 +311,12 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 	st->end_reason = reason;
 	st->causes.teardown_pages = rss_pages(st->cur);
 	read_vm_marks(mm, st);
-	/* the name may have changed since the mm began (prctl, /proc/PID/comm);
-	 * during an exit or exec the owner itself is current */
-	if (BPF_CORE_READ(cur, tgid) == st->tgid)
+	/* Without the rename hook, the name may have changed since the mm began
+	 * (prctl, /proc/PID/comm): during an exit or exec the owner itself is
+	 * current. Not with it: a thread that is not the leader and execs has
+	 * taken the leader's place by now (de_thread()) with its own name, not
+	 * the process's (tests/test_rename.py) */
+	if (!names_followed && BPF_CORE_READ(cur, tgid) == st->tgid)
 		BPF_CORE_READ_STR_INTO(&st->comm, cur, group_leader, comm);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
 		account(st, m, -st->cur[m]);

@@ -37,3 +37,17 @@ def test_its_stacks_carry_the_name(tmp_path):
     lines = folded.read_text().splitlines()
     # the folded output shows names escaped, and every stack under its process's name
     assert lines and all(l.startswith("late\\x1bname\\x0a;") for l in lines), lines[:5]
+
+
+def test_a_thread_that_execs_leaves_the_row_its_process_name():
+    """A thread other than the leader names itself "worker" and execs: by the
+    time the old address space ends, the thread has taken the leader's place
+    (de_thread()) with its own name. The row is the process's, whose name
+    (/proc/PID/comm, the leader's) was thread_exec until then."""
+    run = trace([wl("thread_exec"), "8"])
+    assert run.code == 3, run.stderr
+    old = [r for r in run.rows if r["exec_seq"] == 0]
+    assert len(old) == 1 and old[0]["end_reason"] == "exec", run.rows
+    assert old[0]["comm"] == "thread_exec", old[0]
+    # its 8 MiB (up to 6.1 the row lags the task's cache of up to 64 pages)
+    assert old[0]["rss_anon_kb"] >= 7 * 1024, old[0]

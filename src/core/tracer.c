@@ -167,6 +167,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	s->rodata->follow_children = cfg->follow_children;
 	s->rodata->trace_all = cfg->trace_all;
 	s->rodata->per_cgroup = cfg->cgroup_entries > 0;
+	s->rodata->names_followed = hk->h[LH_RENAME].chosen >= 0;
 	s->rodata->watch_cgroup_id = cfg->watch_cgroup_id;
 	s->rodata->watch_hierarchy_id = cfg->watch_hierarchy_id;
 	s->rodata->self_tgid = (uint32_t)getpid();
