@@ -83,15 +83,25 @@ def guest(a):
     print("@@percpu " + json.dumps(res), flush=True)
 
 
+# A boot takes 1-3 minutes; emulation trouble seen once each (a 16-CPU boot
+# idle for 10 minutes, a 128-CPU guest that powered off without a result)
+# costs one more boot, not the run.
+BOOT_TIMEOUT_S, BOOT_TRIES = 600, 2
+
+
 def boot(cpus, clock, iters):
     env = dict(os.environ, RSSTRACE_VM_CPUS="2", RSSTRACE_VM_POSSIBLE_CPUS=str(cpus),
                RSSTRACE_VM_QEMU_OPTS=CLOCKS[clock])
+    env.setdefault("RSSTRACE_VM_TIMEOUT", str(BOOT_TIMEOUT_S))
     cmd = ["flock", VM_LOCK, str(ROOT / "tests/vm/run"), "6.12", "--", "/usr/bin/python3",
            str(Path(__file__).resolve()), "--guest", "--iters", str(iters)]
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
-    for line in p.stdout.splitlines():
-        if line.startswith("@@percpu "):
-            return json.loads(line[len("@@percpu "):])
+    for attempt in range(1, BOOT_TRIES + 1):
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+        for line in p.stdout.splitlines():
+            if line.startswith("@@percpu "):
+                return json.loads(line[len("@@percpu "):])
+        print(f"percpu: {cpus} CPUs, {clock}: boot {attempt} of {BOOT_TRIES} gave no result "
+              f"(exit {p.returncode})", file=sys.stderr, flush=True)
     raise RuntimeError(f"{cpus} CPUs, {clock}: no result (exit {p.returncode}): {p.stderr[-2000:]}")
 
 
