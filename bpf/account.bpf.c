@@ -305,7 +305,7 @@ static __always_inline struct mm_state *own_state(struct task_struct *t)
 static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_state *st,
 				   __u32 reason)
 {
-	struct task_struct *cur = current_task();
+	struct task_struct *cur;
 
 	st->end_ns = bpf_ktime_get_ns();
 	st->end_reason = reason;
@@ -315,9 +315,13 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 	 * (prctl, /proc/PID/comm): during an exit or exec the owner itself is
 	 * current. Not with it: a thread that is not the leader and execs has
 	 * taken the leader's place by now (de_thread()) with its own name, not
-	 * the process's (tests/test_rename.py) */
-	if (!names_followed && BPF_CORE_READ(cur, tgid) == st->tgid)
-		BPF_CORE_READ_STR_INTO(&st->comm, cur, group_leader, comm);
+	 * the process's (tests/test_rename.py). The task is asked for only
+	 * then: a helper call made before the test is not dropped with it */
+	if (!names_followed) {
+		cur = current_task();
+		if (BPF_CORE_READ(cur, tgid) == st->tgid)
+			BPF_CORE_READ_STR_INTO(&st->comm, cur, group_leader, comm);
+	}
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
 		account(st, m, -st->cur[m]);
 	if (st->proc_view_frozen)
