@@ -42,6 +42,16 @@ def test_usage_errors_exit_2_with_one_clear_line(args):
     assert len(line) < 120, line
 
 
+def test_a_pid_list_error_says_what_a_pid_can_be():
+    """A PID above the kernel's limit was refused with "PIDs > 0" only."""
+    line = one_line_error(rsstrace("-p", "99999999"))
+    assert "'99999999'" in line and "from 1 to 4194304" in line, line
+    # several -p add up; one word cannot hold more (128 KiB per argument)
+    many = ",".join(str(pid) for pid in range(1, 20001))
+    p = rsstrace("-p", many, "-p", many, "-p", many, "-p", many)
+    assert p.returncode == 2 and "more than 65536 PIDs" in one_line_error(p), p.stderr
+
+
 @pytest.mark.parametrize("opt", ["-o", "--csv", "--svg", "--folded", "--cow-folded", "--pprof"])
 def test_a_file_option_without_its_file_is_an_error(opt, tmp_path):
     """getopt takes the next word as the file: `--csv -- make` once wrote a

@@ -251,6 +251,11 @@ static const char *parse_debug_dir(const char *arg, struct options *o)
 	return NULL;
 }
 
+/* PID_MAX_LIMIT on 64-bit: no kernel has a larger PID. */
+#define PID_LIMIT 4194304
+
+/* -p's list into o->pids: 0, or -1 for a word that is not a PID, -2 for
+ * more than MAX_PIDS of them. */
 static int parse_pids(const char *arg, struct options *o)
 {
 	char *copy = strdup(arg), *rest = copy, *tok;
@@ -261,7 +266,11 @@ static int parse_pids(const char *arg, struct options *o)
 		return -1;
 	/* strsep keeps empty fields, so "1,,2", ",1" and "1," are rejected */
 	while ((tok = strsep(&rest, ",")) != NULL) {
-		if (parse_uint(tok, 1, 4194304, &v) || o->npids >= MAX_PIDS) {
+		if (o->npids >= MAX_PIDS) {
+			err = -2;
+			break;
+		}
+		if (parse_uint(tok, 1, PID_LIMIT, &v)) {
 			err = -1;
 			break;
 		}
@@ -303,8 +312,13 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 
 	switch (opt) {
 	case 'p':
-		if (parse_pids(arg, o))
-			return cli_error(c, "invalid PID list '%s' (expected PID[,PID...], PIDs > 0)", arg);
+		switch (parse_pids(arg, o)) {
+		case -1:
+			return cli_error(c, "invalid PID list '%s' (expected PID[,PID...], each from 1 to %d)", arg,
+					 PID_LIMIT);
+		case -2:
+			return cli_error(c, "invalid PID list: more than %d PIDs", MAX_PIDS);
+		}
 		break;
 	case 'd':
 		if (parse_seconds(arg, &o->duration))
