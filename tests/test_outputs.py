@@ -62,15 +62,33 @@ def test_failed_write_is_one_line_and_exit_98(args, name):
     assert name in line and "No space left on device" in line, line
 
 
+STDOUT_FAILURES = pytest.mark.parametrize("redirect,why", [(">/dev/full", "No space left on device"),
+                                                            (">&-", "Bad file descriptor")], ids=["full", "closed"])
+
+
 @pytest.mark.root
-@pytest.mark.parametrize("redirect,why", [(">/dev/full", "No space left on device"),
-                                          (">&-", "Bad file descriptor")], ids=["full", "closed"])
-def test_failed_write_to_stdout_is_one_line_and_exit_98(redirect, why):
-    p = subprocess.run(f'"{RSSTRACE}" -- true {redirect}', shell=True, capture_output=True, text=True,
+@STDOUT_FAILURES
+@pytest.mark.parametrize("args", ["-- true", "top -b -n 1", "top -b -n 1 --json"], ids=["trace", "top", "top-json"])
+def test_failed_write_to_stdout_is_one_line_and_exit_98(args, redirect, why):
+    """top -b >/dev/full ended with 141 (a closed pipe's status) and no word;
+    with stdout closed it wrote its frames into a BPF object's fd."""
+    p = subprocess.run(f'"{RSSTRACE}" {args} {redirect}', shell=True, capture_output=True, text=True,
                        timeout=60)
     line = only_line(p.stderr)
     assert p.returncode == EXIT_OUTPUT_FAILED, p
     assert "standard output" in line and why in line, line
+
+
+@STDOUT_FAILURES
+@pytest.mark.parametrize("args", ["--help", "--version", "top --help", "serve --help"])
+def test_help_that_cannot_be_written_is_an_error(args, redirect, why):
+    """--help >/dev/full said nothing and exited 0."""
+    p = subprocess.run(f'"{RSSTRACE}" {args} {redirect}', shell=True, capture_output=True, text=True,
+                       timeout=60)
+    lines = p.stderr.splitlines()
+    command = "rsstrace" + "".join(f" {w}" for w in args.split() if w in ("top", "serve"))
+    assert lines == [f"{command}: cannot write standard output: {why}"], p.stderr
+    assert p.returncode == EXIT_OUTPUT_FAILED, p
 
 
 @pytest.mark.root

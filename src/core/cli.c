@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "core/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/exit_status.h"
 #include "core/text_escape.h"
@@ -21,6 +23,16 @@ int cli_error(const struct cli *c, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int cli_print(const struct cli *c, const char *text)
+{
+	/* `--help >/dev/full` said nothing and exited 0 */
+	if (fputs(text, stdout) == EOF || fflush(stdout) == EOF) {
+		fprintf(stderr, "%s: cannot write standard output: %s\n", c->prog, strerror(errno));
+		return EXIT_OUTPUT_FAILED;
+	}
+	return -1;
+}
+
 int cli_parse(const struct cli *c, int argc, char **argv, void *opts)
 {
 	int opt, err;
@@ -28,10 +40,8 @@ int cli_parse(const struct cli *c, int argc, char **argv, void *opts)
 	optind = 0; /* a fresh scan, whatever was parsed before */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, c->shorts, c->longs, NULL)) != -1) {
-		if (opt == 'h') {
-			fputs(c->help, stdout);
-			return -1;
-		}
+		if (opt == 'h')
+			return cli_print(c, c->help);
 		if (opt == '?')
 			return cli_error(c, "unknown option or missing value: '%s'", argv[optind - 1]);
 		err = c->on_option(c, opt, optarg, opts);

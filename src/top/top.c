@@ -96,6 +96,7 @@ static int run_batch(struct top *tp)
 	void (*print)(FILE *, const struct top_view *) = tp->o.json ? top_print_json : top_print_text;
 	struct top_view v;
 	uint64_t frames = 0;
+	int err;
 
 	while (!stop_requested()) {
 		usleep((useconds_t)(tp->o.delay * 1e6));
@@ -104,9 +105,13 @@ static int run_batch(struct top *tp)
 		if (next_frame(tp) || view_of(tp, &v))
 			return EXIT_FAIL;
 		print(stdout, &v);
-		fflush(stdout);
-		if (ferror(stdout))
+		err = fflush(stdout) == EOF ? errno : ferror(stdout) ? EIO : 0;
+		if (err == EPIPE) /* `top -b | head`: the reader has what it wanted */
 			return EXIT_OUTPUT_CLOSED;
+		if (err) { /* `>/dev/full` ended with 141 and not a word */
+			elog("top: cannot write standard output: %s", strerror(err));
+			return EXIT_OUTPUT_FAILED;
+		}
 		if (tp->o.count && ++frames >= tp->o.count)
 			break;
 	}

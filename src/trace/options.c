@@ -439,8 +439,7 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 		o->verbose = true;
 		break;
 	case 'V':
-		printf("rsstrace %s\n", RSSTRACE_VERSION);
-		return -1;
+		return cli_print(c, "rsstrace " RSSTRACE_VERSION "\n");
 	}
 	return 0;
 }

@@ -90,23 +90,6 @@ static void output_failed(struct trace_app *a, const char *name, int err)
 		a->write_status = EXIT_OUTPUT_FAILED;
 }
 
-/* A closed standard output (`>&-`) stays a failed write (EBADF), not the
- * first file or BPF map that open() would give fd 1: it is held by a
- * read-only /dev/null. The same for stdin and stderr. */
-static void hold_closed_std_fds(void)
-{
-	for (int fd = 0; fd <= 2; fd++) {
-		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
-			continue;
-		int nfd = open("/dev/null", O_RDONLY);
-
-		if (nfd >= 0 && nfd != fd) {
-			dup2(nfd, fd);
-			close(nfd);
-		}
-	}
-}
-
 /* Test-only switches, compiled into the test build (build/san/rsstrace, with
  * -DRSSTRACE_TEST_HOOKS) and not into ./rsstrace: a pause of $var ms. */
 #ifdef RSSTRACE_TEST_HOOKS
@@ -757,7 +740,6 @@ int trace_main(int argc, char **argv)
 	static struct trace_app a = { .cmd_status = -1, .found_at_attach = -1 }; /* large: keep it off the stack */
 	int ret;
 
-	hold_closed_std_fds();
 	ret = parse_options(argc, argv, &a.o);
 	if (ret)
 		return ret < 0 ? 0 : ret;
