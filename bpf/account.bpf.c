@@ -428,6 +428,30 @@ static __always_inline __s64 all_deltas(__s32 *counters, bool cast)
 	return sum;
 }
 
+/*
+ * The deltas of the CPUs in c's bitmap: an mm on more CPUs than its list
+ * holds. Its possible CPUs that it never ran on (offline ones, those it was
+ * never scheduled on) hold none of its deltas, and are skipped: a bit test
+ * each instead of a read.
+ */
+static __always_inline __s64 seen_deltas(__s32 *counters, struct mm_cpus *c, bool cast)
+{
+	__s64 sum = 0;
+
+	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
+		if (cpu >= nr_cpus)
+			break;
+		if (*(volatile __u64 *)&c->seen[(cpu >> 6) & (CPU_WORDS - 1)] & (1ULL << (cpu & 63)))
+			sum += cpu_delta(counters, cpu, cast);
+	}
+	return sum;
+}
+
+/* The CPUs joined to c: its list, or its bitmap past the list. */
+#define JOINED_DELTAS(counters, c, cast)                                                                     \
+	(*(volatile __u32 *)&(c)->nr > RSS_MM_CPUS ? seen_deltas(counters, c, cast)                          \
+						   : joined_deltas(counters, c, cast))
+
 #define SUM_READ(p, deltas)                                                                                  \
 	SUM_CONSISTENT(BPF_CORE_READ(p, count), BPF_CORE_READ(p, lock.raw_lock.val.counter), deltas)
 #define SUM_CAST(p, deltas) SUM_CONSISTENT(p->count, p->lock.raw_lock.val.counter, deltas)
@@ -447,7 +471,7 @@ __noinline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c)
 
 	if (!c)
 		return 0;
-	return SUM_READ(p, joined_deltas(counters, c, false));
+	return SUM_READ(p, JOINED_DELTAS(counters, c, false));
 }
 
 #if HAVE_RDONLY_CAST
@@ -472,7 +496,7 @@ __noinline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c)
 
 	if (!c)
 		return 0;
-	return SUM_CAST(p, joined_deltas(counters, c, true));
+	return SUM_CAST(p, JOINED_DELTAS(counters, c, true));
 }
 #endif
 

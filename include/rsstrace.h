@@ -35,7 +35,7 @@ enum rss_member {
 struct mm_cpus {
 	__u64 seen[RSS_MAX_CPUS / 64];	/* a bit per CPU joined */
 	__u16 cpu[RSS_MM_CPUS];		/* the first ones, each + 1 (0: being written) */
-	__u32 nr;			/* CPUs joined; over RSS_MM_CPUS, reads take every possible CPU */
+	__u32 nr;			/* CPUs joined; over RSS_MM_CPUS, reads take those in seen[] */
 	__u32 pad;
 };
 

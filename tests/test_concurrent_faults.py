@@ -52,13 +52,13 @@ def test_exact_as_a_machine_with_many_possible_cpus(possible):
 
 
 # struct mm_cpus's list (include/rsstrace.h RSS_MM_CPUS): an address space
-# that ran on more CPUs than it holds is read on every possible CPU
+# that ran on more CPUs than it holds is read on the CPUs of its bitmap
 MM_CPUS_LISTED = 32
 
 
 def test_an_mm_on_more_cpus_than_its_list_holds_no_drift():
-    """Past its list, an address space's reads take every possible CPU: a
-    path that 2 online CPUs never take (the 6.12@64:40 guest has 40)."""
+    """Past its list, an address space's reads take the CPUs of its bitmap:
+    a path that 2 online CPUs never take (the 6.12@64:40 guest has 40)."""
     cpus = len(os.sched_getaffinity(0))
     if cpus <= MM_CPUS_LISTED:
         pytest.skip(f"needs more than {MM_CPUS_LISTED} CPUs to fault on, this runs on {cpus}: "

@@ -82,11 +82,12 @@ static __always_inline __s32 read_s32(void *addr)
  * 23 guest instructions per CPU and event (issue 18: 3,310 instructions per
  * run at 128 possible CPUs against 418 at 2, 2 online in both).
  *
- * An mm's CPUs are kept as a list (two loads and an add each to sum); an mm
- * that ran on more than RSS_MM_CPUS CPUs is read on every
- * possible CPU, as before. A bitmap of the CPUs decides, by an atomic OR,
- * which one CPU lists a CPU that two of them add at once (its own event and
- * a resync), so that none is listed twice.
+ * An mm's CPUs are kept as a list (two loads and an add each to sum), and as
+ * a bitmap. The bitmap decides, by an atomic OR, which one CPU lists a CPU
+ * that two of them add at once (its own event and a resync), so that none is
+ * listed twice; an mm that ran on more than RSS_MM_CPUS CPUs is read on the
+ * CPUs of its bitmap (a bit test per possible CPU, a read per CPU it ran
+ * on), not on every possible CPU.
  *
  * Where the assumption does not hold (collapse_pte_mapped_thp() subtracts
  * after dropping the page-table lock, so its task may migrate before the
@@ -190,8 +191,8 @@ static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, b
  */
 #ifndef RSS_NO_FETCH_ATOMICS
 /* The exact value of the percpu_counter at fbc: every possible CPU read
- * (_all), or the CPUs joined to c (_joined); _cast: through bpf_rdonly_cast
- * (tp_btf and iterator programs only). */
+ * (_all), or the CPUs joined to c (_joined: its list, or its bitmap past the
+ * list); _cast: through bpf_rdonly_cast (tp_btf and iterator programs only). */
 __noinline __s64 percpu_sum_all(__u64 fbc);
 __noinline __s64 percpu_sum_all_cast(__u64 fbc);
 __noinline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c);
@@ -236,9 +237,10 @@ static __always_inline bool sum_joined_once(struct percpu_counter *fbc, struct m
 	return !lock && before == after;
 }
 
-/* The exact value of fbc from the deltas of the CPUs in cpus, or of every
- * possible CPU (cpus NULL, or more CPUs than its list holds); cast: from a
- * tp_btf program (fbc trusted, fields loaded directly, kfuncs allowed). */
+/* The exact value of fbc from the deltas of the CPUs in cpus (its list, or
+ * past the list its bitmap: in the global function), or of every possible
+ * CPU (cpus NULL); cast: from a tp_btf program (fbc trusted, fields loaded
+ * directly, kfuncs allowed). */
 static __always_inline __s64 sum_exact(struct percpu_counter *fbc, struct mm_cpus *cpus, bool cast)
 {
 	__s64 sum;
@@ -248,9 +250,9 @@ static __always_inline __s64 sum_exact(struct percpu_counter *fbc, struct mm_cpu
 		__sync_fetch_and_add(&approx_reads, 1);
 		return cast ? fbc->count : BPF_CORE_READ(fbc, count);
 	}
-	if (!cpus || *(volatile __u32 *)&cpus->nr > RSS_MM_CPUS)
+	if (!cpus)
 		return cast ? percpu_sum_all_cast(as_number(fbc)) : percpu_sum_all(as_number(fbc));
-	if (sum_joined_once(fbc, cpus, cast, &sum))
+	if (*(volatile __u32 *)&cpus->nr <= RSS_MM_CPUS && sum_joined_once(fbc, cpus, cast, &sum))
 		return sum;
 	return cast ? percpu_sum_joined_cast(as_number(fbc), cpus) : percpu_sum_joined(as_number(fbc), cpus);
 }
