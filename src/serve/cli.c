@@ -10,7 +10,7 @@
 
 /* No kernel has more processes (PID_MAX_LIMIT on 64-bit), hence no more
  * address spaces or tgids to hold: a larger --max-procs only costs memory. */
-#define MAX_PROCS_LIMIT (1U << 22)
+#define MAX_PROCS_LIMIT RSS_PID_MAX
 /* Above this much kernel memory for the maps, say so when starting. */
 #define MAX_PROCS_WARN_BYTES (256ULL << 20)
 

@@ -251,9 +251,6 @@ static const char *parse_debug_dir(const char *arg, struct options *o)
 	return NULL;
 }
 
-/* PID_MAX_LIMIT on 64-bit: no kernel has a larger PID. */
-#define PID_LIMIT 4194304
-
 /* -p's list into o->pids: 0, or -1 for a word that is not a PID, -2 for
  * more than MAX_PIDS of them. */
 static int parse_pids(const char *arg, struct options *o)
@@ -270,7 +267,7 @@ static int parse_pids(const char *arg, struct options *o)
 			err = -2;
 			break;
 		}
-		if (parse_uint(tok, 1, PID_LIMIT, &v)) {
+		if (parse_uint(tok, 1, RSS_PID_MAX, &v)) {
 			err = -1;
 			break;
 		}
@@ -314,8 +311,8 @@ static int on_option(const struct cli *c, int opt, const char *arg, void *opts)
 	case 'p':
 		switch (parse_pids(arg, o)) {
 		case -1:
-			return cli_error(c, "invalid PID list '%s' (expected PID[,PID...], each from 1 to %d)", arg,
-					 PID_LIMIT);
+			return cli_error(c, "invalid PID list '%s' (expected PID[,PID...], each from 1 to %u)", arg,
+					 RSS_PID_MAX);
 		case -2:
 			return cli_error(c, "invalid PID list: more than %d PIDs", MAX_PIDS);
 		}
