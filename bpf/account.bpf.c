@@ -80,6 +80,17 @@ struct {
 	__type(value, struct cgroup_peak_rec);
 } cgroup_peaks SEC(".maps");
 
+/* Up to 6.1: the address spaces whose exit has frozen /proc's view
+ * (freeze_exit_view()), one entry from the exit's first fold to end_mm().
+ * Only exits in progress at one moment: 4,096 is far more than a fork storm
+ * keeps; if it is full, the view is frozen unclaimed, as before. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* the mm */
+	__type(value, __u8);
+} exit_view_claims SEC(".maps");
+
 struct tree_state tree; /* cur[] and the live counts; the peak is in tree_peaks */
 __u64 peak_epoch; /* the scrape window now open (bumped by user space) */
 struct loss_counters loss;
@@ -331,6 +342,8 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 	send_mm_end(st);
 	__sync_fetch_and_add(&tree.live_mms, -1);
 	bpf_map_delete_elem(&mms, &key);
+	if (rss_counters_are_atomic())
+		bpf_map_delete_elem(&exit_view_claims, &key);
 }
 
 /* Start accounting an address space a traced process now owns. */
@@ -529,6 +542,32 @@ __noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c)
  * with SPLIT_RSS_COUNTING only when the per-task cache is synced, which is also
  * when /proc sees it). It carries no delta, so we re-read the counter.
  */
+/*
+ * Up to 6.1: /proc's view of an mm whose owner is exiting, taken at the
+ * exit's first fold of a thread's cached changes, before that fold is applied
+ * (see owner_is_ending()). The threads of a group that exits fold on several
+ * CPUs at once; a plain test of the flag let two of them freeze, the second
+ * after the first one's fold (a 5.10 guest's row: 118 pages over /proc). So
+ * each copies the values first and only the first to claim the mm keeps its
+ * copy: every fold is applied after its program's claim, so the winner's copy
+ * precedes them all.
+ * An insert that fails on an existing key is the claim: 5.10's flavour has no
+ * compare-and-swap (bpf/lib/atomics.bpf.h).
+ */
+static __always_inline void freeze_exit_view(__u64 key, struct mm_state *st)
+{
+	__s64 view[RSS_NR_MEMBERS];
+	__u8 claimed = 1;
+
+	for (int m = 0; m < RSS_NR_MEMBERS; m++)
+		view[m] = *(volatile __s64 *)&st->cur[m];
+	if (map_op_error(bpf_map_update_elem(&exit_view_claims, &key, &claimed, BPF_NOEXIST)) == -RSS_EEXIST)
+		return;
+	for (int m = 0; m < RSS_NR_MEMBERS; m++)
+		st->proc_view[m] = view[m];
+	st->proc_view_frozen = 1;
+}
+
 /* trusted: mm came from tp_btf, its fields can be loaded directly (cheaper). */
 static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int member, bool trusted)
 {
@@ -551,11 +590,8 @@ static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int m
 	/* threads of one mm fault on several CPUs at once: a plain ++ lost 2,009
 	 * of 10^6 (test_concurrent_faults, CI host under load) */
 	__sync_fetch_and_add(&st->events, 1);
-	if (rss_counters_are_atomic() && !st->proc_view_frozen && owner_is_ending(mm, st->tgid)) {
-		for (int m = 0; m < RSS_NR_MEMBERS; m++)
-			st->proc_view[m] = st->cur[m];
-		st->proc_view_frozen = 1;
-	}
+	if (rss_counters_are_atomic() && !st->proc_view_frozen && owner_is_ending(mm, st->tgid))
+		freeze_exit_view(key, st);
 	/* stamped before the change reaches the tree's peak: a peak it makes
 	 * lies in the exit's window */
 	exiting = member != RSS_SWAP && owner_has_exited(mm, st->tgid, trusted);

@@ -47,8 +47,6 @@ const volatile bool new_anon_has_compound = false;
 
 #define RMAP_COMPOUND_FLAG 0x2 /* RMAP_COMPOUND in include/linux/rmap.h (5.8 - 6.7) */
 #define PMD_KEY_TAG 1ULL       /* struct pages are aligned: bit 0 marks a PMD mapping */
-#define EEXIST 17
-#define E2BIG 7
 
 /* The traced address spaces: rss_account's map, shared by the loader
  * (bpf_map__reuse_fd), so the same type. */
@@ -191,7 +189,7 @@ static __always_inline struct fp_owner *owner_of(__u32 tgid, const struct mm_sta
 		return o;
 	__builtin_memcpy(fresh.comm, st->comm, sizeof(fresh.comm));
 	fresh.tgid = tgid;
-	if (bpf_map_update_elem(&fp_owners, &tgid, &fresh, BPF_NOEXIST) == -E2BIG)
+	if (map_op_error(bpf_map_update_elem(&fp_owners, &tgid, &fresh, BPF_NOEXIST)) == -RSS_E2BIG)
 		__sync_fetch_and_add(&fp_loss.owners_full, 1);
 	return bpf_map_lookup_elem(&fp_owners, &tgid);
 }
@@ -217,9 +215,9 @@ static __always_inline void charge(__u64 key, __u32 nr, __u32 type, const struct
 	struct fp_owner *o;
 	long err;
 
-	err = bpf_map_update_elem(&fp_pages, &key, &pg, BPF_NOEXIST);
+	err = map_op_error(bpf_map_update_elem(&fp_pages, &key, &pg, BPF_NOEXIST));
 	if (err) {
-		if (err != -EEXIST) /* full (or out of memory): counted, never silent */
+		if (err != -RSS_EEXIST) /* full (or out of memory): counted, never silent */
 			__sync_fetch_and_add(&fp_loss.pages_full, nr);
 		return;
 	}

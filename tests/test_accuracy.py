@@ -112,6 +112,22 @@ def test_four_threads_fault_at_once_one_row():
     assert row["rss_anon_kb"] >= nthreads * mib * MIB_KB - lag
 
 
+def test_threads_exiting_at_once_end_at_what_proc_showed():
+    """Up to 6.1 each exiting thread folds its cached RSS changes into the
+    address space, which /proc never showed: a row ends at the values from
+    before the exit's first fold. The threads of a group that exits fold on
+    both CPUs at once; a 5.10 guest's row once held one thread's fold (118
+    pages over /proc). Many short runs give that window many chances."""
+    runs, nthreads = 60, 4
+    loop = f'for i in $(seq {runs}); do "$0" {nthreads} 1 || exit 1; done'
+    run = trace(["sh", "-c", loop, wl("threads")])
+    assert run.code == 0, run.stderr
+    reports = [r for r in run.reports if r["tag"] == "threads"]
+    assert len(reports) == runs, run.stdout
+    for rep in reports:
+        assert_row_matches_status(run.row(rep["pid"], exec_seq=1), rep["status"])
+
+
 def test_exec_gives_two_rows_same_pid():
     first_mib, second_mib = 40, 12
     run = trace([wl("exec_twice"), str(first_mib), str(second_mib)])

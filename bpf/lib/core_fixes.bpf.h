@@ -15,6 +15,21 @@
 #define PF_KTHREAD 0x00200000
 
 /*
+ * A map operation's error as a program sees it. The maps' operations returned
+ * int until 6.4 ("bpf: return long from bpf_map_ops funcs"), and the JIT calls
+ * them directly, so the error reached a program with the upper 32 bits of its
+ * register zero: a 5.10 guest's insert into an existing key returned
+ * 4294967279, not -EEXIST. Only the lower 32 bits are an answer everywhere.
+ */
+#define RSS_EEXIST 17
+#define RSS_E2BIG 7
+
+static __always_inline int map_op_error(long ret)
+{
+	return (int)ret;
+}
+
+/*
  * Up to 6.1 the RSS counters were `struct mm_rss_stat { atomic_long_t count[4]; }`.
  * 6.2 (f1a7941243c1 "mm: convert mm's rss stats into percpu_counter") made them
  * `struct percpu_counter rss_stat[NR_MM_COUNTERS]`. The flavour below describes

@@ -31,8 +31,6 @@
 #include "lib/stack_sample.bpf.h"
 #include "lib/held.bpf.h"
 
-#define RSS_EEXIST 17
-
 /* Set by the loader (--stacks, --kernel-stacks, --stack-sample); defined in
  * bpf/stacks.bpf.c. */
 extern const volatile bool stacks_on;
@@ -114,7 +112,7 @@ static __always_inline bool remember_frames(void *ctx, struct stack_scratch *s, 
 		f->kernel_nr = STACK_KERNEL_DEPTH;
 	for (int i = 0; i < STACK_KERNEL_DEPTH; i++)
 		f->kernel[i] = i < f->kernel_nr ? s->ips[STACK_USER_DEPTH + i] : 0;
-	err = bpf_map_update_elem(&stack_frames, &hash, f, BPF_NOEXIST);
+	err = map_op_error(bpf_map_update_elem(&stack_frames, &hash, f, BPF_NOEXIST));
 	if (err && err != -RSS_EEXIST) /* EEXIST: another CPU stored it first */
 		__sync_fetch_and_add(&loss.frames_full, 1);
 	return !err;
