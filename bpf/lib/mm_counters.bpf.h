@@ -91,9 +91,9 @@ static __always_inline __s32 read_s32(void *addr)
  *
  * Where the assumption does not hold (collapse_pte_mapped_thp() subtracts
  * after dropping the page-table lock, so its task may migrate before the
- * event), the event sees no change on the CPUs it reads; such an event, and
- * every RESYNC_EVERY-th one, reads every possible CPU and joins those with a
- * non-zero delta.
+ * event), the event sees no change on the CPUs it reads; such an event (of
+ * the file or shmem counter: that function's), and every RESYNC_EVERY-th
+ * one, reads every possible CPU and joins those with a non-zero delta.
  */
 #define CPU_WORDS (MAX_CPUS / 64)
 
