@@ -83,7 +83,8 @@ struct {
 /* Up to 6.1: the address spaces whose exit has frozen /proc's view
  * (freeze_exit_view()), one entry from the exit's first fold to end_mm().
  * Only exits in progress at one moment: 4,096 is far more than a fork storm
- * keeps; if it is full, the view is frozen unclaimed, as before. */
+ * keeps; if it is full, the view is frozen unclaimed, as before. Since 6.2
+ * the loader makes it 1 entry: exits fold nothing there. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -544,11 +545,6 @@ __noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c)
 /* ---- the RSS counter changed ------------------------------------------------ */
 
 /*
- * rss_stat fires after every change of an mm counter (since 6.2; up to 6.1
- * with SPLIT_RSS_COUNTING only when the per-task cache is synced, which is also
- * when /proc sees it). It carries no delta, so we re-read the counter.
- */
-/*
  * Up to 6.1: /proc's view of an mm whose owner is exiting, taken at the
  * exit's first fold of a thread's cached changes, before that fold is applied
  * (see owner_is_ending()). The threads of a group that exits fold on several
@@ -574,6 +570,11 @@ static __always_inline void freeze_exit_view(__u64 key, struct mm_state *st)
 	st->proc_view_frozen = 1;
 }
 
+/*
+ * rss_stat fires after every change of an mm counter (since 6.2; up to 6.1
+ * with SPLIT_RSS_COUNTING only when the per-task cache is synced, which is also
+ * when /proc sees it). It carries no delta, so we re-read the counter.
+ */
 /* trusted: mm came from tp_btf, its fields can be loaded directly (cheaper). */
 static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int member, bool trusted)
 {

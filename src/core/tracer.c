@@ -211,6 +211,9 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	bpf_program__set_autoattach(s->progs.init_cpu_offsets, false);
 	percpu = counters_are_percpu();
 	bpf_program__set_autoload(s->progs.init_cpu_offsets, percpu);
+	/* bpf/account.bpf.c exit_view_claims: not used where exits fold nothing */
+	if (percpu)
+		bpf_map__set_max_entries(s->maps.exit_view_claims, 1);
 	/* up to 6.1: /proc's view at execve() entry (bpf/account.bpf.c) */
 	exec_view = !percpu && tracefs_has_event("syscalls/sys_enter_execve");
 	bpf_program__set_autoload(s->progs.execve_enter, exec_view);
