@@ -18,12 +18,12 @@ time (noisy; QEMU's software TLB inflates far-apart loads).
 
   bench/percpu.py [--cpus 2,16,64,128] [--clocks icount,real] [--iters N]
                   [--online 2] [--threads 1,2]
+  bench/percpu.py --guest ...   (what runs inside each guest)
 
 With --online N (N > 2) and --threads up to N, an address space runs on more
 CPUs than its list holds (32, include/rsstrace.h RSS_MM_CPUS): the cost of the
 read past it, on the CPUs of its bitmap (e.g. --cpus 64 --online 40
 --threads 1,2,40).
-  bench/percpu.py --guest ...   (what runs inside each guest)
 """
 
 import argparse
@@ -58,6 +58,14 @@ def per_run(before, after, names):
     return t / c if c else None, c
 
 
+def thread_counts(text):
+    """--threads' list, or None if it is not numbers from 1 to 64."""
+    words = text.split(",")
+    if not all(w.isdigit() and 1 <= int(w) <= 64 for w in words):
+        return None
+    return [int(w) for w in words]
+
+
 def guest(a):
     possible = Path("/sys/devices/system/cpu/possible").read_text().strip()
     online = Path("/sys/devices/system/cpu/online").read_text().strip()
@@ -67,7 +75,7 @@ def guest(a):
     res = {"kernel": os.uname().release, "possible": possible, "online": online, "runs": []}
     floor = Floor(FLOOR_PROG, "floor")
     try:
-        for threads in (int(x) for x in a.threads.split(",")):
+        for threads in thread_counts(a.threads):
             storm = Storm("anon", 0, threads)
             r = Rsstrace([], "rsstrace")
             r.on(storm)
@@ -126,8 +134,7 @@ def main():
     a = ap.parse_args()
     if a.guest:
         return guest(a)
-    threads = [int(x) for x in a.threads.split(",") if x.isdigit()]
-    if not threads or len(threads) != len(a.threads.split(",")) or not all(1 <= t <= 64 for t in threads):
+    if not thread_counts(a.threads):
         print(f"percpu: --threads {a.threads!r}: a list of numbers from 1 to 64", file=sys.stderr)
         return 2
     if a.online < 1 or any(int(c) < a.online for c in a.cpus.split(",") if c.isdigit()):
@@ -140,7 +147,9 @@ def main():
     unit = {"icount": "guest instructions per run (-icount shift=0)", "real": "ns per run (real time)"}
     for clock in a.clocks.split(","):
         print(f"{clock}: {unit[clock]}, 6.12 guest, {a.online} online CPUs, {a.iters} iterations of 4 MiB per thread")
-        print(f"{'possible':>8} {'threads':>7} {'floor':>8} {'rsstrace':>9} {'x floor':>8} {'x 2-CPU':>8} {'runs':>9}")
+        # each row against the first boot's (--cpus' first count), same threads
+        first = f"x {a.cpus.split(',')[0]}-CPU"
+        print(f"{'possible':>8} {'threads':>7} {'floor':>8} {'rsstrace':>9} {'x floor':>8} {first:>8} {'runs':>9}")
         base = {}
         for cpus in (int(x) for x in a.cpus.split(",")):
             res = boot(cpus, clock, a)

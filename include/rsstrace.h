@@ -22,12 +22,13 @@ enum rss_member {
 	RSS_NR_MEMBERS = 4,
 };
 
-/* Possible CPUs the exact per-CPU counter reads cover (the loader refuses more). */
 /* PID_MAX_LIMIT on 64-bit: no kernel has a larger PID, nor more processes. */
 #define RSS_PID_MAX (1U << 22)
+
+/* Possible CPUs the exact per-CPU counter reads cover (the loader refuses more). */
 #define RSS_MAX_CPUS 1024
 
-/* CPUs listed per address space; one that ran on more is read on every possible CPU. */
+/* CPUs listed per address space; one that ran on more is read on the CPUs of its bitmap. */
 #define RSS_MM_CPUS 32
 
 /*
