@@ -23,6 +23,7 @@
 #include "lib/atomics.bpf.h"
 #include "lib/memcg.bpf.h"
 #include "lib/mm_counters.bpf.h"
+#include "lib/shadow.bpf.h"
 #include "lib/stacks.bpf.h"
 
 /* One license for the linked object. */
@@ -243,6 +244,35 @@ static __always_inline void sync_member(struct mm_struct *mm, struct mm_state *s
  * 4,096 events. */
 #define RESYNC_EVERY 4096
 
+/* 6.2+: the member's value from the mm's shadows (bpf/lib/shadow.bpf.h), or
+ * SHADOW_NONE. Not inlined: see atomic_counter(). */
+static __noinline __s64 shadow_value(struct mm_struct *mm, struct mm_state *st, int member, int force)
+{
+	__u64 key;
+
+	if (!mm || !st)
+		return SHADOW_NONE;
+	key = as_number(mm);
+	return shadow_read(key + bpf_core_field_offset(mm->rss_stat) +
+				   (member & 3) * bpf_core_type_size(struct percpu_counter),
+			   key, st, member, force);
+}
+
+/* The exact value of one member after an event of it, from the mm's
+ * shadows once it ran on shadow_from_cpus CPUs (tp_btf only: the kfunc). */
+static __always_inline __s64 shadow_member(struct mm_struct *mm, struct mm_state *st, int member, bool resync)
+{
+	__s64 v;
+
+	v = shadow_value(mm, st, member, resync);
+	/* an event that changed nothing: see read_member() */
+	if (v == SHADOW_NONE || resync || (member != RSS_FILE && member != RSS_SHMEM) ||
+	    v != st->cur[member_idx(member)])
+		return v;
+	mm_cpus_resync(mm, &st->cpus);
+	return shadow_value(mm, st, member, true);
+}
+
 /* The exact value of one member after an event of it. */
 static __always_inline __s64 read_member(struct mm_struct *mm, struct mm_state *st, int member, bool trusted)
 {
@@ -253,6 +283,11 @@ static __always_inline __s64 read_member(struct mm_struct *mm, struct mm_state *
 		cpu_join(&st->cpus, bpf_get_smp_processor_id());
 		if (resync)
 			mm_cpus_resync(mm, &st->cpus);
+		if (trusted && shadow_from_cpus && *(volatile __u32 *)&st->cpus.nr >= shadow_from_cpus) {
+			v = shadow_member(mm, st, member, resync);
+			if (v != SHADOW_NONE)
+				return v;
+		}
 	}
 	v = mm_counter_tracked(mm, member, &st->cpus, trusted);
 	/* An event that changed nothing we read: its add may have been made on
@@ -319,6 +354,25 @@ static __always_inline struct mm_state *own_state(struct task_struct *t)
 	return st && st->tgid == BPF_CORE_READ(t, tgid) ? st : NULL;
 }
 
+/*
+ * An mm read from shadows ends at its sums (bpf/lib/shadow.bpf.h): no event
+ * of it is in flight any more, so each sum is exact, where the value the last
+ * event stored can be another CPU's slightly older reading. The change goes
+ * into the tree (which end_mm() then takes the row out of) and the peak.
+ */
+static __always_inline void take_shadow_sums(struct mm_state *st)
+{
+	__u32 exact = st->shadow.ready & ~st->shadow.dirty;
+
+	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
+		__s64 v = st->shadow.sum[m];
+
+		if (exact & (1U << m))
+			account(st, m, v - exchange(&st->cur[m], v));
+	}
+	note_peak(st);
+}
+
 /* The mm's row is complete: report it, take it out of the tree, forget the pointer. */
 static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_state *st,
 				   __u32 reason)
@@ -327,6 +381,8 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 
 	st->end_ns = bpf_ktime_get_ns();
 	st->end_reason = reason;
+	if (st->shadow.state == SHADOW_ON)
+		take_shadow_sums(st);
 	st->causes.teardown_pages = rss_pages(st->cur);
 	read_vm_marks(mm, st);
 	/* Without the rename hook, the name may have changed since the mm began
@@ -351,6 +407,8 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 	bpf_map_delete_elem(&mms, &key);
 	if (rss_counters_are_atomic())
 		bpf_map_delete_elem(&exit_view_claims, &key);
+	else if (st->shadow.state != SHADOW_OFF)
+		bpf_map_delete_elem(&mm_shadows, &key);
 }
 
 /* Start accounting an address space a traced process now owns. */
@@ -517,6 +575,194 @@ __noinline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c)
 	if (!c)
 		return 0;
 	return SUM_CAST(p, JOINED_DELTAS(counters, c, true));
+}
+
+/* ---- reads from shadows (bpf/lib/shadow.bpf.h) */
+
+/* A retake of one member's shadows: the CPUs it walks, what it took. */
+struct retake {
+	struct cpu_shadow *shadows; /* the mm's, one per possible CPU */
+	__s32 *counters;	/* the member's per-CPU deltas */
+	struct mm_cpus *cpus;
+	__s64 taken;
+	__u32 member;
+	__u32 listed;		/* i indexes cpus->cpu[]; else every possible CPU, cpus->seen[] tested */
+};
+
+/* The shadow word of one member on one CPU, NULL past the possible CPUs
+ * (the array has nr_cpus of them: the loader sized mm_shadows' values). */
+static __always_inline __u64 *shadow_word(struct cpu_shadow *shadows, __u32 cpu, __u64 m)
+{
+	if (cpu >= nr_cpus)
+		return NULL;
+	return &shadows[cpu].word[m & 3];
+}
+
+/* bpf_loop() callback: the i-th CPU of the retake (a callback is verified
+ * once, where a loop over up to 1,024 possible CPUs is walked per
+ * iteration). A word the owner wrote meanwhile holds a later delta than
+ * ours: left as it is. */
+static long retake_cpu(__u32 i, struct retake *r)
+{
+	__u32 cpu = i;
+	__u64 *word;
+	bool ok;
+
+	if (r->listed) {
+		__u16 cpu1 = *(volatile __u16 *)&r->cpus->cpu[i & (RSS_MM_CPUS - 1)];
+
+		if (!cpu1) /* being joined by a CPU whose own event takes it */
+			return 0;
+		cpu = cpu1 - 1;
+	} else if (!(*(volatile __u64 *)&r->cpus->seen[(i >> 6) & (CPU_WORDS - 1)] & (1ULL << (i & 63)))) {
+		return 0;
+	}
+	word = shadow_word(r->shadows, cpu, r->member);
+	if (word)
+		r->taken += shadow_take(word, r->counters, cpu, &ok);
+	return 0;
+}
+
+enum retake_result { RETAKEN, RETAKE_BUSY, RETAKE_FAILED };
+
+/* Retake every CPU st's mm ran on and `count`, for one member, from one
+ * consistent reading (as SUM_CONSISTENT reads them); one CPU at a time.
+ * RETAKEN: the member's sum is exact (up to events in flight). */
+static __always_inline enum retake_result retake_all(struct percpu_counter *p, __s32 *counters,
+						     struct cpu_shadow *shadows, struct mm_state *st, __u64 m)
+{
+	struct mm_shadow *s = &st->shadow;
+	struct retake r = { .shadows = shadows, .counters = counters, .cpus = &st->cpus, .member = m };
+	__u32 n = *(volatile __u32 *)&st->cpus.nr, bit = 1U << m;
+	__s64 before, after;
+	bool ok = false;
+	__s32 lock;
+
+	if (__sync_val_compare_and_swap(&s->lock, 0, 1))
+		return RETAKE_BUSY;
+	__sync_fetch_and_and(&s->dirty, ~bit); /* a mark made from now on stays */
+	r.listed = n <= RSS_MM_CPUS;
+	for (int try = 0; try < SUM_TRIES && !ok; try++) {
+		for (int spin = 0; spin < LOCK_SPINS; spin++) {
+			barrier();
+			if (!p->lock.raw_lock.val.counter)
+				break;
+		}
+		before = p->count;
+		barrier();
+		lock = p->lock.raw_lock.val.counter;
+		barrier();
+		bpf_loop(r.listed ? n : nr_cpus, retake_cpu, &r, 0);
+		barrier();
+		after = p->count;
+		ok = !lock && before == after;
+	}
+	if (ok) { /* only the lock's holder writes seen */
+		r.taken += before - s->seen[m];
+		s->seen[m] = before;
+		__sync_fetch_and_or(&s->ready, bit);
+	} else { /* marked before the sum can show what was taken without seen */
+		__sync_fetch_and_or(&s->dirty, bit);
+	}
+	__sync_fetch_and_add(&s->sum[m], r.taken);
+	__sync_lock_test_and_set(&s->lock, 0);
+	return ok ? RETAKEN : RETAKE_FAILED;
+}
+
+/* This CPU's delta into its shadow; false if other writers kept coming. */
+static __always_inline bool take_own(__u64 *word, __s32 *counters, __u32 cpu, __s64 *sum)
+{
+	for (int try = 0; try < 4; try++) {
+		__s64 change;
+		bool ok;
+
+		change = shadow_take(word, counters, cpu, &ok);
+		if (ok) {
+			if (change)
+				__sync_fetch_and_add(sum, change);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The mm's shadows, made by the first CPU to claim them; NULL while another
+ * CPU makes them, or if the map is full. */
+static __always_inline struct cpu_shadow *shadows_of(__u64 key, struct mm_shadow *s)
+{
+	__u32 state = *(volatile __u32 *)&s->state;
+
+	if (state == SHADOW_ON)
+		return bpf_map_lookup_elem(&mm_shadows, &key);
+	if (state != SHADOW_OFF || __sync_val_compare_and_swap(&s->state, SHADOW_OFF, SHADOW_CLAIMED) != SHADOW_OFF)
+		return NULL;
+	/* one left by an mm at this address whose end we missed */
+	bpf_map_delete_elem(&mm_shadows, &key);
+	if (bpf_map_update_elem(&mm_shadows, &key, shadow_zero, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&shadows_full, 1);
+		s->state = SHADOW_FULL;
+		return NULL;
+	}
+	__sync_fetch_and_add(&shadows_made, 1);
+	s->state = SHADOW_ON;
+	return bpf_map_lookup_elem(&mm_shadows, &key);
+}
+
+/* The member's sum, if no retake has marked it since `clean` was read. */
+static __always_inline __s64 clean_sum(struct mm_shadow *s, __u64 m)
+{
+	__s64 v = *(volatile __s64 *)&s->sum[m];
+
+	barrier();
+	return *(volatile __u32 *)&s->dirty & (1U << m) ? SHADOW_NONE : v;
+}
+
+__noinline __s64 shadow_read(__u64 fbc, __u64 key, struct mm_state *st, int member, int force)
+{
+	struct percpu_counter *p = cast_counter(fbc);
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u64 m = member_idx(member), *own;
+	struct cpu_shadow *shadows;
+	enum retake_result res;
+	__s32 *counters;
+	__u32 bit = 1U << m;
+	struct mm_shadow *s;
+	bool clean;
+
+	if (!st || !fbc)
+		return SHADOW_NONE;
+	s = &st->shadow;
+	shadows = shadows_of(key, s);
+	if (!shadows)
+		return SHADOW_NONE;
+	own = shadow_word(shadows, cpu, m);
+	if (!own)
+		return SHADOW_NONE;
+	counters = p->counters;
+	clean = (*(volatile __u32 *)&s->ready & ~*(volatile __u32 *)&s->dirty & bit) && !force;
+	if (clean && p->count == *(volatile __s64 *)&s->seen[m]) {
+		/* no fold since the last retake: only this CPU's delta moved */
+		if (!take_own(own, counters, cpu, &s->sum[m])) {
+			__sync_fetch_and_or(&s->dirty, bit);
+			return SHADOW_NONE;
+		}
+		return clean_sum(s, m);
+	}
+	res = retake_all(p, counters, shadows, st, m);
+	if (res == RETAKEN)
+		return *(volatile __s64 *)&s->sum[m];
+	/*
+	 * Another CPU is retaking (or this retake was not consistent). A delta
+	 * of 0 may be a fold of this event's add: taken now, with seen not yet
+	 * moved, it would lower the sum by the folded pages; so leave it to the
+	 * next retake. Any other delta is this CPU's own change, which that
+	 * retake may have read before it happened: taken in.
+	 */
+	if (cpu_delta(counters, cpu, true) == 0 || !take_own(own, counters, cpu, &s->sum[m])) {
+		__sync_fetch_and_or(&s->dirty, bit);
+		return SHADOW_NONE;
+	}
+	return res == RETAKE_BUSY && clean ? clean_sum(s, m) : SHADOW_NONE;
 }
 #endif
 

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The state behind the exact counter reads of bpf/lib/mm_counters.bpf.h, and
- * the iterator that measures the per-CPU offsets once, before anything is
- * attached (the loader runs it only where the counters are per-CPU, 6.2+).
+ * The state behind the exact counter reads of bpf/lib/mm_counters.bpf.h and
+ * bpf/lib/shadow.bpf.h, and the iterator that measures the per-CPU offsets
+ * once, before anything is attached (the loader runs it only where the
+ * counters are per-CPU, 6.2+).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "lib/kernel.bpf.h"
 #include "lib/mm_counters.bpf.h"
+#include "lib/shadow.bpf.h"
 
 const volatile __u32 nr_cpus = 1;
 __u64 cpu_off[MAX_CPUS];
@@ -16,6 +18,12 @@ __u32 cpu_off_ready;
 __u64 approx_reads;
 
 struct ptr_scratch_map ptr_scratch SEC(".maps");
+
+/* bpf/lib/shadow.bpf.h */
+struct mm_shadows_map mm_shadows SEC(".maps");
+struct cpu_shadow shadow_zero[RSS_MAX_CPUS];
+const volatile __u32 shadow_from_cpus = 0;
+__u64 shadows_made, shadows_full;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -42,6 +42,31 @@ struct mm_cpus {
 	__u32 pad;
 };
 
+/*
+ * 6.2+: an address space that runs on many CPUs is read from shadows of its
+ * counters (bpf/lib/shadow.bpf.h), per member: `seen`, the `count` last taken
+ * in, and `sum`, seen plus every CPU's shadow of its delta (struct
+ * cpu_shadow): the exact value once no event is in flight.
+ */
+struct mm_shadow {
+	__s64 seen[RSS_NR_MEMBERS];
+	__s64 sum[RSS_NR_MEMBERS];
+	__u32 state;	/* SHADOW_OFF, _CLAIMED (being made), _ON (in mm_shadows), _FULL (did not fit) */
+	__u32 ready;	/* bit per member: taken in consistently once (sum is exact) */
+	__u32 dirty;	/* bit per member: a shadow may lag its CPU; the next event retakes all */
+	__u32 lock;	/* a retake of every CPU in progress (one at a time) */
+};
+
+/* One CPU's shadows of an address space's per-CPU deltas, a word per member:
+ * the delta (low 32 bits) and the number of times the word was written (high
+ * 32: a compare-and-swap on the word never takes a value written before).
+ * A cache line per CPU: each CPU writes its own on every event, and two CPUs'
+ * words on one line would move it between them each time. */
+struct cpu_shadow {
+	__u64 word[RSS_NR_MEMBERS];
+	__u64 pad[8 - RSS_NR_MEMBERS];
+};
+
 /* Why an address space's row ended. */
 enum end_reason {
 	END_EXIT = 0,	/* the last user of the mm exited */
@@ -123,6 +148,7 @@ struct mm_state {
 	__u64 cgroup_id;
 	__u64 exit_growth_ns;
 	struct mm_cpus cpus;
+	struct mm_shadow shadow;
 };
 
 /*

@@ -51,19 +51,33 @@ def test_exact_as_a_machine_with_many_possible_cpus(possible):
                                   events=int(1e5 * SCALE))
 
 
+def test_read_from_shadows_no_drift():
+    """The reads from shadows (bpf/lib/shadow.bpf.h) that an address space
+    takes once it ran on several CPUs, forced on from its first (the test
+    build's RSSTRACE_TEST_SHADOW_FROM_CPUS=1): the same exactness."""
+    run = threads_fault_and_free_one_mm(exe=TEST_BUILD, env=hooked_env(RSSTRACE_TEST_SHADOW_FROM_CPUS="1"))
+    assert run.summary["address_spaces_read_from_shadows"] >= 1, run.summary
+
+
 # struct mm_cpus's list (include/rsstrace.h RSS_MM_CPUS): an address space
 # that ran on more CPUs than it holds is read on the CPUs of its bitmap
 MM_CPUS_LISTED = 32
 
 
-def test_an_mm_on_more_cpus_than_its_list_holds_no_drift():
-    """Past its list, an address space's reads take the CPUs of its bitmap:
-    a path that 2 online CPUs never take (the 6.12@64:40 guest has 40)."""
+@pytest.mark.parametrize("reads", ["shadows", "sum"])
+def test_an_mm_on_more_cpus_than_its_list_holds_no_drift(reads):
+    """Past its list, an address space's retakes of its shadows (its default
+    on that many CPUs) and its sums (the test build with shadows off) take
+    the CPUs of its bitmap: paths that 2 online CPUs never take (the
+    6.12@64:40 guest has 40)."""
     cpus = len(os.sched_getaffinity(0))
     if cpus <= MM_CPUS_LISTED:
         pytest.skip(f"needs more than {MM_CPUS_LISTED} CPUs to fault on, this runs on {cpus}: "
                     "the 6.12@64:40 VM guest has 40")
-    threads_fault_and_free_one_mm(nthreads=cpus)
+    kw = {} if reads == "shadows" else dict(exe=TEST_BUILD, env=hooked_env(RSSTRACE_TEST_SHADOW_FROM_CPUS="0"))
+    run = threads_fault_and_free_one_mm(nthreads=cpus, **kw)
+    shadowed = run.summary["address_spaces_read_from_shadows"]
+    assert shadowed == (1 if reads == "shadows" else 0), run.summary
 
 
 def threads_fault_and_free_one_mm(events=EVENTS, nthreads=4, **run_kw):
@@ -108,3 +122,4 @@ def threads_fault_and_free_one_mm(events=EVENTS, nthreads=4, **run_kw):
         f"peak anon {row['hwm_anon_kb']} kB, tracepoint {tp_peak} kB: {row}"
     assert run.summary["tree_peak_anon_kb"] == row["hwm_anon_kb"], run.summary
     assert_tree_peak_sane(run)
+    return run

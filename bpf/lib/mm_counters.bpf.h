@@ -94,6 +94,11 @@ static __always_inline __s32 read_s32(void *addr)
  * event), the event sees no change on the CPUs it reads; such an event (of
  * the file or shmem counter: that function's), and every RESYNC_EVERY-th
  * one, reads every possible CPU and joins those with a non-zero delta.
+ *
+ * This sum still costs a read per CPU the mm ran on, on every event: an mm
+ * that ran on shadow_from_cpus CPUs is read from shadows of its counters
+ * instead (lib/shadow.bpf.h), and by this sum only where a shadow step
+ * cannot be done.
  */
 #define CPU_WORDS (MAX_CPUS / 64)
 

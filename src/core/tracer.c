@@ -61,6 +61,40 @@ static bool counters_are_percpu(void)
 	return !in_vmlinux_btf("mm_rss_stat", BTF_KIND_STRUCT);
 }
 
+/*
+ * Reads from shadows (bpf/lib/shadow.bpf.h) for an address space once it ran
+ * on SHADOW_FROM_CPUS CPUs: below, the sum over its CPUs costs less than the
+ * shadows' own lookup (bench/percpu.py, docs/performance.md). Their map holds
+ * a shadow per possible CPU (64 bytes) for each such address space, allocated
+ * as used: 16 MiB of them at most (2,048 address spaces at 128 possible
+ * CPUs); one that does not fit is read by the sum.
+ */
+#define SHADOW_FROM_CPUS 4
+#define SHADOW_MAP_BYTES (16u << 20)
+
+static void set_shadows(struct rss_account_bpf *s, bool used, int ncpus)
+{
+	uint32_t size = (uint32_t)ncpus * sizeof(struct cpu_shadow);
+	uint32_t entries = SHADOW_MAP_BYTES / size;
+
+	s->rodata->shadow_from_cpus = used ? SHADOW_FROM_CPUS : 0;
+#ifdef RSSTRACE_TEST_HOOKS
+	/* tests: shadows from this many CPUs on (1: every address space) */
+	if (used && getenv("RSSTRACE_TEST_SHADOW_FROM_CPUS"))
+		s->rodata->shadow_from_cpus = (uint32_t)atoi(getenv("RSSTRACE_TEST_SHADOW_FROM_CPUS"));
+#endif
+	if (!s->rodata->shadow_from_cpus) {
+		/* one preallocated entry: before 6.1 (34dd3bad1a6f "bpf: Relax
+		 * the requirement to use preallocated hash maps in tracing
+		 * progs") a program that names a map allocated as used does not
+		 * load, even where the code that uses it is dead */
+		entries = 1;
+		bpf_map__set_map_flags(s->maps.mm_shadows, 0);
+	}
+	bpf_map__set_value_size(s->maps.mm_shadows, size);
+	bpf_map__set_max_entries(s->maps.mm_shadows, entries < 4096 ? entries : 4096);
+}
+
 /* Which flavour this kernel takes: decided by probing, never by version. */
 static const struct flavour *choose_flavour(void)
 {
@@ -137,13 +171,14 @@ static void set_held_programs(struct rss_account_bpf *s, bool stacks)
 
 static int open_and_load(struct tracer *t, const struct tracer_config *cfg, const char **what)
 {
+	const struct flavour *flavour = choose_flavour();
 	struct rss_account_bpf *s;
 	struct hooks *hk = cfg->hooks;
 	bool percpu, exec_view;
 	int ncpus, err;
 
 	*what = "open the BPF object";
-	s = open_flavour(choose_flavour());
+	s = open_flavour(flavour);
 	if (!s)
 		return -errno ? -errno : -EINVAL;
 	t->skel = s;
@@ -214,6 +249,8 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	/* bpf/account.bpf.c exit_view_claims: not used where exits fold nothing */
 	if (percpu)
 		bpf_map__set_max_entries(s->maps.exit_view_claims, 1);
+	/* the shadows' code is in the default flavour only (its kfunc) */
+	set_shadows(s, percpu && flavour == &flavour_default, ncpus);
 	/* up to 6.1: /proc's view at execve() entry (bpf/account.bpf.c) */
 	exec_view = !percpu && tracefs_has_event("syscalls/sys_enter_execve");
 	bpf_program__set_autoload(s->progs.execve_enter, exec_view);
@@ -556,6 +593,12 @@ int tracer_close_window(struct tracer *t, struct cgroup_window *out, uint32_t ma
 uint64_t tracer_approx_reads(struct tracer *t)
 {
 	return t->skel->bss->approx_reads;
+}
+
+void tracer_shadows(struct tracer *t, uint64_t *made, uint64_t *full)
+{
+	*made = t->skel->bss->shadows_made;
+	*full = t->skel->bss->shadows_full;
 }
 
 bool tracer_held_on(const struct tracer *t)

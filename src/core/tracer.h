@@ -120,6 +120,9 @@ int tracer_poll(struct tracer *t, int timeout_ms);
 void tracer_tree(struct tracer *t, struct tree_state *out);
 void tracer_losses(struct tracer *t, struct loss_counters *out);
 uint64_t tracer_approx_reads(struct tracer *t);
+/* Address spaces read from shadows (bpf/lib/shadow.bpf.h: those on many
+ * CPUs), and those that did not fit their map (read by the sum). */
+void tracer_shadows(struct tracer *t, uint64_t *made, uint64_t *full);
 
 /* The fd of one of the BPF maps, by name (-1 if there is none). */
 int tracer_map_fd(struct tracer *t, const char *name);

@@ -518,6 +518,8 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	json_uint(&j, "lost_map_full", s->loss.mms_full + s->loss.tasks_full);
 	json_uint(&j, "stale_address_spaces", s->loss.stale_mms);
 	json_uint(&j, "approximate_reads", s->approx_reads);
+	json_uint(&j, "address_spaces_read_from_shadows", s->shadowed);
+	json_uint(&j, "address_spaces_past_the_shadow_map", s->shadows_full);
 	json_uint(&j, "oom_kills", r->nkills);
 	if (s->fields)
 		s->fields(s->sections_ctx, &j);

@@ -82,6 +82,7 @@ struct summary {
 	uint64_t end_ns;
 	uint64_t max_rss_kb; /* 0 = no budget */
 	uint64_t approx_reads;
+	uint64_t shadowed, shadows_full; /* tracer_shadows() */
 	uint64_t mms_at_end;	/* map entries when tracing stopped (live ones) */
 	uint64_t tasks_at_end;
 	uint64_t tracer_hwm_kb; /* rsstrace's own VmHWM */

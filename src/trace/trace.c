@@ -627,6 +627,7 @@ static int summarize(struct trace_app *a, struct summary *sum)
 	tracer_tree(&a->t, &sum->tree);
 	tracer_losses(&a->t, &sum->loss);
 	sum->approx_reads = tracer_approx_reads(&a->t);
+	tracer_shadows(&a->t, &sum->shadowed, &sum->shadows_full);
 	trace_features_collect(&a->run);
 	sum->mms_at_end = a->mms_at_end;
 	sum->tasks_at_end = tracer_count_tasks(&a->t);
