@@ -30,8 +30,11 @@
  * shows as a dip.
  *
  * Races, and why they stay exact: a retake is one CPU at a time (a lock
- * word; an event that finds it held takes its own delta and is read by the
- * sum instead). A retake and the owner's own refresh of one shadow both
+ * word). An event that finds it held takes its own delta and uses the sum
+ * as it stands (short only of what that retake took and has yet to add);
+ * one whose delta is 0, which may be its own add's fold, leaves it to the
+ * next retake (taken now, with seen not yet moved, it would lower the sum
+ * by the folded pages) and is read by the per-CPU sum instead. A retake and the owner's own refresh of one shadow both
  * compare-and-swap the word, whose upper half counts its writes, and read
  * the delta after the word: a write never replaces a value read after it
  * (the owner retries; a retake leaves a word the owner wrote meanwhile). A
