@@ -465,14 +465,14 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 /* ---- exact sums of per-CPU counters: global functions, see lib/mm_counters.bpf.h */
 #ifndef RSS_NO_FETCH_ATOMICS
 
-/* One consistent reading (see SUM_TRIES): `count` plus sum_deltas, an
- * expression of the deltas of some CPUs. Its `counters` pointer is read once,
- * before the tries: read in each try (p->counters), percpu_sum_all_cast() no
- * longer verified at 1,024 possible CPUs (1,000,001 instructions processed). */
-#define SUM_CONSISTENT(read_count, read_lock, sum_deltas)                                                  \
+/* Up to SUM_TRIES tries of: wait (boundedly) for the lock to be free, read
+ * `count` into count_out, the lock, read_deltas (an expression over some
+ * CPUs' deltas) into deltas_out, `count` again. True if a try was
+ * consistent (see SUM_TRIES); the outputs hold the last try's. */
+#define READ_CONSISTENT(read_count, read_lock, read_deltas, count_out, deltas_out)                           \
 	({                                                                                                   \
-		__s64 before, after, sum = 0;                                                                \
-		for (int try = 0; try < SUM_TRIES; try++) {                                                  \
+		bool consistent = false;                                                                     \
+		for (int try = 0; try < SUM_TRIES && !consistent; try++) {                                   \
 			__s32 lock;                                                                          \
 			for (int spin = 0; spin < LOCK_SPINS; spin++) {                                      \
 				barrier();                                                                   \
@@ -480,17 +480,26 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 					break;                                                               \
 			}                                                                                    \
 			barrier();                                                                           \
-			before = read_count;                                                                 \
+			count_out = read_count;                                                              \
 			barrier();                                                                           \
 			lock = read_lock;                                                                    \
 			barrier();                                                                           \
-			sum = before + (sum_deltas);                                                         \
+			deltas_out = (read_deltas);                                                          \
 			barrier();                                                                           \
-			after = read_count;                                                                  \
-			if (!lock && before == after)                                                        \
-				break;                                                                       \
+			consistent = !lock && count_out == (read_count);                                     \
 		}                                                                                            \
-		sum;                                                                                         \
+		consistent;                                                                                  \
+	})
+
+/* One consistent reading: `count` plus sum_deltas. Its `counters` pointer is
+ * read once, before the tries: read in each try (p->counters),
+ * percpu_sum_all_cast() no longer verified at 1,024 possible CPUs
+ * (1,000,001 instructions processed). */
+#define SUM_CONSISTENT(read_count, read_lock, sum_deltas)                                                    \
+	({                                                                                                   \
+		__s64 read_c = 0, read_d = 0;                                                                \
+		READ_CONSISTENT(read_count, read_lock, sum_deltas, read_c, read_d);                          \
+		read_c + read_d;                                                                             \
 	})
 
 /* The deltas of every possible CPU. */
@@ -634,29 +643,17 @@ static __always_inline enum retake_result retake_all(struct percpu_counter *p, _
 	struct mm_shadow *s = &st->shadow;
 	struct retake r = { .shadows = shadows, .counters = counters, .cpus = &st->cpus, .member = m };
 	__u32 n = *(volatile __u32 *)&st->cpus.nr, bit = 1U << m;
-	__s64 before, after;
-	bool ok = false;
-	__s32 lock;
+	__s64 before = 0;
+	long walked __attribute__((unused)); /* bpf_loop()'s count: r.taken is what matters */
+	bool ok;
 
 	if (__sync_val_compare_and_swap(&s->lock, 0, 1))
 		return RETAKE_BUSY;
 	__sync_fetch_and_and(&s->dirty, ~bit); /* a mark made from now on stays */
 	r.listed = n <= RSS_MM_CPUS;
-	for (int try = 0; try < SUM_TRIES && !ok; try++) {
-		for (int spin = 0; spin < LOCK_SPINS; spin++) {
-			barrier();
-			if (!p->lock.raw_lock.val.counter)
-				break;
-		}
-		before = p->count;
-		barrier();
-		lock = p->lock.raw_lock.val.counter;
-		barrier();
-		bpf_loop(r.listed ? n : nr_cpus, retake_cpu, &r, 0);
-		barrier();
-		after = p->count;
-		ok = !lock && before == after;
-	}
+	/* the shadows' changes accumulate in r.taken over the tries */
+	ok = READ_CONSISTENT(p->count, p->lock.raw_lock.val.counter,
+			     bpf_loop(r.listed ? n : nr_cpus, retake_cpu, &r, 0), before, walked);
 	if (ok) { /* only the lock's holder writes seen */
 		r.taken += before - s->seen[m];
 		s->seen[m] = before;
