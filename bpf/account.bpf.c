@@ -465,20 +465,39 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 /* ---- exact sums of per-CPU counters: global functions, see lib/mm_counters.bpf.h */
 #ifndef RSS_NO_FETCH_ATOMICS
 
-/* Up to SUM_TRIES tries of: wait (boundedly) for the lock to be free, read
- * `count` into count_out, the lock, read_deltas (an expression over some
- * CPUs' deltas) into deltas_out, `count` again. True if a try was
+#if HAVE_RDONLY_CAST
+__noinline int wait_unlocked(__u64 lock)
+{
+	for (int spin = 0; spin < LOCK_SPINS; spin++) {
+		barrier();
+		if (!read_s32_cast((void *)lock))
+			return true;
+	}
+	return false;
+}
+#endif
+
+__noinline int wait_unlocked_probed(__u64 lock)
+{
+	for (int spin = 0; spin < LOCK_SPINS_PROBED; spin++) {
+		barrier();
+		if (!read_s32((void *)lock))
+			return true;
+	}
+	return false;
+}
+
+/* Up to SUM_TRIES tries of: wait (boundedly) for the lock to be free (wait:
+ * wait_unlocked or wait_unlocked_probed, at the lock's address lock_at),
+ * read `count` into count_out, the lock, read_deltas (an expression over
+ * some CPUs' deltas) into deltas_out, `count` again. True if a try was
  * consistent (see SUM_TRIES); the outputs hold the last try's. */
-#define READ_CONSISTENT(read_count, read_lock, read_deltas, count_out, deltas_out)                           \
+#define READ_CONSISTENT(read_count, read_lock, wait, lock_at, read_deltas, count_out, deltas_out)            \
 	({                                                                                                   \
 		bool consistent = false;                                                                     \
 		for (int try = 0; try < SUM_TRIES && !consistent; try++) {                                   \
 			__s32 lock;                                                                          \
-			for (int spin = 0; spin < LOCK_SPINS; spin++) {                                      \
-				barrier();                                                                   \
-				if (!(read_lock))                                                            \
-					break;                                                               \
-			}                                                                                    \
+			wait(lock_at);                                                                       \
 			barrier();                                                                           \
 			count_out = read_count;                                                              \
 			barrier();                                                                           \
@@ -491,14 +510,15 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 		consistent;                                                                                  \
 	})
 
-/* One consistent reading: `count` plus sum_deltas. Its `counters` pointer is
- * read once, before the tries: read in each try (p->counters),
- * percpu_sum_all_cast() no longer verified at 1,024 possible CPUs
- * (1,000,001 instructions processed). */
-#define SUM_CONSISTENT(read_count, read_lock, sum_deltas)                                                    \
+/* One consistent reading: `count` plus sum_deltas, or the last try's,
+ * counted in unsettled_sums. Its `counters` pointer is read once, before the
+ * tries: read in each try (p->counters), percpu_sum_all_cast() no longer
+ * verified at 1,024 possible CPUs (1,000,001 instructions processed). */
+#define SUM_CONSISTENT(read_count, read_lock, wait, lock_at, sum_deltas)                                     \
 	({                                                                                                   \
 		__s64 read_c = 0, read_d = 0;                                                                \
-		READ_CONSISTENT(read_count, read_lock, sum_deltas, read_c, read_d);                          \
+		if (!READ_CONSISTENT(read_count, read_lock, wait, lock_at, sum_deltas, read_c, read_d))      \
+			__sync_fetch_and_add(&unsettled_sums, 1);                                            \
 		read_c + read_d;                                                                             \
 	})
 
@@ -534,21 +554,25 @@ static __always_inline __s64 seen_deltas(__s32 *counters, struct mm_cpus *c, boo
 	return sum;
 }
 
+/* The address of the lock word of the percpu_counter at fbc. */
+#define LOCK_AT(fbc) ((fbc) + bpf_core_field_offset(struct percpu_counter, lock.raw_lock.val.counter))
+#define SUM_READ(p, fbc, deltas)                                                                             \
+	SUM_CONSISTENT(BPF_CORE_READ(p, count), BPF_CORE_READ(p, lock.raw_lock.val.counter), wait_unlocked_probed, \
+		       LOCK_AT(fbc), deltas)
+#define SUM_CAST(p, fbc, deltas)                                                                             \
+	SUM_CONSISTENT(p->count, p->lock.raw_lock.val.counter, wait_unlocked, LOCK_AT(fbc), deltas)
+
 /* The CPUs joined to c: its list, or its bitmap past the list. */
 #define JOINED_DELTAS(counters, c, cast)                                                                     \
 	(*(volatile __u32 *)&(c)->nr > RSS_MM_CPUS ? seen_deltas(counters, c, cast)                          \
 						   : joined_deltas(counters, c, cast))
-
-#define SUM_READ(p, deltas)                                                                                  \
-	SUM_CONSISTENT(BPF_CORE_READ(p, count), BPF_CORE_READ(p, lock.raw_lock.val.counter), deltas)
-#define SUM_CAST(p, deltas) SUM_CONSISTENT(p->count, p->lock.raw_lock.val.counter, deltas)
 
 __noinline __s64 percpu_sum_all(__u64 fbc)
 {
 	struct percpu_counter *p = (void *)fbc;
 	__s32 *counters = BPF_CORE_READ(p, counters);
 
-	return SUM_READ(p, all_deltas(counters, false));
+	return SUM_READ(p, fbc, all_deltas(counters, false));
 }
 
 __noinline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c)
@@ -558,7 +582,7 @@ __noinline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c)
 
 	if (!c)
 		return 0;
-	return SUM_READ(p, JOINED_DELTAS(counters, c, false));
+	return SUM_READ(p, fbc, JOINED_DELTAS(counters, c, false));
 }
 
 #if HAVE_RDONLY_CAST
@@ -573,7 +597,7 @@ __noinline __s64 percpu_sum_all_cast(__u64 fbc)
 	struct percpu_counter *p = cast_counter(fbc);
 	__s32 *counters = p->counters;
 
-	return SUM_CAST(p, all_deltas(counters, true));
+	return SUM_CAST(p, fbc, all_deltas(counters, true));
 }
 
 __noinline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c)
@@ -583,7 +607,7 @@ __noinline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c)
 
 	if (!c)
 		return 0;
-	return SUM_CAST(p, JOINED_DELTAS(counters, c, true));
+	return SUM_CAST(p, fbc, JOINED_DELTAS(counters, c, true));
 }
 
 /* ---- reads from shadows (bpf/lib/shadow.bpf.h) */
@@ -637,7 +661,7 @@ enum retake_result { RETAKEN, RETAKE_BUSY, RETAKE_FAILED };
 /* Retake every CPU st's mm ran on and `count`, for one member, from one
  * consistent reading (as SUM_CONSISTENT reads them); one CPU at a time.
  * RETAKEN: the member's sum is exact (up to events in flight). */
-static __always_inline enum retake_result retake_all(struct percpu_counter *p, __s32 *counters,
+static __always_inline enum retake_result retake_all(__u64 fbc, struct percpu_counter *p, __s32 *counters,
 						     struct cpu_shadow *shadows, struct mm_state *st, __u64 m)
 {
 	struct mm_shadow *s = &st->shadow;
@@ -652,7 +676,7 @@ static __always_inline enum retake_result retake_all(struct percpu_counter *p, _
 	__sync_fetch_and_and(&s->dirty, ~bit); /* a mark made from now on stays */
 	r.listed = n <= RSS_MM_CPUS;
 	/* the shadows' changes accumulate in r.taken over the tries */
-	ok = READ_CONSISTENT(p->count, p->lock.raw_lock.val.counter,
+	ok = READ_CONSISTENT(p->count, p->lock.raw_lock.val.counter, wait_unlocked, LOCK_AT(fbc),
 			     bpf_loop(r.listed ? n : nr_cpus, retake_cpu, &r, 0), before, walked);
 	if (ok) { /* only the lock's holder writes seen */
 		r.taken += before - s->seen[m];
@@ -745,7 +769,7 @@ __noinline __s64 shadow_read(__u64 fbc, __u64 key, struct mm_state *st, int memb
 		}
 		return clean_sum(s, m);
 	}
-	res = retake_all(p, counters, shadows, st, m);
+	res = retake_all(fbc, p, counters, shadows, st, m);
 	if (res == RETAKEN)
 		return *(volatile __s64 *)&s->sum[m];
 	/*

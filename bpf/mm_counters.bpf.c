@@ -16,6 +16,7 @@ const volatile __u32 nr_cpus = 1;
 __u64 cpu_off[MAX_CPUS];
 __u32 cpu_off_ready;
 __u64 approx_reads;
+__u64 unsettled_sums;
 
 struct ptr_scratch_map ptr_scratch SEC(".maps");
 

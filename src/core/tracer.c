@@ -590,9 +590,10 @@ int tracer_close_window(struct tracer *t, struct cgroup_window *out, uint32_t ma
 	return (int)n;
 }
 
-uint64_t tracer_approx_reads(struct tracer *t)
+void tracer_inexact_reads(struct tracer *t, uint64_t *approx, uint64_t *unsettled)
 {
-	return t->skel->bss->approx_reads;
+	*approx = t->skel->bss->approx_reads;
+	*unsettled = t->skel->bss->unsettled_sums;
 }
 
 void tracer_shadows(struct tracer *t, uint64_t *made, uint64_t *full)

@@ -119,7 +119,10 @@ int tracer_poll(struct tracer *t, int timeout_ms);
 /* Snapshots of the shared counters (consistent enough for a live line). */
 void tracer_tree(struct tracer *t, struct tree_state *out);
 void tracer_losses(struct tracer *t, struct loss_counters *out);
-uint64_t tracer_approx_reads(struct tracer *t);
+/* Counter reads that may be inexact: without the per-CPU sum (approx), or
+ * sums of which no try was consistent (unsettled: each may count one fold
+ * twice, see SUM_TRIES in bpf/lib/mm_counters.bpf.h). */
+void tracer_inexact_reads(struct tracer *t, uint64_t *approx, uint64_t *unsettled);
 /* Address spaces read from shadows (bpf/lib/shadow.bpf.h: those on many
  * CPUs), and those that did not fit their map (read by the sum). */
 void tracer_shadows(struct tracer *t, uint64_t *made, uint64_t *full);

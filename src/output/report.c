@@ -518,6 +518,7 @@ static void print_summary_json(struct report *r, const struct summary *s, size_t
 	json_uint(&j, "lost_map_full", s->loss.mms_full + s->loss.tasks_full);
 	json_uint(&j, "stale_address_spaces", s->loss.stale_mms);
 	json_uint(&j, "approximate_reads", s->approx_reads);
+	json_uint(&j, "unsettled_sums", s->unsettled_sums);
 	json_uint(&j, "address_spaces_read_from_shadows", s->shadowed);
 	json_uint(&j, "address_spaces_past_the_shadow_map", s->shadows_full);
 	json_uint(&j, "oom_kills", r->nkills);
@@ -615,6 +616,10 @@ bool report_summary(struct report *r, const struct summary *s)
 	if (s->approx_reads)
 		fprintf(r->out, "WARNING: %llu counter reads were approximate (no per-CPU access on this kernel)\n",
 			(unsigned long long)s->approx_reads);
+	if (s->unsettled_sums)
+		fprintf(r->out,
+			"Note: %llu counter sums were taken while the counter's lock stayed held: each may count up to a batch of pages twice\n",
+			(unsigned long long)s->unsettled_sums);
 	if (s->max_rss_kb)
 		fprintf(r->out, "Budget --max-rss %s: %s\n", fmt_kb(s->max_rss_kb, a, sizeof(a)),
 			over ? "EXCEEDED by the tree peak (exit status 99)" : "held");

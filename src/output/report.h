@@ -81,7 +81,7 @@ struct summary {
 	struct loss_counters loss;
 	uint64_t end_ns;
 	uint64_t max_rss_kb; /* 0 = no budget */
-	uint64_t approx_reads;
+	uint64_t approx_reads, unsettled_sums; /* tracer_inexact_reads() */
 	uint64_t shadowed, shadows_full; /* tracer_shadows() */
 	uint64_t mms_at_end;	/* map entries when tracing stopped (live ones) */
 	uint64_t tasks_at_end;

@@ -626,7 +626,7 @@ static int summarize(struct trace_app *a, struct summary *sum)
 	sum->end_ns = tracer_now_ns();
 	tracer_tree(&a->t, &sum->tree);
 	tracer_losses(&a->t, &sum->loss);
-	sum->approx_reads = tracer_approx_reads(&a->t);
+	tracer_inexact_reads(&a->t, &sum->approx_reads, &sum->unsettled_sums);
 	tracer_shadows(&a->t, &sum->shadowed, &sum->shadows_full);
 	trace_features_collect(&a->run);
 	sum->mms_at_end = a->mms_at_end;
