@@ -6,6 +6,8 @@ name one file, a failed run leaves -o FILE as it was, a budget below 1K is
 refused, and output paths an unprivileged user could have planted are refused."""
 
 import fcntl
+import json
+import re
 import os
 import shutil
 import signal
@@ -373,3 +375,30 @@ def test_two_outputs_on_one_standard_stream_are_a_usage_error(args):
     p = rsstrace(*args, "--", "true")
     assert p.returncode == 2, p
     assert "name the same file" in p.stderr.splitlines()[0], p.stderr
+
+
+def documented_json_fields():
+    """The names docs/json-schema.md gives in backquotes, in its tables and
+    its prose (`hook_<name>`: any hook_ key)."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "json-schema.md").read_text()
+    return set(re.findall(r"`([a-z_<>]+)`", text))
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("opts", [["--causes", "--stacks", "--sharing", "--csv", "{tmp}/t.csv"],
+                                  ["--stacks=dwarf", "--stack-sample", "4K"]], ids=["fp", "dwarf"])
+def test_every_json_field_is_documented(tmp_path, opts):
+    """Each key of every object (with the optional sections on) is in
+    docs/json-schema.md."""
+    out = tmp_path / "out.json"
+    p = rsstrace("--json", "-o", str(out), "-i", "0.05", *[o.format(tmp=tmp_path) for o in opts], "--",
+                 "sh", "-c", "sleep 0.3; true")
+    assert p.returncode == 0, p.stderr
+    objs = [json.loads(line) for line in out.read_text().splitlines()]
+    types = {o["type"] for o in objs}
+    assert {"process", "interval", "summary"} < types, types
+    documented = documented_json_fields()
+    for obj in objs:
+        missing = [k for k in obj if k not in documented and k != "type" and
+                   not (k.startswith("hook_") and "hook_<name>" in documented)]
+        assert not missing, f"{obj['type']} fields not in docs/json-schema.md: {missing}"
