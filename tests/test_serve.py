@@ -304,6 +304,7 @@ def test_both_formats_parse_with_help_type_units_and_hooks():
                           ("rsstrace_cgroup_swapped_out_bytes_total", "counter"),
                           ("rsstrace_process_rss_bytes", "gauge"), ("rsstrace_process_rss_peak_bytes", "gauge"),
                           ("rsstrace_events_total", "counter"), ("rsstrace_lost_events_total", "counter"),
+                          ("rsstrace_inexact_reads_total", "counter"),
                           ("rsstrace_hook_info", "gauge"), ("rsstrace_bpf_map_entries", "gauge"),
                           ("rsstrace_bpf_map_max_entries", "gauge"), ("rsstrace_peak_window_seconds", "gauge")):
             assert family(fams, name)["type"] == typ, name
@@ -320,6 +321,9 @@ def test_both_formats_parse_with_help_type_units_and_hooks():
         assert value(fams, "rsstrace_events_total") > 0
         for lab, v in samples(fams, "rsstrace_lost_events_total"):
             assert v == 0, f"lost {lab}: {v}"
+        assert {lab["reason"] for lab, _ in samples(fams, "rsstrace_inexact_reads_total")} == \
+            {"approximate", "unsettled_sum"}, samples(fams, "rsstrace_inexact_reads_total")
+        assert value(fams, "rsstrace_inexact_reads_total", reason="approximate") == 0
         n = len(samples(fams, "rsstrace_process_rss_bytes"))
         assert min(5, value(fams, "rsstrace_address_spaces")) <= n <= 10, \
             "default --top-processes 5: the 5 largest by RSS, and by peak those not among them"

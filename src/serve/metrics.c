@@ -173,6 +173,7 @@ static void self_families(struct out *o, const struct metrics_snapshot *s)
 	static const char *const loss[ML_COUNT] = { "ringbuf_full", "mms_map_full", "traced_map_full",
 						    "cgroups_map_full" };
 	static const char *const maps[MM_COUNT] = { "mms", "traced", "cgroups" };
+	static const char *const inexact[MI_COUNT] = { "approximate", "unsettled_sum" };
 
 	family(o, "rsstrace_build_info", "gauge", NULL, "rsstrace's version");
 	fprintf(o->f, "rsstrace_build_info{");
@@ -193,6 +194,11 @@ static void self_families(struct out *o, const struct metrics_snapshot *s)
 	for (int i = 0; i < ML_COUNT; i++)
 		fprintf(o->f, "rsstrace_lost_events_total{reason=\"%s\"} %llu\n", loss[i],
 			(unsigned long long)s->lost[i]);
+	family(o, "rsstrace_inexact_reads", "counter", NULL,
+	       "Counter reads that may be inexact, by reason (rsstrace-serve(8)); 0 when every value was exact");
+	for (int i = 0; i < MI_COUNT; i++)
+		fprintf(o->f, "rsstrace_inexact_reads_total{reason=\"%s\"} %llu\n", inexact[i],
+			(unsigned long long)s->inexact[i]);
 	family(o, "rsstrace_bpf_map_entries", "gauge", NULL, "Entries in use in each BPF map");
 	for (int i = 0; i < MM_COUNT; i++)
 		fprintf(o->f, "rsstrace_bpf_map_entries{map=\"%s\"} %llu\n", maps[i],

@@ -26,6 +26,8 @@ enum metrics_cause {
 };
 
 enum metrics_loss { ML_RINGBUF, ML_MMS, ML_TASKS, ML_CGROUPS, ML_COUNT };
+/* Counter reads that may be inexact (tracer_inexact_reads()). */
+enum metrics_inexact { MI_APPROXIMATE, MI_UNSETTLED, MI_COUNT };
 enum metrics_map { MM_MMS, MM_TRACED, MM_CGROUPS, MM_COUNT };
 
 struct metrics_cgroup {
@@ -64,6 +66,7 @@ struct metrics_snapshot {
 	uint64_t events;		/* rss_stat events accounted */
 	uint64_t address_spaces;
 	uint64_t lost[ML_COUNT];
+	uint64_t inexact[MI_COUNT];
 	uint64_t map_entries[MM_COUNT], map_capacity[MM_COUNT];
 	uint64_t scrapes;
 	/* --footprint-interval (false: its families are left out) */

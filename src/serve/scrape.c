@@ -275,6 +275,7 @@ int scrape(struct scrape_state *s, enum metrics_format fmt, const char *who, cha
 	snap.lost[ML_MMS] = l.mms_full;
 	snap.lost[ML_TASKS] = l.tasks_full;
 	snap.lost[ML_CGROUPS] = l.cgroups_full;
+	tracer_inexact_reads(s->t, &snap.inexact[MI_APPROXIMATE], &snap.inexact[MI_UNSETTLED]);
 	tracer_tree(s->t, &tree);
 	snap.map_entries[MM_MMS] = (uint64_t)nlive;
 	snap.map_entries[MM_TRACED] = tree.live_tgids > 0 ? (uint64_t)tree.live_tgids : 0;

@@ -50,6 +50,7 @@ static struct metrics_snapshot snapshot(void)
 	s.cause_available[MC_FORK_BYTES] = s.cause_available[MC_FAULTS] = true;
 	s.events = 123;
 	s.lost[ML_RINGBUF] = 2;
+	s.inexact[MI_UNSETTLED] = 3;
 	s.window_seconds = 15.5;
 	return s;
 }
@@ -77,6 +78,8 @@ static void values_in_base_units_with_labels(void **state)
 	assert_non_null(strstr(t, "rsstrace_process_rss_bytes{pid=\"42\",comm=\"sixteen_chars_xx\",cgroup=\"/\"} 4096\n"));
 	assert_non_null(strstr(t, "rsstrace_hook_info{hook=\"fault\",attach=\"tp_btf/page_fault_user\"} 1\n"));
 	assert_non_null(strstr(t, "rsstrace_lost_events_total{reason=\"ringbuf_full\"} 2\n"));
+	assert_non_null(strstr(t, "rsstrace_inexact_reads_total{reason=\"approximate\"} 0\n"));
+	assert_non_null(strstr(t, "rsstrace_inexact_reads_total{reason=\"unsettled_sum\"} 3\n"));
 	assert_non_null(strstr(t, "rsstrace_peak_window_seconds 15.500000\n"));
 	free(t);
 }
