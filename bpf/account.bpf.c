@@ -487,26 +487,37 @@ __noinline int wait_unlocked_probed(__u64 lock)
 	return false;
 }
 
-/* Up to SUM_TRIES tries of: wait (boundedly) for the lock to be free (wait:
- * wait_unlocked or wait_unlocked_probed, at the lock's address lock_at),
- * read `count` into count_out, the lock, read_deltas (an expression over
- * some CPUs' deltas) into deltas_out, `count` again. True if a try was
- * consistent (see SUM_TRIES); the outputs hold the last try's. */
+/* One try of READ_CONSISTENT, if no earlier one was consistent. */
+#define TRY_CONSISTENT(read_count, read_lock, wait, lock_at, read_deltas, count_out, deltas_out)             \
+	if (!consistent) {                                                                                   \
+		__s32 lock;                                                                                  \
+		wait(lock_at);                                                                               \
+		barrier();                                                                                   \
+		count_out = read_count;                                                                      \
+		barrier();                                                                                   \
+		lock = read_lock;                                                                            \
+		barrier();                                                                                   \
+		deltas_out = (read_deltas);                                                                  \
+		barrier();                                                                                   \
+		consistent = !lock && count_out == (read_count);                                             \
+	}
+
+/* Up to SUM_TRIES (3) tries of: wait (boundedly) for the lock to be free
+ * (wait: wait_unlocked or wait_unlocked_probed, at the lock's address
+ * lock_at), read `count` into count_out, the lock, read_deltas (an
+ * expression over some CPUs' deltas) into deltas_out, `count` again. True if
+ * a try was consistent (see SUM_TRIES); the outputs hold the last try's.
+ * Written out, not a loop: as a loop with a call in it, the compiler closed
+ * it by a fall-through into the first try, which 6.1's verifier rejects
+ * ("back-edge from insn 2054 to 2055": only a jump may close a loop there),
+ * and clang would not unroll it. */
 #define READ_CONSISTENT(read_count, read_lock, wait, lock_at, read_deltas, count_out, deltas_out)            \
 	({                                                                                                   \
 		bool consistent = false;                                                                     \
-		for (int try = 0; try < SUM_TRIES && !consistent; try++) {                                   \
-			__s32 lock;                                                                          \
-			wait(lock_at);                                                                       \
-			barrier();                                                                           \
-			count_out = read_count;                                                              \
-			barrier();                                                                           \
-			lock = read_lock;                                                                    \
-			barrier();                                                                           \
-			deltas_out = (read_deltas);                                                          \
-			barrier();                                                                           \
-			consistent = !lock && count_out == (read_count);                                     \
-		}                                                                                            \
+		_Static_assert(SUM_TRIES == 3, "READ_CONSISTENT writes out 3 tries");                        \
+		TRY_CONSISTENT(read_count, read_lock, wait, lock_at, read_deltas, count_out, deltas_out)     \
+		TRY_CONSISTENT(read_count, read_lock, wait, lock_at, read_deltas, count_out, deltas_out)     \
+		TRY_CONSISTENT(read_count, read_lock, wait, lock_at, read_deltas, count_out, deltas_out)     \
 		consistent;                                                                                  \
 	})
 
