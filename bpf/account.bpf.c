@@ -466,14 +466,29 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 #ifndef RSS_NO_FETCH_ATOMICS
 
 #if HAVE_RDONLY_CAST
+struct lock_wait {
+	__u64 lock; /* the lock word's address */
+	int free;
+};
+
+/* bpf_loop() callback: 1 (stop) once the lock word reads 0. */
+static long lock_is_free(__u32 i, struct lock_wait *w)
+{
+	barrier();
+	w->free = !read_s32_cast((void *)w->lock);
+	return w->free;
+}
+
+/* A bpf_loop(), not a loop: the verifier walks a loop's every iteration,
+ * and 4,096 of them made rss_stat_btf with --kernel-stacks pass its limit
+ * of 1,000,000 instructions processed ("Argument list too long"; 1,024
+ * passed); a callback is verified once. */
 __noinline int wait_unlocked(__u64 lock)
 {
-	for (int spin = 0; spin < LOCK_SPINS; spin++) {
-		barrier();
-		if (!read_s32_cast((void *)lock))
-			return true;
-	}
-	return false;
+	struct lock_wait w = { .lock = lock };
+
+	bpf_loop(LOCK_SPINS, lock_is_free, &w, 0);
+	return w.free;
 }
 #endif
 
@@ -597,6 +612,38 @@ __noinline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c)
 }
 
 #if HAVE_RDONLY_CAST
+/* A walk over every possible CPU's delta (of those in cpus' bitmap, if
+ * cpus), one bpf_loop() callback per CPU. */
+struct deltas_walk {
+	__s32 *counters;
+	struct mm_cpus *cpus;
+	__s64 sum;
+};
+
+static long add_cpu_delta(__u32 cpu, struct deltas_walk *w)
+{
+	if (w->cpus && !(*(volatile __u64 *)&w->cpus->seen[(cpu >> 6) & (CPU_WORDS - 1)] & (1ULL << (cpu & 63))))
+		return 0;
+	w->sum += cpu_delta(w->counters, cpu, true);
+	return 0;
+}
+
+/*
+ * all_deltas() and seen_deltas() for tp_btf programs, which have bpf_loop():
+ * the verifier walks a loop's every iteration, and the bitmap's test per CPU
+ * doubled its paths at each one; at 128 possible CPUs (the test build's
+ * RSSTRACE_TEST_POSSIBLE_CPUS) rss_stat_btf with --kernel-stacks passed its
+ * limit (1,000,000 instructions processed, "Argument list too long"), as it
+ * did since the bitmap walk came (stop 30). A callback is verified once.
+ */
+static __always_inline __s64 walked_deltas(__s32 *counters, struct mm_cpus *cpus)
+{
+	struct deltas_walk w = { .counters = counters, .cpus = cpus };
+
+	bpf_loop(nr_cpus, add_cpu_delta, &w, 0);
+	return w.sum;
+}
+
 /* The percpu_counter at fbc, read with plain fault-safe loads. */
 static __always_inline struct percpu_counter *cast_counter(__u64 fbc)
 {
@@ -608,7 +655,7 @@ __noinline __s64 percpu_sum_all_cast(__u64 fbc)
 	struct percpu_counter *p = cast_counter(fbc);
 	__s32 *counters = p->counters;
 
-	return SUM_CAST(p, fbc, all_deltas(counters, true));
+	return SUM_CAST(p, fbc, walked_deltas(counters, NULL));
 }
 
 __noinline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c)
@@ -618,7 +665,9 @@ __noinline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c)
 
 	if (!c)
 		return 0;
-	return SUM_CAST(p, fbc, JOINED_DELTAS(counters, c, true));
+	return SUM_CAST(p, fbc,
+			*(volatile __u32 *)&c->nr > RSS_MM_CPUS ? walked_deltas(counters, c)
+								: joined_deltas(counters, c, true));
 }
 
 /* ---- reads from shadows (bpf/lib/shadow.bpf.h) */
@@ -798,6 +847,25 @@ __noinline __s64 shadow_read(__u64 fbc, __u64 key, struct mm_state *st, int memb
 }
 #endif
 
+/* The counters' per-CPU deltas of one CPU: non-zero if any is. */
+#define ANY_DELTA(ctr, off, cast)                                                                            \
+	(delta_at(ctr[0], off, cast) | delta_at(ctr[1], off, cast) | delta_at(ctr[2], off, cast) |          \
+	 delta_at(ctr[3], off, cast))
+
+#if HAVE_RDONLY_CAST
+struct join_walk {
+	__s32 *ctr[RSS_NR_MEMBERS];
+	struct mm_cpus *cpus;
+};
+
+static long join_if_nonzero(__u32 cpu, struct join_walk *w)
+{
+	if (ANY_DELTA(w->ctr, cpu_off[cpu & (MAX_CPUS - 1)], false))
+		cpu_join(w->cpus, cpu);
+	return 0;
+}
+#endif
+
 __noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c)
 {
 	__u64 size = bpf_core_type_size(struct percpu_counter);
@@ -807,15 +875,21 @@ __noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c)
 		return 0;
 	for (int i = 0; i < RSS_NR_MEMBERS; i++)
 		ctr[i] = BPF_CORE_READ((struct percpu_counter *)(rss_stat + i * size), counters);
-	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
-		__u64 off = cpu_off[cpu & (MAX_CPUS - 1)];
+#if HAVE_RDONLY_CAST
+	/* a callback, as walked_deltas(): this loop's per-CPU test made the
+	 * verifier's paths grow with the possible CPUs (with --kernel-stacks,
+	 * over its limit at 256) */
+	struct join_walk w = { .ctr = { ctr[0], ctr[1], ctr[2], ctr[3] }, .cpus = c };
 
+	bpf_loop(nr_cpus, join_if_nonzero, &w, 0);
+#else /* no bpf_loop() before 5.17 */
+	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
 		if (cpu >= nr_cpus)
 			break;
-		if (delta_at(ctr[0], off, false) | delta_at(ctr[1], off, false) | delta_at(ctr[2], off, false) |
-		    delta_at(ctr[3], off, false))
+		if (ANY_DELTA(ctr, cpu_off[cpu & (MAX_CPUS - 1)], false))
 			cpu_join(c, cpu);
 	}
+#endif
 	return 0;
 }
 #endif

@@ -51,6 +51,21 @@ def test_exact_as_a_machine_with_many_possible_cpus(possible):
                                   events=int(1e5 * SCALE))
 
 
+@pytest.mark.parametrize("possible", [128, 256, 1024])
+def test_every_option_loads_with_many_possible_cpus(possible):
+    """The programs with every option on, where the kernel has that many
+    possible CPUs: the verifier's work once grew with them (the walks over
+    every possible CPU), and with --kernel-stacks passed its limit from 128
+    ("Argument list too long"). Exact as ever: the row against /proc."""
+    if IN_VM:
+        pytest.skip("host only: the test build's made-up CPUs (see above)")
+    run = trace([wl("spike"), "16", "4"], "--causes", "--kernel-stacks", "--sharing", exe=TEST_BUILD,
+                env=hooked_env(RSSTRACE_TEST_POSSIBLE_CPUS=str(possible)))
+    assert run.code == 0, run.stderr
+    report = run.report("spike")
+    assert_row_matches_status(run.row(report["pid"]), report["status"])
+
+
 def test_read_from_shadows_no_drift():
     """The reads from shadows (bpf/lib/shadow.bpf.h) that an address space
     takes once it ran on several CPUs, forced on from its first (the test
