@@ -634,7 +634,7 @@ static long add_cpu_delta(__u32 cpu, struct deltas_walk *w)
  * doubled its paths at each one; at 128 possible CPUs (the test build's
  * RSSTRACE_TEST_POSSIBLE_CPUS) rss_stat_btf with --kernel-stacks passed its
  * limit (1,000,000 instructions processed, "Argument list too long"), as it
- * did since the bitmap walk came (stop 30). A callback is verified once.
+ * did at stop 32 (a13110b) already. A callback is verified once.
  */
 static __always_inline __s64 walked_deltas(__s32 *counters, struct mm_cpus *cpus)
 {
