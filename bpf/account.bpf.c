@@ -549,14 +549,14 @@ __noinline int wait_unlocked_probed(__u64 lock)
 	})
 
 /* The deltas of every possible CPU. */
-static __always_inline __s64 all_deltas(__s32 *counters, bool cast)
+static __always_inline __s64 all_deltas(__s32 *counters)
 {
 	__s64 sum = 0;
 
 	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
 		if (cpu >= nr_cpus)
 			break;
-		sum += cpu_delta(counters, cpu, cast);
+		sum += cpu_delta(counters, cpu, false);
 	}
 	return sum;
 }
@@ -567,15 +567,15 @@ static __always_inline __s64 all_deltas(__s32 *counters, bool cast)
  * never scheduled on) hold none of its deltas, and are skipped: a bit test
  * each instead of a read.
  */
-static __always_inline __s64 seen_deltas(__s32 *counters, struct mm_cpus *c, bool cast)
+static __always_inline __s64 seen_deltas(__s32 *counters, struct mm_cpus *c)
 {
 	__s64 sum = 0;
 
 	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
 		if (cpu >= nr_cpus)
 			break;
-		if (*(volatile __u64 *)&c->seen[(cpu >> 6) & (CPU_WORDS - 1)] & (1ULL << (cpu & 63)))
-			sum += cpu_delta(counters, cpu, cast);
+		if (cpu_seen(c, cpu))
+			sum += cpu_delta(counters, cpu, false);
 	}
 	return sum;
 }
@@ -588,17 +588,13 @@ static __always_inline __s64 seen_deltas(__s32 *counters, struct mm_cpus *c, boo
 #define SUM_CAST(p, fbc, deltas)                                                                             \
 	SUM_CONSISTENT(p->count, p->lock.raw_lock.val.counter, wait_unlocked, LOCK_AT(fbc), deltas)
 
-/* The CPUs joined to c: its list, or its bitmap past the list. */
-#define JOINED_DELTAS(counters, c, cast)                                                                     \
-	(*(volatile __u32 *)&(c)->nr > RSS_MM_CPUS ? seen_deltas(counters, c, cast)                          \
-						   : joined_deltas(counters, c, cast))
 
 __noinline __s64 percpu_sum_all(__u64 fbc)
 {
 	struct percpu_counter *p = (void *)fbc;
 	__s32 *counters = BPF_CORE_READ(p, counters);
 
-	return SUM_READ(p, fbc, all_deltas(counters, false));
+	return SUM_READ(p, fbc, all_deltas(counters));
 }
 
 __noinline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c)
@@ -608,7 +604,10 @@ __noinline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c)
 
 	if (!c)
 		return 0;
-	return SUM_READ(p, fbc, JOINED_DELTAS(counters, c, false));
+	/* the CPUs joined to c: its list, or its bitmap past the list */
+	return SUM_READ(p, fbc,
+			*(volatile __u32 *)&c->nr > RSS_MM_CPUS ? seen_deltas(counters, c)
+								: joined_deltas(counters, c, false));
 }
 
 #if HAVE_RDONLY_CAST
@@ -622,7 +621,7 @@ struct deltas_walk {
 
 static long add_cpu_delta(__u32 cpu, struct deltas_walk *w)
 {
-	if (w->cpus && !(*(volatile __u64 *)&w->cpus->seen[(cpu >> 6) & (CPU_WORDS - 1)] & (1ULL << (cpu & 63))))
+	if (w->cpus && !cpu_seen(w->cpus, cpu))
 		return 0;
 	w->sum += cpu_delta(w->counters, cpu, true);
 	return 0;
@@ -707,7 +706,7 @@ static long retake_cpu(__u32 i, struct retake *r)
 		if (!cpu1) /* being joined by a CPU whose own event takes it */
 			return 0;
 		cpu = cpu1 - 1;
-	} else if (!(*(volatile __u64 *)&r->cpus->seen[(i >> 6) & (CPU_WORDS - 1)] & (1ULL << (i & 63)))) {
+	} else if (!cpu_seen(r->cpus, i)) {
 		return 0;
 	}
 	word = shadow_word(r->shadows, cpu, r->member);

@@ -7,8 +7,8 @@ refused, and output paths an unprivileged user could have planted are refused.""
 
 import fcntl
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import subprocess

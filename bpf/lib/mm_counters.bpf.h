@@ -105,6 +105,12 @@ static __always_inline __s32 read_s32(void *addr)
  */
 #define CPU_WORDS (MAX_CPUS / 64)
 
+/* Whether cpu is in c's bitmap (an event of the mm ran there). */
+static __always_inline bool cpu_seen(struct mm_cpus *c, __u32 cpu)
+{
+	return *(volatile __u64 *)&c->seen[(cpu >> 6) & (CPU_WORDS - 1)] & (1ULL << (cpu & 63));
+}
+
 /* cpu's counters may now hold deltas of the mm whose CPUs are c. */
 static __always_inline void cpu_join(struct mm_cpus *c, __u32 cpu)
 {
@@ -180,7 +186,7 @@ static __always_inline __s64 joined_deltas(__s32 *counters, struct mm_cpus *c, b
  * a fold to slip through (a CI host run: peak 744 kB for the kernel's 628).
  * So each try of the retrying read (after sum_joined_once(), which does not
  * wait) first waits, boundedly, for the lock to be free: up to LOCK_SPINS
- * loads of it (wait_unlocked(), a global function: its loop is verified
+ * loads of it (wait_unlocked(): a bpf_loop(), whose callback is verified
  * once), or LOCK_SPINS_PROBED reads where each is a helper call (raw_tp).
  * Sums that no try could settle are counted (unsettled_sums, the JSON
  * summary's): tests/test_concurrent_faults.py's storm under the classic
