@@ -21,6 +21,13 @@ pytestmark = pytest.mark.root
 STRAY_KB = 8 * MIB_KB if TASK_RSS_CACHES else 0
 
 
+def held_near(value, want):
+    """near(), but up to 6.1 a stack's first fold may also bring the last
+    faults of the stack before it (up to 64, huge pages among them): site_hold
+    held 34,612 kB of 32 MiB once in the 6.1 guest (CI of stop 33)."""
+    return near(value, want) or (TASK_RSS_CACHES and want <= value <= want + STRAY_KB)
+
+
 def assert_held_explains_the_peak(run, tag):
     """The stacks' held pages are what was resident at the peak: no more
     than the kernel's VmHWM, and all of it but what came without a charge
@@ -47,8 +54,8 @@ def test_freed_before_the_peak_is_not_held_at_it():
     # ...and gone at it; up to 6.1 a fold made outside a fault (at no known
     # address) stays held: 2 MiB of a's 40 (a huge page) in a 6.1 guest
     assert a["held_at_peak_kb"] <= max(0.25 * 40 * MIB_KB if TASK_RSS_CACHES else 0.01 * 40 * MIB_KB, STRAY_KB), a
-    assert near(b["held_at_peak_kb"], 16 * MIB_KB), b
-    assert near(c["held_at_peak_kb"], 32 * MIB_KB), c
+    assert held_near(b["held_at_peak_kb"], 16 * MIB_KB), b
+    assert held_near(c["held_at_peak_kb"], 32 * MIB_KB), c
     for s in (a, b, c):
         assert reaches_start(s), s
     # heaviest first by what is held
@@ -64,9 +71,9 @@ def test_every_way_of_giving_back_memory():
         s = by_leaf(stacks, leaf)
         assert near(s["at_peak_kb"], 8 * MIB_KB) and s["held_at_peak_kb"] <= STRAY_KB, s
     moved = by_leaf(stacks, "site_moved")  # mremap()ed to a new place, kept
-    assert near(moved["held_at_peak_kb"], 8 * MIB_KB), moved
+    assert held_near(moved["held_at_peak_kb"], 8 * MIB_KB), moved
     hold = by_leaf(stacks, "site_hold")
-    assert near(hold["held_at_peak_kb"], 32 * MIB_KB), hold
+    assert held_near(hold["held_at_peak_kb"], 32 * MIB_KB), hold
     assert_held_explains_the_peak(run, "held_paths")
 
 
@@ -114,7 +121,7 @@ def test_a_fault_that_sleeps_keeps_its_address():
     # a sleep per page read (8,186-8,190 of 8,192 here)
     assert run.report("cold_file")["status"]["voluntary_ctxt_switches"] >= 8192 / 2, "the faults did not sleep"
     cold = by_leaf(stack_objs(run), "site_cold")
-    assert near(cold["held_at_peak_kb"], 32 * MIB_KB), cold
+    assert held_near(cold["held_at_peak_kb"], 32 * MIB_KB), cold
     summary = stack_objs(run, "stacks")[0]
     # what exec() itself makes resident has no user fault (72 kB here)
     assert summary["held_unknown_address_kb"] <= max(MIB_KB, STRAY_KB), summary
@@ -143,7 +150,7 @@ def test_reclaimed_before_the_peak_is_not_held_at_it():
     assert near(swapped["at_peak_kb"], 32 * MIB_KB), swapped
     assert swapped["held_at_peak_kb"] <= 32 * MIB_KB - swapped_kb + slack, (swapped, swapped_kb)
     assert dropped["held_at_peak_kb"] <= 16 * MIB_KB - dropped_kb + slack, (dropped, dropped_kb)
-    assert near(peak["held_at_peak_kb"], 64 * MIB_KB), peak
+    assert held_near(peak["held_at_peak_kb"], 64 * MIB_KB), peak
     assert_held_explains_the_peak(run, "held_pageout")
 
 
@@ -156,7 +163,7 @@ def test_held_at_the_tree_peak_is_of_the_processes_alive_then():
     assert run.code == 0, run.stderr
     stacks = stack_objs(run)
     parent, early, late = (by_leaf(stacks, s) for s in ("site_parent", "site_early", "site_late"))
-    assert near(late["held_at_peak_kb"], 32 * MIB_KB) and late["held_at_tree_peak_kb"] == 0, late
+    assert held_near(late["held_at_peak_kb"], 32 * MIB_KB) and late["held_at_tree_peak_kb"] == 0, late
     assert near(early["held_at_tree_peak_kb"], 64 * MIB_KB), early
     assert near(parent["held_at_tree_peak_kb"], 16 * MIB_KB), parent
     summary = stack_objs(run, "stacks")[0]
