@@ -49,16 +49,24 @@ const volatile bool per_cgroup = false;
 const volatile bool names_followed = false;
 
 struct mms_map mms SEC(".maps");
+struct mm_states_map mm_states SEC(".maps");
+struct state_cache_map state_cache SEC(".maps");
 struct traced_map traced SEC(".maps");
 struct records_map records SEC(".maps");
 
-/* Scratch space for building a new mm_state (too large for comfort on the stack). */
+/* The slots of mm_states that ended address spaces gave back, taken again
+ * first. Before 5.12 (no fetch-atomics to count slots out with) the loader
+ * puts every slot here at the start. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mm_state);
-} scratch SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 65536); /* resized by the loader, as mms */
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+/* mm_states' slots (the loader's mms size), and how many were ever counted
+ * out of it past the free ones (failed takes included: never wraps). */
+const volatile __u32 nr_slots = 65536;
+__u64 slots_counted_out;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -373,11 +381,21 @@ static __always_inline void take_shadow_sums(struct mm_state *st)
 	note_peak(st);
 }
 
+/* Give a state's slot back: a cache that names it no longer finds it. */
+static __always_inline void give_back_slot(struct mm_state *st)
+{
+	__u32 slot = st->slot;
+
+	st->mm = 0;
+	bpf_map_push_elem(&free_slots, &slot, 0);
+}
+
 /* The mm's row is complete: report it, take it out of the tree, forget the pointer. */
 static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_state *st,
 				   __u32 reason)
 {
 	struct task_struct *cur;
+	__u32 *slot;
 
 	st->end_ns = bpf_ktime_get_ns();
 	st->end_reason = reason;
@@ -404,11 +422,32 @@ static __always_inline void end_mm(struct mm_struct *mm, __u64 key, struct mm_st
 	st->tree_seq = tree.held_peak_seq;
 	send_mm_end(st);
 	__sync_fetch_and_add(&tree.live_mms, -1);
-	bpf_map_delete_elem(&mms, &key);
+	/* Two CPUs may end one mm at once (its exit, and reclaim elsewhere), and
+	 * a new mm begin at its address: the entry removed is the one naming
+	 * this state, and its slot is given back once. */
+	slot = bpf_map_lookup_elem(&mms, &key);
+	if (st->mm == key && slot && *slot == st->slot && !bpf_map_delete_elem(&mms, &key))
+		give_back_slot(st);
 	if (rss_counters_are_atomic())
 		bpf_map_delete_elem(&exit_view_claims, &key);
 	else if (st->shadow.state != SHADOW_OFF)
 		bpf_map_delete_elem(&mm_shadows, &key);
+}
+
+/* A free slot of mm_states, or -1 if every one is in use. */
+static __always_inline __s64 take_slot(void)
+{
+	__u32 slot;
+
+	if (!bpf_map_pop_elem(&free_slots, &slot))
+		return slot;
+#ifndef RSS_NO_FETCH_ATOMICS
+	__u64 next = __sync_fetch_and_add(&slots_counted_out, 1);
+
+	if (next < nr_slots)
+		return next;
+#endif
+	return -1;
 }
 
 /* Start accounting an address space a traced process now owns. */
@@ -416,14 +455,28 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 				     __u32 ppid, __u32 exec_seq, __u32 seeded, bool forked)
 {
 	__u64 key = (__u64)mm;
-	__u32 zero = 0;
 	struct mm_state *st, *old;
-	int err;
+	__s64 taken;
+	__u32 slot;
 
-	st = bpf_map_lookup_elem(&scratch, &zero);
+	/* A pointer still in the map belongs to an mm whose end we missed: report
+	 * it (counted), never let the new process inherit its numbers. */
+	old = state_of(mm);
+	if (old) {
+		__sync_fetch_and_add(&loss.stale_mms, 1);
+		end_mm(mm, key, old, END_EXIT);
+	}
+	taken = take_slot();
+	if (taken < 0) {
+		__sync_fetch_and_add(&loss.mms_full, 1);
+		return;
+	}
+	slot = (__u32)taken;
+	st = bpf_map_lookup_elem(&mm_states, &slot);
 	if (!st)
 		return;
 	__builtin_memset(st, 0, sizeof(*st));
+	st->slot = slot;
 	st->tgid = BPF_CORE_READ(owner, tgid);
 	st->uid = BPF_CORE_READ(owner, cred, euid.val); /* the user ps and top show */
 	if (per_cgroup)
@@ -444,17 +497,11 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	if (forked)
 		st->causes.fork_pages = st->peak_rss + rss_clamp(st->cur[RSS_SWAP]);
 	read_vm_marks(mm, st);
-
-	/* A pointer still in the map belongs to an mm whose end we missed: report
-	 * it (counted), never let the new process inherit its numbers. */
-	old = bpf_map_lookup_elem(&mms, &key);
-	if (old) {
-		__sync_fetch_and_add(&loss.stale_mms, 1);
-		end_mm(mm, key, old, END_EXIT);
-	}
-	err = bpf_map_update_elem(&mms, &key, st, BPF_NOEXIST);
-	if (err) {
+	/* the slot is mm's from here: found through mms, or a cache naming it */
+	st->mm = key;
+	if (bpf_map_update_elem(&mms, &key, &slot, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&loss.mms_full, 1);
+		give_back_slot(st);
 		return;
 	}
 	__sync_fetch_and_add(&tree.live_mms, 1);
@@ -935,7 +982,7 @@ static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int m
 	__s64 delta;
 	int users;
 
-	st = bpf_map_lookup_elem(&mms, &key);
+	st = state_of(mm);
 	if (!st || member < 0 || member >= RSS_NR_MEMBERS)
 		return;
 	users = trusted ? mm->mm_users.counter : BPF_CORE_READ(mm, mm_users.counter);
@@ -1053,7 +1100,6 @@ static __always_inline void on_cgroup_enter(struct cgroup *dst, struct task_stru
 	struct traced_task t = { .next_exec_seq = 1 };
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 	__u32 tgid = BPF_CORE_READ(task, tgid);
-	__u64 key = (__u64)mm;
 
 	if (!watch_cgroup_id || !mm || tgid == self_tgid || (BPF_CORE_READ(task, flags) & PF_KTHREAD) ||
 	    !in_watched_cgroup(dst) || bpf_map_lookup_elem(&traced, &tgid))
@@ -1065,7 +1111,7 @@ static __always_inline void on_cgroup_enter(struct cgroup *dst, struct task_stru
 	}
 	__sync_fetch_and_add(&tree.live_tgids, 1);
 	__sync_fetch_and_add(&tree.tgids_seen, 1);
-	if (!bpf_map_lookup_elem(&mms, &key)) /* not one a traced process shares (CLONE_VM) */
+	if (!state_of(mm)) /* not one a traced process shares (CLONE_VM) */
 		begin_mm(mm, task, t.ppid, 0, 1, false);
 }
 
@@ -1214,11 +1260,10 @@ int BPF_PROG(exit_raw, struct task_struct *p)
 SEC("tp_btf/exit_mmap")
 int BPF_PROG(exit_mmap_btf, struct mm_struct *mm)
 {
-	__u64 key = (__u64)mm;
-	struct mm_state *st = bpf_map_lookup_elem(&mms, &key);
+	struct mm_state *st = state_of(mm);
 
 	if (st)
-		end_mm(mm, key, st, end_reason_now(mm, st));
+		end_mm(mm, (__u64)mm, st, end_reason_now(mm, st));
 	return 0;
 }
 
@@ -1366,7 +1411,6 @@ int seed_task(struct bpf_iter__task *ctx)
 	struct mm_struct *mm;
 	struct mm_state *st;
 	struct traced_task *tt;
-	__u64 key;
 	__u32 tgid;
 
 	if (!t || (BPF_CORE_READ(t, flags) & PF_KTHREAD))
@@ -1374,8 +1418,7 @@ int seed_task(struct bpf_iter__task *ctx)
 	mm = BPF_CORE_READ(t, mm);
 	if (!mm)
 		return 0;
-	key = (__u64)mm;
-	st = bpf_map_lookup_elem(&mms, &key);
+	st = state_of(mm);
 	if (iter_mode == ITER_REFRESH) {
 		if (!st)
 			return 0;

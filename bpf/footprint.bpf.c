@@ -14,7 +14,8 @@
  * is counted in fp_loss.pages_full, never silently dropped. A separate object
  * from the rss_account one (bpf/account.bpf.c and the files linked with it):
  * nothing here is loaded unless --footprint is asked for, and then it shares
- * the `mms` map (the traced address spaces; same type, bpf/lib/account.bpf.h).
+ * the `mms` and `mm_states` maps (the traced address spaces; same types,
+ * bpf/lib/account.bpf.h).
  *
  * Hooks (chosen by src/core/hooks.c; absent ones are not loaded):
  *   6.8+:  folio_add_new_anon_rmap(folio, vma, addr, flags)
@@ -48,9 +49,12 @@ const volatile bool new_anon_has_compound = false;
 #define RMAP_COMPOUND_FLAG 0x2 /* RMAP_COMPOUND in include/linux/rmap.h (5.8 - 6.7) */
 #define PMD_KEY_TAG 1ULL       /* struct pages are aligned: bit 0 marks a PMD mapping */
 
-/* The traced address spaces: rss_account's map, shared by the loader
- * (bpf_map__reuse_fd), so the same type. */
+/* The traced address spaces and their states: rss_account's maps, shared by
+ * the loader (bpf_map__reuse_fd), so the same types; the cache is this
+ * object's own. */
 struct mms_map mms SEC(".maps");
+struct mm_states_map mm_states SEC(".maps");
+struct state_cache_map state_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

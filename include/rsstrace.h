@@ -141,6 +141,12 @@ struct mm_state {
 	 * the first change in that window (0: none). Code run by exit() in user
 	 * space (atexit handlers, destructors) comes before and is not counted. */
 	__u32 exit_growth;
+	/* Where this state lives in the mm_states array, and the struct
+	 * mm_struct * it accounts (0 while the slot is free): a slot remembered
+	 * by a CPU's cache is valid while its mm is the one looked for
+	 * (bpf/lib/account.bpf.h). */
+	__u32 slot;
+	__u64 mm;
 	/* --stacks: tree_state.held_peak_seq when the mm ended */
 	__u64 tree_seq;
 	/* kernfs id of the owner's cgroup when the mm began (rsstrace serve):

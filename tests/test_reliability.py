@@ -82,6 +82,36 @@ def test_map_full_is_counted_and_shown():
     assert "processes not traced (maps full" in human.output
 
 
+def test_state_slots_are_reused_and_rows_stay_exact():
+    """--max-procs 6: 40 processes one after another, each a fork and an exec
+    (80 address spaces), take and give back mm_states' 6 slots. Every row
+    still equals what its process read in /proc: a slot handed on with
+    another address space's numbers, or a CPU's cache still naming a slot
+    given back, would not."""
+    n = 40
+    run = trace(["sh", "-c", f"for i in $(seq {n}); do {wl('spike')} 4 1; done"], "--max-procs", "6")
+    assert run.code == 0, run.stderr
+    assert run.summary["lost_map_full"] == 0, run.summary
+    reports = [r for r in run.reports if r["tag"] == "spike"]
+    assert len(reports) == n, run.stdout
+    for rep in reports:
+        assert_row_matches_status(run.row(rep["pid"], exec_seq=1), rep["status"], "spike")
+
+
+def test_state_slots_given_back_under_churn():
+    """4 children at a time through 8 slots: nothing lost, every process a
+    row (each child's mm ends before its exit completes, so at most 5 are
+    live)."""
+    n = int(2000 * SCALE)
+    run = trace([wl("churn"), str(n), "4", "64"], "--max-procs", "8", timeout=600)
+    assert run.code == 0, run.stderr
+    assert run.summary["lost_map_full"] == 0 and run.summary["processes"] == n + 1, run.summary
+    pids = {r["pid"] for r in run.rows}
+    children = [r for r in run.rows if r["ppid"] in pids]
+    assert len(children) == n, len(children)
+    assert all(r["hwm_anon_kb"] >= 64 for r in children), [r for r in children if r["hwm_anon_kb"] < 64][:3]
+
+
 def test_sigint_before_attach_finished_leaves_nothing_attached():
     idle = start_idle(4)
     try:

@@ -7,8 +7,8 @@
  * helpers on them. Helpers only: no program and no map definition here.
  *
  * The map types are named so that the definition and every declaration (and
- * footprint.bpf.c's own `mms`, which the loader points at the tracer's map)
- * are one type.
+ * footprint.bpf.c's own `mms` and `mm_states`, which the loader points at
+ * the tracer's maps) are one type.
  */
 #ifndef ACCOUNT_BPF_H
 #define ACCOUNT_BPF_H
@@ -17,12 +17,43 @@
 #include <bpf/bpf_helpers.h>
 #include "rsstrace.h"
 
-/* The traced address spaces, keyed by struct mm_struct *. */
+/* The traced address spaces: struct mm_struct * -> the slot of its state in
+ * mm_states. */
 struct mms_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized by the loader */
 	__type(key, __u64);	    /* struct mm_struct * */
+	__type(value, __u32);	    /* its slot in mm_states */
+};
+
+/*
+ * Their accounting states. An array, as many slots as mms has entries: the
+ * verifier inlines an array's lookup (a bounds check and an add), where the
+ * hash's cost ~137 guest instructions per event (jhash, the bucket's walk;
+ * docs/performance.md), so with the per-CPU cache below most events find
+ * their state without a hash lookup. Slots are taken and given back by
+ * account.bpf.c (begin_mm(), end_mm()).
+ */
+struct mm_states_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536); /* resized by the loader, as mms */
+	__type(key, __u32);
 	__type(value, struct mm_state);
+};
+
+/* The address space whose state a CPU found last, and that state's slot:
+ * the events of one address space come in runs on a CPU (a fault storm, a
+ * teardown). */
+struct state_cache {
+	__u64 mm;
+	__u32 slot;
+};
+
+struct state_cache_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct state_cache);
 };
 
 /* The traced processes, keyed by tgid. */
@@ -40,6 +71,8 @@ struct records_map {
 };
 
 extern struct mms_map mms SEC(".maps");
+extern struct mm_states_map mm_states SEC(".maps");
+extern struct state_cache_map state_cache SEC(".maps");
 extern struct traced_map traced SEC(".maps");
 extern struct records_map records SEC(".maps");
 
@@ -58,12 +91,40 @@ static __always_inline __u64 ring_wakeup_flag(void *ring)
 		       BPF_RB_NO_WAKEUP;
 }
 
+/* The state in a slot, if it is mm's: a slot is given back (mm 0) and taken
+ * by another address space while a CPU's cache may still name it. */
+static __always_inline struct mm_state *state_in(__u32 *slot, __u64 mm)
+{
+	struct mm_state *st = bpf_map_lookup_elem(&mm_states, slot);
+
+	return st && st->mm == mm ? st : NULL;
+}
+
 /* The accounting state of an address space, NULL if it is not traced. */
 static __always_inline struct mm_state *state_of(struct mm_struct *mm)
 {
 	__u64 key = (__u64)mm;
+	struct state_cache *last;
+	struct mm_state *st;
+	__u32 zero = 0, *slot;
 
-	return mm ? bpf_map_lookup_elem(&mms, &key) : NULL;
+	last = bpf_map_lookup_elem(&state_cache, &zero);
+	if (!mm || !last)
+		return NULL;
+	if (last->mm == key) {
+		st = state_in(&last->slot, key);
+		if (st)
+			return st;
+	}
+	slot = bpf_map_lookup_elem(&mms, &key);
+	if (!slot)
+		return NULL;
+	st = state_in(slot, key);
+	if (st) {
+		last->mm = key;
+		last->slot = *slot;
+	}
+	return st;
 }
 
 /* A member index the verifier can see is in bounds (clang otherwise widens and

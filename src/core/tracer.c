@@ -169,6 +169,19 @@ static void set_held_programs(struct rss_account_bpf *s, bool stacks)
 		bpf_map__set_max_entries(s->maps.fault_stash, 1);
 }
 
+/* Before 5.12 the programs cannot count slots out of mm_states (no
+ * fetch-atomics): every slot starts in the free queue (bpf/account.bpf.c's
+ * take_slot()). 65,536 pushes. */
+static int free_every_slot(struct rss_account_bpf *s, uint32_t slots)
+{
+	int fd = bpf_map__fd(s->maps.free_slots);
+
+	for (uint32_t slot = 0; slot < slots; slot++)
+		if (bpf_map_update_elem(fd, NULL, &slot, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 static int open_and_load(struct tracer *t, const struct tracer_config *cfg, const char **what)
 {
 	const struct flavour *flavour = choose_flavour();
@@ -210,6 +223,9 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	s->rodata->wp_from_fault_tp = hk->h[LH_WP].chosen >= 0 && hk->h[LH_FAULT].chosen >= 0 &&
 				      !hook_is_function(hk, LH_WP);
 	bpf_map__set_max_entries(s->maps.mms, cfg->map_entries);
+	bpf_map__set_max_entries(s->maps.mm_states, cfg->map_entries);
+	bpf_map__set_max_entries(s->maps.free_slots, cfg->map_entries);
+	s->rodata->nr_slots = cfg->map_entries;
 	bpf_map__set_max_entries(s->maps.traced, cfg->map_entries);
 	bpf_map__set_max_entries(s->maps.records, cfg->ringbuf_bytes);
 	s->rodata->stacks_on = cfg->stacks;
@@ -272,6 +288,10 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	*what = "load the BPF programs";
 	err = rss_account_bpf__load(s);
 	t->load_refused = err != 0;
+	if (!err && flavour == &flavour_nofetch) {
+		*what = "fill the free slots of the address spaces' states";
+		err = free_every_slot(s, cfg->map_entries);
+	}
 	return err;
 }
 
@@ -392,38 +412,48 @@ int tracer_run_iter(struct tracer *t, struct bpf_program *prog, enum iter_mode m
 	return err;
 }
 
+/* The state in a slot, if it is still key's (0), or -ENOENT: the mm may
+ * have ended, and its slot been taken by another, since mms was read. */
+static int read_state(int states_fd, uint64_t key, uint32_t slot, struct mm_state *out)
+{
+	if (bpf_map_lookup_elem(states_fd, &slot, out))
+		return -errno;
+	return out->mm == key ? 0 : -ENOENT;
+}
+
 int tracer_foreach_live(struct tracer *t, void (*fn)(void *ctx, const struct mm_state *st),
 			void *ctx)
 {
 	int fd = bpf_map__fd(t->skel->maps.mms);
+	int states_fd = bpf_map__fd(t->skel->maps.mm_states);
 	uint64_t key, next;
 	struct mm_state st;
 	uint64_t *prev = NULL;
+	uint32_t slot;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &st))
+		if (!bpf_map_lookup_elem(fd, &key, &slot) && !read_state(states_fd, key, slot, &st))
 			fn(ctx, &st);
 	}
 	return 0;
 }
 
-int tracer_read_live(struct tracer *t, struct mm_state *out, uint32_t max)
+/* The live address spaces' keys and slots: one syscall per chunk (5.6+),
+ * element by element otherwise. Returns how many, or -errno. */
+static int read_slots(int fd, uint64_t *keys, uint32_t *slots, uint32_t max)
 {
-	int fd = bpf_map__fd(t->skel->maps.mms);
-	static uint64_t keys[1 << 16];
-	uint64_t batch = 0;
+	uint64_t batch = 0, key, next, *prev = NULL;
 	uint32_t n = 0;
 	bool first = true;
 	int err;
 
-	/* one syscall per chunk (5.6+); element by element otherwise */
 	while (n < max) {
-		uint32_t count = max - n < (1 << 16) ? max - n : (1 << 16);
+		uint32_t count = max - n;
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, out + n, &count, &opts);
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys + n, slots + n, &count, &opts);
 		first = false;
 		n += count;
 		if (err) {
@@ -436,19 +466,39 @@ int tracer_read_live(struct tracer *t, struct mm_state *out, uint32_t max)
 	}
 	if (n >= max)
 		return (int)n;
-	/* fallback */
-	{
-		uint64_t key, next, *prev = NULL;
-
-		n = 0;
-		while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
-			key = next;
-			prev = &key;
-			if (!bpf_map_lookup_elem(fd, &key, &out[n]))
-				n++;
-		}
+	n = 0;
+	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		keys[n] = key;
+		if (!bpf_map_lookup_elem(fd, &key, &slots[n]))
+			n++;
 	}
 	return (int)n;
+}
+
+int tracer_read_live(struct tracer *t, struct mm_state *out, uint32_t max)
+{
+	int states_fd = bpf_map__fd(t->skel->maps.mm_states);
+	uint64_t *keys = calloc(max ? max : 1, sizeof(*keys));
+	uint32_t *slots = calloc(max ? max : 1, sizeof(*slots));
+	int n = -ENOMEM, live = 0;
+
+	if (keys && slots)
+		n = read_slots(bpf_map__fd(t->skel->maps.mms), keys, slots, max);
+	for (int i = 0; i < n; i++) {
+		int err = read_state(states_fd, keys[i], slots[i], &out[live]);
+
+		if (!err)
+			live++;
+		else if (err != -ENOENT) {
+			n = err;
+			break;
+		}
+	}
+	free(keys);
+	free(slots);
+	return n < 0 ? n : live;
 }
 
 uint64_t tracer_count_tasks(struct tracer *t)

@@ -15,12 +15,14 @@
 #define MAX_PROCS_WARN_BYTES (256ULL << 20)
 
 /*
- * What --max-procs N costs. The kernel preallocates both hash maps: per
- * entry a 48-byte htab_elem header, the key and value rounded up to 8, and a
- * 16-byte bucket (n rounded up to a power of two); measured with bpftool's
- * memlock on 6.18: 384 B per `mms` entry, 88 B per `traced` entry. User
- * space holds one mm_state per entry to read the map into (allocated, touched
- * only as far as it fills).
+ * What --max-procs N costs. The kernel preallocates every map: per hash entry
+ * a 48-byte htab_elem header, the key and value rounded up to 8, and a
+ * 16-byte bucket (n rounded up to a power of two), for `mms` (the address
+ * spaces' slots) and `traced`; one mm_state per slot of `mm_states`; a slot
+ * number per entry of `free_slots`: 796 B per entry with `traced`'s (bpftool's
+ * memlock on 6.18: 80 `mms`, 624 `mm_states`, 4 `free_slots`, 88 `traced`).
+ * User space holds one mm_state, a key and a slot per entry to read the maps
+ * into (allocated, touched only as far as they fill).
  */
 uint64_t serve_maps_kernel_bytes(uint64_t n)
 {
@@ -28,12 +30,13 @@ uint64_t serve_maps_kernel_bytes(uint64_t n)
 
 	while (buckets < n)
 		buckets <<= 1;
-	return n * (48 + 8 + sizeof(struct mm_state) + 48 + 8 + sizeof(struct traced_task)) + 2 * 16 * buckets;
+	return n * (48 + 8 + 8 + sizeof(struct mm_state) + 4 + 48 + 8 + sizeof(struct traced_task)) +
+	       2 * 16 * buckets;
 }
 
 uint64_t serve_maps_user_bytes(uint64_t n)
 {
-	return n * sizeof(struct mm_state);
+	return n * (sizeof(struct mm_state) + sizeof(uint64_t) + sizeof(uint32_t));
 }
 
 #define USAGE "Usage: rsstrace serve [--listen ADDR:PORT [--allow-remote]] [--top-processes N]\n"

@@ -31,7 +31,10 @@ int footprint_start(struct fp_state *fp, struct tracer *t, const struct hooks *h
 	bpf_map__set_max_entries(s->maps.fp_owners, max_owners);
 	*what = "share the traced address spaces with the footprint programs";
 	bpf_map__set_max_entries(s->maps.mms, bpf_map__max_entries(t->skel->maps.mms));
+	bpf_map__set_max_entries(s->maps.mm_states, bpf_map__max_entries(t->skel->maps.mm_states));
 	err = bpf_map__reuse_fd(s->maps.mms, bpf_map__fd(t->skel->maps.mms));
+	if (!err)
+		err = bpf_map__reuse_fd(s->maps.mm_states, bpf_map__fd(t->skel->maps.mm_states));
 	if (err)
 		return err;
 	hooks_configure(hk, s->obj);
