@@ -635,7 +635,6 @@ static __always_inline __s64 seen_deltas(__s32 *counters, struct mm_cpus *c)
 #define SUM_CAST(p, fbc, deltas)                                                                             \
 	SUM_CONSISTENT(p->count, p->lock.raw_lock.val.counter, wait_unlocked, LOCK_AT(fbc), deltas)
 
-
 __noinline __s64 percpu_sum_all(__u64 fbc)
 {
 	struct percpu_counter *p = (void *)fbc;

@@ -412,13 +412,11 @@ int tracer_run_iter(struct tracer *t, struct bpf_program *prog, enum iter_mode m
 	return err;
 }
 
-/* The state in a slot, if it is still key's (0), or -ENOENT: the mm may
- * have ended, and its slot been taken by another, since mms was read. */
-static int read_state(int states_fd, uint64_t key, uint32_t slot, struct mm_state *out)
+/* The state in a slot, if it is still key's: the mm may have ended, and its
+ * slot been taken by another, since mms was read. */
+static bool read_state(int states_fd, uint64_t key, uint32_t slot, struct mm_state *out)
 {
-	if (bpf_map_lookup_elem(states_fd, &slot, out))
-		return -errno;
-	return out->mm == key ? 0 : -ENOENT;
+	return !bpf_map_lookup_elem(states_fd, &slot, out) && out->mm == key;
 }
 
 int tracer_foreach_live(struct tracer *t, void (*fn)(void *ctx, const struct mm_state *st),
@@ -434,28 +432,47 @@ int tracer_foreach_live(struct tracer *t, void (*fn)(void *ctx, const struct mm_
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &slot) && !read_state(states_fd, key, slot, &st))
+		if (!bpf_map_lookup_elem(fd, &key, &slot) && read_state(states_fd, key, slot, &st))
 			fn(ctx, &st);
 	}
 	return 0;
 }
 
-/* The live address spaces' keys and slots: one syscall per chunk (5.6+),
- * element by element otherwise. Returns how many, or -errno. */
-static int read_slots(int fd, uint64_t *keys, uint32_t *slots, uint32_t max)
+struct live_copy {
+	struct mm_state *out;
+	uint32_t n, max;
+};
+
+static void copy_live(void *ctx, const struct mm_state *st)
 {
-	uint64_t batch = 0, key, next, *prev = NULL;
+	struct live_copy *c = ctx;
+
+	if (c->n < c->max)
+		c->out[c->n++] = *st;
+}
+
+int tracer_read_live(struct tracer *t, struct mm_state *out, uint32_t max)
+{
+	int fd = bpf_map__fd(t->skel->maps.mms);
+	int states_fd = bpf_map__fd(t->skel->maps.mm_states);
+	static uint64_t keys[1 << 16];
+	static uint32_t slots[1 << 16];
+	struct live_copy copy = { out, 0, max };
+	uint64_t batch = 0;
 	uint32_t n = 0;
 	bool first = true;
 	int err;
 
+	/* the keys and slots one syscall per chunk (5.6+), then each state;
+	 * element by element otherwise */
 	while (n < max) {
-		uint32_t count = max - n;
+		uint32_t count = max - n < (1 << 16) ? max - n : (1 << 16);
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys + n, slots + n, &count, &opts);
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, slots, &count, &opts);
 		first = false;
-		n += count;
+		for (uint32_t i = 0; i < count; i++)
+			n += read_state(states_fd, keys[i], slots[i], &out[n]);
 		if (err) {
 			if (errno == ENOENT)
 				return (int)n; /* done */
@@ -466,39 +483,8 @@ static int read_slots(int fd, uint64_t *keys, uint32_t *slots, uint32_t max)
 	}
 	if (n >= max)
 		return (int)n;
-	n = 0;
-	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		keys[n] = key;
-		if (!bpf_map_lookup_elem(fd, &key, &slots[n]))
-			n++;
-	}
-	return (int)n;
-}
-
-int tracer_read_live(struct tracer *t, struct mm_state *out, uint32_t max)
-{
-	int states_fd = bpf_map__fd(t->skel->maps.mm_states);
-	uint64_t *keys = calloc(max ? max : 1, sizeof(*keys));
-	uint32_t *slots = calloc(max ? max : 1, sizeof(*slots));
-	int n = -ENOMEM, live = 0;
-
-	if (keys && slots)
-		n = read_slots(bpf_map__fd(t->skel->maps.mms), keys, slots, max);
-	for (int i = 0; i < n; i++) {
-		int err = read_state(states_fd, keys[i], slots[i], &out[live]);
-
-		if (!err)
-			live++;
-		else if (err != -ENOENT) {
-			n = err;
-			break;
-		}
-	}
-	free(keys);
-	free(slots);
-	return n < 0 ? n : live;
+	tracer_foreach_live(t, copy_live, &copy);
+	return (int)copy.n;
 }
 
 uint64_t tracer_count_tasks(struct tracer *t)

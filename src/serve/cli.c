@@ -21,8 +21,8 @@
  * spaces' slots) and `traced`; one mm_state per slot of `mm_states`; a slot
  * number per entry of `free_slots`: 796 B per entry with `traced`'s (bpftool's
  * memlock on 6.18: 80 `mms`, 624 `mm_states`, 4 `free_slots`, 88 `traced`).
- * User space holds one mm_state, a key and a slot per entry to read the maps
- * into (allocated, touched only as far as they fill).
+ * User space holds one mm_state per entry to read the maps into (allocated,
+ * touched only as far as it fills).
  */
 uint64_t serve_maps_kernel_bytes(uint64_t n)
 {
@@ -36,7 +36,7 @@ uint64_t serve_maps_kernel_bytes(uint64_t n)
 
 uint64_t serve_maps_user_bytes(uint64_t n)
 {
-	return n * (sizeof(struct mm_state) + sizeof(uint64_t) + sizeof(uint32_t));
+	return n * sizeof(struct mm_state);
 }
 
 #define USAGE "Usage: rsstrace serve [--listen ADDR:PORT [--allow-remote]] [--top-processes N]\n"
