@@ -17,8 +17,14 @@ time per guest instruction; deterministic, no cache or TLB cost) and real
 time (noisy; QEMU's software TLB inflates far-apart loads).
 
   bench/percpu.py [--cpus 2,16,64,128] [--clocks icount,real] [--iters N]
-                  [--online 2] [--threads 1,2]
+                  [--online 2] [--threads 1,2] [--against EXE] [--pin]
   bench/percpu.py --guest ...   (what runs inside each guest)
+
+--against EXE measures another rsstrace binary too (a worktree's build of an
+earlier commit), in the same boots, after this one: a change's cost side by
+side. --pin starts the storm on CPU 0, so that a 1-thread storm's address
+space runs on one CPU only (unpinned, its main thread may have run on
+another CPU first).
 
 With --online N (N > 2) and --threads up to N, an address space runs on more
 CPUs than its list holds (32, include/rsstrace.h RSS_MM_CPUS): the cost of the
@@ -35,6 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+import bench  # noqa: E402
 from bench import Floor, Rsstrace, Storm  # noqa: E402
 
 VM_LOCK = "/tmp/rsstrace-vm.lock"
@@ -66,7 +73,14 @@ def thread_counts(text):
     return [int(w) for w in words]
 
 
+def executables(a):
+    """This tree's rsstrace, then --against's."""
+    return [str(bench.RSSTRACE)] + ([a.against] if a.against else [])
+
+
 def guest(a):
+    if a.pin:
+        os.sched_setaffinity(0, {0})  # the storm and its threads start here (each thread then pins itself)
     possible = Path("/sys/devices/system/cpu/possible").read_text().strip()
     online = Path("/sys/devices/system/cpu/online").read_text().strip()
     stats_knob = Path("/proc/sys/kernel/bpf_stats_enabled")
@@ -74,8 +88,10 @@ def guest(a):
     stats_knob.write_text("1")
     res = {"kernel": os.uname().release, "possible": possible, "online": online, "runs": []}
     floor = Floor(FLOOR_PROG, "floor")
+    exes = executables(a)
     try:
-        for threads in thread_counts(a.threads):
+        for threads, exe in ((t, e) for t in thread_counts(a.threads) for e in exes):
+            bench.RSSTRACE = Path(exe)
             storm = Storm("anon", 0, threads)
             r = Rsstrace([], "rsstrace")
             r.on(storm)
@@ -89,7 +105,7 @@ def guest(a):
             storm.close()
             f_ns, f_cnt = per_run(before, after, (FLOOR_PROG,))
             r_ns, r_cnt = per_run(before, after, RSSTRACE_PROGS)
-            res["runs"].append({"threads": threads, "floor_ns": f_ns, "floor_runs": f_cnt,
+            res["runs"].append({"threads": threads, "exe": exe, "floor_ns": f_ns, "floor_runs": f_cnt,
                                 "rsstrace_ns": r_ns, "rsstrace_runs": r_cnt})
     finally:
         floor.close()
@@ -112,6 +128,7 @@ def boot(cpus, clock, a):
     env.setdefault("RSSTRACE_VM_TIMEOUT", str(BOOT_TIMEOUT_S))
     cmd = ["flock", VM_LOCK, str(ROOT / "tests/vm/run"), "6.12", "--", "/usr/bin/python3",
            str(Path(__file__).resolve()), "--guest", "--iters", str(a.iters), "--threads", a.threads]
+    cmd += (["--against", a.against] if a.against else []) + (["--pin"] if a.pin else [])
     for attempt in range(1, BOOT_TRIES + 1):
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
         for line in p.stdout.splitlines():
@@ -130,8 +147,15 @@ def main():
     ap.add_argument("--online", type=int, default=2, help="online CPUs per boot")
     ap.add_argument("--threads", default="1,2", help="threads of one address space, one measurement each "
                     "(pinned to CPUs 0, 1, ...; at most 64)")
+    ap.add_argument("--against", help="another rsstrace binary, measured in the same boots (e.g. a worktree's)")
+    ap.add_argument("--pin", action="store_true", help="start the storm on CPU 0 (a 1-thread storm on one CPU)")
     ap.add_argument("--guest", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.against:
+        a.against = str(Path(a.against).resolve())
+        if not os.access(a.against, os.X_OK):
+            print(f"percpu: --against {a.against}: not an executable", file=sys.stderr)
+            return 2
     if a.guest:
         return guest(a)
     if not thread_counts(a.threads):
@@ -149,15 +173,17 @@ def main():
         print(f"{clock}: {unit[clock]}, 6.12 guest, {a.online} online CPUs, {a.iters} iterations of 4 MiB per thread")
         # each row against the first boot's (--cpus' first count), same threads
         first = f"x {a.cpus.split(',')[0]}-CPU"
-        print(f"{'possible':>8} {'threads':>7} {'floor':>8} {'rsstrace':>9} {'x floor':>8} {first:>8} {'runs':>9}")
+        print(f"{'possible':>8} {'threads':>7} {'floor':>8} {'rsstrace':>9} {'x floor':>8} {first:>8} {'runs':>9}"
+              + ("  binary" if a.against else ""))
         base = {}
         for cpus in (int(x) for x in a.cpus.split(",")):
             res = boot(cpus, clock, a)
             for r in res["runs"]:
-                base.setdefault(r["threads"], r["rsstrace_ns"])
+                key = (r["threads"], r["exe"])
+                base.setdefault(key, r["rsstrace_ns"])
                 print(f"{res['possible']:>8} {r['threads']:>7} {r['floor_ns']:8.0f} {r['rsstrace_ns']:9.0f} "
-                      f"{r['rsstrace_ns'] / r['floor_ns']:8.2f} {r['rsstrace_ns'] / base[r['threads']]:8.2f} "
-                      f"{r['rsstrace_runs']:>9}", flush=True)
+                      f"{r['rsstrace_ns'] / r['floor_ns']:8.2f} {r['rsstrace_ns'] / base[key]:8.2f} "
+                      f"{r['rsstrace_runs']:>9}" + (f"  {r['exe']}" if a.against else ""), flush=True)
     return 0
 
 

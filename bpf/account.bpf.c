@@ -112,6 +112,21 @@ __u32 iter_mode; /* enum iter_mode, set by the loader before running the iterato
  * include/rss_math.h, which user space uses too. */
 
 /*
+ * 6.2+ (members never below 0, so the sum of the tree's totals is its RSS):
+ * FILE+ANON+SHMEM of the tree, and a bound under its highest record (the
+ * largest value any CPU recorded, or less: racing stores may leave a
+ * smaller one). A rise that leaves the sum at or under the bound is no new
+ * peak, whatever the CPUs' records: one atomic add and a compare instead of
+ * three loads, three clamps and a per-CPU lookup on every rise (~55 guest
+ * instructions, docs/performance.md). Up to 6.1 a member can be below 0 for
+ * a while (the tasks' RSS caches): every rise is read as before.
+ */
+#ifndef RSS_NO_FETCH_ATOMICS
+static __s64 tree_rss_sum;
+#endif
+static __s64 tree_peak_floor;
+
+/*
  * Apply a change of one member to the tree totals; if the total is above this
  * CPU's highest, record it with the member values it was computed from. The
  * record is per CPU, so nothing races with it; the tree peak is the largest
@@ -126,6 +141,11 @@ static __always_inline void tree_add(int member, __s64 delta)
 	if (!delta)
 		return;
 	__sync_fetch_and_add(&tree.cur[member_idx(member)], delta);
+#ifndef RSS_NO_FETCH_ATOMICS
+	if (!rss_counters_are_atomic() && member != RSS_SWAP &&
+	    __sync_fetch_and_add(&tree_rss_sum, delta) + delta <= *(volatile __s64 *)&tree_peak_floor)
+		return;
+#endif
 	if (member == RSS_SWAP || delta < 0)
 		return;
 	/* each total read once: the breakdown recorded is the one summed */
@@ -143,6 +163,7 @@ static __always_inline void tree_add(int member, __s64 delta)
 	rec->part[RSS_SWAP] = rss_clamp(tree.cur[RSS_SWAP]);
 	rec->ns = bpf_ktime_get_ns();
 	rec->procs = tree.live_mms;
+	tree_peak_floor = rss;
 }
 
 /* The value stored under key in map, created (zeroed) if missing. */
@@ -252,6 +273,25 @@ static __always_inline void sync_member(struct mm_struct *mm, struct mm_state *s
  * 4,096 events. */
 #define RESYNC_EVERY 4096
 
+/* An event that changed nothing we read: its add may have been made on a CPU
+ * we do not read. Only file and shmem pages are added so
+ * (collapse_pte_mapped_thp(), see bpf/lib/mm_counters.bpf.h); an anon or
+ * swap event that finds its change taken in had it read by another CPU's
+ * event, common when threads fault on many CPUs at once: reading every
+ * possible CPU then cost 8 threads on 8 of 40 CPUs 1,338 guest instructions
+ * per event, 1,038 without (bench/percpu.py) */
+static __always_inline bool added_elsewhere(struct mm_state *st, int member, __s64 v)
+{
+	return (member == RSS_FILE || member == RSS_SHMEM) && v == st->cur[member_idx(member)];
+}
+
+/* Whether st's mm is read from shadows (bpf/lib/shadow.bpf.h): from the
+ * shadow_from_cpus-th CPU it ran on. */
+static __always_inline bool reads_shadows(struct mm_state *st)
+{
+	return shadow_from_cpus && *(volatile __u32 *)&st->cpus.nr >= shadow_from_cpus;
+}
+
 /* 6.2+: the member's value from the mm's shadows (bpf/lib/shadow.bpf.h), or
  * SHADOW_NONE. Not inlined: see atomic_counter(). */
 static __noinline __s64 shadow_value(struct mm_struct *mm, struct mm_state *st, int member, int force)
@@ -273,9 +313,7 @@ static __always_inline __s64 shadow_member(struct mm_struct *mm, struct mm_state
 	__s64 v;
 
 	v = shadow_value(mm, st, member, resync);
-	/* an event that changed nothing: see read_member() */
-	if (v == SHADOW_NONE || resync || (member != RSS_FILE && member != RSS_SHMEM) ||
-	    v != st->cur[member_idx(member)])
+	if (v == SHADOW_NONE || resync || !added_elsewhere(st, member, v))
 		return v;
 	mm_cpus_resync(mm, &st->cpus);
 	return shadow_value(mm, st, member, true);
@@ -288,25 +326,27 @@ static __always_inline __s64 read_member(struct mm_struct *mm, struct mm_state *
 	__s64 v;
 
 	if (!rss_counters_are_atomic()) {
-		cpu_join(&st->cpus, bpf_get_smp_processor_id());
+		__u32 cpu = bpf_get_smp_processor_id();
+
+		/* not with --stacks: each path the verifier walks to charge_stack()
+		 * walks its loops, and this one's took it past its limit (with
+		 * --kernel-stacks); a stack's charge costs far more anyway. Nor
+		 * where the shadows read (their sums take in every event). */
+		v = trusted && !stacks_on && !resync && !reads_shadows(st) ? read_few_cpus(st, member, cpu) :
+									      READ_NONE;
+		if (v != READ_NONE && !added_elsewhere(st, member, v))
+			return v;
+		cpu_join(&st->cpus, cpu);
 		if (resync)
 			mm_cpus_resync(mm, &st->cpus);
-		if (trusted && shadow_from_cpus && *(volatile __u32 *)&st->cpus.nr >= shadow_from_cpus) {
+		if (trusted && reads_shadows(st)) {
 			v = shadow_member(mm, st, member, resync);
 			if (v != SHADOW_NONE)
 				return v;
 		}
 	}
 	v = mm_counter_tracked(mm, member, &st->cpus, trusted);
-	/* An event that changed nothing we read: its add may have been made on
-	 * a CPU we do not read. Only file and shmem pages are added so
-	 * (collapse_pte_mapped_thp(), see bpf/lib/mm_counters.bpf.h); an anon
-	 * or swap event that finds its change taken in had it read by another
-	 * CPU's event, common when threads fault on many CPUs at once: reading
-	 * every possible CPU then cost 8 threads on 8 of 40 CPUs 1,338 guest
-	 * instructions per event, 1,038 without (bench/percpu.py) */
-	if (!resync && !rss_counters_are_atomic() && (member == RSS_FILE || member == RSS_SHMEM) &&
-	    v == st->cur[member_idx(member)]) {
+	if (!resync && !rss_counters_are_atomic() && added_elsewhere(st, member, v)) {
 		mm_cpus_resync(mm, &st->cpus);
 		v = mm_counter_tracked(mm, member, &st->cpus, trusted);
 	}
@@ -489,6 +529,7 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	st->peak_ns = st->start_ns;
 	BPF_CORE_READ_STR_INTO(&st->comm, owner, group_leader, comm);
 	mm_cpus_resync(mm, &st->cpus);
+	mm_note_counters(mm, st);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
 		st->cur[m] = mm_counter_tracked(mm, m, &st->cpus, false);
 		st->peak_part[m] = rss_clamp(st->cur[m]);

@@ -147,6 +147,13 @@ struct mm_state {
 	 * (bpf/lib/account.bpf.h). */
 	__u32 slot;
 	__u64 mm;
+	/* 6.2+: where the mm's rss_stat[] (its percpu_counters) is, and each
+	 * member's per-CPU deltas (percpu_counter.counters, fixed from mm_init()
+	 * to the mm's free), as numbers: the inline read of an address space
+	 * on one or two CPUs (bpf/lib/mm_counters.bpf.h, read_few_cpus())
+	 * loads neither. */
+	__u64 rss_stat_at;
+	__u64 counters_at[RSS_NR_MEMBERS];
 	/* --stacks: tree_state.held_peak_seq when the mm ended */
 	__u64 tree_seq;
 	/* kernfs id of the owner's cgroup when the mm began (rsstrace serve):

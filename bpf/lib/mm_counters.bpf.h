@@ -333,6 +333,80 @@ static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member
 	return trusted ? percpu_counter_btf(mm, member, cpus) : percpu_counter_of(mm, member, cpus);
 }
 
+/* 6.2+: note where st's mm keeps its counters (struct mm_state.rss_stat_at),
+ * once the CPUs' offsets are known (the loader measures them before it
+ * attaches anything): read_few_cpus() tests the one field. */
+static __noinline void percpu_note_counters(struct mm_struct *mm, struct mm_state *st)
+{
+	__u64 size = bpf_core_type_size(struct percpu_counter), at;
+
+	if (!mm || !st || !cpu_off_ready)
+		return;
+	at = as_number(mm) + bpf_core_field_offset(mm->rss_stat);
+	st->rss_stat_at = at;
+	for (int m = 0; m < RSS_NR_MEMBERS; m++)
+		st->counters_at[m] = (__u64)BPF_CORE_READ((struct percpu_counter *)(at + m * size), counters);
+}
+
+static __always_inline void mm_note_counters(struct mm_struct *mm, struct mm_state *st)
+{
+	if (!rss_counters_are_atomic())
+		percpu_note_counters(mm, st);
+}
+
+/*
+ * The exact value of one member after an event on cpu, inline, where the
+ * address space's events ran on one or two CPUs, cpu among them: `count`
+ * plus their deltas, from the addresses noted in st (no subprogram, no walk
+ * of the list; ~125 guest instructions per event by the sum, docs/
+ * performance.md). On one CPU the sum's lock check is not needed: a fold
+ * moves a CPU's delta into `count` on that CPU, so one that races with this
+ * read is made on another CPU, whose delta this read does not take (not in
+ * the list, it held none before its add); the pages it moves are in `count`
+ * or not yet, and that CPU's own event, which joins it to the list, reads
+ * them. On two, a reading that saw the lock held or `count` move is left to
+ * the sum, which retries. READ_NONE: read by the sum. tp_btf only (the
+ * kfunc).
+ */
+#define READ_NONE ((__s64)(1ULL << 63))
+
+static __always_inline __s64 delta_of(struct mm_state *st, __u64 m, __u16 cpu1)
+{
+	return read_s32_cast((void *)(st->counters_at[m] + cpu_off[(cpu1 - 1) & (MAX_CPUS - 1)]));
+}
+
+static __always_inline __s64 read_few_cpus(struct mm_state *st, int member, __u32 cpu)
+{
+#if HAVE_RDONLY_CAST
+	__u32 n = *(volatile __u32 *)&st->cpus.nr;
+	__u16 first = *(volatile __u16 *)&st->cpus.cpu[0], second;
+	__u64 m, size = bpf_core_type_size(struct percpu_counter);
+	struct percpu_counter *p;
+	__s64 before, sum;
+	__s32 lock;
+
+	if (n > 2 || !st->rss_stat_at)
+		return READ_NONE;
+	second = n == 2 ? *(volatile __u16 *)&st->cpus.cpu[1] : first;
+	if (!first || !second || (first != cpu + 1 && second != cpu + 1))
+		return READ_NONE; /* being joined, or cpu is not: the sum joins it */
+	m = member & 3;
+	asm volatile("%0 &= 3" : "+r"(m)); /* as member_idx(): bounds the verifier can see */
+	p = bpf_rdonly_cast((void *)(st->rss_stat_at + m * size), bpf_core_type_id_kernel(struct percpu_counter));
+	if (n == 1)
+		return p->count + delta_of(st, m, first);
+	before = p->count;
+	barrier();
+	lock = p->lock.raw_lock.val.counter;
+	barrier();
+	sum = before + delta_of(st, m, first) + delta_of(st, m, second);
+	barrier();
+	return !lock && p->count == before ? sum : READ_NONE;
+#else
+	return READ_NONE;
+#endif
+}
+
 /* 6.2+ (see atomic_counter() for why not inlined). */
 static __noinline void percpu_resync(struct mm_struct *mm, struct mm_cpus *cpus)
 {
