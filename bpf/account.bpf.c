@@ -293,13 +293,13 @@ static __always_inline bool reads_shadows(struct mm_state *st)
 }
 
 /* 6.2+: the member's value from the mm's shadows (bpf/lib/shadow.bpf.h), or
- * SHADOW_NONE. Not inlined: see atomic_counter(). */
+ * READ_NONE. Not inlined: see atomic_counter(). */
 static __noinline __s64 shadow_value(struct mm_struct *mm, struct mm_state *st, int member, int force)
 {
 	__u64 key;
 
 	if (!mm || !st)
-		return SHADOW_NONE;
+		return READ_NONE;
 	key = as_number(mm);
 	return shadow_read(key + bpf_core_field_offset(mm->rss_stat) +
 				   (member & 3) * bpf_core_type_size(struct percpu_counter),
@@ -313,7 +313,7 @@ static __always_inline __s64 shadow_member(struct mm_struct *mm, struct mm_state
 	__s64 v;
 
 	v = shadow_value(mm, st, member, resync);
-	if (v == SHADOW_NONE || resync || !added_elsewhere(st, member, v))
+	if (v == READ_NONE || resync || !added_elsewhere(st, member, v))
 		return v;
 	mm_cpus_resync(mm, &st->cpus);
 	return shadow_value(mm, st, member, true);
@@ -341,7 +341,7 @@ static __always_inline __s64 read_member(struct mm_struct *mm, struct mm_state *
 			mm_cpus_resync(mm, &st->cpus);
 		if (trusted && reads_shadows(st)) {
 			v = shadow_member(mm, st, member, resync);
-			if (v != SHADOW_NONE)
+			if (v != READ_NONE)
 				return v;
 		}
 	}
@@ -881,7 +881,7 @@ static __always_inline __s64 clean_sum(struct mm_shadow *s, __u64 m)
 	__s64 v = *(volatile __s64 *)&s->sum[m];
 
 	barrier();
-	return *(volatile __u32 *)&s->dirty & (1U << m) ? SHADOW_NONE : v;
+	return *(volatile __u32 *)&s->dirty & (1U << m) ? READ_NONE : v;
 }
 
 __noinline __s64 shadow_read(__u64 fbc, __u64 key, struct mm_state *st, int member, int force)
@@ -897,21 +897,21 @@ __noinline __s64 shadow_read(__u64 fbc, __u64 key, struct mm_state *st, int memb
 	bool clean;
 
 	if (!st || !fbc)
-		return SHADOW_NONE;
+		return READ_NONE;
 	s = &st->shadow;
 	shadows = shadows_of(key, s);
 	if (!shadows)
-		return SHADOW_NONE;
+		return READ_NONE;
 	own = shadow_word(shadows, cpu, m);
 	if (!own)
-		return SHADOW_NONE;
+		return READ_NONE;
 	counters = p->counters;
 	clean = (*(volatile __u32 *)&s->ready & ~*(volatile __u32 *)&s->dirty & bit) && !force;
 	if (clean && p->count == *(volatile __s64 *)&s->seen[m]) {
 		/* no fold since the last retake: only this CPU's delta moved */
 		if (!take_own(own, counters, cpu, &s->sum[m])) {
 			__sync_fetch_and_or(&s->dirty, bit);
-			return SHADOW_NONE;
+			return READ_NONE;
 		}
 		return clean_sum(s, m);
 	}
@@ -927,9 +927,9 @@ __noinline __s64 shadow_read(__u64 fbc, __u64 key, struct mm_state *st, int memb
 	 */
 	if (cpu_delta(counters, cpu, true) == 0 || !take_own(own, counters, cpu, &s->sum[m])) {
 		__sync_fetch_and_or(&s->dirty, bit);
-		return SHADOW_NONE;
+		return READ_NONE;
 	}
-	return res == RETAKE_BUSY && clean ? clean_sum(s, m) : SHADOW_NONE;
+	return res == RETAKE_BUSY && clean ? clean_sum(s, m) : READ_NONE;
 }
 #endif
 

@@ -368,12 +368,8 @@ static __always_inline void mm_note_counters(struct mm_struct *mm, struct mm_sta
  * the sum, which retries. READ_NONE: read by the sum. tp_btf only (the
  * kfunc).
  */
+/* A read that leaves this event to the sum (also shadow_read()'s). */
 #define READ_NONE ((__s64)(1ULL << 63))
-
-static __always_inline __s64 delta_of(struct mm_state *st, __u64 m, __u16 cpu1)
-{
-	return read_s32_cast((void *)(st->counters_at[m] + cpu_off[(cpu1 - 1) & (MAX_CPUS - 1)]));
-}
 
 static __always_inline __s64 read_few_cpus(struct mm_state *st, int member, __u32 cpu)
 {
@@ -382,8 +378,8 @@ static __always_inline __s64 read_few_cpus(struct mm_state *st, int member, __u3
 	__u16 first = *(volatile __u16 *)&st->cpus.cpu[0], second;
 	__u64 m, size = bpf_core_type_size(struct percpu_counter);
 	struct percpu_counter *p;
+	__s32 *counters, lock;
 	__s64 before, sum;
-	__s32 lock;
 
 	if (n > 2 || !st->rss_stat_at)
 		return READ_NONE;
@@ -393,13 +389,14 @@ static __always_inline __s64 read_few_cpus(struct mm_state *st, int member, __u3
 	m = member & 3;
 	asm volatile("%0 &= 3" : "+r"(m)); /* as member_idx(): bounds the verifier can see */
 	p = bpf_rdonly_cast((void *)(st->rss_stat_at + m * size), bpf_core_type_id_kernel(struct percpu_counter));
+	counters = (__s32 *)st->counters_at[m];
 	if (n == 1)
-		return p->count + delta_of(st, m, first);
+		return p->count + cpu_delta(counters, first - 1, true);
 	before = p->count;
 	barrier();
 	lock = p->lock.raw_lock.val.counter;
 	barrier();
-	sum = before + delta_of(st, m, first) + delta_of(st, m, second);
+	sum = before + cpu_delta(counters, first - 1, true) + cpu_delta(counters, second - 1, true);
 	barrier();
 	return !lock && p->count == before ? sum : READ_NONE;
 #else

@@ -73,9 +73,6 @@ extern struct cpu_shadow shadow_zero[RSS_MAX_CPUS];
 extern const volatile __u32 shadow_from_cpus;
 extern __u64 shadows_made, shadows_full; /* address spaces read from shadows; not fitting the map */
 
-/* shadow_read(): this event is to be read by the sum. */
-#define SHADOW_NONE ((__s64)(1ULL << 63))
-
 static __always_inline __s32 shadow_delta(__u64 word)
 {
 	return (__s32)(__u32)word;
@@ -109,13 +106,13 @@ static __always_inline __s64 shadow_take(__u64 *word, __s32 *counters, __u32 cpu
 
 #if HAVE_RDONLY_CAST && !defined(RSS_NO_FETCH_ATOMICS)
 /* The member's value from st's shadows, taking this event in (bpf/account.bpf.c);
- * fbc: the member's percpu_counter; force: retake every CPU. SHADOW_NONE:
+ * fbc: the member's percpu_counter; force: retake every CPU. READ_NONE:
  * read this event by the sum. */
 __noinline __s64 shadow_read(__u64 fbc, __u64 key, struct mm_state *st, int member, int force);
 #else
 static __always_inline __s64 shadow_read(__u64 fbc, __u64 key, struct mm_state *st, int member, int force)
 {
-	return SHADOW_NONE;
+	return READ_NONE;
 }
 #endif
 

@@ -451,12 +451,15 @@ static void copy_live(void *ctx, const struct mm_state *st)
 		c->out[c->n++] = *st;
 }
 
+/* Keys and slots per batch of tracer_read_live() (its static buffers). */
+#define LIVE_CHUNK (1U << 16)
+
 int tracer_read_live(struct tracer *t, struct mm_state *out, uint32_t max)
 {
 	int fd = bpf_map__fd(t->skel->maps.mms);
 	int states_fd = bpf_map__fd(t->skel->maps.mm_states);
-	static uint64_t keys[1 << 16];
-	static uint32_t slots[1 << 16];
+	static uint64_t keys[LIVE_CHUNK];
+	static uint32_t slots[LIVE_CHUNK];
 	struct live_copy copy = { out, 0, max };
 	uint64_t batch = 0;
 	uint32_t n = 0;
@@ -466,19 +469,20 @@ int tracer_read_live(struct tracer *t, struct mm_state *out, uint32_t max)
 	/* the keys and slots one syscall per chunk (5.6+), then each state;
 	 * element by element otherwise */
 	while (n < max) {
-		uint32_t count = max - n < (1 << 16) ? max - n : (1 << 16);
+		uint32_t count = max - n < LIVE_CHUNK ? max - n : LIVE_CHUNK;
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, slots, &count, &opts);
+		/* the batch's errno, before the states' lookups can change it */
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, slots, &count, &opts) ? errno : 0;
 		first = false;
 		for (uint32_t i = 0; i < count; i++)
 			n += read_state(states_fd, keys[i], slots[i], &out[n]);
 		if (err) {
-			if (errno == ENOENT)
+			if (err == ENOENT)
 				return (int)n; /* done */
-			if (errno == EINVAL || errno == EOPNOTSUPP || errno == 524 /* ENOTSUPP */)
+			if (err == EINVAL || err == EOPNOTSUPP || err == 524 /* ENOTSUPP */)
 				break;
-			return -errno;
+			return -err;
 		}
 	}
 	if (n >= max)
