@@ -54,7 +54,7 @@ const volatile bool new_anon_has_compound = false;
  * object's own. */
 struct mms_map mms SEC(".maps");
 struct mm_states_map mm_states SEC(".maps");
-struct state_cache_map state_cache SEC(".maps");
+struct state_cache state_caches[RSS_MAX_CPUS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

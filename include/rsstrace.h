@@ -57,6 +57,18 @@ struct mm_shadow {
 	__u32 lock;	/* a retake of every CPU in progress (one at a time) */
 };
 
+/* The address space whose state a CPU found last, and that state's slot:
+ * the events of one address space come in runs on a CPU (a fault storm, a
+ * teardown). One per possible CPU in a global array of the BPF objects
+ * (bpf/lib/account.bpf.h, state_of()), a cache line each (a CPU writes its
+ * own, and only on a miss): indexed by the CPU's number, which the event's
+ * read needs anyway, where a per-CPU array's lookup cost 14 x86
+ * instructions and a key on the stack. */
+struct state_cache {
+	__u64 mm;
+	__u32 slot;
+} __attribute__((aligned(64)));
+
 /* One CPU's shadows of an address space's per-CPU deltas, a word per member:
  * the delta (low 32 bits) and the number of times the word was written (high
  * 32: a compare-and-swap on the word never takes a value written before).
@@ -147,12 +159,10 @@ struct mm_state {
 	 * (bpf/lib/account.bpf.h). */
 	__u32 slot;
 	__u64 mm;
-	/* 6.2+: where the mm's rss_stat[] (its percpu_counters) is, and each
-	 * member's per-CPU deltas (percpu_counter.counters, fixed from mm_init()
-	 * to the mm's free), as numbers: the inline read of an address space
-	 * on one or two CPUs (bpf/lib/mm_counters.bpf.h, read_few_cpus())
-	 * loads neither. */
-	__u64 rss_stat_at;
+	/* 6.2+: where each member's per-CPU deltas are (its percpu_counter's
+	 * `counters`, fixed from mm_init() to the mm's free), as numbers: the
+	 * inline read of an address space on one or two CPUs
+	 * (bpf/lib/mm_counters.bpf.h, read_few_cpus()) does not load them. */
 	__u64 counters_at[RSS_NR_MEMBERS];
 	/* --stacks: tree_state.held_peak_seq when the mm ended */
 	__u64 tree_seq;

@@ -41,21 +41,6 @@ struct mm_states_map {
 	__type(value, struct mm_state);
 };
 
-/* The address space whose state a CPU found last, and that state's slot:
- * the events of one address space come in runs on a CPU (a fault storm, a
- * teardown). */
-struct state_cache {
-	__u64 mm;
-	__u32 slot;
-};
-
-struct state_cache_map {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct state_cache);
-};
-
 /* The traced processes, keyed by tgid. */
 struct traced_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -72,7 +57,7 @@ struct records_map {
 
 extern struct mms_map mms SEC(".maps");
 extern struct mm_states_map mm_states SEC(".maps");
-extern struct state_cache_map state_cache SEC(".maps");
+extern struct state_cache state_caches[RSS_MAX_CPUS];
 extern struct traced_map traced SEC(".maps");
 extern struct records_map records SEC(".maps");
 
@@ -100,16 +85,21 @@ static __always_inline struct mm_state *state_in(__u32 *slot, __u64 mm)
 	return st && st->mm == mm ? st : NULL;
 }
 
+/* This CPU's entry of state_caches. */
+static __always_inline struct state_cache *cpu_state_cache(__u32 cpu)
+{
+	return &state_caches[cpu & (RSS_MAX_CPUS - 1)];
+}
+
 /* The accounting state of an address space, NULL if it is not traced. */
 static __always_inline struct mm_state *state_of(struct mm_struct *mm)
 {
+	struct state_cache *last = cpu_state_cache(bpf_get_smp_processor_id());
 	__u64 key = (__u64)mm;
-	struct state_cache *last;
 	struct mm_state *st;
-	__u32 zero = 0, *slot;
+	__u32 *slot;
 
-	last = bpf_map_lookup_elem(&state_cache, &zero);
-	if (!mm || !last)
+	if (!mm)
 		return NULL;
 	if (last->mm == key) {
 		st = state_in(&last->slot, key);

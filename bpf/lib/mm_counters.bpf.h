@@ -298,19 +298,28 @@ static __noinline __s64 percpu_counter_of(struct mm_struct *mm, int member, stru
 }
 
 /*
- * The same from a tp_btf program, whose mm pointer the verifier trusts: the
- * fields are read with plain loads (a fault-safe load each) instead of helper
- * calls, which is most of the cost per event. A variable index into the
- * counter array is not allowed there: one constant path per member.
+ * mm's percpu_counter of member m, from a tp_btf program: its fields are
+ * then plain loads, where a pointer made by bpf_rdonly_cast() is loaded with
+ * a range check first (~9 x86 instructions a load; the trusted pointer has
+ * none on 6.18's JIT). A variable index is not allowed on a trusted pointer:
+ * one constant path per member.
  */
+static __always_inline struct percpu_counter *member_counter(struct mm_struct *mm, __u64 m)
+{
+	switch (m) {
+	case 0: return &mm->rss_stat[0];
+	case 1: return &mm->rss_stat[1];
+	case 2: return &mm->rss_stat[2];
+	default: return &mm->rss_stat[3];
+	}
+}
+
+/* The same from a tp_btf program, whose mm pointer the verifier trusts: the
+ * fields are read with plain loads instead of helper calls, which is most of
+ * the cost per event. */
 static __noinline __s64 percpu_counter_btf(struct mm_struct *mm, int member, struct mm_cpus *cpus)
 {
-	switch (member) {
-	case 0: return sum_exact(&mm->rss_stat[0], cpus, true);
-	case 1: return sum_exact(&mm->rss_stat[1], cpus, true);
-	case 2: return sum_exact(&mm->rss_stat[2], cpus, true);
-	default: return sum_exact(&mm->rss_stat[3], cpus, true);
-	}
+	return sum_exact(member_counter(mm, member & 3), cpus, true);
 }
 
 /* The counter /proc/PID/status shows for this member, in pages, raw: /proc
@@ -333,9 +342,9 @@ static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member
 	return trusted ? percpu_counter_btf(mm, member, cpus) : percpu_counter_of(mm, member, cpus);
 }
 
-/* 6.2+: note where st's mm keeps its counters (struct mm_state.rss_stat_at),
- * once the CPUs' offsets are known (the loader measures them before it
- * attaches anything): read_few_cpus() tests the one field. */
+/* 6.2+: note where st's mm keeps its per-CPU deltas (struct
+ * mm_state.counters_at), once the CPUs' offsets are known (the loader
+ * measures them before it attaches anything): read_few_cpus() tests them. */
 static __noinline void percpu_note_counters(struct mm_struct *mm, struct mm_state *st)
 {
 	__u64 size = bpf_core_type_size(struct percpu_counter), at;
@@ -343,7 +352,6 @@ static __noinline void percpu_note_counters(struct mm_struct *mm, struct mm_stat
 	if (!mm || !st || !cpu_off_ready)
 		return;
 	at = as_number(mm) + bpf_core_field_offset(mm->rss_stat);
-	st->rss_stat_at = at;
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
 		st->counters_at[m] = (__u64)BPF_CORE_READ((struct percpu_counter *)(at + m * size), counters);
 }
@@ -354,44 +362,50 @@ static __always_inline void mm_note_counters(struct mm_struct *mm, struct mm_sta
 		percpu_note_counters(mm, st);
 }
 
-/*
- * The exact value of one member after an event on cpu, inline, where the
- * address space's events ran on one or two CPUs, cpu among them: `count`
- * plus their deltas, from the addresses noted in st (no subprogram, no walk
- * of the list; ~125 guest instructions per event by the sum, docs/
- * performance.md). On one CPU the sum's lock check is not needed: a fold
- * moves a CPU's delta into `count` on that CPU, so one that races with this
- * read is made on another CPU, whose delta this read does not take (not in
- * the list, it held none before its add); the pages it moves are in `count`
- * or not yet, and that CPU's own event, which joins it to the list, reads
- * them. On two, a reading that saw the lock held or `count` move is left to
- * the sum, which retries. READ_NONE: read by the sum. tp_btf only (the
- * kfunc).
- */
 /* A read that leaves this event to the sum (also shadow_read()'s). */
 #define READ_NONE ((__s64)(1ULL << 63))
 
-static __always_inline __s64 read_few_cpus(struct mm_state *st, int member, __u32 cpu)
+/*
+ * The exact value of one member after an event on cpu, inline, where the
+ * address space's events ran on one or two CPUs, cpu among them: `count`
+ * plus their deltas, the deltas from the addresses noted in st (no
+ * subprogram, no walk of the list; ~125 guest instructions per event by the
+ * sum, docs/performance.md). On one CPU the sum's lock check is not needed:
+ * a fold moves a CPU's delta into `count` on that CPU, so one that races
+ * with this read is made on another CPU, whose delta this read does not take
+ * (not in the list, it held none before its add); the pages it moves are in
+ * `count` or not yet, and that CPU's own event, which joins it to the list,
+ * reads them. On two, a reading that saw the lock held or `count` move is
+ * left to the sum, which retries. READ_NONE: read by the sum. tp_btf only
+ * (mm trusted, and the kfunc).
+ */
+static __always_inline __s64 read_few_cpus(struct mm_struct *mm, struct mm_state *st, int member, __u32 cpu)
 {
 #if HAVE_RDONLY_CAST
 	__u32 n = *(volatile __u32 *)&st->cpus.nr;
-	__u16 first = *(volatile __u16 *)&st->cpus.cpu[0], second;
-	__u64 m, size = bpf_core_type_size(struct percpu_counter);
+	__u16 first = *(volatile __u16 *)&st->cpus.cpu[0], second = 0;
 	struct percpu_counter *p;
 	__s32 *counters, lock;
 	__s64 before, sum;
+	__u64 m;
 
-	if (n > 2 || !st->rss_stat_at)
+	/* a list entry of 0 is being joined, one without cpu leaves cpu to
+	 * the sum, which joins it */
+	if (n == 2) {
+		second = *(volatile __u16 *)&st->cpus.cpu[1];
+		if (!first || !second || (first != cpu + 1 && second != cpu + 1))
+			return READ_NONE;
+	} else if (n != 1 || first != cpu + 1) {
 		return READ_NONE;
-	second = n == 2 ? *(volatile __u16 *)&st->cpus.cpu[1] : first;
-	if (!first || !second || (first != cpu + 1 && second != cpu + 1))
-		return READ_NONE; /* being joined, or cpu is not: the sum joins it */
+	}
 	m = member & 3;
 	asm volatile("%0 &= 3" : "+r"(m)); /* as member_idx(): bounds the verifier can see */
-	p = bpf_rdonly_cast((void *)(st->rss_stat_at + m * size), bpf_core_type_id_kernel(struct percpu_counter));
 	counters = (__s32 *)st->counters_at[m];
+	if (!counters) /* noted before the CPUs' offsets were known */
+		return READ_NONE;
+	p = member_counter(mm, m);
 	if (n == 1)
-		return p->count + cpu_delta(counters, first - 1, true);
+		return p->count + cpu_delta(counters, cpu, true);
 	before = p->count;
 	barrier();
 	lock = p->lock.raw_lock.val.counter;
