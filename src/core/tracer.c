@@ -267,8 +267,9 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 		bpf_map__set_max_entries(s->maps.exit_view_claims, 1);
 	/* the shadows' code is in the default flavour only (its kfunc) */
 	set_shadows(s, percpu && flavour == &flavour_default, ncpus);
-	/* bpf/account.bpf.c lean_rss_change(): without the features it leaves out */
-	s->rodata->lean_events = percpu && flavour == &flavour_default && !cfg->stacks && !s->rodata->held_on &&
+	/* bpf/account.bpf.c lean_rss_change(): without the features it leaves
+	 * out (held_on is only ever set with --stacks: set_held_programs()) */
+	s->rodata->lean_events = percpu && flavour == &flavour_default && !cfg->stacks &&
 				 !(s->rodata->shadow_from_cpus && s->rodata->shadow_from_cpus < 3);
 	/* up to 6.1: /proc's view at execve() entry (bpf/account.bpf.c) */
 	exec_view = !percpu && tracefs_has_event("syscalls/sys_enter_execve");
