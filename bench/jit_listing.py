@@ -53,23 +53,33 @@ def prog_info(fd, jited=None):
 
 
 def find_prog(name):
-    """An fd of the first loaded program called name."""
-    prog_id = 0
+    """An fd of the newest loaded program called name: the one just started,
+    when other rsstrace runs (a test suite) have theirs loaded too."""
+    prog_id, found = 0, None
     while True:
         attr = (ctypes.c_uint8 * 16)()
         struct.pack_into("I", attr, 0, prog_id)
         try:
             bpf(BPF_PROG_GET_NEXT_ID, attr)
         except OSError:
-            sys.exit(f"jit_listing: no loaded program is called {name}")
+            break
         prog_id = struct.unpack_from("I", attr, 4)[0]
         attr = (ctypes.c_uint8 * 16)()
         struct.pack_into("I", attr, 0, prog_id)
-        fd = bpf(BPF_PROG_GET_FD_BY_ID, attr)
+        try:
+            fd = bpf(BPF_PROG_GET_FD_BY_ID, attr)
+        except OSError:
+            continue  # unloaded since its id was listed
         info = prog_info(fd)
         if info[NAME_AT:NAME_AT + NAME_LEN].split(b"\0")[0].decode() == name:
-            return fd
-        os.close(fd)
+            if found is not None:
+                os.close(found)
+            found = fd
+        else:
+            os.close(fd)
+    if found is None:
+        sys.exit(f"jit_listing: no loaded program is called {name}")
+    return found
 
 
 def listing(name):

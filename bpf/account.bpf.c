@@ -134,9 +134,11 @@ static __s64 tree_peak_floor;
  */
 static __always_inline void tree_add(int member, __s64 delta)
 {
+	/* the key in .rodata: on the stack, its store was hoisted onto the
+	 * path of every event */
+	static const __u32 zero = 0;
 	struct tree_peak_rec *rec;
 	__s64 v[RSS_NR_MEMBERS], rss;
-	__u32 zero = 0;
 
 	if (!delta)
 		return;
@@ -257,12 +259,13 @@ static __always_inline void note_cause(struct mm_state *st, int member, __s64 de
 /* Account a new exact value of one member. Returns the change. */
 static __always_inline __s64 apply_member(struct mm_state *st, int member, __s64 v)
 {
-	__s64 old = exchange(&st->cur[member_idx(member)], v);
+	__s64 delta = v - exchange(&st->cur[member_idx(member)], v);
 
-	account(st, member, v - old);
-	if (v != old)
-		note_cause(st, member, v - old);
-	return v - old;
+	if (delta) {
+		account(st, member, delta);
+		note_cause(st, member, delta);
+	}
+	return delta;
 }
 
 /* Re-read one member exactly and account the change. */
@@ -1054,6 +1057,47 @@ static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int m
 const volatile bool lean_events = false;
 
 /*
+ * 6.2+ (members never below 0): whether st's FILE+ANON+SHMEM is above its
+ * peak, without note_peak()'s clamps (~12 x86 instructions per event).
+ */
+static __always_inline bool above_peak(struct mm_state *st)
+{
+	return st->cur[RSS_FILE] + st->cur[RSS_ANON] + st->cur[RSS_SHMEM] > (__s64)st->peak_rss;
+}
+
+/* The lean path's change of one member to v, as on_rss_change() makes it. */
+static __always_inline bool lean_apply(struct mm_state *st, const int member, __s64 v)
+{
+	if (added_elsewhere(st, member, v))
+		return false;
+	__sync_fetch_and_add(&st->events, 1);
+	if (apply_member(st, member, v) > 0 && above_peak(st))
+		note_peak(st);
+	return true;
+}
+
+/*
+ * The lean path's work on one member, a constant: each member has its own
+ * copy, where the member's index, its tests and the switch that finds its
+ * counter cost ~30 x86 instructions per event as a variable (docs/
+ * performance.md, "One copy per member"). A swap event (rare) is left to
+ * on_rss_change().
+ */
+static __always_inline bool lean_member(struct mm_struct *mm, struct mm_state *st, const int member,
+					__u32 cpu)
+{
+	__s32 *counters = (__s32 *)st->counters_at[member];
+	__s64 v;
+
+	if (!counters) /* noted before the CPUs' offsets were known */
+		return false;
+	if (on_one_cpu(st, cpu))
+		return lean_apply(st, member, read_one_cpu(mm, counters, member, cpu));
+	v = read_two_cpus(mm, st, counters, member, cpu);
+	return v != READ_NONE && lean_apply(st, member, v);
+}
+
+/*
  * The common event on 6.2+, by itself: a traced address space, alive, its
  * task not exiting, its events on one or two CPUs (this one among them),
  * not due for a resync; and the event of an address space not traced.
@@ -1066,30 +1110,30 @@ const volatile bool lean_events = false;
  * take (docs/performance.md, "The lean path"). The inline read is this
  * path's only: in on_rss_change() too, its four paths (one per member) made
  * the program take 124 ms to verify here, against 51 before the lean path
- * and 74 now.
+ * and 74 with it.
  */
 static __always_inline bool lean_rss_change(struct mm_struct *mm, int member)
 {
 	struct mm_state *st;
-	__s64 v;
+	__u32 cpu;
 
 	/* the task first: nothing is held across the helper's call */
-	if (!lean_events || (bpf_get_current_task_btf()->flags & PF_EXITING) ||
-	    (__u32)member >= RSS_NR_MEMBERS)
+	if (!lean_events || (bpf_get_current_task_btf()->flags & PF_EXITING))
 		return false;
-	st = state_of(mm);
+	cpu = bpf_get_smp_processor_id();
+	st = state_on(mm, cpu);
 	if (!st)
 		return true; /* not traced: all that on_rss_change() would do */
 	if (!mm->mm_users.counter || st->events % RESYNC_EVERY == RESYNC_EVERY - 1)
 		return false;
-	v = read_few_cpus(mm, st, member, bpf_get_smp_processor_id());
-	if (v == READ_NONE || added_elsewhere(st, member, v))
-		return false;
-	__sync_fetch_and_add(&st->events, 1);
-	apply_member(st, member, v);
-	if (member != RSS_SWAP)
-		note_peak(st);
-	return true;
+	/* anon first: the most common */
+	if (member == RSS_ANON)
+		return lean_member(mm, st, RSS_ANON, cpu);
+	if (member == RSS_FILE)
+		return lean_member(mm, st, RSS_FILE, cpu);
+	if (member == RSS_SHMEM)
+		return lean_member(mm, st, RSS_SHMEM, cpu);
+	return false;
 }
 
 /* on_rss_change() as a subprogram (see lean_rss_change()). It takes the

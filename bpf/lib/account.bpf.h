@@ -16,6 +16,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "rsstrace.h"
+#include "lib/member.bpf.h"
 
 /* The traced address spaces: struct mm_struct * -> the slot of its state in
  * mm_states. */
@@ -91,10 +92,11 @@ static __always_inline struct state_cache *cpu_state_cache(__u32 cpu)
 	return &state_caches[cpu & (RSS_MAX_CPUS - 1)];
 }
 
-/* The accounting state of an address space, NULL if it is not traced. */
-static __always_inline struct mm_state *state_of(struct mm_struct *mm)
+/* The accounting state of an address space, NULL if it is not traced, as
+ * found on cpu, the CPU this runs on. */
+static __always_inline struct mm_state *state_on(struct mm_struct *mm, __u32 cpu)
 {
-	struct state_cache *last = cpu_state_cache(bpf_get_smp_processor_id());
+	struct state_cache *last = cpu_state_cache(cpu);
 	__u64 key = (__u64)mm;
 	struct mm_state *st;
 	__u32 *slot;
@@ -117,14 +119,9 @@ static __always_inline struct mm_state *state_of(struct mm_struct *mm)
 	return st;
 }
 
-/* A member index the verifier can see is in bounds (clang otherwise widens and
- * shifts the masked value in ways the verifier cannot follow). */
-static __always_inline __u64 member_idx(int member)
+static __always_inline struct mm_state *state_of(struct mm_struct *mm)
 {
-	__u64 idx = (__u64)member & 3;
-
-	asm volatile("%0 &= 3" : "+r"(idx));
-	return idx;
+	return state_on(mm, bpf_get_smp_processor_id());
 }
 
 #endif

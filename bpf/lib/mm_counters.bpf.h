@@ -25,6 +25,7 @@
 
 #include "lib/core_fixes.bpf.h"
 #include "lib/kernel.bpf.h"
+#include "lib/member.bpf.h"
 #include "rsstrace.h"
 
 #define MAX_CPUS RSS_MAX_CPUS
@@ -344,7 +345,8 @@ static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member
 
 /* 6.2+: note where st's mm keeps its per-CPU deltas (struct
  * mm_state.counters_at), once the CPUs' offsets are known (the loader
- * measures them before it attaches anything): read_few_cpus() tests them. */
+ * measures them before it attaches anything): read_one_cpu() and
+ * read_two_cpus() read them. */
 static __noinline void percpu_note_counters(struct mm_struct *mm, struct mm_state *st)
 {
 	__u64 size = bpf_core_type_size(struct percpu_counter), at;
@@ -368,44 +370,50 @@ static __always_inline void mm_note_counters(struct mm_struct *mm, struct mm_sta
 /*
  * The exact value of one member after an event on cpu, inline, where the
  * address space's events ran on one or two CPUs, cpu among them: `count`
- * plus their deltas, the deltas from the addresses noted in st (no
+ * plus their deltas, the deltas at the address noted in st (counters; no
  * subprogram, no walk of the list; ~125 guest instructions per event by the
- * sum, docs/performance.md). On one CPU the sum's lock check is not needed:
- * a fold moves a CPU's delta into `count` on that CPU, so one that races
- * with this read is made on another CPU, whose delta this read does not take
- * (not in the list, it held none before its add); the pages it moves are in
- * `count` or not yet, and that CPU's own event, which joins it to the list,
- * reads them. On two, a reading that saw the lock held or `count` move is
- * left to the sum, which retries. READ_NONE: read by the sum. tp_btf only
- * (mm trusted, and the kfunc).
+ * sum, docs/performance.md). tp_btf only (mm trusted, and the kfunc). The
+ * caller tests the list (on_one_cpu(), or read_two_cpus() itself): on one
+ * CPU, no value is a marker, and its test cost the event 3 x86 instructions.
+ *
+ * On one CPU the sum's lock check is not needed: a fold moves a CPU's delta
+ * into `count` on that CPU, so one that races with this read is made on
+ * another CPU, whose delta this read does not take (not in the list, it
+ * held none before its add); the pages it moves are in `count` or not yet,
+ * and that CPU's own event, which joins it to the list, reads them.
  */
-static __always_inline __s64 read_few_cpus(struct mm_struct *mm, struct mm_state *st, int member, __u32 cpu)
+static __always_inline bool on_one_cpu(struct mm_state *st, __u32 cpu)
+{
+	/* a list entry of 0 is being joined: left to the sum, which joins it */
+	return *(volatile __u32 *)&st->cpus.nr == 1 && *(volatile __u16 *)&st->cpus.cpu[0] == cpu + 1;
+}
+
+static __always_inline __s64 read_one_cpu(struct mm_struct *mm, __s32 *counters, int member, __u32 cpu)
 {
 #if HAVE_RDONLY_CAST
-	__u32 n = *(volatile __u32 *)&st->cpus.nr;
-	__u16 first = *(volatile __u16 *)&st->cpus.cpu[0], second = 0;
-	struct percpu_counter *p;
-	__s32 *counters, lock;
-	__s64 before, sum;
-	__u64 m;
+	return member_counter(mm, member_idx(member))->count + cpu_delta(counters, cpu, true);
+#else
+	return 0; /* not called: no lean path without the kfunc */
+#endif
+}
 
-	/* a list entry of 0 is being joined, one without cpu leaves cpu to
-	 * the sum, which joins it */
-	if (n == 2) {
-		second = *(volatile __u16 *)&st->cpus.cpu[1];
-		if (!first || !second || (first != cpu + 1 && second != cpu + 1))
-			return READ_NONE;
-	} else if (n != 1 || first != cpu + 1) {
+/* On two CPUs, cpu one of them: a reading that saw the lock held or `count`
+ * move is left to the sum, which retries. READ_NONE: read by the sum. */
+static __always_inline __s64 read_two_cpus(struct mm_struct *mm, struct mm_state *st, __s32 *counters,
+					   int member, __u32 cpu)
+{
+#if HAVE_RDONLY_CAST
+	__u16 first = *(volatile __u16 *)&st->cpus.cpu[0], second;
+	struct percpu_counter *p;
+	__s64 before, sum;
+	__s32 lock;
+
+	if (*(volatile __u32 *)&st->cpus.nr != 2)
 		return READ_NONE;
-	}
-	m = member & 3;
-	asm volatile("%0 &= 3" : "+r"(m)); /* as member_idx(): bounds the verifier can see */
-	counters = (__s32 *)st->counters_at[m];
-	if (!counters) /* noted before the CPUs' offsets were known */
+	second = *(volatile __u16 *)&st->cpus.cpu[1];
+	if (!first || !second || (first != cpu + 1 && second != cpu + 1))
 		return READ_NONE;
-	p = member_counter(mm, m);
-	if (n == 1)
-		return p->count + cpu_delta(counters, cpu, true);
+	p = member_counter(mm, member_idx(member));
 	before = p->count;
 	barrier();
 	lock = p->lock.raw_lock.val.counter;
