@@ -1058,7 +1058,8 @@ const volatile bool lean_events = false;
 
 /*
  * 6.2+ (members never below 0): whether st's FILE+ANON+SHMEM is above its
- * peak, without note_peak()'s clamps (~12 x86 instructions per event).
+ * peak, without note_peak()'s clamps: 9 x86 instructions, where
+ * note_peak()'s test took 20.
  */
 static __always_inline bool above_peak(struct mm_state *st)
 {
@@ -1078,10 +1079,11 @@ static __always_inline bool lean_apply(struct mm_state *st, const int member, __
 
 /*
  * The lean path's work on one member, a constant: each member has its own
- * copy, where the member's index, its tests and the switch that finds its
- * counter cost ~30 x86 instructions per event as a variable (docs/
- * performance.md, "One copy per member"). A swap event (rare) is left to
- * on_rss_change().
+ * copy. As a variable, the member cost masks, a switch to find its counter,
+ * tests at each step and a spilled register: with these copies, the read
+ * of one CPU apart and above_peak(), a one-CPU fault went from 214 x86
+ * instructions to 145 (docs/performance.md, "One copy per member"). A swap
+ * event (rare) is left to on_rss_change().
  */
 static __always_inline bool lean_member(struct mm_struct *mm, struct mm_state *st, const int member,
 					__u32 cpu)
@@ -1092,7 +1094,7 @@ static __always_inline bool lean_member(struct mm_struct *mm, struct mm_state *s
 	if (!counters) /* noted before the CPUs' offsets were known */
 		return false;
 	if (on_one_cpu(st, cpu))
-		return lean_apply(st, member, read_one_cpu(mm, counters, member, cpu));
+		return lean_apply(st, member, read_one_cpu(mm, st, counters, member));
 	v = read_two_cpus(mm, st, counters, member, cpu);
 	return v != READ_NONE && lean_apply(st, member, v);
 }

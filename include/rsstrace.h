@@ -40,6 +40,11 @@ struct mm_cpus {
 	__u16 cpu[RSS_MM_CPUS];		/* the first ones, each + 1 (0: being written) */
 	__u32 nr;			/* CPUs joined; over RSS_MM_CPUS, reads take those in seen[] */
 	__u32 pad;
+	/* 6.2+: the per-CPU offsets of cpu[0] and cpu[1], each stored before
+	 * its entry: the inline read of an address space on one or two CPUs
+	 * loads them, where finding them in the offsets' array cost it 5 x86
+	 * instructions per CPU (bpf/lib/mm_counters.bpf.h) */
+	__u64 off[2];
 };
 
 /*

@@ -92,23 +92,14 @@ static __always_inline struct state_cache *cpu_state_cache(__u32 cpu)
 	return &state_caches[cpu & (RSS_MAX_CPUS - 1)];
 }
 
-/* The accounting state of an address space, NULL if it is not traced, as
- * found on cpu, the CPU this runs on. */
-static __always_inline struct mm_state *state_on(struct mm_struct *mm, __u32 cpu)
+/* The state of the address space key (a struct mm_struct *) from the mms
+ * hash, noted in the CPU's cache entry last. Not inlined: inlined, its key's
+ * store on the stack was hoisted onto the path of every event, a hit's too. */
+static __noinline struct mm_state *state_looked_up(__u64 key, struct state_cache *last)
 {
-	struct state_cache *last = cpu_state_cache(cpu);
-	__u64 key = (__u64)mm;
+	__u32 *slot = bpf_map_lookup_elem(&mms, &key);
 	struct mm_state *st;
-	__u32 *slot;
 
-	if (!mm)
-		return NULL;
-	if (last->mm == key) {
-		st = state_in(&last->slot, key);
-		if (st)
-			return st;
-	}
-	slot = bpf_map_lookup_elem(&mms, &key);
 	if (!slot)
 		return NULL;
 	st = state_in(slot, key);
@@ -119,9 +110,25 @@ static __always_inline struct mm_state *state_on(struct mm_struct *mm, __u32 cpu
 	return st;
 }
 
+/* The accounting state of an address space (not NULL), NULL if it is not
+ * traced, as found on cpu, the CPU this runs on. */
+static __always_inline struct mm_state *state_on(struct mm_struct *mm, __u32 cpu)
+{
+	struct state_cache *last = cpu_state_cache(cpu);
+	struct mm_state *st;
+
+	if (last->mm == (__u64)mm) {
+		st = state_in(&last->slot, (__u64)mm);
+		if (st)
+			return st;
+	}
+	return state_looked_up((__u64)mm, last);
+}
+
+/* The accounting state of an address space, NULL if it is not traced. */
 static __always_inline struct mm_state *state_of(struct mm_struct *mm)
 {
-	return state_on(mm, bpf_get_smp_processor_id());
+	return mm ? state_on(mm, bpf_get_smp_processor_id()) : NULL;
 }
 
 #endif

@@ -130,8 +130,12 @@ static __always_inline void cpu_join(struct mm_cpus *c, __u32 cpu)
 	*word |= bit;
 	idx = c->nr++;
 #endif
+	/* the offset before the entry (volatile: kept in this order; x86 makes
+	 * stores visible in order): a reader that sees the entry has it */
+	if (idx < 2)
+		*(volatile __u64 *)&c->off[idx] = cpu_off[cpu & (MAX_CPUS - 1)];
 	if (idx < RSS_MM_CPUS)
-		c->cpu[idx] = cpu + 1;
+		*(volatile __u16 *)&c->cpu[idx] = cpu + 1;
 }
 
 /* The delta at a per-CPU offset. */
@@ -388,10 +392,11 @@ static __always_inline bool on_one_cpu(struct mm_state *st, __u32 cpu)
 	return *(volatile __u32 *)&st->cpus.nr == 1 && *(volatile __u16 *)&st->cpus.cpu[0] == cpu + 1;
 }
 
-static __always_inline __s64 read_one_cpu(struct mm_struct *mm, __s32 *counters, int member, __u32 cpu)
+static __always_inline __s64 read_one_cpu(struct mm_struct *mm, struct mm_state *st, __s32 *counters, int member)
 {
 #if HAVE_RDONLY_CAST
-	return member_counter(mm, member_idx(member))->count + cpu_delta(counters, cpu, true);
+	return member_counter(mm, member_idx(member))->count +
+	       delta_at(counters, *(volatile __u64 *)&st->cpus.off[0], true);
 #else
 	return 0; /* not called: no lean path without the kfunc */
 #endif
@@ -418,7 +423,8 @@ static __always_inline __s64 read_two_cpus(struct mm_struct *mm, struct mm_state
 	barrier();
 	lock = p->lock.raw_lock.val.counter;
 	barrier();
-	sum = before + cpu_delta(counters, first - 1, true) + cpu_delta(counters, second - 1, true);
+	sum = before + delta_at(counters, *(volatile __u64 *)&st->cpus.off[0], true) +
+	      delta_at(counters, *(volatile __u64 *)&st->cpus.off[1], true);
 	barrier();
 	return !lock && p->count == before ? sum : READ_NONE;
 #else

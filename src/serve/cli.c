@@ -19,8 +19,8 @@
  * a 48-byte htab_elem header, the key and value rounded up to 8, and a
  * 16-byte bucket (n rounded up to a power of two), for `mms` (the address
  * spaces' slots) and `traced`; one mm_state per slot of `mm_states`; a slot
- * number per entry of `free_slots`: 828 B per entry with `traced`'s (bpftool's
- * memlock on 6.18: 80 `mms`, 656 `mm_states`, 4 `free_slots`, 88 `traced`).
+ * number per entry of `free_slots`: 847 B per entry with `traced`'s (bpftool's
+ * memlock on 6.18 for 1,000 entries: 81 `mms`, 672 `mm_states`, 4 `free_slots`, 89 `traced`).
  * User space holds one mm_state per entry to read the maps into (allocated,
  * touched only as far as it fills).
  */
