@@ -1091,7 +1091,11 @@ static __always_inline bool lean_member(struct mm_struct *mm, struct mm_state *s
 	__s32 *counters = (__s32 *)st->counters_at[member];
 	__s64 v;
 
-	if (!counters) /* noted before the CPUs' offsets were known */
+	/* a build without the kfunc has no inline read (its read_one_cpu() is
+	 * a stub): the loader never sets lean_events there, and this says so
+	 * at build time too; counters unset: noted before the CPUs' offsets
+	 * were known */
+	if (!HAVE_RDONLY_CAST || !counters)
 		return false;
 	if (on_one_cpu(st, cpu))
 		return lean_apply(st, member, read_one_cpu(mm, st, counters, member));

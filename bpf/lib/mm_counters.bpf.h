@@ -398,7 +398,7 @@ static __always_inline __s64 read_one_cpu(struct mm_struct *mm, struct mm_state 
 	return member_counter(mm, member_idx(member))->count +
 	       delta_at(counters, *(volatile __u64 *)&st->cpus.off[0], true);
 #else
-	return 0; /* not called: no lean path without the kfunc */
+	return 0; /* not called: lean_member() stops first without the kfunc */
 #endif
 }
 
