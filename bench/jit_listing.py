@@ -7,8 +7,11 @@ images, so this takes the image with BPF_OBJ_GET_INFO_BY_FD (jited_prog_insns)
 and disassembles it with objdump. Run as root while the program is loaded
 (e.g. `rsstrace -- sleep 30 &`):
 
-    bench/jit_listing.py rss_stat_btf > /tmp/jit.txt
-    bench/jit_listing.py rss_stat_btf --path 146,1cf,23d
+    bench/jit_listing.py rss_stat_lean > /tmp/jit.txt
+    bench/jit_listing.py rss_stat_lean --path 146,1cf,23d
+
+(rss_stat_lean: a default run's rss_stat program on 6.2+; rss_stat_btf where
+the lean path is off, as with --stacks.)
 
 --path counts the instructions from the program's first one to its `ret`,
 following each unconditional jump and each conditional jump whose address

@@ -46,7 +46,7 @@ from bench import Floor, Rsstrace, Storm  # noqa: E402
 
 VM_LOCK = "/tmp/rsstrace-vm.lock"
 CLOCKS = {"icount": "-icount shift=0", "real": ""}
-FLOOR_PROG, RSSTRACE_PROGS = "empty_btf", ("rss_stat_btf", "rss_stat_raw")
+FLOOR_PROG, RSSTRACE_PROGS = "empty_btf", ("rss_stat_btf", "rss_stat_lean", "rss_stat_raw")
 
 
 def prog_stats():

@@ -1048,14 +1048,6 @@ static __always_inline void on_rss_change(void *ctx, struct mm_struct *mm, int m
 	note_held_tree_peak(member, delta);
 }
 
-/* lean_rss_change() takes the events it can: set by the loader on 6.2+ (per-CPU
- * counters) with the default flavour, for a run without --stacks or shadows
- * from fewer than three CPUs, the features whose work it leaves out. Its
- * only test of them: a test of each cost 3 x86 instructions per event (the
- * verifier drops a branch it never takes only where nothing else jumps to
- * its target). */
-const volatile bool lean_events = false;
-
 /*
  * 6.2+ (members never below 0): whether st's FILE+ANON+SHMEM is above its
  * peak, without note_peak()'s clamps: 9 x86 instructions, where
@@ -1091,16 +1083,12 @@ static __always_inline bool lean_member(struct mm_struct *mm, struct mm_state *s
 	__s32 *counters = (__s32 *)st->counters_at[member];
 	__s64 v;
 
-	/* a build without the kfunc has no inline read (its read_one_cpu() is
-	 * a stub): the loader never sets lean_events there, and this says so
-	 * at build time too; counters unset: noted before the CPUs' offsets
-	 * were known */
-	if (!HAVE_RDONLY_CAST || !counters)
+	/* a build without the kfunc has no inline read: the loader never loads
+	 * rss_stat_lean there, and this says so at build time too; counters
+	 * unset: noted before the CPUs' offsets were known */
+	if (!HAVE_RDONLY_CAST || !counters || !read_inline(mm, st, counters, member, cpu, &v))
 		return false;
-	if (on_one_cpu(st, cpu))
-		return lean_apply(st, member, read_one_cpu(mm, st, counters, member));
-	v = read_two_cpus(mm, st, counters, member, cpu);
-	return v != READ_NONE && lean_apply(st, member, v);
+	return lean_apply(st, member, v);
 }
 
 /*
@@ -1124,7 +1112,7 @@ static __always_inline bool lean_rss_change(struct mm_struct *mm, int member)
 	__u32 cpu;
 
 	/* the task first: nothing is held across the helper's call */
-	if (!lean_events || (bpf_get_current_task_btf()->flags & PF_EXITING))
+	if (bpf_get_current_task_btf()->flags & PF_EXITING)
 		return false;
 	cpu = bpf_get_smp_processor_id();
 	st = state_on(mm, cpu);
@@ -1132,8 +1120,9 @@ static __always_inline bool lean_rss_change(struct mm_struct *mm, int member)
 		return true; /* not traced: all that on_rss_change() would do */
 	if (!mm->mm_users.counter || st->events % RESYNC_EVERY == RESYNC_EVERY - 1)
 		return false;
-	/* anon first: the most common */
-	if (member == RSS_ANON)
+	/* anon first: the most common (without the hint, the compiler tested
+	 * file and shmem first: 4 more x86 instructions per anon event) */
+	if (__builtin_expect(member == RSS_ANON, 1))
 		return lean_member(mm, st, RSS_ANON, cpu);
 	if (member == RSS_FILE)
 		return lean_member(mm, st, RSS_FILE, cpu);
@@ -1152,6 +1141,22 @@ static __noinline void rss_change_btf(unsigned long long *ctx)
 
 SEC("tp_btf/rss_stat")
 int BPF_PROG(rss_stat_btf, struct mm_struct *mm, int member)
+{
+	rss_change_btf(ctx);
+	return 0;
+}
+
+/*
+ * rss_stat_btf with the lean path, loaded in its place by the loader on 6.2+
+ * (per-CPU counters) with the default flavour, for a run without --stacks
+ * or shadows from fewer than three CPUs, the features whose work the lean
+ * path leaves out. A program of its own: a flag that the verifier knows
+ * (.rodata) still cost its load and test on every event, 4 x86
+ * instructions, the verifier dropping a test it never takes only where
+ * nothing else jumps to its target.
+ */
+SEC("?tp_btf/rss_stat")
+int BPF_PROG(rss_stat_lean, struct mm_struct *mm, int member)
 {
 	if (!lean_rss_change(mm, member))
 		rss_change_btf(ctx);

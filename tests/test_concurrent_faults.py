@@ -6,13 +6,15 @@ changes nothing may have drifted. Ground truth: /proc/self/status read by the
 workload, and the classic kmem:rss_stat tracepoint (the kernel sums the
 counter exactly for it), read by bpftrace."""
 
+import json
 import os
 import shutil
+import subprocess
 
 import pytest
 
 from harness import (IN_VM, PAGE_KB, SCALE, TEST_BUILD, assert_row_matches_status, assert_tree_peak_sane, exact_counters,
-                     hooked_env, start_bpftrace, stop_bpftrace, trace, wl)
+                     hooked_env, start_attached, start_bpftrace, stop_attached, stop_bpftrace, trace, wl)
 
 pytestmark = pytest.mark.root
 
@@ -32,6 +34,55 @@ def tracepoint_peaks(bpftrace):
             key, _, value = line.partition("]: ")
             peaks[int(key[len("@anon["):])] = int(value) // 1024
     return peaks
+
+
+def rss_stat_programs():
+    """{id: name} of the rss_stat programs loaded now."""
+    p = subprocess.run(["bpftool", "prog", "show", "--json"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return {x["id"]: x["name"] for x in json.loads(p.stdout) if x.get("name", "").startswith("rss_stat")}
+
+
+@pytest.mark.parametrize("opts, program", [((), "rss_stat_lean"), (("--stacks",), "rss_stat_btf")])
+def test_the_lean_program_takes_the_events_where_it_can(opts, program, tmp_path):
+    """6.2+: rss_stat_lean (bpf/account.bpf.c: the lean path, then the full
+    one) is loaded in rss_stat_btf's place, except where a feature that the
+    lean path leaves out is on (--stacks). So the accuracy tests here test
+    the path that a default run takes."""
+    if not exact_counters():
+        pytest.skip("up to 6.1 the counters are atomic: no lean path")
+    before = rss_stat_programs()
+    sleeper = subprocess.Popen(["sleep", "600"])
+    try:
+        tracer = start_attached(["-p", str(sleeper.pid), *opts], tmp_path / "out.json")
+        loaded = sorted(name for pid, name in rss_stat_programs().items() if pid not in before)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    stop_attached(tracer, tmp_path / "out.json")
+    assert loaded == [program], f"rsstrace {' '.join(opts)} loaded {loaded}"
+
+
+def test_an_mm_on_two_cpus_then_on_a_third_peaks_exactly():
+    """An address space on two CPUs is read inline (read_inline(): `count`
+    and those two CPUs' deltas); an event on a third CPU must leave that
+    read for the sum, which joins the CPU. Taken inline, the third CPU's
+    events would leave its delta out: the peak up to a batch of pages below
+    the kernel's. Ground truth: /proc/self/status at the peak."""
+    if not {0, 1, 2} <= os.sched_getaffinity(0):
+        pytest.skip(f"needs CPUs 0-2 to fault on, this runs on {sorted(os.sched_getaffinity(0))}: "
+                    "the 6.12@64:40 VM guest has 40")
+    if not exact_counters():
+        pytest.skip("counters are one atomic each up to 6.1: no per-CPU delta to leave out")
+    run = trace([wl("third_cpu"), "1000"])
+    assert run.code == 0, run.stderr
+    peak, end = run.report("peak"), run.report("end")
+    row = run.row(end["pid"], exec_seq=1)  # the image it execs pinned to CPU 0
+    assert_row_matches_status(row, end["status"])
+    # the peak: 1,000 pages faulted on the third CPU, held while /proc was
+    # read (a thread's frames may add a page or two after that read)
+    held = peak["status"]["RssAnon"]
+    assert held <= row["hwm_anon_kb"] < held + 16 * PAGE_KB, f"peak anon {row['hwm_anon_kb']} kB, /proc {held}: {row}"
 
 
 def test_threads_on_two_cpus_fault_and_free_one_mm_no_drift():

@@ -55,11 +55,20 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 #define HAVE_RDONLY_CAST 1
 
+/* The s32 at addr as a struct whose first member is one, for loads. */
+static __always_inline struct percpu_counter *s32_cast(void *addr)
+{
+	return bpf_rdonly_cast(addr, bpf_core_type_id_kernel(struct percpu_counter));
+}
+
+static __always_inline __s32 cast_s32(struct percpu_counter *p)
+{
+	return p->lock.raw_lock.val.counter;
+}
+
 static __always_inline __s32 read_s32_cast(void *addr)
 {
-	struct percpu_counter *p = bpf_rdonly_cast(addr, bpf_core_type_id_kernel(struct percpu_counter));
-
-	return p->lock.raw_lock.val.counter;
+	return cast_s32(s32_cast(addr));
 }
 #else
 #define HAVE_RDONLY_CAST 0
@@ -376,59 +385,55 @@ static __always_inline void mm_note_counters(struct mm_struct *mm, struct mm_sta
  * address space's events ran on one or two CPUs, cpu among them: `count`
  * plus their deltas, the deltas at the address noted in st (counters; no
  * subprogram, no walk of the list; ~125 guest instructions per event by the
- * sum, docs/performance.md). tp_btf only (mm trusted, and the kfunc). The
- * caller tests the list (on_one_cpu(), or read_two_cpus() itself): on one
- * CPU, no value is a marker, and its test cost the event 3 x86 instructions.
+ * sum, docs/performance.md). tp_btf only (mm trusted, and the kfunc). False:
+ * left to the sum (more CPUs, cpu not among them, an entry being joined, a
+ * fold in flight).
  *
  * On one CPU the sum's lock check is not needed: a fold moves a CPU's delta
  * into `count` on that CPU, so one that races with this read is made on
  * another CPU, whose delta this read does not take (not in the list, it
  * held none before its add); the pages it moves are in `count` or not yet,
  * and that CPU's own event, which joins it to the list, reads them.
+ *
+ * On two, a reading that saw the lock held or `count` move is left to the
+ * sum, which retries.
  */
-static __always_inline bool on_one_cpu(struct mm_state *st, __u32 cpu)
+static __always_inline bool read_inline(struct mm_struct *mm, struct mm_state *st, __s32 *counters, int member,
+					__u32 cpu, __s64 *v)
 {
+#if HAVE_RDONLY_CAST
 	/* a list entry of 0 is being joined: left to the sum, which joins it */
-	return *(volatile __u32 *)&st->cpus.nr == 1 && *(volatile __u16 *)&st->cpus.cpu[0] == cpu + 1;
-}
-
-static __always_inline __s64 read_one_cpu(struct mm_struct *mm, struct mm_state *st, __s32 *counters, int member)
-{
-#if HAVE_RDONLY_CAST
-	return member_counter(mm, member_idx(member))->count +
-	       delta_at(counters, *(volatile __u64 *)&st->cpus.off[0], true);
-#else
-	return 0; /* not called: lean_member() stops first without the kfunc */
-#endif
-}
-
-/* On two CPUs, cpu one of them: a reading that saw the lock held or `count`
- * move is left to the sum, which retries. READ_NONE: read by the sum. */
-static __always_inline __s64 read_two_cpus(struct mm_struct *mm, struct mm_state *st, __s32 *counters,
-					   int member, __u32 cpu)
-{
-#if HAVE_RDONLY_CAST
-	__u16 first = *(volatile __u16 *)&st->cpus.cpu[0], second;
-	struct percpu_counter *p;
-	__s64 before, sum;
+	__u32 nr = *(volatile __u32 *)&st->cpus.nr, first = *(volatile __u16 *)&st->cpus.cpu[0], second;
+	struct percpu_counter *p = member_counter(mm, member_idx(member)), *d0, *d1;
+	__s64 before;
 	__s32 lock;
 
-	if (*(volatile __u32 *)&st->cpus.nr != 2)
-		return READ_NONE;
+	if (__builtin_expect(nr == 1, 1)) {
+		if (first != cpu + 1)
+			return false;
+		*v = p->count + delta_at(counters, *(volatile __u64 *)&st->cpus.off[0], true);
+		return true;
+	}
+	if (nr != 2)
+		return false;
 	second = *(volatile __u16 *)&st->cpus.cpu[1];
-	if (!first || !second || (first != cpu + 1 && second != cpu + 1))
-		return READ_NONE;
-	p = member_counter(mm, member_idx(member));
+	if (first == cpu + 1 ? !second : second != cpu + 1 || !first)
+		return false;
+	/* the casts first: each is a call to the compiler, which kept the
+	 * values read before it on the stack */
+	d0 = s32_cast((void *)counters + *(volatile __u64 *)&st->cpus.off[0]);
+	d1 = s32_cast((void *)counters + *(volatile __u64 *)&st->cpus.off[1]);
 	before = p->count;
 	barrier();
 	lock = p->lock.raw_lock.val.counter;
 	barrier();
-	sum = before + delta_at(counters, *(volatile __u64 *)&st->cpus.off[0], true) +
-	      delta_at(counters, *(volatile __u64 *)&st->cpus.off[1], true);
+	/* the deltas added as 32 bits, one sign extension (2 x86 instructions):
+	 * each is below the batch, far from 2^30 */
+	*v = before + (__s32)((__u32)cast_s32(d0) + (__u32)cast_s32(d1));
 	barrier();
-	return !lock && p->count == before ? sum : READ_NONE;
+	return !lock && p->count == before;
 #else
-	return READ_NONE;
+	return false;
 #endif
 }
 

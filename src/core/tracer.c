@@ -187,7 +187,7 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	const struct flavour *flavour = choose_flavour();
 	struct rss_account_bpf *s;
 	struct hooks *hk = cfg->hooks;
-	bool percpu, exec_view;
+	bool percpu, exec_view, lean;
 	int ncpus, err;
 
 	*what = "open the BPF object";
@@ -267,10 +267,15 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 		bpf_map__set_max_entries(s->maps.exit_view_claims, 1);
 	/* the shadows' code is in the default flavour only (its kfunc) */
 	set_shadows(s, percpu && flavour == &flavour_default, ncpus);
-	/* bpf/account.bpf.c lean_rss_change(): without the features it leaves
-	 * out (held_on is only ever set with --stacks: set_held_programs()) */
-	s->rodata->lean_events = percpu && flavour == &flavour_default && !cfg->stacks &&
-				 !(s->rodata->shadow_from_cpus && s->rodata->shadow_from_cpus < 3);
+	/* bpf/account.bpf.c rss_stat_lean: in rss_stat_btf's place, without the
+	 * features it leaves out (held_on is only ever set with --stacks:
+	 * set_held_programs()) */
+	lean = percpu && flavour == &flavour_default && !cfg->stacks &&
+	       !(s->rodata->shadow_from_cpus && s->rodata->shadow_from_cpus < 3) &&
+	       bpf_program__autoload(s->progs.rss_stat_btf);
+	bpf_program__set_autoload(s->progs.rss_stat_lean, lean);
+	if (lean)
+		bpf_program__set_autoload(s->progs.rss_stat_btf, false);
 	/* up to 6.1: /proc's view at execve() entry (bpf/account.bpf.c) */
 	exec_view = !percpu && tracefs_has_event("syscalls/sys_enter_execve");
 	bpf_program__set_autoload(s->progs.execve_enter, exec_view);
