@@ -1083,10 +1083,10 @@ static __always_inline bool lean_member(struct mm_struct *mm, struct mm_state *s
 	__s32 *counters = (__s32 *)st->counters_at[member];
 	__s64 v;
 
-	/* a build without the kfunc has no inline read: the loader never loads
-	 * rss_stat_lean there, and this says so at build time too; counters
-	 * unset: noted before the CPUs' offsets were known */
-	if (!HAVE_RDONLY_CAST || !counters || !read_inline(mm, st, counters, member, cpu, &v))
+	/* counters unset: noted before the CPUs' offsets were known; a build
+	 * without the kfunc has no inline read (read_inline() is false there,
+	 * and the loader never loads rss_stat_lean) */
+	if (!counters || !read_inline(mm, st, counters, member, cpu, &v))
 		return false;
 	return lean_apply(st, member, v);
 }

@@ -243,6 +243,24 @@ def start_idle(mib, preexec_fn=None):
     return p
 
 
+def loaded_bpf_programs():
+    """The BPF programs loaded now, as bpftool lists them (dicts with id, name, ...)."""
+    p = subprocess.run(["bpftool", "prog", "show", "--json"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def program_names_of(pid):
+    """The names of the BPF programs whose fds process pid holds (its fdinfo
+    says their ids: this bpftool does not list a program's pids)."""
+    ids = set()
+    for fd in Path(f"/proc/{pid}/fdinfo").iterdir():
+        m = re.search(r"^prog_id:\s+(\d+)", fd.read_text(), re.M)
+        if m:
+            ids.add(int(m.group(1)))
+    return {x.get("name", "") for x in loaded_bpf_programs() if x["id"] in ids}
+
+
 def wait_until(pred, what, timeout=60, step=0.1):
     """pred()'s first true value, polled every step seconds; fails after
     timeout, saying what (a string, or a function that tells the state then)."""

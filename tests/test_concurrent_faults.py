@@ -6,7 +6,6 @@ changes nothing may have drifted. Ground truth: /proc/self/status read by the
 workload, and the classic kmem:rss_stat tracepoint (the kernel sums the
 counter exactly for it), read by bpftrace."""
 
-import json
 import os
 import shutil
 import subprocess
@@ -14,7 +13,7 @@ import subprocess
 import pytest
 
 from harness import (IN_VM, PAGE_KB, SCALE, TEST_BUILD, assert_row_matches_status, assert_tree_peak_sane, exact_counters,
-                     hooked_env, start_attached, start_bpftrace, stop_attached, stop_bpftrace, trace, wl)
+                     hooked_env, program_names_of, start_attached, start_bpftrace, stop_attached, stop_bpftrace, trace, wl)
 
 pytestmark = pytest.mark.root
 
@@ -36,13 +35,6 @@ def tracepoint_peaks(bpftrace):
     return peaks
 
 
-def rss_stat_programs():
-    """{id: name} of the rss_stat programs loaded now."""
-    p = subprocess.run(["bpftool", "prog", "show", "--json"], capture_output=True, text=True, timeout=30)
-    assert p.returncode == 0, p.stderr
-    return {x["id"]: x["name"] for x in json.loads(p.stdout) if x.get("name", "").startswith("rss_stat")}
-
-
 @pytest.mark.parametrize("opts, program", [((), "rss_stat_lean"), (("--stacks",), "rss_stat_btf")])
 def test_the_lean_program_takes_the_events_where_it_can(opts, program, tmp_path):
     """6.2+: rss_stat_lean (bpf/account.bpf.c: the lean path, then the full
@@ -51,11 +43,10 @@ def test_the_lean_program_takes_the_events_where_it_can(opts, program, tmp_path)
     the path that a default run takes."""
     if not exact_counters():
         pytest.skip("up to 6.1 the counters are atomic: no lean path")
-    before = rss_stat_programs()
     sleeper = subprocess.Popen(["sleep", "600"])
     try:
         tracer = start_attached(["-p", str(sleeper.pid), *opts], tmp_path / "out.json")
-        loaded = sorted(name for pid, name in rss_stat_programs().items() if pid not in before)
+        loaded = sorted(n for n in program_names_of(tracer.pid) if n.startswith("rss_stat"))
     finally:
         sleeper.kill()
         sleeper.wait()

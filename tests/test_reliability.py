@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from harness import (RSSTRACE, SCALE, TEST_BUILD, assert_row_matches_status, hooked_env, parse_json_lines,
-                     parse_reports, run_rsstrace, start_idle, trace, wait_for_line, wait_until, wl)
+from harness import (RSSTRACE, SCALE, TEST_BUILD, assert_row_matches_status, hooked_env, loaded_bpf_programs,
+                     parse_json_lines, parse_reports, run_rsstrace, start_idle, trace, wait_for_line, wait_until, wl)
 
 pytestmark = pytest.mark.root
 
@@ -19,9 +19,7 @@ OUR_PROGRAMS = ("rss_stat_btf", "rss_stat_lean", "rss_stat_raw", "fork_btf", "ex
 
 
 def our_programs_loaded():
-    p = subprocess.run(["bpftool", "prog", "show", "--json"], capture_output=True, text=True, timeout=30)
-    assert p.returncode == 0, p.stderr
-    return [x for x in json.loads(p.stdout) if x.get("name") in OUR_PROGRAMS]
+    return [x for x in loaded_bpf_programs() if x.get("name") in OUR_PROGRAMS]
 
 
 def assert_nothing_attached(timeout=10):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import MIB_KB, PAGE_KB, RSSTRACE, file_dir, start_idle, trace, wait_for_line, wl
+from harness import MIB_KB, PAGE_KB, RSSTRACE, file_dir, program_names_of, start_idle, trace, wait_for_line, wl
 
 pytestmark = pytest.mark.root
 
@@ -116,19 +116,6 @@ def test_write_notify_faults_of_a_shared_file_mapping_are_not_copies():
     assert copied <= 0.05 * 16 * MIB_KB, objects(run.output, "cow_process_stack")
 
 
-def our_program_names(tracer_pid):
-    """The names of the BPF programs whose fds tracer_pid holds (its fdinfo
-    says their ids: this bpftool does not list a program's pids)."""
-    ids = set()
-    for fd in Path(f"/proc/{tracer_pid}/fdinfo").iterdir():
-        m = re.search(r"^prog_id:\s+(\d+)", fd.read_text(), re.M)
-        if m:
-            ids.add(int(m.group(1)))
-    p = subprocess.run(["bpftool", "prog", "show", "--json"], capture_output=True, text=True, timeout=30)
-    assert p.returncode == 0, p.stderr
-    return {x.get("name", "") for x in json.loads(p.stdout) if x["id"] in ids}
-
-
 @pytest.mark.parametrize("stacks", [False, True])
 def test_copy_hook_loaded_only_with_stacks(tmp_path, stacks):
     """Without --stacks the copy hook costs nothing: it is not even loaded."""
@@ -137,7 +124,7 @@ def test_copy_hook_loaded_only_with_stacks(tmp_path, stacks):
                               (["--stacks"] if stacks else []), stderr=subprocess.PIPE, text=True)
     try:
         wait_for_line(tracer.stderr, "tracing started")
-        names = our_program_names(tracer.pid)
+        names = program_names_of(tracer.pid)
     finally:
         tracer.send_signal(2)
         tracer.wait(60)
