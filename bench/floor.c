@@ -2,7 +2,7 @@
 /*
  * Loader of bench/floor.bpf.c, driven on stdin so the harness can switch a
  * program on and off between workload blocks without restarting anything:
- *   floor PROGRAM      PROGRAM: empty_btf | empty_tp | count_btf
+ *   floor PROGRAM      PROGRAM: empty_btf | empty_tp | count_btf | fixed_btf
  *   stdin: "a" attach, "d" detach, "c" print the event count; EOF quits.
  */
 #include <bpf/libbpf.h>
@@ -19,7 +19,7 @@ int main(int argc, char **argv)
 	char line[16];
 
 	if (!skel || argc < 2) {
-		fprintf(stderr, "floor: cannot load (usage: floor empty_btf|empty_tp|count_btf)\n");
+		fprintf(stderr, "floor: cannot load (usage: floor empty_btf|empty_tp|count_btf|fixed_btf)\n");
 		return 1;
 	}
 	prog = bpf_object__find_program_by_name(skel->obj, argv[1]);

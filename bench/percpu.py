@@ -10,7 +10,11 @@ each boot, the floor (an empty tp_btf/rss_stat program) and rsstrace are
 attached together to an anon fault storm, 1 thread and then 2 threads (pinned
 to different CPUs) of one address space, and the kernel's own per-program
 statistics (kernel.bpf_stats_enabled: run_time_ns, run_cnt) give each one's
-ns per run over the storm.
+ns per run over the storm. A third program, of fixed work (bench/floor.bpf.c
+fixed_btf, about as long as the lean path), runs beside them: its instructions
+are the same at any CPU count, so what its cost per run does as the CPUs grow
+is the guest's (interrupts that land in a run are counted in it), not a
+program's.
 
 Two clocks: QEMU's instruction counting (`-icount shift=0`: one ns of guest
 time per guest instruction; deterministic, no cache or TLB cost) and real
@@ -46,7 +50,8 @@ from bench import Floor, Rsstrace, Storm  # noqa: E402
 
 VM_LOCK = "/tmp/rsstrace-vm.lock"
 CLOCKS = {"icount": "-icount shift=0", "real": ""}
-FLOOR_PROG, RSSTRACE_PROGS = "empty_btf", ("rss_stat_btf", "rss_stat_lean", "rss_stat_raw")
+FLOOR_PROG, FIXED_PROG = "empty_btf", "fixed_btf"
+RSSTRACE_PROGS = ("rss_stat_btf", "rss_stat_lean", "rss_stat_raw")
 
 
 def prog_stats():
@@ -87,7 +92,7 @@ def guest(a):
     stats_was = stats_knob.read_text()
     stats_knob.write_text("1")
     res = {"kernel": os.uname().release, "possible": possible, "online": online, "runs": []}
-    floor = Floor(FLOOR_PROG, "floor")
+    floor, fixed = Floor(FLOOR_PROG, "floor"), Floor(FIXED_PROG, "fixed")
     exes = executables(a)
     try:
         for threads, exe in ((t, e) for t in thread_counts(a.threads) for e in exes):
@@ -96,18 +101,23 @@ def guest(a):
             r = Rsstrace([], "rsstrace")
             r.on(storm)
             floor.on(storm)
+            fixed.on(storm)
             storm.block(max(1, a.iters // 10))  # warm: maps, caches, the mm's first events
             before = prog_stats()
             storm.block(a.iters)
             after = prog_stats()
+            fixed.off()
             floor.off()
             r.off()
             storm.close()
             f_ns, f_cnt = per_run(before, after, (FLOOR_PROG,))
+            x_ns, _ = per_run(before, after, (FIXED_PROG,))
             r_ns, r_cnt = per_run(before, after, RSSTRACE_PROGS)
             res["runs"].append({"threads": threads, "exe": exe, "floor_ns": f_ns, "floor_runs": f_cnt,
+                                "fixed_ns": x_ns,
                                 "rsstrace_ns": r_ns, "rsstrace_runs": r_cnt})
     finally:
+        fixed.close()
         floor.close()
         stats_knob.write_text(stats_was)
     print("@@percpu " + json.dumps(res), flush=True)
@@ -174,16 +184,18 @@ def main():
         # each row against the first boot's (--cpus' first count), same threads
         first = f"x {a.cpus.split(',')[0]}-CPU"
         print(f"{'possible':>8} {'threads':>7} {'floor':>8} {'rsstrace':>9} {'x floor':>8} {first:>8} {'runs':>9}"
-              + ("  binary" if a.against else ""))
-        base = {}
+              f" {'fixed':>6} {first:>8}" + ("  binary" if a.against else ""))
+        base, fixed_base = {}, {}
         for cpus in (int(x) for x in a.cpus.split(",")):
             res = boot(cpus, clock, a)
             for r in res["runs"]:
                 key = (r["threads"], r["exe"])
                 base.setdefault(key, r["rsstrace_ns"])
+                fixed_base.setdefault(key, r["fixed_ns"])
                 print(f"{res['possible']:>8} {r['threads']:>7} {r['floor_ns']:8.0f} {r['rsstrace_ns']:9.0f} "
                       f"{r['rsstrace_ns'] / r['floor_ns']:8.2f} {r['rsstrace_ns'] / base[key]:8.2f} "
-                      f"{r['rsstrace_runs']:>9}" + (f"  {r['exe']}" if a.against else ""), flush=True)
+                      f"{r['rsstrace_runs']:>9} {r['fixed_ns']:6.0f} {r['fixed_ns'] / fixed_base[key]:8.2f}"
+                      + (f"  {r['exe']}" if a.against else ""), flush=True)
     return 0
 
 

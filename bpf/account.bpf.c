@@ -321,7 +321,7 @@ static __always_inline __s64 shadow_member(struct mm_struct *mm, struct mm_state
 	v = shadow_value(mm, st, member, resync);
 	if (v == READ_NONE || resync || !added_elsewhere(st, member, v))
 		return v;
-	mm_cpus_resync(mm, &st->cpus);
+	mm_cpus_resync(mm, &st->cpus, true);
 	return shadow_value(mm, st, member, true);
 }
 
@@ -334,7 +334,7 @@ static __always_inline __s64 read_member(struct mm_struct *mm, struct mm_state *
 	if (!rss_counters_are_atomic()) {
 		cpu_join(&st->cpus, bpf_get_smp_processor_id());
 		if (resync)
-			mm_cpus_resync(mm, &st->cpus);
+			mm_cpus_resync(mm, &st->cpus, trusted);
 		if (trusted && reads_shadows(st)) {
 			v = shadow_member(mm, st, member, resync);
 			if (v != READ_NONE)
@@ -343,7 +343,7 @@ static __always_inline __s64 read_member(struct mm_struct *mm, struct mm_state *
 	}
 	v = mm_counter_tracked(mm, member, &st->cpus, trusted);
 	if (!resync && !rss_counters_are_atomic() && added_elsewhere(st, member, v)) {
-		mm_cpus_resync(mm, &st->cpus);
+		mm_cpus_resync(mm, &st->cpus, trusted);
 		v = mm_counter_tracked(mm, member, &st->cpus, trusted);
 	}
 	return v;
@@ -524,7 +524,7 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	st->start_ns = bpf_ktime_get_ns();
 	st->peak_ns = st->start_ns;
 	BPF_CORE_READ_STR_INTO(&st->comm, owner, group_leader, comm);
-	mm_cpus_resync(mm, &st->cpus);
+	mm_cpus_resync(mm, &st->cpus, false);
 	mm_note_counters(mm, st);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
 		st->cur[m] = mm_counter_tracked(mm, m, &st->cpus, false);
@@ -927,6 +927,35 @@ __noinline __s64 shadow_read(__u64 fbc, __u64 key, struct mm_state *st, int memb
 	}
 	return res == RETAKE_BUSY && clean ? clean_sum(s, m) : READ_NONE;
 }
+
+/*
+ * shadow_read()'s common step, for the lean path: the member clean, `count`
+ * where the last retake left it, this CPU already joined (a CPU's first
+ * event joins it, in on_rss_change(): a retake takes only joined CPUs); then
+ * the event takes in its own delta alone. READ_NONE, having changed nothing
+ * that shadow_read() would not change the same way (a take of a delta
+ * already taken is 0), for every other case: shadow_read() does it.
+ */
+static __always_inline __s64 shadow_step(struct percpu_counter *p, struct mm_state *st, int member, __u32 cpu)
+{
+	__u64 m = member_idx(member), key = st->mm, *own;
+	struct mm_shadow *s = &st->shadow;
+	struct cpu_shadow *shadows;
+	__u32 bit = 1U << m;
+
+	if (*(volatile __u32 *)&s->state != SHADOW_ON || !cpu_seen(&st->cpus, cpu))
+		return READ_NONE;
+	if (!(*(volatile __u32 *)&s->ready & ~*(volatile __u32 *)&s->dirty & bit) ||
+	    p->count != *(volatile __s64 *)&s->seen[m])
+		return READ_NONE;
+	shadows = bpf_map_lookup_elem(&mm_shadows, &key);
+	if (!shadows)
+		return READ_NONE;
+	own = shadow_word(shadows, cpu, m);
+	if (!own || !take_own(own, (__s32 *)st->counters_at[m], cpu, &s->sum[m]))
+		return READ_NONE;
+	return clean_sum(s, m);
+}
 #endif
 
 /* The counters' per-CPU deltas of one CPU: non-zero if any is. */
@@ -944,6 +973,26 @@ static long join_if_nonzero(__u32 cpu, struct join_walk *w)
 {
 	if (ANY_DELTA(w->ctr, cpu_off[cpu & (MAX_CPUS - 1)], false))
 		cpu_join(w->cpus, cpu);
+	return 0;
+}
+
+static long join_if_nonzero_cast(__u32 cpu, struct join_walk *w)
+{
+	if (ANY_DELTA(w->ctr, cpu_off[cpu & (MAX_CPUS - 1)], true))
+		cpu_join(w->cpus, cpu);
+	return 0;
+}
+
+__noinline int percpu_join_nonzero_cast(__u64 rss_stat, struct mm_cpus *c)
+{
+	__u64 size = bpf_core_type_size(struct percpu_counter);
+	struct join_walk w = { .cpus = c };
+
+	if (!rss_stat || !c)
+		return 0;
+	for (int i = 0; i < RSS_NR_MEMBERS; i++)
+		w.ctr[i] = cast_counter(rss_stat + i * size)->counters;
+	bpf_loop(nr_cpus, join_if_nonzero_cast, &w, 0);
 	return 0;
 }
 #endif
@@ -973,6 +1022,14 @@ __noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c)
 	}
 #endif
 	return 0;
+}
+#endif
+
+#if !HAVE_RDONLY_CAST || defined(RSS_NO_FETCH_ATOMICS)
+/* No kfunc: the lean path is never loaded (no inline read). */
+static __always_inline __s64 shadow_step(struct percpu_counter *p, struct mm_state *st, int member, __u32 cpu)
+{
+	return READ_NONE;
 }
 #endif
 
@@ -1077,18 +1134,31 @@ static __always_inline bool lean_apply(struct mm_state *st, const int member, __
  * instructions to 145 (docs/performance.md, "One copy per member"). A swap
  * event (rare) is left to on_rss_change().
  */
-static __always_inline bool lean_member(struct mm_struct *mm, struct mm_state *st, const int member,
-					__u32 cpu)
+/* What the lean path did with an event. */
+enum lean_result {
+	LEAN_TAKEN,	/* all that on_rss_change() would do, done */
+	LEAN_LEFT,	/* nothing changed: on_rss_change() takes it */
+	LEAN_SHADOWS,	/* nothing changed: read from shadows (lean_from_shadows()) */
+};
+
+static __always_inline enum lean_result lean_member(struct mm_struct *mm, struct mm_state *st, const int member,
+						    __u32 cpu)
 {
 	__s32 *counters = (__s32 *)st->counters_at[member];
+	struct percpu_counter *p = member_counter(mm, member);
 	__s64 v;
 
 	/* counters unset: noted before the CPUs' offsets were known; a build
 	 * without the kfunc has no inline read (read_inline() is false there,
 	 * and the loader never loads rss_stat_lean) */
-	if (!counters || !read_inline(mm, st, counters, member, cpu, &v))
-		return false;
-	return lean_apply(st, member, v);
+	if (!counters)
+		return LEAN_LEFT;
+	if (read_inline(p, st, counters, cpu, &v))
+		return lean_apply(st, member, v) ? LEAN_TAKEN : LEAN_LEFT;
+	/* from the shadow_from_cpus-th CPU: its shadows (rss_stat_lean is not
+	 * loaded where they begin below 3, so an address space that the inline
+	 * read takes is never read from shadows) */
+	return reads_shadows(st) ? LEAN_SHADOWS : LEAN_LEFT;
 }
 
 /*
@@ -1106,20 +1176,20 @@ static __always_inline bool lean_member(struct mm_struct *mm, struct mm_state *s
  * the program take 124 ms to verify here, against 51 before the lean path
  * and 74 with it.
  */
-static __always_inline bool lean_rss_change(struct mm_struct *mm, int member)
+static __always_inline enum lean_result lean_rss_change(struct mm_struct *mm, int member)
 {
 	struct mm_state *st;
 	__u32 cpu;
 
 	/* the task first: nothing is held across the helper's call */
 	if (bpf_get_current_task_btf()->flags & PF_EXITING)
-		return false;
+		return LEAN_LEFT;
 	cpu = bpf_get_smp_processor_id();
 	st = state_on(mm, cpu);
 	if (!st)
-		return true; /* not traced: all that on_rss_change() would do */
+		return LEAN_TAKEN; /* not traced: all that on_rss_change() would do */
 	if (!mm->mm_users.counter || st->events % RESYNC_EVERY == RESYNC_EVERY - 1)
-		return false;
+		return LEAN_LEFT;
 	/* anon first: the most common (without the hint, the compiler tested
 	 * file and shmem first: 4 more x86 instructions per anon event) */
 	if (__builtin_expect(member == RSS_ANON, 1))
@@ -1128,7 +1198,32 @@ static __always_inline bool lean_rss_change(struct mm_struct *mm, int member)
 		return lean_member(mm, st, RSS_FILE, cpu);
 	if (member == RSS_SHMEM)
 		return lean_member(mm, st, RSS_SHMEM, cpu);
-	return false;
+	return LEAN_LEFT;
+}
+
+/*
+ * The lean path for an address space read from shadows (from its
+ * shadow_from_cpus-th CPU): shadow_step() and the change. Through
+ * on_rss_change() and shadow_read(), such an event cost ~770 guest
+ * instructions with 4 threads on 4 CPUs (docs/performance.md, "Reads from
+ * shadows"), most of it the general path around the step. A subprogram
+ * that finds the state again (a hit in the CPU's cache) and takes the
+ * arguments from ctx, as rss_change_btf(): the one- and two-CPU reads then
+ * keep their registers (with the state, the counter and the CPU kept live
+ * for it, they cost 2 to 4 more x86 instructions).
+ */
+static __noinline bool lean_from_shadows(unsigned long long *ctx)
+{
+	struct mm_struct *mm = (struct mm_struct *)ctx[0];
+	int member = (int)ctx[1];
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct mm_state *st = state_on(mm, cpu);
+	__s64 v;
+
+	if (!st)
+		return false;
+	v = shadow_step(member_counter(mm, member_idx(member)), st, member, cpu);
+	return v != READ_NONE && lean_apply(st, member, v);
 }
 
 /* on_rss_change() as a subprogram (see lean_rss_change()). It takes the
@@ -1158,7 +1253,11 @@ int BPF_PROG(rss_stat_btf, struct mm_struct *mm, int member)
 SEC("?tp_btf/rss_stat")
 int BPF_PROG(rss_stat_lean, struct mm_struct *mm, int member)
 {
-	if (!lean_rss_change(mm, member))
+	enum lean_result r = lean_rss_change(mm, member);
+
+	if (r == LEAN_SHADOWS && lean_from_shadows(ctx))
+		return 0;
+	if (r != LEAN_TAKEN)
 		rss_change_btf(ctx);
 	return 0;
 }
@@ -1566,7 +1665,7 @@ int seed_task(struct bpf_iter__task *ctx)
 	if (iter_mode == ITER_REFRESH) {
 		if (!st)
 			return 0;
-		mm_cpus_resync(mm, &st->cpus);
+		mm_cpus_resync(mm, &st->cpus, false);
 		for (int m = 0; m < RSS_NR_MEMBERS; m++)
 			sync_member(mm, st, m);
 		note_peak(st);

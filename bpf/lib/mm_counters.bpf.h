@@ -242,6 +242,8 @@ __noinline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c);
  * a global function is checked on every kernel, and mm->rss_stat is not an
  * array of percpu_counter before 6.2, where the relocation fails.) */
 __noinline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c);
+/* The same with plain fault-safe loads (tp_btf and iterator programs). */
+__noinline int percpu_join_nonzero_cast(__u64 rss_stat, struct mm_cpus *c);
 /* Waits for the spinlock word at lock (an address) to read 0: true if it
  * did; _probed: with bpf_probe_read_kernel() (raw_tp programs). */
 __noinline int wait_unlocked(__u64 lock);
@@ -253,6 +255,7 @@ static __always_inline __s64 percpu_sum_all_cast(__u64 fbc) { return 0; }
 static __always_inline __s64 percpu_sum_joined(__u64 fbc, struct mm_cpus *c) { return 0; }
 static __always_inline __s64 percpu_sum_joined_cast(__u64 fbc, struct mm_cpus *c) { return 0; }
 static __always_inline int percpu_join_nonzero(__u64 rss_stat, struct mm_cpus *c) { return 0; }
+static __always_inline int percpu_join_nonzero_cast(__u64 rss_stat, struct mm_cpus *c) { return 0; }
 #endif
 
 /*
@@ -398,13 +401,13 @@ static __always_inline void mm_note_counters(struct mm_struct *mm, struct mm_sta
  * On two, a reading that saw the lock held or `count` move is left to the
  * sum, which retries.
  */
-static __always_inline bool read_inline(struct mm_struct *mm, struct mm_state *st, __s32 *counters, int member,
-					__u32 cpu, __s64 *v)
+static __always_inline bool read_inline(struct percpu_counter *p, struct mm_state *st, __s32 *counters, __u32 cpu,
+					__s64 *v)
 {
 #if HAVE_RDONLY_CAST
 	/* a list entry of 0 is being joined: left to the sum, which joins it */
 	__u32 nr = *(volatile __u32 *)&st->cpus.nr, first = *(volatile __u16 *)&st->cpus.cpu[0], second;
-	struct percpu_counter *p = member_counter(mm, member_idx(member)), *d0, *d1;
+	struct percpu_counter *d0, *d1;
 	__s64 before;
 	__s32 lock;
 
@@ -444,10 +447,26 @@ static __noinline void percpu_resync(struct mm_struct *mm, struct mm_cpus *cpus)
 		percpu_join_nonzero(as_number(mm) + bpf_core_field_offset(mm->rss_stat), cpus);
 }
 
-/* Join to cpus every possible CPU that holds one of mm's deltas. */
-static __always_inline void mm_cpus_resync(struct mm_struct *mm, struct mm_cpus *cpus)
+/* The same from a tp_btf program: its loads without a helper call each. With
+ * a bpf_probe_read_kernel() per delta, the walk (4 per possible CPU, every
+ * RESYNC_EVERY-th event) cost 13-14 guest instructions per event at 128
+ * possible CPUs, amortized (bench/percpu.py: 186 against 173 at 2, where
+ * a program of fixed work stayed at 201-203). */
+static __noinline void percpu_resync_btf(struct mm_struct *mm, struct mm_cpus *cpus)
 {
-	if (!rss_counters_are_atomic())
+	if (mm && cpu_off_ready)
+		percpu_join_nonzero_cast(as_number(mm) + bpf_core_field_offset(mm->rss_stat), cpus);
+}
+
+/* Join to cpus every possible CPU that holds one of mm's deltas; trusted:
+ * from tp_btf. */
+static __always_inline void mm_cpus_resync(struct mm_struct *mm, struct mm_cpus *cpus, bool trusted)
+{
+	if (rss_counters_are_atomic())
+		return;
+	if (trusted && HAVE_RDONLY_CAST)
+		percpu_resync_btf(mm, cpus);
+	else
 		percpu_resync(mm, cpus);
 }
 

@@ -269,7 +269,9 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 	set_shadows(s, percpu && flavour == &flavour_default, ncpus);
 	/* bpf/account.bpf.c rss_stat_lean: in rss_stat_btf's place, without the
 	 * features it leaves out (held_on is only ever set with --stacks:
-	 * set_held_programs()) */
+	 * set_held_programs()); not with shadows from fewer than 3 CPUs (a test
+	 * switch): it reads an address space on 1 or 2 CPUs inline, never from
+	 * its shadows */
 	lean = percpu && flavour == &flavour_default && !cfg->stacks &&
 	       !(s->rodata->shadow_from_cpus && s->rodata->shadow_from_cpus < 3) &&
 	       bpf_program__autoload(s->progs.rss_stat_btf);
