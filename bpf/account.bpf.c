@@ -1126,6 +1126,13 @@ static __always_inline bool lean_apply(struct mm_state *st, const int member, __
 	return true;
 }
 
+/* What the lean path did with an event. */
+enum lean_result {
+	LEAN_TAKEN,	/* all that on_rss_change() would do, done */
+	LEAN_LEFT,	/* nothing changed: on_rss_change() takes it */
+	LEAN_SHADOWS,	/* nothing changed: read from shadows (lean_from_shadows()) */
+};
+
 /*
  * The lean path's work on one member, a constant: each member has its own
  * copy. As a variable, the member cost masks, a switch to find its counter,
@@ -1134,13 +1141,6 @@ static __always_inline bool lean_apply(struct mm_state *st, const int member, __
  * instructions to 145 (docs/performance.md, "One copy per member"). A swap
  * event (rare) is left to on_rss_change().
  */
-/* What the lean path did with an event. */
-enum lean_result {
-	LEAN_TAKEN,	/* all that on_rss_change() would do, done */
-	LEAN_LEFT,	/* nothing changed: on_rss_change() takes it */
-	LEAN_SHADOWS,	/* nothing changed: read from shadows (lean_from_shadows()) */
-};
-
 static __always_inline enum lean_result lean_member(struct mm_struct *mm, struct mm_state *st, const int member,
 						    __u32 cpu)
 {
@@ -1163,11 +1163,13 @@ static __always_inline enum lean_result lean_member(struct mm_struct *mm, struct
 
 /*
  * The common event on 6.2+, by itself: a traced address space, alive, its
- * task not exiting, its events on one or two CPUs (this one among them),
- * not due for a resync; and the event of an address space not traced.
- * Returns false, having changed nothing, for every other event:
- * on_rss_change() takes it. For an event it takes, it does what
- * on_rss_change() does, in its order. Written apart, and on_rss_change()
+ * task not exiting, not due for a resync, its events on one or two CPUs
+ * (this one among them); and the event of an address space not traced:
+ * LEAN_TAKEN. LEAN_SHADOWS, having changed nothing, for such an event of
+ * an address space read from shadows (lean_from_shadows() takes it);
+ * LEAN_LEFT, having changed nothing, for every other event: on_rss_change()
+ * takes it. For an event it takes, it does what on_rss_change() does, in
+ * its order. Written apart, and on_rss_change()
  * called as a subprogram, so that the compiler lays this path out alone:
  * inlined in on_rss_change(), such an event cost ~280 guest instructions
  * over the floor's 48, spent on spills and on the tests of paths it does not

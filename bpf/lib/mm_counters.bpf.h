@@ -361,8 +361,8 @@ static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member
 
 /* 6.2+: note where st's mm keeps its per-CPU deltas (struct
  * mm_state.counters_at), once the CPUs' offsets are known (the loader
- * measures them before it attaches anything): read_one_cpu() and
- * read_two_cpus() read them. */
+ * measures them before it attaches anything): read_inline() and the
+ * shadows' step in the lean program read them. */
 static __noinline void percpu_note_counters(struct mm_struct *mm, struct mm_state *st)
 {
 	__u64 size = bpf_core_type_size(struct percpu_counter), at;
