@@ -1212,7 +1212,7 @@ static __always_inline enum lean_result lean_rss_change(struct mm_struct *mm, in
  * that finds the state again (a hit in the CPU's cache) and takes the
  * arguments from ctx, as rss_change_btf(): the one- and two-CPU reads then
  * keep their registers (with the state, the counter and the CPU kept live
- * for it, they cost 2 to 4 more x86 instructions).
+ * for it, they cost 2 to 3 more x86 instructions; inlined, 2 to 5).
  */
 static __noinline bool lean_from_shadows(unsigned long long *ctx)
 {
