@@ -21,14 +21,18 @@ time per guest instruction; deterministic, no cache or TLB cost) and real
 time (noisy; QEMU's software TLB inflates far-apart loads).
 
   bench/percpu.py [--cpus 2,16,64,128] [--clocks icount,real] [--iters N]
-                  [--online 2] [--threads 1,2] [--against EXE] [--pin]
+                  [--online 2] [--threads 1,2] [--against EXE] [--pin] [--rounds N]
   bench/percpu.py --guest ...   (what runs inside each guest)
 
 --against EXE measures another rsstrace binary too (a worktree's build of an
 earlier commit), in the same boots, after this one: a change's cost side by
 side. --pin starts the storm on CPU 0, so that a 1-thread storm's address
 space runs on one CPU only (unpinned, its main thread may have run on
-another CPU first).
+another CPU first). --rounds N measures each (threads, binary) N times in
+each boot, the binaries taking turns, and adds a row of each one's medians:
+two-thread storms moved one boot's figures by up to ~11 instructions per
+run, the fixed program's too (interrupts that land in a run, such as the
+TLB-flush IPIs of the other thread's frees).
 
 With --online N (N > 2) and --threads up to N, an address space runs on more
 CPUs than its list holds (32, include/rsstrace.h RSS_MM_CPUS): the cost of the
@@ -39,6 +43,7 @@ read past it, on the CPUs of its bitmap (e.g. --cpus 64 --online 40
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +56,7 @@ from bench import Floor, Rsstrace, Storm  # noqa: E402
 VM_LOCK = "/tmp/rsstrace-vm.lock"
 CLOCKS = {"icount": "-icount shift=0", "real": ""}
 FLOOR_PROG, FIXED_PROG = "empty_btf", "fixed_btf"
-RSSTRACE_PROGS = ("rss_stat_btf", "rss_stat_lean", "rss_stat_raw")
+RSSTRACE_PROGS = ("rss_stat_btf", "rss_stat_lean", "rss_stat_leancg", "rss_stat_raw")
 
 
 def prog_stats():
@@ -68,6 +73,20 @@ def per_run(before, after, names):
     t = sum(after.get(n, (0, 0))[0] - before.get(n, (0, 0))[0] for n in names)
     c = sum(after.get(n, (0, 0))[1] - before.get(n, (0, 0))[1] for n in names)
     return t / c if c else None, c
+
+
+def medians(runs):
+    """A row per (threads, binary) of --rounds' runs: each figure's median
+    (runs: the fewest)."""
+    out = []
+    for key in dict.fromkeys((r["threads"], r["exe"]) for r in runs):
+        same = [r for r in runs if (r["threads"], r["exe"]) == key]
+        row = {"threads": key[0], "exe": key[1], "median": True,
+               "rsstrace_runs": min(r["rsstrace_runs"] for r in same)}
+        for col in ("floor_ns", "fixed_ns", "rsstrace_ns"):
+            row[col] = statistics.median(r[col] for r in same)
+        out.append(row)
+    return out
 
 
 def thread_counts(text):
@@ -95,7 +114,7 @@ def guest(a):
     floor, fixed = Floor(FLOOR_PROG, "floor"), Floor(FIXED_PROG, "fixed")
     exes = executables(a)
     try:
-        for threads, exe in ((t, e) for t in thread_counts(a.threads) for e in exes):
+        for threads, exe in ((t, e) for _ in range(a.rounds) for t in thread_counts(a.threads) for e in exes):
             bench.RSSTRACE = Path(exe)
             storm = Storm("anon", 0, threads)
             r = Rsstrace([], "rsstrace")
@@ -137,7 +156,8 @@ def boot(cpus, clock, a):
                RSSTRACE_VM_QEMU_OPTS=opts)
     env.setdefault("RSSTRACE_VM_TIMEOUT", str(BOOT_TIMEOUT_S))
     cmd = ["flock", VM_LOCK, str(ROOT / "tests/vm/run"), "6.12", "--", "/usr/bin/python3",
-           str(Path(__file__).resolve()), "--guest", "--iters", str(a.iters), "--threads", a.threads]
+           str(Path(__file__).resolve()), "--guest", "--iters", str(a.iters), "--threads", a.threads,
+           "--rounds", str(a.rounds)]
     cmd += (["--against", a.against] if a.against else []) + (["--pin"] if a.pin else [])
     for attempt in range(1, BOOT_TRIES + 1):
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
@@ -159,6 +179,8 @@ def main():
                     "(pinned to CPUs 0, 1, ...; at most 64)")
     ap.add_argument("--against", help="another rsstrace binary, measured in the same boots (e.g. a worktree's)")
     ap.add_argument("--pin", action="store_true", help="start the storm on CPU 0 (a 1-thread storm on one CPU)")
+    ap.add_argument("--rounds", type=int, default=1, help="measurements of each (threads, binary) per boot, "
+                    "taken in turns, with a row of their medians (1 to 9)")
     ap.add_argument("--guest", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.against:
@@ -168,6 +190,9 @@ def main():
             return 2
     if a.guest:
         return guest(a)
+    if not 1 <= a.rounds <= 9:
+        print(f"percpu: --rounds {a.rounds}: from 1 to 9", file=sys.stderr)
+        return 2
     if not thread_counts(a.threads):
         print(f"percpu: --threads {a.threads!r}: a list of numbers from 1 to 64", file=sys.stderr)
         return 2
@@ -188,14 +213,16 @@ def main():
         base, fixed_base = {}, {}
         for cpus in (int(x) for x in a.cpus.split(",")):
             res = boot(cpus, clock, a)
-            for r in res["runs"]:
-                key = (r["threads"], r["exe"])
+            for r in res["runs"] + (medians(res["runs"]) if a.rounds > 1 else []):
+                # a median row compares with the first boot's median row
+                key = (r["threads"], r["exe"], "median" in r)
                 base.setdefault(key, r["rsstrace_ns"])
                 fixed_base.setdefault(key, r["fixed_ns"])
                 print(f"{res['possible']:>8} {r['threads']:>7} {r['floor_ns']:8.0f} {r['rsstrace_ns']:9.0f} "
                       f"{r['rsstrace_ns'] / r['floor_ns']:8.2f} {r['rsstrace_ns'] / base[key]:8.2f} "
                       f"{r['rsstrace_runs']:>9} {r['fixed_ns']:6.0f} {r['fixed_ns'] / fixed_base[key]:8.2f}"
-                      + (f"  {r['exe']}" if a.against else ""), flush=True)
+                      + (f"  {r['exe']}" if a.against else "") + ("  (median)" if "median" in r else ""),
+                      flush=True)
     return 0
 
 

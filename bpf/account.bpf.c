@@ -130,9 +130,10 @@ static __s64 tree_peak_floor;
  * Apply a change of one member to the tree totals; if the total is above this
  * CPU's highest, record it with the member values it was computed from. The
  * record is per CPU, so nothing races with it; the tree peak is the largest
- * record (user space takes the max).
+ * record (user space takes the max). keeps_sum: 6.2+ (tree_rss_sum is kept),
+ * !rss_counters_are_atomic(), or a constant (account_as()).
  */
-static __always_inline void tree_add(int member, __s64 delta)
+static __always_inline void tree_add(int member, __s64 delta, bool keeps_sum)
 {
 	/* the key in .rodata: on the stack, its store was hoisted onto the
 	 * path of every event */
@@ -144,7 +145,7 @@ static __always_inline void tree_add(int member, __s64 delta)
 		return;
 	__sync_fetch_and_add(&tree.cur[member_idx(member)], delta);
 #ifndef RSS_NO_FETCH_ATOMICS
-	if (!rss_counters_are_atomic() && member != RSS_SWAP &&
+	if (keeps_sum && member != RSS_SWAP &&
 	    __sync_fetch_and_add(&tree_rss_sum, delta) + delta <= *(volatile __s64 *)&tree_peak_floor)
 		return;
 #endif
@@ -223,11 +224,24 @@ static __always_inline void cgroup_add(struct mm_state *st, int member, __s64 de
 	}
 }
 
+/*
+ * A change of one member of st's counters: into the tree and, with cgroups,
+ * its cgroup. The lean programs pass constants for keeps_sum and cgroups:
+ * the verifier drops a test that it knows the outcome of, but not the load
+ * of the CO-RE constant or of the .rodata flag (per_cgroup) tested: 1 and 2
+ * x86 instructions on every event (bench/jit_listing.py).
+ */
+static __always_inline void account_as(struct mm_state *st, int member, __s64 delta, bool keeps_sum, bool cgroups)
+{
+	tree_add(member, delta, keeps_sum);
+	if (cgroups)
+		cgroup_add(st, member, delta);
+}
+
 /* A change of one member of st's counters: into the tree and its cgroup. */
 static __always_inline void account(struct mm_state *st, int member, __s64 delta)
 {
-	tree_add(member, delta);
-	cgroup_add(st, member, delta);
+	account_as(st, member, delta, !rss_counters_are_atomic(), true);
 }
 
 static __always_inline void note_peak(struct mm_state *st)
@@ -256,16 +270,22 @@ static __always_inline void note_cause(struct mm_state *st, int member, __s64 de
 	}
 }
 
-/* Account a new exact value of one member. Returns the change. */
-static __always_inline __s64 apply_member(struct mm_state *st, int member, __s64 v)
+/* Account a new exact value of one member, as account_as(). Returns the change. */
+static __always_inline __s64 apply_member_as(struct mm_state *st, int member, __s64 v, bool keeps_sum, bool cgroups)
 {
 	__s64 delta = v - exchange(&st->cur[member_idx(member)], v);
 
 	if (delta) {
-		account(st, member, delta);
+		account_as(st, member, delta, keeps_sum, cgroups);
 		note_cause(st, member, delta);
 	}
 	return delta;
+}
+
+/* Account a new exact value of one member. Returns the change. */
+static __always_inline __s64 apply_member(struct mm_state *st, int member, __s64 v)
+{
+	return apply_member_as(st, member, v, !rss_counters_are_atomic(), true);
 }
 
 /* Re-read one member exactly and account the change. */
@@ -524,8 +544,10 @@ static __always_inline void begin_mm(struct mm_struct *mm, struct task_struct *o
 	st->start_ns = bpf_ktime_get_ns();
 	st->peak_ns = st->start_ns;
 	BPF_CORE_READ_STR_INTO(&st->comm, owner, group_leader, comm);
-	mm_cpus_resync(mm, &st->cpus, false);
+	/* the counters first: a CPU that joins notes its deltas' addresses
+	 * from them (note_delta_addresses()) */
 	mm_note_counters(mm, st);
+	mm_cpus_resync(mm, &st->cpus, false);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
 		st->cur[m] = mm_counter_tracked(mm, m, &st->cpus, false);
 		st->peak_part[m] = rss_clamp(st->cur[m]);
@@ -942,17 +964,22 @@ static __always_inline __s64 shadow_step(struct percpu_counter *p, struct mm_sta
 	struct mm_shadow *s = &st->shadow;
 	struct cpu_shadow *shadows;
 	__u32 bit = 1U << m;
+	__s32 *counters;
 
 	if (*(volatile __u32 *)&s->state != SHADOW_ON || !cpu_seen(&st->cpus, cpu))
 		return READ_NONE;
 	if (!(*(volatile __u32 *)&s->ready & ~*(volatile __u32 *)&s->dirty & bit) ||
 	    p->count != *(volatile __s64 *)&s->seen[m])
 		return READ_NONE;
+	/* counters unset: noted before the CPUs' offsets were known */
+	counters = (__s32 *)st->cpus.counters_at[m];
+	if (!counters)
+		return READ_NONE;
 	shadows = bpf_map_lookup_elem(&mm_shadows, &key);
 	if (!shadows)
 		return READ_NONE;
 	own = shadow_word(shadows, cpu, m);
-	if (!own || !take_own(own, (__s32 *)st->counters_at[m], cpu, &s->sum[m]))
+	if (!own || !take_own(own, counters, cpu, &s->sum[m]))
 		return READ_NONE;
 	return clean_sum(s, m);
 }
@@ -1115,13 +1142,14 @@ static __always_inline bool above_peak(struct mm_state *st)
 	return st->cur[RSS_FILE] + st->cur[RSS_ANON] + st->cur[RSS_SHMEM] > (__s64)st->peak_rss;
 }
 
-/* The lean path's change of one member to v, as on_rss_change() makes it. */
-static __always_inline bool lean_apply(struct mm_state *st, const int member, __s64 v)
+/* The lean path's change of one member to v, as on_rss_change() makes it
+ * (6.2+: the tree's sum is kept); cgroups: a constant, per_cgroup. */
+static __always_inline bool lean_apply(struct mm_state *st, const int member, __s64 v, const bool cgroups)
 {
 	if (added_elsewhere(st, member, v))
 		return false;
 	__sync_fetch_and_add(&st->events, 1);
-	if (apply_member(st, member, v) > 0 && above_peak(st))
+	if (apply_member_as(st, member, v, true, cgroups) > 0 && above_peak(st))
 		note_peak(st);
 	return true;
 }
@@ -1142,22 +1170,17 @@ enum lean_result {
  * event (rare) is left to on_rss_change().
  */
 static __always_inline enum lean_result lean_member(struct mm_struct *mm, struct mm_state *st, const int member,
-						    __u32 cpu)
+						    __u32 cpu, const bool cgroups)
 {
-	__s32 *counters = (__s32 *)st->counters_at[member];
-	struct percpu_counter *p = member_counter(mm, member);
 	__s64 v;
 
-	/* counters unset: noted before the CPUs' offsets were known; a build
-	 * without the kfunc has no inline read (read_inline() is false there,
-	 * and the loader never loads rss_stat_lean) */
-	if (!counters)
-		return LEAN_LEFT;
-	if (read_inline(p, st, counters, cpu, &v))
-		return lean_apply(st, member, v) ? LEAN_TAKEN : LEAN_LEFT;
-	/* from the shadow_from_cpus-th CPU: its shadows (rss_stat_lean is not
-	 * loaded where they begin below 3, so an address space that the inline
-	 * read takes is never read from shadows) */
+	/* a build without the kfunc has no inline read (read_inline() is false
+	 * there, and the loader never loads a lean program) */
+	if (read_inline(mm, member, st, cpu, &v))
+		return lean_apply(st, member, v, cgroups) ? LEAN_TAKEN : LEAN_LEFT;
+	/* from the shadow_from_cpus-th CPU: its shadows (the lean programs are
+	 * not loaded where they begin below 3, so an address space that the
+	 * inline read takes is never read from shadows) */
 	return reads_shadows(st) ? LEAN_SHADOWS : LEAN_LEFT;
 }
 
@@ -1178,7 +1201,7 @@ static __always_inline enum lean_result lean_member(struct mm_struct *mm, struct
  * the program take 124 ms to verify here, against 51 before the lean path
  * and 74 with it.
  */
-static __always_inline enum lean_result lean_rss_change(struct mm_struct *mm, int member)
+static __always_inline enum lean_result lean_rss_change(struct mm_struct *mm, int member, const bool cgroups)
 {
 	struct mm_state *st;
 	__u32 cpu;
@@ -1195,11 +1218,11 @@ static __always_inline enum lean_result lean_rss_change(struct mm_struct *mm, in
 	/* anon first: the most common (without the hint, the compiler tested
 	 * file and shmem first: 4 more x86 instructions per anon event) */
 	if (__builtin_expect(member == RSS_ANON, 1))
-		return lean_member(mm, st, RSS_ANON, cpu);
+		return lean_member(mm, st, RSS_ANON, cpu, cgroups);
 	if (member == RSS_FILE)
-		return lean_member(mm, st, RSS_FILE, cpu);
+		return lean_member(mm, st, RSS_FILE, cpu, cgroups);
 	if (member == RSS_SHMEM)
-		return lean_member(mm, st, RSS_SHMEM, cpu);
+		return lean_member(mm, st, RSS_SHMEM, cpu, cgroups);
 	return LEAN_LEFT;
 }
 
@@ -1225,7 +1248,8 @@ static __noinline bool lean_from_shadows(unsigned long long *ctx)
 	if (!st)
 		return false;
 	v = shadow_step(member_counter(mm, member_idx(member)), st, member, cpu);
-	return v != READ_NONE && lean_apply(st, member, v);
+	/* both lean programs call it: per_cgroup is tested */
+	return v != READ_NONE && lean_apply(st, member, v, true);
 }
 
 /* on_rss_change() as a subprogram (see lean_rss_change()). It takes the
@@ -1250,17 +1274,30 @@ int BPF_PROG(rss_stat_btf, struct mm_struct *mm, int member)
  * path leaves out. A program of its own: a flag that the verifier knows
  * (.rodata) still cost its load and test on every event, 4 x86
  * instructions, the verifier dropping a test it never takes only where
- * nothing else jumps to its target.
+ * nothing else jumps to its target. Two: rss_stat_lean without the
+ * per-cgroup totals, rss_stat_leancg with them (rsstrace serve: per_cgroup).
  */
+static __always_inline void lean_event(unsigned long long *ctx, const bool cgroups)
+{
+	enum lean_result r = lean_rss_change((struct mm_struct *)ctx[0], (int)ctx[1], cgroups);
+
+	if (r == LEAN_SHADOWS && lean_from_shadows(ctx))
+		return;
+	if (r != LEAN_TAKEN)
+		rss_change_btf(ctx);
+}
+
 SEC("?tp_btf/rss_stat")
 int BPF_PROG(rss_stat_lean, struct mm_struct *mm, int member)
 {
-	enum lean_result r = lean_rss_change(mm, member);
+	lean_event(ctx, false);
+	return 0;
+}
 
-	if (r == LEAN_SHADOWS && lean_from_shadows(ctx))
-		return 0;
-	if (r != LEAN_TAKEN)
-		rss_change_btf(ctx);
+SEC("?tp_btf/rss_stat")
+int BPF_PROG(rss_stat_leancg, struct mm_struct *mm, int member)
+{
+	lean_event(ctx, true);
 	return 0;
 }
 

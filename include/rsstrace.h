@@ -40,11 +40,18 @@ struct mm_cpus {
 	__u16 cpu[RSS_MM_CPUS];		/* the first ones, each + 1 (0: being written) */
 	__u32 nr;			/* CPUs joined; over RSS_MM_CPUS, reads take those in seen[] */
 	__u32 pad;
-	/* 6.2+: the per-CPU offsets of cpu[0] and cpu[1], each stored before
-	 * its entry: the inline read of an address space on one or two CPUs
-	 * loads them, where finding them in the offsets' array cost it 5 x86
-	 * instructions per CPU (bpf/lib/mm_counters.bpf.h) */
-	__u64 off[2];
+	/* 6.2+: where each member's per-CPU deltas are (its percpu_counter's
+	 * `counters`, fixed from mm_init() to the mm's free), as numbers; 0
+	 * where the CPUs' offsets were not yet known when the address space
+	 * began (bpf/lib/mm_counters.bpf.h, percpu_note_counters()) */
+	__u64 counters_at[RSS_NR_MEMBERS];
+	/* 6.2+: the address of each member's delta on cpu[0] and cpu[1]
+	 * (counters_at plus the CPU's per-CPU offset; 0 where counters_at is),
+	 * each stored before its entry: the inline read of an address space on
+	 * one or two CPUs loads it, where adding the two cost it 2 x86
+	 * instructions per CPU, and finding the offset in the offsets' array 5
+	 * more (bpf/lib/mm_counters.bpf.h, read_inline()) */
+	__u64 delta_addr[2][RSS_NR_MEMBERS];
 };
 
 /*
@@ -70,8 +77,8 @@ struct mm_shadow {
  * read needs anyway, where a per-CPU array's lookup cost 14 x86
  * instructions and a key on the stack. */
 struct state_cache {
+	__u32 slot;	/* first: the state's lookup takes its address, the entry's */
 	__u64 mm;
-	__u32 slot;
 } __attribute__((aligned(64)));
 
 /* One CPU's shadows of an address space's per-CPU deltas, a word per member:
@@ -164,11 +171,6 @@ struct mm_state {
 	 * (bpf/lib/account.bpf.h). */
 	__u32 slot;
 	__u64 mm;
-	/* 6.2+: where each member's per-CPU deltas are (its percpu_counter's
-	 * `counters`, fixed from mm_init() to the mm's free), as numbers: the
-	 * inline read of an address space on one or two CPUs
-	 * (bpf/lib/mm_counters.bpf.h, read_few_cpus()) does not load them. */
-	__u64 counters_at[RSS_NR_MEMBERS];
 	/* --stacks: tree_state.held_peak_seq when the mm ended */
 	__u64 tree_seq;
 	/* kernfs id of the owner's cgroup when the mm began (rsstrace serve):

@@ -15,7 +15,8 @@ from harness import (RSSTRACE, SCALE, TEST_BUILD, assert_row_matches_status, hoo
 
 pytestmark = pytest.mark.root
 
-OUR_PROGRAMS = ("rss_stat_btf", "rss_stat_lean", "rss_stat_raw", "fork_btf", "exec_btf", "exit_btf", "seed_task")
+OUR_PROGRAMS = ("rss_stat_btf", "rss_stat_lean", "rss_stat_leancg", "rss_stat_raw", "fork_btf", "exec_btf", "exit_btf",
+                "seed_task")
 
 
 def our_programs_loaded():

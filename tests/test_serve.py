@@ -24,7 +24,7 @@ import pytest
 
 from cgroups import STAT_LAG_BYTES, MemoryCgroup
 from harness import (FILE_TOLERANCE_KB, IN_VM, PAGE_KB, RSSTRACE, SAN_ENV, TEST_BUILD, Prefork, built, exact_counters,
-                     free_port, parse_reports, read_rollup, valgrind_errors, VALGRIND, wait_until, wl)
+                     free_port, parse_reports, program_names_of, read_rollup, valgrind_errors, VALGRIND, wait_until, wl)
 
 pytestmark = pytest.mark.root
 
@@ -338,6 +338,11 @@ def test_cgroup_and_process_series_match_proc():
     try:
         st = rep.next("hold")
         s = Serve("--top-processes", "50")
+        if exact_counters():
+            # 6.2+: the lean program that counts the cgroups (bpf/account.bpf.c)
+            # takes the events whose totals this test checks
+            loaded = sorted(n for n in program_names_of(s.p.pid) if n.startswith("rss_stat"))
+            assert loaded == ["rss_stat_leancg"], loaded
         _, text = s.scrape()
         fams = parse_exposition(text, True)
         now = {t: value(fams, "rsstrace_cgroup_rss_bytes", cgroup=cg.path, type=t) for t in ("anon", "file", "shmem")}

@@ -86,10 +86,14 @@ static __always_inline struct mm_state *state_in(__u32 *slot, __u64 mm)
 	return st && st->mm == mm ? st : NULL;
 }
 
-/* This CPU's entry of state_caches. */
+/* This CPU's entry of state_caches: CPU n's is entry n + 1 (CPU
+ * RSS_MAX_CPUS - 1's entry 0), the number that the lean path's read of a
+ * CPU list (whose entries are CPUs + 1) compares: the compiler then keeps
+ * one value across the state's lookup, where it reloaded the CPU and added
+ * 1 (bpf/lib/mm_counters.bpf.h, read_inline()). */
 static __always_inline struct state_cache *cpu_state_cache(__u32 cpu)
 {
-	return &state_caches[cpu & (RSS_MAX_CPUS - 1)];
+	return &state_caches[(cpu + 1) & (RSS_MAX_CPUS - 1)];
 }
 
 /* The state of the address space key (a struct mm_struct *) from the mms

@@ -121,6 +121,19 @@ static __always_inline bool cpu_seen(struct mm_cpus *c, __u32 cpu)
 	return *(volatile __u64 *)&c->seen[(cpu >> 6) & (CPU_WORDS - 1)] & (1ULL << (cpu & 63));
 }
 
+/* The addresses of the deltas of the CPU at per-CPU offset off, as c's list
+ * entry idx (0 or 1): 0 for a member whose counters are not known. An
+ * address space's counters_at is set before any CPU joins it (begin_mm()),
+ * and never changes: an entry's addresses are all known or all 0. */
+static __always_inline void note_delta_addresses(struct mm_cpus *c, __u32 idx, __u64 off)
+{
+	for (int m = 0; m < RSS_NR_MEMBERS; m++) {
+		__u64 at = c->counters_at[m];
+
+		*(volatile __u64 *)&c->delta_addr[idx & 1][m] = at ? at + off : 0;
+	}
+}
+
 /* cpu's counters may now hold deltas of the mm whose CPUs are c. */
 static __always_inline void cpu_join(struct mm_cpus *c, __u32 cpu)
 {
@@ -139,10 +152,10 @@ static __always_inline void cpu_join(struct mm_cpus *c, __u32 cpu)
 	*word |= bit;
 	idx = c->nr++;
 #endif
-	/* the offset before the entry (volatile: kept in this order; x86 makes
-	 * stores visible in order): a reader that sees the entry has it */
+	/* the addresses before the entry (volatile: kept in this order; x86
+	 * makes stores visible in order): a reader that sees the entry has them */
 	if (idx < 2)
-		*(volatile __u64 *)&c->off[idx] = cpu_off[cpu & (MAX_CPUS - 1)];
+		note_delta_addresses(c, idx, cpu_off[cpu & (MAX_CPUS - 1)]);
 	if (idx < RSS_MM_CPUS)
 		*(volatile __u16 *)&c->cpu[idx] = cpu + 1;
 }
@@ -331,6 +344,29 @@ static __always_inline struct percpu_counter *member_counter(struct mm_struct *m
 	}
 }
 
+/* The `count` and the lock word of mm's member m, each one load at a
+ * relocated offset (read_inline()): through member_counter()'s pointer the
+ * pointer's own relocation and add were 2 more x86 instructions per event. */
+static __always_inline __s64 member_count(struct mm_struct *mm, __u64 m)
+{
+	switch (m) {
+	case 0: return *(volatile __s64 *)&mm->rss_stat[0].count;
+	case 1: return *(volatile __s64 *)&mm->rss_stat[1].count;
+	case 2: return *(volatile __s64 *)&mm->rss_stat[2].count;
+	default: return *(volatile __s64 *)&mm->rss_stat[3].count;
+	}
+}
+
+static __always_inline __s32 member_lock(struct mm_struct *mm, __u64 m)
+{
+	switch (m) {
+	case 0: return *(volatile __s32 *)&mm->rss_stat[0].lock.raw_lock.val.counter;
+	case 1: return *(volatile __s32 *)&mm->rss_stat[1].lock.raw_lock.val.counter;
+	case 2: return *(volatile __s32 *)&mm->rss_stat[2].lock.raw_lock.val.counter;
+	default: return *(volatile __s32 *)&mm->rss_stat[3].lock.raw_lock.val.counter;
+	}
+}
+
 /* The same from a tp_btf program, whose mm pointer the verifier trusts: the
  * fields are read with plain loads instead of helper calls, which is most of
  * the cost per event. */
@@ -360,9 +396,10 @@ static __always_inline __s64 mm_counter_tracked(struct mm_struct *mm, int member
 }
 
 /* 6.2+: note where st's mm keeps its per-CPU deltas (struct
- * mm_state.counters_at), once the CPUs' offsets are known (the loader
- * measures them before it attaches anything): read_inline() and the
- * shadows' step in the lean program read them. */
+ * mm_cpus.counters_at), before any CPU joins it, once the CPUs' offsets are
+ * known (the loader measures them before it attaches anything): cpu_join()
+ * makes its first two entries' delta addresses from them, for
+ * read_inline(), and the shadows' step in the lean program reads them. */
 static __noinline void percpu_note_counters(struct mm_struct *mm, struct mm_state *st)
 {
 	__u64 size = bpf_core_type_size(struct percpu_counter), at;
@@ -371,7 +408,7 @@ static __noinline void percpu_note_counters(struct mm_struct *mm, struct mm_stat
 		return;
 	at = as_number(mm) + bpf_core_field_offset(mm->rss_stat);
 	for (int m = 0; m < RSS_NR_MEMBERS; m++)
-		st->counters_at[m] = (__u64)BPF_CORE_READ((struct percpu_counter *)(at + m * size), counters);
+		st->cpus.counters_at[m] = (__u64)BPF_CORE_READ((struct percpu_counter *)(at + m * size), counters);
 }
 
 static __always_inline void mm_note_counters(struct mm_struct *mm, struct mm_state *st)
@@ -386,11 +423,16 @@ static __always_inline void mm_note_counters(struct mm_struct *mm, struct mm_sta
 /*
  * The exact value of one member after an event on cpu, inline, where the
  * address space's events ran on one or two CPUs, cpu among them: `count`
- * plus their deltas, the deltas at the address noted in st (counters; no
- * subprogram, no walk of the list; ~125 guest instructions per event by the
- * sum, docs/performance.md). tp_btf only (mm trusted, and the kfunc). False:
- * left to the sum (more CPUs, cpu not among them, an entry being joined, a
- * fold in flight).
+ * plus their deltas, each at the address its list entry noted
+ * (mm_cpus.delta_addr; no subprogram, no walk of the list; ~125 guest
+ * instructions per event by the sum, docs/performance.md). tp_btf only (mm
+ * trusted, and the kfunc). False: left to the sum (more CPUs, cpu not among
+ * them, an entry being joined, a fold in flight).
+ *
+ * An address of 0 (the counters not known: the per-CPU offsets were never
+ * measured, and the loader said that counts are approximate) is read as 0
+ * by the fault-safe load, with no test here: `count` alone, which is what
+ * the sum reads then (sum_exact()).
  *
  * On one CPU the sum's lock check is not needed: a fold moves a CPU's delta
  * into `count` on that CPU, so one that races with this read is made on
@@ -401,7 +443,7 @@ static __always_inline void mm_note_counters(struct mm_struct *mm, struct mm_sta
  * On two, a reading that saw the lock held or `count` move is left to the
  * sum, which retries.
  */
-static __always_inline bool read_inline(struct percpu_counter *p, struct mm_state *st, __s32 *counters, __u32 cpu,
+static __always_inline bool read_inline(struct mm_struct *mm, const int member, struct mm_state *st, __u32 cpu,
 					__s64 *v)
 {
 #if HAVE_RDONLY_CAST
@@ -414,7 +456,8 @@ static __always_inline bool read_inline(struct percpu_counter *p, struct mm_stat
 	if (__builtin_expect(nr == 1, 1)) {
 		if (first != cpu + 1)
 			return false;
-		*v = p->count + delta_at(counters, *(volatile __u64 *)&st->cpus.off[0], true);
+		*v = member_count(mm, member) +
+		     read_s32_cast((void *)*(volatile __u64 *)&st->cpus.delta_addr[0][member]);
 		return true;
 	}
 	if (nr != 2)
@@ -424,17 +467,17 @@ static __always_inline bool read_inline(struct percpu_counter *p, struct mm_stat
 		return false;
 	/* the casts first: each is a call to the compiler, which kept the
 	 * values read before it on the stack */
-	d0 = s32_cast((void *)counters + *(volatile __u64 *)&st->cpus.off[0]);
-	d1 = s32_cast((void *)counters + *(volatile __u64 *)&st->cpus.off[1]);
-	before = p->count;
+	d0 = s32_cast((void *)*(volatile __u64 *)&st->cpus.delta_addr[0][member]);
+	d1 = s32_cast((void *)*(volatile __u64 *)&st->cpus.delta_addr[1][member]);
+	before = member_count(mm, member);
 	barrier();
-	lock = p->lock.raw_lock.val.counter;
+	lock = member_lock(mm, member);
 	barrier();
 	/* the deltas added as 32 bits, one sign extension (2 x86 instructions):
 	 * each is below the batch, far from 2^30 */
 	*v = before + (__s32)((__u32)cast_s32(d0) + (__u32)cast_s32(d1));
 	barrier();
-	return !lock && p->count == before;
+	return !lock && member_count(mm, member) == before;
 #else
 	return false;
 #endif

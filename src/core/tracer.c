@@ -267,15 +267,17 @@ static int open_and_load(struct tracer *t, const struct tracer_config *cfg, cons
 		bpf_map__set_max_entries(s->maps.exit_view_claims, 1);
 	/* the shadows' code is in the default flavour only (its kfunc) */
 	set_shadows(s, percpu && flavour == &flavour_default, ncpus);
-	/* bpf/account.bpf.c rss_stat_lean: in rss_stat_btf's place, without the
-	 * features it leaves out (held_on is only ever set with --stacks:
+	/* bpf/account.bpf.c rss_stat_lean (rss_stat_leancg with the per-cgroup
+	 * totals: serve): in rss_stat_btf's place, without the features it
+	 * leaves out (held_on is only ever set with --stacks:
 	 * set_held_programs()); not with shadows from fewer than 3 CPUs (a test
 	 * switch): it reads an address space on 1 or 2 CPUs inline, never from
 	 * its shadows */
 	lean = percpu && flavour == &flavour_default && !cfg->stacks &&
 	       !(s->rodata->shadow_from_cpus && s->rodata->shadow_from_cpus < 3) &&
 	       bpf_program__autoload(s->progs.rss_stat_btf);
-	bpf_program__set_autoload(s->progs.rss_stat_lean, lean);
+	bpf_program__set_autoload(s->progs.rss_stat_lean, lean && !s->rodata->per_cgroup);
+	bpf_program__set_autoload(s->progs.rss_stat_leancg, lean && s->rodata->per_cgroup);
 	if (lean)
 		bpf_program__set_autoload(s->progs.rss_stat_btf, false);
 	/* up to 6.1: /proc's view at execve() entry (bpf/account.bpf.c) */
