@@ -73,8 +73,8 @@ struct mm_shadow {
  * the events of one address space come in runs on a CPU (a fault storm, a
  * teardown). One per possible CPU in a global array of the BPF objects
  * (bpf/lib/account.bpf.h, state_of()), a cache line each (a CPU writes its
- * own, and only on a miss): indexed by the CPU's number, which the event's
- * read needs anyway, where a per-CPU array's lookup cost 14 x86
+ * own, and only on a miss): indexed by the CPU's number + 1, which the
+ * event's read needs anyway, where a per-CPU array's lookup cost 14 x86
  * instructions and a key on the stack. */
 struct state_cache {
 	__u32 slot;	/* first: the state's lookup takes its address, the entry's */
